@@ -1,0 +1,90 @@
+"""Entry point of the ``rt2data`` console script.
+
+Commands live one per module in this package and are loaded lazily, so ``rt2data --help`` stays fast
+and a command's heavy imports (Beam, tfds) happen only when it runs. Every ``Rt2DataError`` (and click
+usage error) becomes one line on stderr and a non-zero exit; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+import rt2data
+from rt2data.errors import Rt2DataError
+
+# name -> "module:attribute" under rt2data.cli
+COMMANDS: dict[str, str] = {
+    "tokenize": "codec_cmds:tokenize",
+    "detokenize": "codec_cmds:detokenize",
+    "vocab": "codec_cmds:vocab",
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS:
+            module_name, attr = COMMANDS[cmd_name].split(":")
+            module = importlib.import_module(f"rt2data.cli.{module_name}")
+            return getattr(module, attr)
+        return super().get_command(ctx, cmd_name)
+
+
+def configure_logging(verbosity: int, quiet: bool) -> None:
+    """Root logging for the CLI: warnings by default, -v info, -vv debug; Beam's import chatter silenced."""
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbosity, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    # `import apache_beam` warns about apitools on the root logger; Beam's own loggers are noisy at INFO.
+    for noisy in ("apache_beam", "absl", "root", "distributed", "tensorflow_datasets"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING) if verbosity < 2 else level)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(rt2data.__version__, prog_name="rt2data")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors; no progress bars.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, verbose: int, quiet: bool) -> None:
+    """rt2data: RT-2 style training data from robot episodes and web data.
+
+    \b
+    Example:
+      echo '[[1,0,0,0,0,0,0,1]]' | rt2data tokenize
+    """
+    ctx.ensure_object(dict)
+    ctx.obj.update(debug=debug, verbose=verbose, quiet=quiet)
+    configure_logging(verbose, quiet)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; library errors become one line and exit code 1 (2 for usage errors)."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="rt2data", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Rt2DataError as exc:
+        if debug:
+            raise
+        message = " ".join(str(exc).split("\n")[0:1]) or type(exc).__name__
+        click.echo(f"error: {message}", err=True)
+        sys.exit(1)
+    except (BrokenPipeError, KeyboardInterrupt):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

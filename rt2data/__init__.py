@@ -1,0 +1,40 @@
+"""rt2data: the data side of RT-2 style vision-language-action training.
+
+RLDS episodes -> standardized by a dataset spec -> action codec (normalize -> 256 bins -> action text)
++ prompt -> ``Example`` records -> mixtures with web caption/VQA data -> sharded WebDataset/TFRecord + manifest.
+
+``import rt2data`` is light: numpy only. TensorFlow, Apache Beam and torch are imported where used.
+"""
+
+from __future__ import annotations
+
+from rt2data.errors import (
+    ActionSpaceError,
+    ConfigError,
+    DataError,
+    EncodeError,
+    OutputError,
+    ParseError,
+    PromptError,
+    Rt2DataError,
+    SchemaError,
+    SpecError,
+)
+from rt2data.example import Example
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "Example",
+    "Rt2DataError",
+    "ActionSpaceError",
+    "ConfigError",
+    "DataError",
+    "EncodeError",
+    "OutputError",
+    "ParseError",
+    "PromptError",
+    "SchemaError",
+    "SpecError",
+]

@@ -1,0 +1,182 @@
+"""The one record every training example is: robot action, caption or VQA.
+
+Described once as a JSON Schema (``schemas/example.schema.json``) and mirrored here; a test keeps
+the two in agreement. The image travels as encoded bytes exactly as given (JPEG/PNG/...), never decoded
+unless a resize was asked for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Mapping
+
+from rt2data.errors import SchemaError
+
+__all__ = [
+    "Example",
+    "KINDS",
+    "IMAGE_FORMATS",
+    "example_schema",
+    "validate_example_dict",
+    "sniff_image_format",
+    "make_key",
+]
+
+KINDS = ("action", "caption", "vqa")
+IMAGE_FORMATS = ("jpg", "png", "webp", "gif", "bmp", "tiff")
+_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,199}$")
+_KEY_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training example.
+
+    Attributes:
+        key: unique within an output; a tar member stem (``[A-Za-z0-9_-]``, no dots or slashes).
+        image: encoded image bytes as given.
+        image_format: ``jpg`` | ``png`` | ``webp`` | ``gif`` | ``bmp`` | ``tiff``; also the tar member extension.
+        prompt: text the model reads.
+        target: text the model writes (an action string for ``kind == "action"``).
+        kind: ``action`` | ``caption`` | ``vqa``.
+        source: dataset or mixture source name.
+        template_id: id of the prompt template used.
+        instruction: normalized instruction (action examples).
+        episode_id: stable episode id (action examples).
+        step: step index in the episode (action examples).
+        action_raw: canonical action in the dataset's units, float[D] (action examples).
+        action_tokens: bin index per dimension, int[D] (action examples).
+        plan: chain-of-thought plan, if the target carries one.
+    """
+
+    key: str
+    image: bytes
+    image_format: str
+    prompt: str
+    target: str
+    kind: str
+    source: str
+    template_id: str
+    instruction: str | None = None
+    episode_id: str | None = None
+    step: int | None = None
+    action_raw: tuple[float, ...] | None = None
+    action_tokens: tuple[int, ...] | None = None
+    plan: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.key, str) or not _KEY_RE.match(self.key):
+            raise SchemaError(
+                f"example key {self.key!r} is not a valid key: expected 1-200 characters of [A-Za-z0-9_-] "
+                "starting with a letter or digit (no dots or slashes: WebDataset splits member names at dots)"
+            )
+        if self.kind not in KINDS:
+            raise SchemaError(f"example {self.key}: kind {self.kind!r} is not one of {list(KINDS)}")
+        if self.image_format not in IMAGE_FORMATS:
+            raise SchemaError(
+                f"example {self.key}: image_format {self.image_format!r} is not one of {list(IMAGE_FORMATS)}"
+            )
+        if not isinstance(self.image, (bytes, bytearray)) or not self.image:
+            raise SchemaError(f"example {self.key}: image is empty or not bytes")
+        for name in ("prompt", "target", "source", "template_id"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value:
+                raise SchemaError(f"example {self.key}: field {name!r} must be a non-empty string, got {value!r}")
+        if self.kind == "action":
+            missing = [n for n in ("episode_id", "step", "action_raw", "action_tokens") if getattr(self, n) is None]
+            if missing:
+                raise SchemaError(f"example {self.key}: action examples need {missing}")
+            if len(self.action_raw) != len(self.action_tokens):
+                raise SchemaError(
+                    f"example {self.key}: action_raw has {len(self.action_raw)} values but action_tokens "
+                    f"has {len(self.action_tokens)}"
+                )
+        # Normalize sequences to tuples of plain Python numbers so equality and hashing are stable.
+        if self.action_raw is not None:
+            object.__setattr__(self, "action_raw", tuple(float(v) for v in self.action_raw))
+        if self.action_tokens is not None:
+            object.__setattr__(self, "action_tokens", tuple(int(v) for v in self.action_tokens))
+        if isinstance(self.image, bytearray):
+            object.__setattr__(self, "image", bytes(self.image))
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The example's fields without the image bytes, as stored in ``KEY.json``."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.name == "image":
+                continue
+            value = getattr(self, f.name)
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def to_json_bytes(self) -> bytes:
+        """Canonical JSON (sorted keys, no whitespace variance): the same example gives the same bytes."""
+        return json.dumps(self.to_json_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8"
+        )
+
+    @classmethod
+    def from_json_dict(cls, fields: Mapping[str, Any], image: bytes) -> "Example":
+        """Rebuild an example from its JSON member and its image bytes."""
+        known = {f.name for f in dataclasses.fields(cls)} - {"image"}
+        unknown = set(fields) - known
+        if unknown:
+            raise SchemaError(f"example {fields.get('key')!r}: unknown fields {sorted(unknown)}")
+        return cls(image=image, **dict(fields))
+
+    def replace(self, **changes: Any) -> "Example":
+        """A copy with some fields changed (e.g. a new key in a mixture)."""
+        return dataclasses.replace(self, **changes)
+
+
+def make_key(*parts: object) -> str:
+    """Join parts into a valid example key: characters outside ``[A-Za-z0-9_-]`` become ``_``.
+
+    >>> make_key("bridge", 12, 3)
+    'bridge-12-3'
+    """
+    text = "-".join(_KEY_BAD_CHARS.sub("_", str(p)) for p in parts).strip("-_")
+    if not text:
+        raise SchemaError(f"cannot make an example key from {parts!r}")
+    return text[:200]
+
+
+def sniff_image_format(data: bytes) -> str | None:
+    """The image format from the first bytes (magic numbers), or None when unknown."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if data[:2] == b"BM":
+        return "bmp"
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    return None
+
+
+@lru_cache(maxsize=None)
+def example_schema() -> dict[str, Any]:
+    """The JSON Schema of the example record (``schemas/example.schema.json``)."""
+    from rt2data.schemas import load_schema
+
+    return load_schema("example")
+
+
+def validate_example_dict(fields: Mapping[str, Any]) -> None:
+    """Check one example's JSON member against the schema; raises ``SchemaError`` naming key and field."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(example_schema())
+    errors = sorted(validator.iter_errors(dict(fields)), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(record)"
+        raise SchemaError(f"example {fields.get('key')!r}: field {where}: {first.message}")
