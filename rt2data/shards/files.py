@@ -1,0 +1,116 @@
+"""Small file-system helpers: temp names, atomic writes, fsync, hashing, our file-name patterns."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+__all__ = [
+    "MANIFEST_NAME",
+    "LEDGER_NAME",
+    "LOCK_NAME",
+    "TEMP_RE",
+    "temp_path",
+    "fsync_dir",
+    "atomic_write_bytes",
+    "file_sha256",
+    "HashingWriter",
+    "HashingReader",
+]
+
+MANIFEST_NAME = "manifest.json"
+LEDGER_NAME = ".shards.partial.jsonl"
+LOCK_NAME = ".shards.partial.lock"
+TEMP_RE = re.compile(r"^\..+\.tmp-[0-9a-f]{32}$")
+"""Our temporary files: ``.NAME.tmp-<uuid4 hex>`` beside the final ``NAME``."""
+
+
+def temp_path(final: Path) -> Path:
+    """A fresh temporary path beside ``final`` (same directory, so a rename is atomic)."""
+    return final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex}")
+
+
+def fsync_dir(directory: Path) -> None:
+    """Flush a directory entry change (rename) to disk where the platform allows it."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temp file, fsync, rename onto ``path``: readers see the old or the new file."""
+    path = Path(path)
+    tmp = temp_path(path)
+    try:
+        with open(tmp, "xb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def file_sha256(path: Path, *, chunk: int = 1 << 20) -> tuple[str, int]:
+    """``(hex sha256, size in bytes)`` of a file, streaming."""
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+            size += len(block)
+    return h.hexdigest(), size
+
+
+class HashingWriter:
+    """Wraps a binary file: every write also feeds a SHA-256 and a byte count."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self.f = f
+        self.sha = hashlib.sha256()
+        self.bytes = 0
+
+    def write(self, data: bytes) -> int:
+        self.f.write(data)
+        self.sha.update(data)
+        self.bytes += len(data)
+        return len(data)
+
+
+class HashingReader:
+    """Wraps a binary file: every read also feeds a SHA-256 and a byte count (``read`` only)."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self.f = f
+        self.sha = hashlib.sha256()
+        self.bytes = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.f.read(n)
+        self.sha.update(data)
+        self.bytes += len(data)
+        return data
+
+    def fileno(self) -> int:
+        return self.f.fileno()
+
+    def tell(self) -> int:
+        return self.f.tell()
+
+    def drain(self, chunk: int = 1 << 20) -> None:
+        """Read (and hash) the rest of the file."""
+        while self.read(chunk):
+            pass

@@ -1,0 +1,104 @@
+"""Shard formats, names and the per-shard record (:class:`ShardInfo`) kept in the manifest."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from rt2data.errors import ConfigError, SchemaError
+
+__all__ = ["FORMATS", "EXTENSIONS", "SHARD_RE", "ShardInfo", "shard_name", "check_format", "format_of_path"]
+
+FORMATS = ("wds", "tfrecord")
+"""Output formats, in canonical order: WebDataset tar, TFRecord of tf.train.Example."""
+
+EXTENSIONS = {"wds": "tar", "tfrecord": "tfrecord"}
+
+SHARD_RE = re.compile(r"^(?P<prefix>[A-Za-z0-9][A-Za-z0-9_.-]*)-(?P<index>\d{6,})\.(?P<ext>tar|tfrecord)$")
+"""Names of our shard files: ``PREFIX-NNNNNN.tar`` / ``PREFIX-NNNNNN.tfrecord``."""
+
+_PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def check_format(fmt: str) -> str:
+    """``fmt`` if it is one of :data:`FORMATS`, else ``ConfigError``."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown shard format {fmt!r}; expected one of {list(FORMATS)} ('wds' = WebDataset tar)")
+    return fmt
+
+
+def format_of_path(path: str) -> str:
+    """The format of a shard file from its extension (``.tar`` -> ``wds``, ``.tfrecord`` -> ``tfrecord``)."""
+    for fmt, ext in EXTENSIONS.items():
+        if str(path).endswith("." + ext):
+            return fmt
+    raise ConfigError(f"cannot tell the shard format of {str(path)!r}: expected a .tar or .tfrecord file")
+
+
+def shard_name(prefix: str, index: int, fmt: str) -> str:
+    """``PREFIX-%06d.tar`` (``wds``) or ``PREFIX-%06d.tfrecord`` (``tfrecord``).
+
+    >>> shard_name("bridge", 3, "wds")
+    'bridge-000003.tar'
+    """
+    check_format(fmt)
+    if not _PREFIX_RE.match(prefix):
+        raise ConfigError(f"shard prefix {prefix!r} must be [A-Za-z0-9_.-] characters starting with a letter or digit")
+    if not isinstance(index, int) or index < 0:
+        raise ConfigError(f"shard index must be a non-negative integer, got {index!r}")
+    return f"{prefix}-{index:06d}.{EXTENSIONS[fmt]}"
+
+
+@dataclass(frozen=True)
+class ShardInfo:
+    """What the manifest records about one complete shard.
+
+    Attributes:
+        name: file name inside the output directory.
+        format: ``wds`` | ``tfrecord``.
+        count: number of examples.
+        bytes: file size in bytes.
+        sha256: hex SHA-256 of the whole file.
+        first_key: key of the first example (None for an empty shard).
+        last_key: key of the last example (None for an empty shard).
+        counts_by_source: examples per ``Example.source`` (sorted by name).
+        counts_by_kind: examples per ``Example.kind`` (sorted by name).
+    """
+
+    name: str
+    format: str
+    count: int
+    bytes: int
+    sha256: str
+    first_key: str | None
+    last_key: str | None
+    counts_by_source: Mapping[str, int] = field(default_factory=dict)
+    counts_by_kind: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_format(self.format)
+        object.__setattr__(self, "counts_by_source", dict(sorted(self.counts_by_source.items())))
+        object.__setattr__(self, "counts_by_kind", dict(sorted(self.counts_by_kind.items())))
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict (as in ``manifest.json``)."""
+        return {
+            "name": self.name,
+            "format": self.format,
+            "count": self.count,
+            "bytes": self.bytes,
+            "sha256": self.sha256,
+            "first_key": self.first_key,
+            "last_key": self.last_key,
+            "counts_by_source": dict(self.counts_by_source),
+            "counts_by_kind": dict(self.counts_by_kind),
+        }
+
+    @classmethod
+    def from_json_dict(cls, d: Mapping[str, Any]) -> "ShardInfo":
+        """Inverse of :meth:`to_json_dict`."""
+        try:
+            return cls(**dict(d))
+        except TypeError as exc:
+            raise SchemaError(f"shard record {d.get('name')!r}: {exc}") from exc

@@ -1,0 +1,209 @@
+"""Output directory policy: refuse, overwrite or resume an existing output; finalize a finished one.
+
+Our files in an output directory: ``manifest.json``, shards ``PREFIX-NNNNNN.tar|tfrecord``, the progress ledger
+``.shards.partial.jsonl`` + ``.shards.partial.lock``, and temp files ``.NAME.tmp-<uuid>``. Nothing else is ever
+touched (no other files, no sub-directories).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from rt2data.errors import OutputError, Rt2DataError
+from rt2data.shards import ledger as ledger_lib
+from rt2data.shards.files import LEDGER_NAME, LOCK_NAME, MANIFEST_NAME, TEMP_RE, file_sha256
+from rt2data.shards.info import SHARD_RE, ShardInfo
+from rt2data.shards.manifest import Manifest, load_manifest, write_manifest
+
+__all__ = ["OutputState", "scan_output_dir", "prepare_output_dir", "remove_output_files", "finalize_output"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutputState:
+    """Which of our files an output directory holds (names, sorted)."""
+
+    manifest: bool
+    ledger: bool
+    shards: tuple[str, ...]
+    temps: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.manifest or self.ledger or self.shards or self.temps)
+
+    def describe(self) -> str:
+        parts = ["manifest.json"] if self.manifest else []
+        parts += [f"{len(self.shards)} shard files"] if self.shards else []
+        parts += ["a progress ledger of an unfinished run"] if self.ledger else []
+        parts += [f"{len(self.temps)} temp files"] if self.temps else []
+        return ", ".join(parts) or "nothing of ours"
+
+
+def scan_output_dir(out_dir: str | os.PathLike[str]) -> OutputState:
+    """Our files in ``out_dir`` (which may not exist)."""
+    out = Path(out_dir)
+    names = sorted(p.name for p in out.iterdir() if p.is_file()) if out.is_dir() else []
+    return OutputState(
+        manifest=MANIFEST_NAME in names,
+        ledger=LEDGER_NAME in names,
+        shards=tuple(n for n in names if SHARD_RE.match(n)),
+        temps=tuple(n for n in names if TEMP_RE.match(n)),
+    )
+
+
+def remove_output_files(out_dir: str | os.PathLike[str]) -> int:
+    """Remove our files (manifest, shards, ledger, lock, temps) from ``out_dir``; returns how many."""
+    out = Path(out_dir)
+    state = scan_output_dir(out)
+    names = [*state.shards, *state.temps, MANIFEST_NAME, LEDGER_NAME, LOCK_NAME]
+    removed = 0
+    for name in names:
+        path = out / name
+        if path.is_file():
+            path.unlink()
+            removed += 1
+    log.info("removed %d files of a previous output from %s", removed, out)
+    return removed
+
+
+def _remove_temps(out: Path, state: OutputState) -> None:
+    for name in state.temps:
+        (out / name).unlink(missing_ok=True)
+    if state.temps:
+        log.info("removed %d temp files of an interrupted run from %s", len(state.temps), out)
+
+
+def _verified(out: Path, info: ShardInfo) -> bool:
+    path = out / info.name
+    if not path.is_file() or path.stat().st_size != info.bytes:
+        return False
+    return file_sha256(path) == (info.sha256, info.bytes)
+
+
+def _resume(out: Path, state: OutputState, fingerprint: str) -> dict[str, ShardInfo]:
+    hint = "pass --overwrite to start over"
+    candidates: dict[str, ShardInfo] = {}
+    ledger = ledger_lib.read_ledger(out)
+    if ledger is not None:
+        if ledger.config_fingerprint != fingerprint:
+            raise OutputError(
+                f"cannot resume {out}: its unfinished run used another configuration (fingerprint "
+                f"{ledger.config_fingerprint[:12]}, this run {fingerprint[:12]}); {hint} or use the same config"
+            )
+        candidates.update(ledger)
+    if state.manifest:
+        try:
+            manifest = load_manifest(out)
+        except Rt2DataError as exc:
+            raise OutputError(f"cannot resume {out}: its manifest is unreadable ({exc}); {hint}") from exc
+        if manifest.config_fingerprint != fingerprint:
+            raise OutputError(
+                f"cannot resume {out}: it was written with another configuration (fingerprint "
+                f"{manifest.config_fingerprint[:12]}, this run {fingerprint[:12]}); {hint} or use the same config"
+            )
+        candidates.update({info.name: info for info in manifest.all_shards()})
+    if ledger is None and not state.manifest:
+        raise OutputError(
+            f"cannot resume {out}: no manifest.json or progress ledger records which of its "
+            f"{len(state.shards)} shard files are complete; {hint}"
+        )
+    _remove_temps(out, state)
+    verified = {}
+    for name, info in sorted(candidates.items()):
+        if _verified(out, info):
+            verified[name] = info
+        else:
+            log.warning("resume: shard %s is missing or does not match its record; it will be rewritten", name)
+            (out / name).unlink(missing_ok=True)
+    ledger_lib.start_ledger(out, fingerprint, verified)
+    (out / MANIFEST_NAME).unlink(missing_ok=True)  # rewritten at the end; the ledger now holds its shards
+    log.info("resume %s: %d complete verified shards kept", out, len(verified))
+    return verified
+
+
+def prepare_output_dir(
+    out_dir: str | os.PathLike[str], *, overwrite: bool = False, resume: bool = False, config_fingerprint: str
+) -> dict[str, ShardInfo]:
+    """Make ``out_dir`` ready for a run and start its progress ledger.
+
+    Args:
+        out_dir: the output directory (created when missing).
+        overwrite: remove our files of a previous output first (never other files).
+        resume: keep the complete shards of a previous run with the same ``config_fingerprint``.
+        config_fingerprint: fingerprint of the output-deciding config (:func:`config_fingerprint`).
+
+    Returns:
+        ``{shard name: ShardInfo}`` of complete shards whose sha256 was verified (resume), else ``{}``; the
+        pipeline skips those and writes the rest.
+
+    Raises:
+        OutputError: the directory holds an output and neither flag was given, both flags were given, the
+            previous run's fingerprint differs, or nothing proves which shards are complete.
+    """
+    out = Path(out_dir)
+    if overwrite and resume:
+        raise OutputError("--overwrite and --resume exclude each other: pass one of them")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output path {out} exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    state = scan_output_dir(out)
+    if not state.empty and not (overwrite or resume):
+        raise OutputError(
+            f"output directory {out} already holds an rt2data output ({state.describe()}); "
+            "pass --overwrite to replace it or --resume to continue it"
+        )
+    if resume and not state.empty:
+        return _resume(out, state, config_fingerprint)
+    if overwrite and not state.empty:
+        remove_output_files(out)
+    ledger_lib.start_ledger(out, config_fingerprint)
+    return {}
+
+
+def finalize_output(
+    out_dir: str | os.PathLike[str],
+    shard_infos: Iterable[ShardInfo],
+    *,
+    manifest: Manifest | None = None,
+    remove_stale: bool = True,
+) -> None:
+    """Finish an output: drop temp files, check every listed shard exists with its size, remove stale shards,
+    write the manifest (when given) and then the progress ledger.
+
+    Args:
+        out_dir: the output directory.
+        shard_infos: every shard of the output (all formats).
+        manifest: written atomically after the checks; the ledger is removed only once it exists.
+        remove_stale: remove shard files with one of the listed prefixes that are not listed (left by an
+            earlier run that wrote more shards).
+
+    Raises:
+        OutputError: a listed shard is missing or has another size.
+    """
+    out = Path(out_dir)
+    infos = list(shard_infos)
+    _remove_temps(out, scan_output_dir(out))
+    for info in infos:
+        path = out / info.name
+        if not path.is_file():
+            raise OutputError(f"finalize {out}: shard {info.name} is missing; the run did not complete")
+        if path.stat().st_size != info.bytes:
+            raise OutputError(
+                f"finalize {out}: shard {info.name} has {path.stat().st_size} bytes, its record says {info.bytes}"
+            )
+    if remove_stale:
+        listed = {info.name for info in infos}
+        prefixes = {SHARD_RE.match(name).group("prefix") for name in listed if SHARD_RE.match(name)}
+        for name in scan_output_dir(out).shards:
+            if name not in listed and SHARD_RE.match(name).group("prefix") in prefixes:
+                log.warning("removing stale shard %s (not part of this output)", out / name)
+                (out / name).unlink()
+    if manifest is not None:
+        write_manifest(out, manifest)
+        ledger_lib.remove_ledger(out)

@@ -1,0 +1,346 @@
+"""``tf.train.Example`` protobuf bytes for an :class:`~rt2data.example.Example`, without TensorFlow.
+
+A small hand-written protobuf encoder/decoder for exactly the messages ``tf.train.Example`` needs::
+
+    Example   { Features features = 1; }
+    Features  { map<string, Feature> feature = 1; }        // entry: { string key = 1; Feature value = 2; }
+    Feature   { oneof kind { BytesList bytes_list = 1; FloatList float_list = 2; Int64List int64_list = 3; } }
+    BytesList { repeated bytes value = 1; }
+    FloatList { repeated float value = 1 [packed = true]; }
+    Int64List { repeated int64 value = 1 [packed = true]; }
+
+Encoding is deterministic: map entries sorted by feature name (Python string order), numeric lists packed;
+the bytes equal what protobuf's C++ and pure-Python runtimes give with ``SerializeToString(deterministic=True)``
+(a test checks it with the real generated ``tf.train.Example`` class tfds ships; note the ``upb`` runtime orders
+map keys that are prefixes of each other differently, e.g. ``image_format`` before ``image``, but parses ours).
+The decoder accepts any valid encoding (packed or not, unknown fields skipped).
+
+Field mapping (see ``TFRECORD_FEATURE_SPEC_DOC``): every string field is a one-element ``bytes_list`` (UTF-8);
+optional fields (``instruction``, ``episode_id``, ``plan``, ``step``, ``action_raw``, ``action_tokens``) are
+*omitted* when ``None`` so that ``None`` and ``""``/``[]`` stay distinct. ``action_raw`` is stored twice:
+``action_raw`` as a ``float_list`` (float32, what ``tf.train.Example`` offers, convenient for trainers) and
+``action_raw_f64`` as one ``bytes`` value holding the little-endian IEEE-754 float64 array (``8 * D`` bytes,
+``tf.io.decode_raw(x, tf.float64)``), which is what our decoder reads back, so the round trip is exact.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Mapping, NamedTuple, Sequence
+
+import numpy as np
+
+from rt2data.errors import DataError, SchemaError
+from rt2data.example import Example
+
+__all__ = [
+    "Feature",
+    "encode_tf_example",
+    "decode_tf_example",
+    "example_to_features",
+    "features_to_example",
+    "example_to_tf_example_bytes",
+    "tf_example_bytes_to_example",
+    "TFRECORD_FEATURES",
+    "TFRECORD_FEATURE_SPEC_DOC",
+]
+
+_U64 = (1 << 64) - 1
+_STRING_FIELDS = ("key", "image_format", "prompt", "target", "kind", "source", "template_id")
+_OPTIONAL_STRING_FIELDS = ("instruction", "episode_id", "plan")
+
+
+class Feature(NamedTuple):
+    """One feature value: ``kind`` is ``"bytes"``, ``"float"`` or ``"int64"``; ``values`` a tuple."""
+
+    kind: str
+    values: tuple
+
+
+# --------------------------------------------------------------------------- wire-level encoding
+
+
+def _varint(n: int) -> bytes:
+    n &= _U64
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _len_field(field: int, payload: bytes) -> bytes:
+    return _varint((field << 3) | 2) + _varint(len(payload)) + payload
+
+
+def _encode_feature(feature: Feature) -> bytes:
+    if feature.kind == "bytes":
+        inner = b"".join(_len_field(1, bytes(v)) for v in feature.values)
+        return _len_field(1, inner)
+    if feature.kind == "float":
+        with np.errstate(over="ignore"):
+            packed = np.asarray(feature.values, dtype="<f4").tobytes()
+        return _len_field(2, _len_field(1, packed) if packed else b"")
+    if feature.kind == "int64":
+        packed = b"".join(_varint(int(v)) for v in feature.values)
+        return _len_field(3, _len_field(1, packed) if packed else b"")
+    raise ValueError(f"unknown feature kind {feature.kind!r}; expected 'bytes', 'float' or 'int64'")
+
+
+def encode_tf_example(features: Mapping[str, Feature]) -> bytes:
+    """Serialize a feature map as ``tf.train.Example`` bytes (entries sorted by name)."""
+    entries = b"".join(
+        _len_field(1, _len_field(1, name.encode("utf-8")) + _len_field(2, _encode_feature(features[name])))
+        for name in sorted(features)
+    )
+    return _len_field(1, entries)
+
+
+# --------------------------------------------------------------------------- wire-level decoding
+
+
+class _WireError(ValueError):
+    pass
+
+
+def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= len(buf):
+            raise _WireError("truncated varint")
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result & _U64, pos
+        shift += 7
+        if shift >= 70:
+            raise _WireError("varint longer than 10 bytes")
+
+
+def _fields(buf: bytes):
+    """Yield ``(field_number, wire_type, value)``; value is int for varint/fixed, bytes for length-delimited."""
+    pos = 0
+    while pos < len(buf):
+        tag, pos = _read_varint(buf, pos)
+        field, wire = tag >> 3, tag & 7
+        if wire == 0:
+            value, pos = _read_varint(buf, pos)
+        elif wire == 1:
+            value, pos = buf[pos : pos + 8], pos + 8
+        elif wire == 2:
+            n, pos = _read_varint(buf, pos)
+            value, pos = buf[pos : pos + n], pos + n
+        elif wire == 5:
+            value, pos = buf[pos : pos + 4], pos + 4
+        else:
+            raise _WireError(f"unsupported wire type {wire} for field {field}")
+        if pos > len(buf):
+            raise _WireError(f"field {field} runs past the end of its message")
+        yield field, wire, value
+
+
+def _signed64(n: int) -> int:
+    return n - (1 << 64) if n >= (1 << 63) else n
+
+
+def _decode_list(kind_field: int, buf: bytes) -> Feature:
+    if kind_field == 1:
+        return Feature("bytes", tuple(bytes(v) for f, w, v in _fields(buf) if f == 1 and w == 2))
+    values: list = []
+    for f, w, v in _fields(buf):
+        if f != 1:
+            continue
+        if kind_field == 2:
+            if w == 2:
+                if len(v) % 4:
+                    raise _WireError("packed float list length is not a multiple of 4")
+                values.extend(np.frombuffer(v, dtype="<f4").tolist())
+            elif w == 5:
+                values.append(struct.unpack("<f", v)[0])
+        elif w == 2:
+            pos = 0
+            while pos < len(v):
+                n, pos = _read_varint(v, pos)
+                values.append(_signed64(n))
+        elif w == 0:
+            values.append(_signed64(v))
+    return Feature("float" if kind_field == 2 else "int64", tuple(values))
+
+
+def _decode_feature(buf: bytes) -> Feature | None:
+    result = None
+    for f, w, v in _fields(buf):
+        if f in (1, 2, 3) and w == 2:
+            result = _decode_list(f, v)  # oneof: the last one wins
+    return result
+
+
+def decode_tf_example(data: bytes) -> dict[str, Feature]:
+    """Parse ``tf.train.Example`` bytes into ``{name: Feature}``.
+
+    Raises:
+        DataError: the bytes are not a valid protobuf message of that shape.
+    """
+    out: dict[str, Feature] = {}
+    try:
+        for f, w, features in _fields(data):
+            if f != 1 or w != 2:
+                continue
+            for f2, w2, entry in _fields(features):
+                if f2 != 1 or w2 != 2:
+                    continue
+                name, value = "", None
+                for f3, w3, v in _fields(entry):
+                    if f3 == 1 and w3 == 2:
+                        name = bytes(v).decode("utf-8")
+                    elif f3 == 2 and w3 == 2:
+                        value = _decode_feature(v)
+                out[name] = value if value is not None else Feature("bytes", ())
+    except (_WireError, UnicodeDecodeError) as exc:
+        raise DataError(f"not a valid tf.train.Example: {exc}") from exc
+    return out
+
+
+# --------------------------------------------------------------------------- Example <-> features
+
+
+class _Spec(NamedTuple):
+    name: str
+    kind: str
+    tf_parse: str  # the tf.io feature used in TFRECORD_FEATURE_SPEC_DOC
+    doc: str
+
+
+TFRECORD_FEATURES: tuple[_Spec, ...] = (
+    _Spec("key", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "unique example key"),
+    _Spec("image", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "encoded image bytes (tf.io.decode_image)"),
+    _Spec("image_format", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "jpg | png | webp | gif | bmp | tiff"),
+    _Spec("prompt", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "text the model reads"),
+    _Spec("target", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "text the model writes"),
+    _Spec("kind", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "action | caption | vqa"),
+    _Spec("source", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "dataset / mixture source name"),
+    _Spec("template_id", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "prompt template id"),
+    _Spec("instruction", "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
+    _Spec("episode_id", "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
+    _Spec("plan", "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
+    _Spec("step", "int64", "tf.io.FixedLenFeature([], tf.int64, default_value=-1)", "-1 when absent"),
+    _Spec("action_raw", "float", "tf.io.VarLenFeature(tf.float32)", "raw action, float32 copy"),
+    _Spec(
+        "action_raw_f64",
+        "bytes",
+        'tf.io.FixedLenFeature([], tf.string, default_value="")',
+        "exact raw action: tf.io.decode_raw(x, tf.float64), little-endian",
+    ),
+    _Spec("action_tokens", "int64", "tf.io.VarLenFeature(tf.int64)", "bin index per dimension"),
+)
+
+TFRECORD_FEATURE_SPEC_DOC = (
+    "import tensorflow as tf\n\n"
+    "# One tf.train.Example per rt2data example; optional fields are absent when None.\n"
+    "FEATURES = {\n"
+    + "".join(f'    "{s.name}": {s.tf_parse},  # {s.doc}\n' for s in TFRECORD_FEATURES)
+    + "}\n\n"
+    "def parse(record):\n"
+    "    ex = tf.io.parse_single_example(record, FEATURES)\n"
+    '    ex["action_raw"] = tf.sparse.to_dense(ex["action_raw"])\n'
+    '    ex["action_tokens"] = tf.sparse.to_dense(ex["action_tokens"])\n'
+    '    ex["action_raw_f64"] = tf.io.decode_raw(ex["action_raw_f64"], tf.float64)\n'
+    "    return ex\n\n"
+    'ds = tf.data.TFRecordDataset(tf.io.gfile.glob("OUT_DIR/*.tfrecord")).map(parse)\n'
+)
+"""Text for the README: the ``tf.io.parse_single_example`` feature dict of our TFRecord shards."""
+
+
+def _text(value: str) -> Feature:
+    return Feature("bytes", (value.encode("utf-8"),))
+
+
+def example_to_features(example: Example) -> dict[str, Feature]:
+    """The feature map of one example (see the module docstring for the mapping)."""
+    out = {name: _text(getattr(example, name)) for name in _STRING_FIELDS}
+    out["image"] = Feature("bytes", (example.image,))
+    for name in _OPTIONAL_STRING_FIELDS:
+        value = getattr(example, name)
+        if value is not None:
+            out[name] = _text(value)
+    if example.step is not None:
+        out["step"] = Feature("int64", (example.step,))
+    if example.action_raw is not None:
+        out["action_raw"] = Feature("float", example.action_raw)
+        out["action_raw_f64"] = Feature("bytes", (np.asarray(example.action_raw, dtype="<f8").tobytes(),))
+    if example.action_tokens is not None:
+        out["action_tokens"] = Feature("int64", example.action_tokens)
+    return out
+
+
+def _one(features: Mapping[str, Feature], name: str, kind: str, *, required: bool) -> object:
+    feature = features.get(name)
+    if feature is None:
+        if required:
+            raise DataError(f"tf.train.Example has no feature {name!r} (an rt2data example needs it)")
+        return None
+    if feature.kind != kind or len(feature.values) != 1:
+        raise DataError(
+            f"feature {name!r}: expected one {kind} value, got {feature.kind} with {len(feature.values)} values"
+        )
+    return feature.values[0]
+
+
+def _utf8(value: object, name: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return bytes(value).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"feature {name!r} is not valid UTF-8: {exc}") from exc
+
+
+def _action_raw(features: Mapping[str, Feature]) -> tuple[float, ...] | None:
+    exact = _one(features, "action_raw_f64", "bytes", required=False)
+    approx = features.get("action_raw")
+    if exact is None:
+        return None if approx is None else tuple(approx.values)
+    if len(exact) % 8:
+        raise DataError(f"feature 'action_raw_f64' has {len(exact)} bytes, not a multiple of 8")
+    values = tuple(np.frombuffer(exact, dtype="<f8").tolist())
+    if approx is not None and len(approx.values) != len(values):
+        raise DataError(
+            f"feature 'action_raw' has {len(approx.values)} values but 'action_raw_f64' has {len(values)}"
+        )
+    return values
+
+
+def features_to_example(features: Mapping[str, Feature]) -> Example:
+    """Rebuild the :class:`Example` from a decoded feature map (unknown features are ignored).
+
+    Raises:
+        DataError: a required feature is missing or has the wrong type, or the fields do not make an example.
+    """
+    fields: dict[str, object] = {
+        name: _utf8(_one(features, name, "bytes", required=True), name) for name in _STRING_FIELDS
+    }
+    for name in _OPTIONAL_STRING_FIELDS:
+        fields[name] = _utf8(_one(features, name, "bytes", required=False), name)
+    fields["step"] = _one(features, "step", "int64", required=False)
+    fields["action_raw"] = _action_raw(features)
+    tokens = features.get("action_tokens")
+    if tokens is not None and tokens.kind != "int64":
+        raise DataError(f"feature 'action_tokens': expected int64 values, got {tokens.kind}")
+    fields["action_tokens"] = None if tokens is None else tuple(tokens.values)
+    image = _one(features, "image", "bytes", required=True)
+    try:
+        return Example(image=bytes(image), **fields)
+    except SchemaError as exc:
+        raise DataError(f"tf.train.Example does not hold a valid example: {exc}") from exc
+
+
+def example_to_tf_example_bytes(example: Example) -> bytes:
+    """Serialized ``tf.train.Example`` of one example (deterministic)."""
+    return encode_tf_example(example_to_features(example))
+
+
+def tf_example_bytes_to_example(data: bytes) -> Example:
+    """Inverse of :func:`example_to_tf_example_bytes`."""
+    return features_to_example(decode_tf_example(data))

@@ -1,0 +1,193 @@
+"""Verify an output directory against its manifest: every byte, every example, the accounting."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from rt2data.errors import DataError, Rt2DataError, SchemaError
+from rt2data.example import Example, validate_example_dict
+from rt2data.shards.files import HashingReader
+from rt2data.shards.info import SHARD_RE, ShardInfo
+from rt2data.shards.layout import scan_output_dir
+from rt2data.shards.manifest import Manifest, load_manifest, validate_accounting
+from rt2data.shards.tf_example import tf_example_bytes_to_example
+from rt2data.shards.tfrecord import iter_tfrecord_stream
+from rt2data.shards.wds import iter_wds_samples, sample_to_example
+
+__all__ = ["Problem", "VerifyReport", "verify_output"]
+
+log = logging.getLogger(__name__)
+
+CheckExample = Callable[[Example], "list[str]"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an output: where (shard file name, example key; None when not applicable) and what."""
+
+    shard: str | None
+    key: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = ":".join(x for x in (self.shard, self.key) if x)
+        return f"{where}: {self.message}" if where else self.message
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Result of :func:`verify_output`; ``ok`` is True only when there are no problems."""
+
+    ok: bool
+    problems: list[Problem] = field(default_factory=list)
+    shards_checked: int = 0
+    examples_checked: int = 0
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "problems": [{"shard": p.shard, "key": p.key, "message": p.message} for p in self.problems],
+            "shards_checked": self.shards_checked,
+            "examples_checked": self.examples_checked,
+        }
+
+
+def _examples(f: HashingReader, fmt: str, name: str) -> Iterator[tuple[str, Example | None, dict | str]]:
+    """``(key, example or None, raw fields dict | problem text)``; structural errors raise DataError."""
+    if fmt == "wds":
+        for key, members, _ in iter_wds_samples(f, shard=name):
+            try:
+                example, fields = sample_to_example(key, members, shard=name)
+                yield key, example, fields
+            except DataError as exc:
+                yield key, None, str(exc).removeprefix(f"{name}: sample {key!r}").lstrip(": ")
+    else:
+        for index, record in enumerate(iter_tfrecord_stream(f, name=name, verify=True)):
+            try:
+                example = tf_example_bytes_to_example(record)
+                yield example.key, example, example.to_json_dict()
+            except DataError as exc:
+                yield f"record-{index}", None, str(exc)
+
+
+class _Checker:
+    def __init__(self, out: Path, manifest: Manifest, check_schema: bool, check_example, max_problems: int):
+        self.out, self.manifest = out, manifest
+        self.check_schema, self.check_example = check_schema, check_example
+        self.max_problems = max_problems
+        self.problems: list[Problem] = []
+        self.shards_checked = self.examples_checked = 0
+
+    def add(self, shard: str | None, key: str | None, message: str) -> None:
+        if len(self.problems) < self.max_problems:
+            self.problems.append(Problem(shard, key, message))
+
+    def check_example_fields(self, name: str, key: str, example: Example, fields: dict) -> None:
+        if self.check_schema:
+            try:
+                validate_example_dict(fields)
+            except SchemaError as exc:
+                self.add(name, key, str(exc))
+        if self.check_example is not None:
+            try:
+                messages = self.check_example(example)
+            except Rt2DataError as exc:
+                messages = [str(exc)]
+            for message in messages:
+                self.add(name, key, message)
+
+    def shard(self, info: ShardInfo, seen_keys: set[str]) -> None:
+        path = self.out / info.name
+        if not path.is_file():
+            self.add(info.name, None, "shard file listed in the manifest is missing")
+            return
+        self.shards_checked += 1
+        count, first, last = 0, None, None
+        sources: Counter[str] = Counter()
+        kinds: Counter[str] = Counter()
+        with open(path, "rb") as raw:
+            f = HashingReader(raw)
+            try:
+                for key, example, fields in _examples(f, info.format, str(path)):
+                    count += 1
+                    self.examples_checked += 1
+                    first = key if first is None else first
+                    last = key
+                    if key in seen_keys:
+                        self.add(info.name, key, "duplicate key (already used by an earlier example)")
+                    seen_keys.add(key)
+                    if example is None:
+                        self.add(info.name, key, str(fields))
+                        continue
+                    sources[example.source] += 1
+                    kinds[example.kind] += 1
+                    self.check_example_fields(info.name, key, example, fields)
+            except DataError as exc:
+                self.add(info.name, None, f"unreadable after {count} examples: {exc}")
+            f.drain()
+        if (f.bytes, f.sha.hexdigest()) != (info.bytes, info.sha256):
+            self.add(info.name, None, f"sha256/bytes {f.sha.hexdigest()[:12]}/{f.bytes} differ from the manifest "
+                                      f"({info.sha256[:12]}/{info.bytes}): the file was modified or truncated")
+        got = {"count": count, "first_key": first, "last_key": last,
+               "counts_by_source": dict(sorted(sources.items())), "counts_by_kind": dict(sorted(kinds.items()))}
+        for what, value in got.items():
+            expected = getattr(info, what)
+            if value != (dict(expected) if isinstance(expected, dict) else expected):
+                self.add(info.name, None, f"{what} is {value!r}, the manifest says {expected!r}")
+
+    def output(self) -> None:
+        try:
+            validate_accounting(self.manifest.accounting)
+        except DataError as exc:
+            self.add(None, None, str(exc))
+        listed = {info.name for info in self.manifest.all_shards()}
+        for name in scan_output_dir(self.out).shards:
+            if name not in listed and SHARD_RE.match(name):
+                self.add(name, None, "shard file not listed in the manifest (left by another run?)")
+        for fmt, infos in self.manifest.shards.items():
+            total = sum(info.count for info in infos)
+            if total != self.manifest.accounting.written:
+                self.add(None, None, f"{fmt} shards hold {total} examples, accounting says {self.manifest.accounting.written} written")
+            seen: set[str] = set()
+            for info in infos:
+                self.shard(info, seen)
+
+
+def verify_output(
+    out_dir: str | os.PathLike[str],
+    *,
+    check_schema: bool = True,
+    check_example: Callable[[Example], list[str]] | None = None,
+    max_problems: int = 1000,
+) -> VerifyReport:
+    """Check an output directory completely and report every problem found (up to ``max_problems``).
+
+    Checks: the manifest against its schema; the accounting balances and matches each format's shard counts;
+    no unlisted shard files; per shard, sha256/bytes/count/first and last key/counts by source and kind against
+    the manifest, readable framing (tar members, TFRecord CRCs); per sample, exactly one image of the recorded
+    format and one JSON member, valid against the example schema (``check_schema``); keys unique per format;
+    and any caller check ``check_example(example) -> [problem messages]`` (e.g. action strings parse).
+
+    Returns:
+        A :class:`VerifyReport`; never raises for problems in the data.
+    """
+    out = Path(out_dir)
+    try:
+        manifest = load_manifest(out)
+    except Rt2DataError as exc:
+        return VerifyReport(ok=False, problems=[Problem(None, None, str(exc))])
+    checker = _Checker(out, manifest, check_schema, check_example, max_problems)
+    checker.output()
+    log.info("verified %s: %d shards, %d examples, %d problems", out, checker.shards_checked,
+             checker.examples_checked, len(checker.problems))
+    return VerifyReport(
+        ok=not checker.problems,
+        problems=checker.problems,
+        shards_checked=checker.shards_checked,
+        examples_checked=checker.examples_checked,
+    )

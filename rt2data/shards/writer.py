@@ -1,0 +1,244 @@
+"""Writing shards: one shard atomically (:func:`write_shard`), or an ordered stream split by a plan.
+
+A shard is written to ``.NAME.tmp-<uuid>`` in the output directory while its SHA-256, size and counts are
+computed, then fsynced and renamed to ``NAME`` (and recorded in the progress ledger when a run started one):
+a shard exists under its final name only when complete. Examples stream through; nothing holds a whole shard.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from rt2data.errors import ConfigError, OutputError
+from rt2data.example import Example
+from rt2data.shards import ledger
+from rt2data.shards.files import HashingWriter, fsync_dir, temp_path
+from rt2data.shards.info import ShardInfo, check_format, shard_name
+from rt2data.shards.tf_example import example_to_tf_example_bytes
+from rt2data.shards.tfrecord import frame_record
+from rt2data.shards.wds import encode_sample, tar_end_size
+
+__all__ = ["ShardWriter", "ShardingPlan", "encode_example", "write_shard", "write_shard_at", "write_shards"]
+
+log = logging.getLogger(__name__)
+
+
+def encode_example(example: Example, fmt: str) -> bytes:
+    """The exact bytes one example adds to a shard of format ``fmt`` (tar members or a framed record)."""
+    if fmt == "wds":
+        return encode_sample(example).data
+    if fmt == "tfrecord":
+        return frame_record(example_to_tf_example_bytes(example))
+    check_format(fmt)
+    raise AssertionError(fmt)  # unreachable
+
+
+class ShardWriter:
+    """Writes one shard file atomically; use as a context manager (an exception removes the temp file).
+
+    >>> with ShardWriter(out_dir, "x-000000.tar", fmt="wds") as w:  # doctest: +SKIP
+    ...     w.add(example)
+    ...     info = w.close()
+    """
+
+    def __init__(self, out_dir: str | os.PathLike[str], name: str, *, fmt: str, record_progress: bool = True):
+        self.fmt = check_format(fmt)
+        self.out_dir = Path(out_dir)
+        self.name = name
+        self.final = self.out_dir / name
+        self.tmp = temp_path(self.final)
+        self.record_progress = record_progress
+        self._file = open(self.tmp, "xb")
+        self._out = HashingWriter(self._file)
+        self.count = 0
+        self._first: str | None = None
+        self._last: str | None = None
+        self._sources: Counter[str] = Counter()
+        self._kinds: Counter[str] = Counter()
+        self._closed = False
+
+    def size_if_added(self, encoded_size: int) -> int:
+        """File size after adding ``encoded_size`` bytes of one more example and closing the shard."""
+        end = self._out.bytes + encoded_size
+        return end + (tar_end_size(end) if self.fmt == "wds" else 0)
+
+    def add(self, example: Example, encoded: bytes | None = None) -> None:
+        """Append one example (``encoded``: its :func:`encode_example` bytes, when already computed)."""
+        self._out.write(encode_example(example, self.fmt) if encoded is None else encoded)
+        self.count += 1
+        if self._first is None:
+            self._first = example.key
+        self._last = example.key
+        self._sources[example.source] += 1
+        self._kinds[example.kind] += 1
+
+    def close(self) -> ShardInfo:
+        """Finish the file, fsync, rename to its final name, record progress; returns its :class:`ShardInfo`."""
+        if self._closed:
+            raise OutputError(f"shard {self.final} is already closed")
+        if self.fmt == "wds":
+            self._out.write(b"\0" * tar_end_size(self._out.bytes))
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        os.replace(self.tmp, self.final)
+        fsync_dir(self.out_dir)
+        self._closed = True
+        info = ShardInfo(
+            name=self.name,
+            format=self.fmt,
+            count=self.count,
+            bytes=self._out.bytes,
+            sha256=self._out.sha.hexdigest(),
+            first_key=self._first,
+            last_key=self._last,
+            counts_by_source=dict(self._sources),
+            counts_by_kind=dict(self._kinds),
+        )
+        if self.record_progress:
+            ledger.record_progress(self.out_dir, info)
+        log.debug("wrote %s: %d examples, %d bytes", self.final, info.count, info.bytes)
+        return info
+
+    def abort(self) -> None:
+        """Drop the unfinished shard: close and remove the temp file (the final name is never created)."""
+        if not self._closed:
+            self._closed = True
+            self._file.close()
+            self.tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> "ShardWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.abort()
+        elif not self._closed:
+            self.abort()
+            raise OutputError(f"shard {self.final} was left without close(); it was not written")
+
+
+def write_shard(
+    out_dir: str | os.PathLike[str],
+    name: str,
+    examples: Iterable[Example],
+    *,
+    fmt: str,
+    record_progress: bool = True,
+) -> ShardInfo:
+    """Write all ``examples`` to one shard ``out_dir/name`` atomically, streaming.
+
+    Args:
+        out_dir: existing output directory.
+        name: final file name, usually :func:`shard_name`.
+        examples: the examples in output order.
+        fmt: ``wds`` | ``tfrecord``.
+        record_progress: append the result to the run's progress ledger, when one was started.
+
+    Returns:
+        The :class:`ShardInfo` (count, bytes, sha256 computed while writing).
+    """
+    with ShardWriter(out_dir, name, fmt=fmt, record_progress=record_progress) as writer:
+        for example in examples:
+            writer.add(example)
+        return writer.close()
+
+
+def write_shard_at(
+    out_dir: str | os.PathLike[str],
+    examples: Iterable[Example],
+    *,
+    index: int,
+    fmt: str,
+    prefix: str,
+    record_progress: bool = True,
+) -> ShardInfo:
+    """Write one pre-grouped shard by index (``PREFIX-%06d.EXT``): the unit of work of a distributed writer."""
+    return write_shard(out_dir, shard_name(prefix, index, fmt), examples, fmt=fmt, record_progress=record_progress)
+
+
+@dataclass(frozen=True)
+class ShardingPlan:
+    """How an ordered stream of examples is cut into shards.
+
+    Attributes:
+        shard_examples: at most this many examples per shard (None: no limit).
+        shard_bytes: at most this many bytes per shard file, exact (None: no limit); a shard closes before the
+            next example would make it exceed the limit; a single larger example still gets a shard of its own.
+    """
+
+    shard_examples: int | None = None
+    shard_bytes: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("shard_examples", "shard_bytes"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise ConfigError(f"{name} must be a positive integer or None, got {value!r}")
+
+    def is_full(self, count: int, size_if_added: int) -> bool:
+        """Whether a shard holding ``count`` examples must close instead of growing to ``size_if_added`` bytes."""
+        if count == 0:
+            return False
+        if self.shard_examples is not None and count >= self.shard_examples:
+            return True
+        return self.shard_bytes is not None and size_if_added > self.shard_bytes
+
+    def shard_index(self, position: int) -> int:
+        """Shard index of the example at ``position`` (0-based) when sharding by count only.
+
+        Stable and computable in parallel, so a distributed writer can group by it.
+        """
+        if self.shard_bytes is not None:
+            raise ConfigError("shard_index needs a count-only plan: byte limits depend on the examples before")
+        return 0 if self.shard_examples is None else position // self.shard_examples
+
+
+def write_shards(
+    out_dir: str | os.PathLike[str],
+    examples: Iterable[Example],
+    *,
+    fmt: str,
+    prefix: str,
+    shard_examples: int | None = None,
+    shard_bytes: int | None = None,
+    start_index: int = 0,
+    record_progress: bool = True,
+) -> list[ShardInfo]:
+    """Write an ordered stream into consecutive shards ``PREFIX-%06d`` from ``start_index``, streaming.
+
+    Memory stays flat: one example and one open shard at a time. No examples -> no shards.
+
+    Returns:
+        One :class:`ShardInfo` per shard, in order.
+    """
+    plan = ShardingPlan(shard_examples=shard_examples, shard_bytes=shard_bytes)
+    check_format(fmt)
+    infos: list[ShardInfo] = []
+    writer: ShardWriter | None = None
+    try:
+        for example in examples:
+            encoded = encode_example(example, fmt)
+            if writer is not None and plan.is_full(writer.count, writer.size_if_added(len(encoded))):
+                infos.append(writer.close())
+                writer = None
+            if writer is None:
+                name = shard_name(prefix, start_index + len(infos), fmt)
+                writer = ShardWriter(out_dir, name, fmt=fmt, record_progress=record_progress)
+            if writer.count == 0 and shard_bytes is not None and writer.size_if_added(len(encoded)) > shard_bytes:
+                log.warning("example %s alone exceeds shard_bytes=%d; it gets a shard of its own", example.key,
+                            shard_bytes)
+            writer.add(example, encoded)
+        if writer is not None:
+            infos.append(writer.close())
+            writer = None
+    finally:
+        if writer is not None:
+            writer.abort()
+    return infos
+
