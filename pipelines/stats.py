@@ -1,0 +1,145 @@
+"""The statistics pass: per canonical action dimension (and proprio state) count, min, max, mean, std, q01, q99.
+
+A Beam CombineFn over episodes wraps ``rt2data.stats``: integer bucket counts and exact sums merge in any order,
+so the same data gives byte-identical statistics on any runner and worker count. Non-finite action rows are left
+out (``convert`` drops those steps).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = ["STATS_FILE", "compute_stats", "stats_block", "codec_from_stats", "load_or_compute_stats"]
+
+log = logging.getLogger(__name__)
+
+STATS_FILE = "dataset_statistics.json"
+
+
+def stats_block(spec, split: str, codec_json: dict[str, Any]) -> dict[str, Any]:
+    """Our versioned block of the statistics file: what the numbers were computed from and how to decode."""
+    return {
+        "spec": spec.name,
+        "spec_fingerprint": spec.fingerprint(),
+        "split": split,
+        "action_dims": list(spec.action_space.names),
+        "codec": codec_json,
+    }
+
+
+def codec_from_stats(spec, action_stats, *, out_of_range: str = "clip"):
+    """The codec of a dataset: the spec's action space, normalized with its statistics by the spec's method."""
+    from rt2data.codec import ActionCodec
+
+    norm = spec.normalization
+    return ActionCodec.from_stats(
+        action_stats, spec.action_space, method=norm.method, mask=norm.mask, out_of_range=out_of_range
+    )
+
+
+def _finite_rows(episode) -> tuple[np.ndarray, np.ndarray | None]:
+    actions = np.asarray(episode.actions, dtype=np.float64)
+    rows = np.isfinite(actions).all(axis=1)
+    proprio = None
+    if episode.proprio is not None:
+        proprio = np.asarray(episode.proprio, dtype=np.float64)
+        rows &= np.isfinite(proprio).all(axis=1)
+        proprio = proprio[rows]
+    return actions[rows], proprio
+
+
+def compute_stats(
+    dataset_dir: str,
+    *,
+    spec,
+    split: str = "train",
+    out_path: str | Path,
+    runner: str | None = None,
+    workers: int = 1,
+    extra_args: Sequence[str] = (),
+    corrupt: str = "error",
+    out_of_range: str = "clip",
+):
+    """Run the statistics pipeline and write the statistics file; returns ``rt2data.stats.StatsFile``.
+
+    Raises:
+        SpecError: the spec does not match the dataset (checked before anything runs).
+        DataError: a corrupt record under ``corrupt="error"``, or no finite action at all.
+    """
+    import apache_beam as beam
+
+    from rt2data.pipelines.episodes import split_tagged, iter_standardized
+    from rt2data.pipelines.options import make_pipeline_options
+    from rt2data.rlds import open_dataset
+    from rt2data import stats as st
+
+    dataset = open_dataset(dataset_dir)
+    spec.require_match(dataset.features)
+    refs = dataset.shards(split)
+    action_dim = len(spec.action_space)
+    proprio_dim = spec.proprio_dim(dataset.features)
+    out_path = Path(out_path)
+    result_path = out_path.parent / f".{out_path.name}.state.json"
+
+    class StatsCombineFn(beam.CombineFn):
+        def create_accumulator(self):
+            return st.create_accumulator(action_dim=action_dim, proprio_dim=proprio_dim)
+
+        def add_input(self, acc, episode):
+            actions, proprio = _finite_rows(episode)
+            return st.add_input(acc, actions, proprio)
+
+        def merge_accumulators(self, accs):
+            return st.merge_accumulators(accs)
+
+        def extract_output(self, acc):
+            return acc.to_state()
+
+    def write_state(state) -> None:
+        import json
+
+        result_path.parent.mkdir(parents=True, exist_ok=True)
+        result_path.write_text(json.dumps(state))
+
+    options = make_pipeline_options(runner=runner, workers=workers, extra_args=extra_args)
+    with beam.Pipeline(options=options) as p:
+        tagged = (
+            p
+            | "Shards" >> beam.Create(refs, reshuffle=False)
+            | "Spread" >> beam.Reshuffle()
+            | "Read" >> beam.FlatMap(iter_standardized, spec, corrupt=corrupt)
+        )
+        episodes, dead = split_tagged(tagged, "Stats")
+        _ = episodes | "Combine" >> beam.CombineGlobally(StatsCombineFn()) | "Write" >> beam.Map(write_state)
+        _ = dead | "LogDead" >> beam.Map(lambda d: log.warning("statistics pass skipped %s: %s", d.reason, d.detail))
+
+    import json
+
+    state = json.loads(result_path.read_text())
+    result_path.unlink()
+    acc = st.DatasetStatsAccumulator.from_state(state)
+    if acc.num_transitions == 0:
+        from rt2data.errors import DataError
+
+        raise DataError(f"{dataset_dir} split {split!r}: no step with a finite action; cannot compute statistics")
+    stats = st.extract_output(acc)
+    codec = codec_from_stats(spec, stats["action"], out_of_range=out_of_range)
+    st.write_stats(out_path, spec.dataset_key, stats, rt2data_block=stats_block(spec, split, codec.to_json()))
+    return st.load_stats(out_path, spec.dataset_key)
+
+
+def load_or_compute_stats(dataset_dir: str, *, spec, split: str, path: str | Path, recompute: bool = False, **kw):
+    """Reuse the statistics file at ``path`` when it exists and matches (spec fingerprint and split), else compute."""
+    from rt2data import stats as st
+
+    path = Path(path)
+    if not recompute and path.is_file():
+        if st.stats_match(path, spec_fingerprint=spec.fingerprint(), split=split):
+            log.info("reusing statistics %s", path)
+            return st.load_stats(path, spec.dataset_key)
+        log.warning("statistics %s were computed for another spec or split; recomputing", path)
+    return compute_stats(dataset_dir, spec=spec, split=split, out_path=path, **kw)
