@@ -21,6 +21,8 @@ COMMANDS: dict[str, str] = {
     "tokenize": "codec_cmds:tokenize",
     "detokenize": "codec_cmds:detokenize",
     "vocab": "codec_cmds:vocab",
+    "convert": "convert_cmds:convert",
+    "stats": "convert_cmds:stats",
 }
 
 

@@ -1,0 +1,120 @@
+"""``rt2data convert`` and ``rt2data stats``: thin click wrappers over ``rt2data.pipelines``."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from rt2data.cli.runner_opts import runner_options, show_progress
+
+_FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecord")}
+
+
+@click.command(context_settings={"show_default": True})
+@click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--spec", "spec_name", required=True, help="Dataset spec name (rt2data schemas list) or a spec file.")
+@click.option("--split", default="train", help="Split or slice, e.g. train, train[:95%], validation[10:20].")
+@click.option("--format", "fmt", type=click.Choice(sorted(_FORMATS)), default="wds", help="Shard format(s).")
+@click.option("--prefix", default=None, help="Shard name prefix (default: the spec name).")
+@click.option("--shard-examples", type=int, default=1000, help="Examples per shard (0: no count limit).")
+@click.option("--shard-bytes", type=int, default=None, help="Byte limit per shard file (exact).")
+@click.option("--resize", type=int, default=None, help="Resize images to this square side (default: pass bytes).")
+@click.option("--aspect", type=click.Choice(["pad", "crop", "stretch"]), default="pad", help="Resize aspect policy.")
+@click.option("--jpeg-quality", type=int, default=95, help="JPEG quality of resized images.")
+@click.option("--template", "template_id", default="rt2-action-v1", help="Action prompt template id.")
+@click.option("--missing-instruction", type=click.Choice(["drop", "keep"]), default="drop",
+              help="Steps without an instruction: drop (counted) or keep with a placeholder.")
+@click.option("--idle-threshold", type=float, default=None, help="Drop steps whose movement is below this.")
+@click.option("--min-episode-steps", type=int, default=1, help="Drop episodes shorter than this.")
+@click.option("--corrupt", type=click.Choice(["error", "skip"]), default="error",
+              help="Corrupt input records: stop with an error, or dead-letter and count them.")
+@click.option("--out-of-range", type=click.Choice(["clip", "error"]), default="clip",
+              help="Actions outside the action space: clip to the end bins (counted) or drop the step.")
+@click.option("--stats", "stats_path", type=click.Path(dir_okay=False), default=None,
+              help="Statistics file to reuse or write (default OUT_DIR/dataset_statistics.json).")
+@click.option("--recompute-stats", is_flag=True, help="Recompute statistics even when a matching file exists.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output in OUT_DIR.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run, keeping its finished shards.")
+@runner_options
+@click.pass_context
+def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_examples, shard_bytes, resize, aspect,
+            jpeg_quality, template_id, missing_instruction, idle_threshold, min_episode_steps, corrupt, out_of_range,
+            stats_path, recompute_stats, overwrite, resume, runner, workers, beam_args):
+    """Convert an RLDS dataset (a TFDS builder directory) into RT-2 examples.
+
+    Each step becomes one example: the primary camera image, the prompt
+    `Q: what action should the robot take to {instruction}? A:` and the
+    action string (256 bins per dimension, normalized with the dataset
+    statistics). Writes shards, manifest.json, dataset_statistics.json and
+    dead_letters.jsonl into OUT_DIR.
+
+    \b
+    Example:
+      rt2data convert ~/tensorflow_datasets/bridge_dataset/1.0.0 out/bridge \\
+          --spec bridge_dataset --split 'train[:95%]' --format both
+    """
+    from rt2data.convert import ConvertConfig
+    from rt2data.pipelines.convert import ConvertJob, run_convert
+    from rt2data.spec import DatasetSpec
+
+    spec = DatasetSpec.load(spec_name)
+    job = ConvertJob(
+        dataset_dir=dataset_dir,
+        spec=spec_name,
+        split=split,
+        formats=_FORMATS[fmt],
+        prefix=prefix,
+        shard_examples=shard_examples or None,
+        shard_bytes=shard_bytes,
+        corrupt=corrupt,
+        out_of_range=out_of_range,
+        convert=ConvertConfig(
+            source=spec.name, template_id=template_id, missing_instruction=missing_instruction,
+            idle_threshold=idle_threshold, min_episode_steps=min_episode_steps, resize=resize, aspect=aspect,
+            jpeg_quality=jpeg_quality,
+        ),
+    )
+    manifest = run_convert(
+        job, out_dir, overwrite=overwrite, resume=resume, stats_path=stats_path, recompute_stats=recompute_stats,
+        runner=runner, workers=workers, extra_args=beam_args, progress=show_progress(ctx),
+    )
+    acc = manifest.accounting
+    dropped = ", ".join(f"{k} {v}" for k, v in acc.dropped.items()) or "none"
+    shards = ", ".join(f"{len(v)} {k}" for k, v in manifest.shards.items())
+    click.echo(f"{out_dir}: {acc.written} examples from {acc.input} steps in {shards} shards; dropped: {dropped}")
+
+
+@click.command(context_settings={"show_default": True})
+@click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--spec", "spec_name", required=True, help="Dataset spec name or file.")
+@click.option("--split", default="train", help="Split or slice.")
+@click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Statistics file to write (default: print to stdout only).")
+@click.option("--corrupt", type=click.Choice(["error", "skip"]), default="error", help="Corrupt records policy.")
+@runner_options
+def stats(dataset_dir, spec_name, split, out_path, corrupt, runner, workers, beam_args):
+    """Compute action statistics (count, min, max, mean, std, q01, q99) of a dataset.
+
+    The file has the layout OpenVLA-style trainers read
+    ({"<dataset>": {"action": {...}, "num_transitions", "num_trajectories"}})
+    plus an "rt2data" block (spec fingerprint, codec) to de-tokenize with.
+
+    \b
+    Example:
+      rt2data stats ~/tensorflow_datasets/bridge_dataset/1.0.0 --spec bridge_dataset -o stats.json
+    """
+    import tempfile
+    from pathlib import Path
+
+    from rt2data.pipelines.stats import compute_stats
+    from rt2data.spec import DatasetSpec
+
+    spec = DatasetSpec.load(spec_name)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(out_path) if out_path else Path(tmp) / "stats.json"
+        compute_stats(dataset_dir, spec=spec, split=split, out_path=path, runner=runner, workers=workers,
+                      extra_args=beam_args, corrupt=corrupt)
+        sys.stdout.write(path.read_text())
