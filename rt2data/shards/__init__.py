@@ -16,6 +16,7 @@ Typical pipeline use::
 
 from __future__ import annotations
 
+from rt2data.shards.hf import HF_FEATURES_DOC, hf_webdataset_features
 from rt2data.shards.info import EXTENSIONS, FORMATS, ShardInfo, shard_name
 from rt2data.shards.layout import finalize_output, prepare_output_dir, remove_output_files, scan_output_dir
 from rt2data.shards.ledger import read_ledger, record_progress
@@ -78,4 +79,6 @@ __all__ = [
     "example_to_tf_example_bytes",
     "tf_example_bytes_to_example",
     "TFRECORD_FEATURE_SPEC_DOC",
+    "HF_FEATURES_DOC",
+    "hf_webdataset_features",
 ]

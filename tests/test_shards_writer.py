@@ -1,0 +1,175 @@
+"""Shard writing: round trips in both formats, byte-identical re-writes, splitting, atomicity."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rt2data.errors import ConfigError
+from rt2data.example import Example
+from rt2data.shards import (
+    ShardingPlan,
+    encode_example,
+    iter_examples,
+    iter_shard,
+    shard_name,
+    write_shard,
+    write_shard_at,
+    write_shards,
+)
+from rt2data.shards.wds import tar_end_size
+
+texts = st.text(min_size=1, max_size=20)
+
+
+@st.composite
+def example_lists(draw, max_size: int = 12) -> list[Example]:
+    """Examples with unique keys, every kind, optional fields present or not (local strategy)."""
+    n = draw(st.integers(0, max_size))
+    out = []
+    for i in range(n):
+        kind = draw(st.sampled_from(["action", "caption", "vqa"]))
+        dims = draw(st.integers(1, 8))
+        action = kind == "action"
+        out.append(Example(
+            key=f"{draw(st.from_regex(r'[A-Za-z0-9][A-Za-z0-9_-]{0,10}', fullmatch=True))}-{i}",
+            image=draw(st.binary(min_size=1, max_size=300)),
+            image_format=draw(st.sampled_from(["jpg", "png", "webp", "gif", "bmp", "tiff"])),
+            prompt=draw(texts), target=draw(texts), kind=kind, source=draw(st.sampled_from(["a", "b", "web"])),
+            template_id=draw(texts), instruction=draw(st.none() | st.text(max_size=20)),
+            plan=draw(st.none() | texts),
+            episode_id=draw(texts) if action else None, step=draw(st.integers(0, 10**9)) if action else None,
+            action_raw=tuple(draw(st.lists(st.floats(allow_nan=False), min_size=dims, max_size=dims)))
+            if action else None,
+            action_tokens=tuple(draw(st.lists(st.integers(0, 255), min_size=dims, max_size=dims))) if action else None,
+        ))
+    return out
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(exs=example_lists(), fmt=st.sampled_from(["wds", "tfrecord"]), shard_examples=st.none() | st.integers(1, 5),
+       shard_bytes=st.none() | st.integers(1, 30000))
+def test_round_trip_and_split_property(exs, fmt, shard_examples, shard_bytes):
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d)
+        infos = write_shards(out, exs, fmt=fmt, prefix="p", shard_examples=shard_examples, shard_bytes=shard_bytes)
+        assert list(iter_examples([out / i.name for i in infos], verify=True)) == exs
+        assert [i.name for i in infos] == [shard_name("p", k, fmt) for k in range(len(infos))]
+        assert sum(i.count for i in infos) == len(exs)
+        for info in infos:
+            path = out / info.name
+            assert info.bytes == path.stat().st_size and info.sha256 == _sha(path)
+            assert info.count >= 1
+            if shard_examples is not None:
+                assert info.count <= shard_examples
+            if shard_bytes is not None and info.count > 1:
+                assert info.bytes <= shard_bytes
+        # Greedy: a shard closed early only because the next example would not fit.
+        position = 0
+        for a in infos[:-1]:
+            members = sum(len(encode_example(e, fmt)) for e in exs[position : position + a.count])
+            position += a.count
+            assert a.bytes == members + (tar_end_size(members) if fmt == "wds" else 0)
+            if shard_examples is None or a.count < shard_examples:
+                grown = members + len(encode_example(exs[position], fmt))
+                assert shard_bytes is not None and grown + (tar_end_size(grown) if fmt == "wds" else 0) > shard_bytes
+        assert sorted(out.iterdir()) == sorted(out / i.name for i in infos)  # no temp files left
+
+
+@pytest.mark.parametrize("fmt", ["wds", "tfrecord"])
+def test_byte_identical_rewrite_and_metadata(tmp_path, fmt):
+    exs = [Example(key=f"k{i}", image=bytes([i]) * (50 + i), image_format="png", prompt="p", target=f"t{i}",
+                   kind="vqa" if i % 3 else "caption", source="s1" if i < 4 else "s2", template_id="vqa-v1")
+           for i in range(10)]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = write_shards(tmp_path / "a", exs, fmt=fmt, prefix="x", shard_examples=4)
+    second = write_shards(tmp_path / "b", iter(exs), fmt=fmt, prefix="x", shard_examples=4)
+    assert first == second
+    for info in first:
+        assert (tmp_path / "a" / info.name).read_bytes() == (tmp_path / "b" / info.name).read_bytes()
+    assert [i.count for i in first] == [4, 4, 2]
+    assert (first[0].first_key, first[0].last_key) == ("k0", "k3")
+    assert first[0].counts_by_source == {"s1": 4} and first[1].counts_by_source == {"s2": 4}
+    assert first[0].counts_by_kind == {"caption": 2, "vqa": 2}
+    assert first[0].to_json_dict()["counts_by_kind"] == {"caption": 2, "vqa": 2}
+
+
+def test_shard_bytes_limit_exact(tmp_path):
+    exs = [Example(key=f"k{i}", image=b"x" * 3000, image_format="jpg", prompt="p", target="t", kind="caption",
+                   source="s", template_id="c") for i in range(7)]
+    sizes = [len(encode_example(e, "tfrecord")) for e in exs]
+    limit = 3 * sizes[0]  # exactly three records fit
+    infos = write_shards(tmp_path, exs, fmt="tfrecord", prefix="b", shard_bytes=limit)
+    assert [i.count for i in infos] == [3, 3, 1] and infos[0].bytes == limit
+    infos = write_shards(tmp_path, exs, fmt="tfrecord", prefix="c", shard_bytes=limit - 1)
+    assert [i.count for i in infos] == [2, 2, 2, 1]
+    infos = write_shards(tmp_path, exs[:2], fmt="tfrecord", prefix="d", shard_bytes=10)  # one example per shard
+    assert [i.count for i in infos] == [1, 1]
+    tar = write_shards(tmp_path, exs, fmt="wds", prefix="e", shard_bytes=20480)
+    assert all(i.bytes <= 20480 for i in tar) and sum(i.count for i in tar) == 7 and len(tar) > 1
+
+
+def test_start_index_and_write_shard_at(tmp_path):
+    exs = [Example(key=f"k{i}", image=b"i", image_format="jpg", prompt="p", target="t", kind="caption",
+                   source="s", template_id="c") for i in range(3)]
+    infos = write_shards(tmp_path, exs, fmt="wds", prefix="x", shard_examples=2, start_index=7)
+    assert [i.name for i in infos] == ["x-000007.tar", "x-000008.tar"]
+    info = write_shard_at(tmp_path, exs[:1], index=12, fmt="tfrecord", prefix="x")
+    assert info.name == "x-000012.tfrecord" and [e.key for e in iter_shard(tmp_path / info.name)] == ["k0"]
+    empty = write_shard(tmp_path, "y-000000.tar", [], fmt="wds")
+    assert (empty.count, empty.first_key, empty.bytes) == (0, None, 10240)
+    assert list(iter_shard(tmp_path / "y-000000.tar")) == []
+    assert write_shards(tmp_path, [], fmt="wds", prefix="z") == []
+
+
+class Boom(RuntimeError):
+    pass
+
+
+@pytest.mark.parametrize("fmt", ["wds", "tfrecord"])
+def test_atomic_no_final_name_until_complete(tmp_path, fmt):
+    seen = []
+
+    def stream():
+        for i in range(5):
+            ex = Example(key=f"k{i}", image=b"i" * 100, image_format="jpg", prompt="p", target="t", kind="caption",
+                         source="s", template_id="c")
+            if i == 3:
+                # Mid-stream: shard 1 is being written under a temp name only.
+                seen.append(sorted(p.name for p in tmp_path.iterdir()))
+                raise Boom("input failed")
+            yield ex
+
+    with pytest.raises(Boom):
+        write_shards(tmp_path, stream(), fmt=fmt, prefix="x", shard_examples=2)
+    ext = "tar" if fmt == "wds" else "tfrecord"
+    (during,) = seen
+    assert len(during) == 2 and during[1] == f"x-000000.{ext}" and during[0].startswith(f".x-000001.{ext}.tmp-")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"x-000000.{ext}"]  # complete shard kept, temp removed
+    with pytest.raises(Boom):
+        write_shard(tmp_path, f"y-000000.{ext}", stream(), fmt=fmt)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"x-000000.{ext}"]
+
+
+def test_plan_validation_and_index():
+    with pytest.raises(ConfigError, match="shard_examples"):
+        ShardingPlan(shard_examples=0)
+    with pytest.raises(ConfigError, match="shard_bytes"):
+        ShardingPlan(shard_bytes=-5)
+    assert [ShardingPlan(shard_examples=3).shard_index(p) for p in range(7)] == [0, 0, 0, 1, 1, 1, 2]
+    with pytest.raises(ConfigError, match="count-only"):
+        ShardingPlan(shard_examples=3, shard_bytes=100).shard_index(0)
+    with pytest.raises(ConfigError, match="unknown shard format"):
+        shard_name("x", 0, "parquet")
+    with pytest.raises(ConfigError, match="prefix"):
+        shard_name("../x", 0, "wds")
