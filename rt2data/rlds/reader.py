@@ -1,0 +1,275 @@
+"""Stream RLDS episodes out of one shard, without TensorFlow.
+
+Each record is one ``tf.train.Example`` holding a whole episode (step fields concatenated under ``steps/...``).
+``read_shard`` frames the records itself (CRC-checked, see ``framing``) or reads them with ``array_record``, then
+decodes each with tfds's own numpy path, ``features.deserialize_example_np(bytes, decoders=...)``, where every
+``Image`` feature is given ``tfds.decode.SkipDecoding()`` so the encoded JPEG/PNG bytes pass through untouched.
+
+Bad input never disappears silently:
+
+- a framing problem (CRC mismatch, truncated file, unreadable array_record) raises ``DataError`` naming the file,
+  byte offset and record index under ``corrupt="error"``, or yields a ``BadRecord`` under ``corrupt="skip"``;
+- a record that frames fine but does not decode against the features (wrong shape, missing key, garbage
+  payload) always yields a ``BadRecord`` with reason ``decode_error``: one bad episode is dead-lettered, the
+  shard goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import numpy as np
+
+from rt2data.errors import DataError
+from rt2data.rlds.framing import FramedRecord, FramingError, iter_records
+from rt2data.rlds.splits import ShardRef
+
+__all__ = ["RawEpisode", "BadRecord", "CORRUPT_POLICIES", "read_shard", "image_skip_decoders", "decode_episode"]
+
+log = logging.getLogger(__name__)
+
+CORRUPT_POLICIES = ("error", "skip")
+
+
+@dataclass(frozen=True, eq=False)
+class RawEpisode:
+    """One decoded RLDS episode as nested numpy.
+
+    Attributes:
+        path: the shard file it came from.
+        record_index: its record number within the shard (0-based, whole-shard numbering).
+        data: nested dict. ``data["steps"]`` is a dict of arrays with a leading step axis N
+            (``data["steps"]["action"]``: float32[N, 7]; images and strings: object arrays of ``bytes``);
+            episode-level fields (``episode_metadata/...``, ``episode_id``) are numpy scalars/arrays or ``bytes``.
+        offset: byte offset of the record in a TFRecord shard (None for array_record).
+    """
+
+    path: str
+    record_index: int
+    data: dict[str, Any] = field(repr=False)
+    offset: int | None = None
+
+    @property
+    def num_steps(self) -> int:
+        """N, the number of steps (0 for an empty episode)."""
+        steps = self.data.get("steps", {})
+        for leaf in _leaves(steps):
+            return int(len(leaf))
+        return 0
+
+    def has(self, path: str) -> bool:
+        """Whether ``path`` (``steps/observation/image``, ``episode_metadata/file_path``) exists."""
+        try:
+            self.get(path)
+        except KeyError:
+            return False
+        return True
+
+    def get(self, path: str) -> Any:
+        """The value at a ``/``-separated path.
+
+        Raises:
+            KeyError: the path does not exist; the message names the episode and the keys that do.
+        """
+        node: Any = self.data
+        parts = path.strip("/").split("/")
+        i = 0
+        while i < len(parts):
+            # Longest key first: some datasets (kuka) have keys with a literal "/" in them.
+            key = next((k for j in range(len(parts), i, -1) if isinstance(node, dict)
+                        and (k := "/".join(parts[i:j])) in node), None)
+            if key is None:
+                where = "/".join(parts[:i]) or "<episode>"
+                keys = sorted(node) if isinstance(node, dict) else []
+                raise KeyError(f"{self.path} record {self.record_index}: no {parts[i]!r} under {where}; keys: {keys}")
+            node = node[key]
+            i += key.count("/") + 1
+        return node
+
+    def describe(self) -> str:
+        """Where the episode is, for error messages."""
+        return f"{self.path} record {self.record_index}"
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    """A record that could not be turned into a ``RawEpisode`` (dead-letter it, count it by ``reason``).
+
+    Attributes:
+        path: the shard file.
+        index: the record's index in the shard.
+        offset: byte offset of the record in a TFRecord shard (None where unknown).
+        reason: ``crc_mismatch`` | ``corrupt_header`` | ``truncated`` | ``unreadable`` | ``decode_error``.
+        message: the details (what was wrong, the decoder's error).
+    """
+
+    path: str
+    index: int
+    offset: int | None
+    reason: str
+    message: str = ""
+
+
+def image_skip_decoders(features: Any) -> dict[str, Any] | None:
+    """A ``decoders`` tree giving ``tfds.decode.SkipDecoding()`` to every ``Image`` feature, at any depth.
+
+    With it, ``deserialize_example_np`` returns each image as its stored encoded bytes (JPEG or PNG; images
+    declared without ``encodingFormat`` are stored as PNG by tfds) instead of decoding pixels.
+    """
+    import tensorflow_datasets as tfds
+
+    def walk(feature: Any) -> Any:
+        if isinstance(feature, tfds.features.Image):
+            return tfds.decode.SkipDecoding()
+        inner = getattr(feature, "feature", None)
+        if isinstance(feature, (tfds.features.Dataset, tfds.features.Sequence)) and inner is not None:
+            return walk(inner)
+        if isinstance(feature, tfds.features.FeaturesDict):
+            sub = {key: walk(child) for key, child in feature.items()}
+            sub = {k: v for k, v in sub.items() if v is not None}
+            return sub or None
+        return None
+
+    return walk(features)
+
+
+def _leaves(tree: Any) -> Iterator[Any]:
+    if isinstance(tree, dict):
+        for value in tree.values():
+            yield from _leaves(value)
+    else:
+        yield tree
+
+
+def _stack(values: list[Any]) -> np.ndarray:
+    if values and isinstance(values[0], (bytes, str)):
+        out = np.empty(len(values), dtype=object)
+        out[:] = values
+        return out
+    return np.stack([np.asarray(v) for v in values])
+
+
+def _empty_like(feature: Any) -> Any:
+    """Zero-step arrays with the feature's shapes and dtypes (an episode with no steps)."""
+    import tensorflow_datasets as tfds
+
+    if isinstance(feature, tfds.features.FeaturesDict):
+        return {key: _empty_like(child) for key, child in feature.items()}
+    if isinstance(feature, (tfds.features.Image, tfds.features.Text)) or feature.np_dtype == np.object_:
+        return np.empty(0, dtype=object)
+    shape = tuple(0 if d is None else d for d in feature.shape)
+    return np.empty((0, *shape), dtype=feature.np_dtype)
+
+
+def _to_numpy(value: Any, feature: Any) -> Any:
+    """Turn tfds's decoded tree into plain nested dicts; steps (a ``PythonDataSource``) into stacked arrays."""
+    import tensorflow_datasets as tfds
+
+    if isinstance(feature, tfds.features.Dataset):
+        steps = list(value)
+        if not steps:
+            return _empty_like(feature.feature)
+        return _stack_tree(steps)
+    if isinstance(feature, tfds.features.FeaturesDict):
+        return {key: _to_numpy(value[key], child) for key, child in feature.items()}
+    return value
+
+
+def _stack_tree(items: list[Any]) -> Any:
+    first = items[0]
+    if isinstance(first, dict):
+        return {key: _stack_tree([item[key] for item in items]) for key in first}
+    return _stack(items)
+
+
+def decode_episode(data: bytes, *, features: Any, decoders: Any = None) -> dict[str, Any]:
+    """Decode one serialized episode with tfds's numpy path; images stay encoded when ``decoders`` skips them."""
+    value = features.deserialize_example_np(data, decoders=decoders)
+    return _to_numpy(value, features)
+
+
+def _features_for(ref: ShardRef) -> Any:
+    from rt2data.rlds.dataset import open_dataset
+
+    return open_dataset(ref.dataset_dir).features
+
+
+def read_shard(ref: ShardRef, *, features: Any = None, corrupt: str = "error") -> Iterator[RawEpisode | BadRecord]:
+    """Stream the episodes ``[ref.first_record, ref.stop_record)`` of one shard, one record at a time.
+
+    Args:
+        ref: the shard and record range (from ``RldsDataset.shards``).
+        features: the dataset's tfds ``FeaturesDict``; read from ``ref.dataset_dir`` when omitted (cached per process).
+        corrupt: ``"error"`` raises ``DataError`` on a framing/CRC problem; ``"skip"`` yields a ``BadRecord`` instead.
+
+    Yields:
+        ``RawEpisode`` per good record; ``BadRecord`` per record that does not decode (always) or is corrupt
+        (``corrupt="skip"``).
+
+    Raises:
+        DataError: under ``corrupt="error"``: corrupt or truncated record (file, byte offset, record index), or a
+            shard with fewer records than ``dataset_info.json`` says.
+    """
+    if corrupt not in CORRUPT_POLICIES:
+        raise ValueError(f"corrupt={corrupt!r}; expected one of {CORRUPT_POLICIES}")
+    features = features if features is not None else _features_for(ref)
+    decoders = image_skip_decoders(features)
+    records = _iter_tfrecord(ref) if ref.file_format == "tfrecord" else _iter_array_record(ref)
+    for item in records:
+        if isinstance(item, FramingError):
+            if corrupt == "error":
+                raise item.to_error(ref.path)
+            log.warning("%s: record %d at offset %d: %s (skipped)", ref.path, item.index, item.offset, item.message)
+            yield BadRecord(ref.path, item.index, item.offset, item.reason, item.message)
+            continue
+        offset = item.offset if ref.file_format == "tfrecord" else None
+        try:
+            data = decode_episode(item.data, features=features, decoders=decoders)
+        except Exception as exc:  # tfds/numpy raise many types for a record that does not fit the features
+            yield BadRecord(ref.path, item.index, offset, "decode_error", f"{type(exc).__name__}: {exc}")
+            continue
+        yield RawEpisode(path=ref.path, record_index=item.index, data=data, offset=offset)
+
+
+def _iter_tfrecord(ref: ShardRef) -> Iterator[FramedRecord | FramingError]:
+    count = ref.first_record
+    for item in iter_records(ref.path, start=ref.first_record, stop=ref.stop_record):
+        yield item
+        if isinstance(item, FramingError) and not item.resumable:
+            return
+        count = item.index + 1
+    if count < ref.stop_record:
+        yield FramingError(
+            count, os.path.getsize(ref.path), "truncated",
+            f"the shard ends after {count} records but dataset_info.json says it has {ref.num_records}", False,
+        )
+
+
+def _iter_array_record(ref: ShardRef) -> Iterator[FramedRecord | FramingError]:
+    from array_record.python import array_record_module
+
+    try:
+        reader = array_record_module.ArrayRecordReader(ref.path)
+    except Exception as exc:  # the C++ reader raises RuntimeError/ValueError/OSError
+        yield FramingError(ref.first_record, 0, "unreadable", f"cannot open array_record shard: {exc}", False)
+        return
+    try:
+        available = reader.num_records()
+        for index in range(ref.first_record, ref.stop_record):
+            if index >= available:
+                yield FramingError(
+                    index, 0, "truncated",
+                    f"the shard has {available} records but dataset_info.json says {ref.num_records}", False,
+                )
+                return
+            try:
+                (data,) = reader.read([index])
+            except Exception as exc:
+                yield FramingError(index, 0, "unreadable", f"cannot read array_record record: {exc}", False)
+                return
+            yield FramedRecord(index, 0, data)
+    finally:
+        reader.close()

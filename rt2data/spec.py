@@ -1,0 +1,313 @@
+"""Declarative dataset specs: where a dataset keeps its image, instruction and action, and how to standardize them.
+
+A spec is a YAML (or JSON) file checked by ``schemas/dataset_spec.schema.json``; the shipped ones live in
+``schemas/specs/NAME.yaml`` (``list_specs()``). A user adds a dataset by writing a spec, not Python.
+
+``DatasetSpec.load(name_or_path)`` validates the file (errors name the file and field), then:
+
+- ``spec.check(features) -> list[str]``: every mismatch against a dataset's tfds features (missing key, shape,
+  dtype), before anything runs (``rt2data.spec_check``);
+- ``spec.standardize(raw_episode) -> CanonicalEpisode``: images, per-step instructions and the canonical action
+  vector (``rt2data.spec_standardize``);
+- ``spec.fingerprint()``: sha256 of the spec's canonical JSON (description excluded), for the statistics cache.
+
+Canonical action vector = the action space's dimensions in order: ``terminate`` (discrete, 0/1) first when the
+space has it, then the dataset's action parts concatenated (``flat`` slices or ``dict`` entries, in dataset
+units), with the gripper column mapped to [-1 = fully open, +1 = fully closed].
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from rt2data.errors import SpecError
+
+__all__ = ["DatasetSpec", "CanonicalEpisode", "Ref", "ActionPart", "GripperSpec", "TerminateSpec", "list_specs", "spec_path", "parse_ref"]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A field reference: ``level`` is ``step`` (path inside a step) or ``episode`` (path from the episode root)."""
+
+    level: str
+    path: str
+
+    @property
+    def full_path(self) -> str:
+        """Path in the decoded episode (``steps/observation/image``, ``episode_metadata/file_path``)."""
+        return f"steps/{self.path}" if self.level == "step" else self.path
+
+    def __str__(self) -> str:
+        return f"{self.level}:{self.path}"
+
+
+def parse_ref(text: str, *, default: str = "step") -> Ref:
+    """``step:a/b`` | ``episode:a/b`` | ``a/b`` (``default`` level)."""
+    level, _, path = text.rpartition(":")
+    return Ref(level or default, path.strip("/"))
+
+
+@dataclass(frozen=True)
+class ActionPart:
+    """One piece of the canonical action: ``size`` values from ``ref`` (``start``/``stop`` slice of a flat vector),
+    or ``size`` constant zeros when ``ref`` is None."""
+
+    ref: Ref | None
+    size: int
+    start: int | None = None
+    stop: int | None = None
+
+
+@dataclass(frozen=True)
+class GripperSpec:
+    """Gripper convention: ``column`` is the dim's index in the canonical vector."""
+
+    dim: str
+    column: int
+    type: str
+    range: tuple[float, float] | None = None
+    open_value: float | None = None
+    true_means: str | None = None
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class TerminateSpec:
+    type: str
+    ref: Ref | None = None
+    index: int | None = None
+    threshold: float = 0.5
+
+
+def __getattr__(name: str) -> Any:
+    # CanonicalEpisode lives in rt2data.spec_standardize (which imports this module); re-exported lazily here.
+    if name == "CanonicalEpisode":
+        from rt2data.spec_standardize import CanonicalEpisode
+
+        return CanonicalEpisode
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def spec_dir() -> Path:
+    from rt2data.schemas import SPEC_DIR
+
+    return SPEC_DIR
+
+
+def list_specs() -> list[str]:
+    """Names of the shipped specs (``schemas/specs/*.yaml``), sorted."""
+    return sorted(p.stem for p in spec_dir().glob("*.yaml"))
+
+
+def spec_path(name_or_path: str | os.PathLike[str]) -> Path:
+    """A shipped spec's file by name, or the given file path.
+
+    Raises:
+        SpecError: neither a shipped spec name nor an existing file; lists the shipped names.
+    """
+    text = os.fspath(name_or_path)
+    candidate = Path(text).expanduser()
+    if candidate.suffix in (".yaml", ".yml", ".json") or os.sep in text:
+        if candidate.is_file():
+            return candidate
+        raise SpecError(f"spec file {candidate} does not exist")
+    shipped = spec_dir() / f"{text}.yaml"
+    if shipped.is_file():
+        return shipped
+    raise SpecError(f"no dataset spec named {text!r}; shipped specs: {list_specs()} (or pass a path to a .yaml file)")
+
+
+def _read(path: Path) -> Any:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise SpecError(f"{path}: cannot read the spec: {exc}") from exc
+
+
+def _schema_errors(data: Any) -> list[str]:
+    import jsonschema
+
+    from rt2data.schemas import load_schema
+
+    validator = jsonschema.Draft202012Validator(load_schema("dataset_spec"))
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    out = []
+    for err in errors:
+        where = ".".join(str(p) for p in err.absolute_path) or "<top level>"
+        detail = err.message if len(err.message) < 300 else err.message[:300] + "..."
+        out.append(f"{where}: {detail}")
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class DatasetSpec:
+    """A validated dataset spec (build with ``DatasetSpec.load`` or ``DatasetSpec.from_dict``)."""
+
+    name: str
+    description: str
+    source: str
+    data: Mapping[str, Any] = field(repr=False)
+    primary_image: Ref = field(repr=False)
+    wrist_image: Ref | None = field(repr=False)
+    instruction_sources: tuple[Ref, ...] = field(repr=False)
+    instruction_encoding: str = field(repr=False)
+    missing_instruction: str = field(repr=False)
+    action_parts: tuple[ActionPart, ...] = field(repr=False)
+    action_is_flat: bool = field(repr=False)
+    ignored_action_keys: tuple[Ref, ...] = field(repr=False)
+    gripper: GripperSpec | None = field(repr=False)
+    terminate: TerminateSpec = field(repr=False)
+    terminate_column: int | None = field(repr=False)
+    action_space_json: Mapping[str, Any] = field(repr=False)
+    dim_names: tuple[str, ...] = field(repr=False)
+    normalization_method: str = field(repr=False)
+    normalization_mask: tuple[bool, ...] = field(repr=False)
+    proprio: tuple[Ref, ...] = field(repr=False)
+    episode_id_keys: tuple[Ref, ...] = field(repr=False)
+    episode_id_fallback: str = field(repr=False)
+
+    # --- loading ---------------------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, name_or_path: str | os.PathLike[str]) -> "DatasetSpec":
+        """Load a shipped spec by name (``bridge_dataset``) or a spec file by path; validate it.
+
+        Raises:
+            SpecError: unreadable file, schema violations (every one, naming the field), or inconsistent fields.
+        """
+        path = spec_path(name_or_path)
+        return cls.from_dict(_read(path), source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str = "<dict>") -> "DatasetSpec":
+        """Validate a spec mapping (as read from YAML) against the JSON Schema and itself."""
+        errors = _schema_errors(data)
+        if errors:
+            raise SpecError(
+                f"{source}: {errors[0]}" + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
+                + "".join(f"\n  {e}" for e in errors)
+            )
+        try:
+            return _build(copy.deepcopy(dict(data)), source)
+        except SpecError as exc:
+            raise SpecError(f"{source}: {exc}") from None
+
+    # --- use -------------------------------------------------------------------------------------------------
+
+    def action_space(self):
+        """The ``rt2data.action_space.ActionSpace`` of the canonical action vector."""
+        from rt2data.action_space import ActionSpace
+
+        return ActionSpace.from_json(self.action_space_json)
+
+    def check(self, features: Any) -> list[str]:
+        """Every mismatch between this spec and a dataset's tfds ``FeaturesDict`` (empty list: it fits)."""
+        from rt2data.spec_check import check_features
+
+        return check_features(self, features)
+
+    def standardize(self, raw: Any):
+        """One ``RawEpisode`` -> ``CanonicalEpisode`` (see ``rt2data.spec_standardize``)."""
+        from rt2data.spec_standardize import standardize
+
+        return standardize(self, raw)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as loaded (a deep copy)."""
+        return copy.deepcopy(dict(self.data))
+
+    def fingerprint(self) -> str:
+        """sha256 hex of the spec's canonical JSON without ``description`` (same semantics -> same hash)."""
+        body = {k: v for k, v in self.to_dict().items() if k != "description"}
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _action_space_json(value: Any) -> dict[str, Any]:
+    from rt2data.action_space import ActionSpace
+    from rt2data.errors import ActionSpaceError
+
+    try:
+        space = ActionSpace.rt2_default() if value == "rt2_default" else ActionSpace.from_json(value)
+    except ActionSpaceError as exc:
+        raise SpecError(f"action_space: {exc}") from None
+    return space.to_json()
+
+
+def _parts(action: Mapping[str, Any]) -> tuple[tuple[ActionPart, ...], bool]:
+    if "flat" in action:
+        ref = parse_ref(action["flat"]["key"])
+        parts = []
+        for i, (start, stop) in enumerate(action["flat"]["slices"]):
+            if not start < stop:
+                raise SpecError(f"action.flat.slices.{i}: [{start}, {stop}] is empty; need start < end")
+            parts.append(ActionPart(ref, stop - start, start, stop))
+        return tuple(parts), True
+    parts = [ActionPart(None, e["zeros"]) if "zeros" in e else ActionPart(parse_ref(e["key"]), e["size"])
+             for e in action["dict"]]
+    return tuple(parts), False
+
+
+def _build(data: dict[str, Any], source: str) -> DatasetSpec:
+    space = _action_space_json(data["action_space"])
+    dims = space["dimensions"]
+    names = tuple(d["name"] for d in dims)
+    kinds = tuple(d["kind"] for d in dims)
+    action = data["action"]
+    parts, is_flat = _parts(action)
+    term_col = names.index("terminate") if "terminate" in names else None
+    if term_col not in (None, 0) or (term_col == 0 and kinds[0] != "discrete"):
+        raise SpecError("action_space: 'terminate' must be the first dimension and discrete")
+    width = sum(p.size for p in parts) + (1 if term_col is not None else 0)
+    if width != len(names):
+        raise SpecError(
+            f"action: the parts give {width} values{' (with terminate)' if term_col is not None else ''} but the "
+            f"action space has {len(names)} dimensions {list(names)}"
+        )
+    term = action["terminate"]
+    if term["type"] != "none" and term_col is None:
+        raise SpecError(f"action.terminate.type is {term['type']!r} but the action space has no 'terminate' dimension")
+    terminate = TerminateSpec(term["type"], parse_ref(term["key"]) if "key" in term else None, term.get("index"),
+                              float(term.get("threshold", 0.5)))
+    gripper = None
+    if "gripper" in action:
+        g = action["gripper"]
+        dim = g.get("dim", "gripper")
+        if dim not in names or kinds[names.index(dim)] != "continuous":
+            raise SpecError(f"action.gripper.dim: {dim!r} is not a continuous dimension of the action space {list(names)}")
+        if g["type"] == "continuous" and g["open_value"] not in g["range"]:
+            raise SpecError(f"action.gripper.open_value: {g['open_value']} must be one end of range {g['range']}")
+        gripper = GripperSpec(dim, names.index(dim), g["type"], tuple(g["range"]) if "range" in g else None,
+                              g.get("open_value"), g.get("true_means"), g.get("threshold"))
+    norm = data.get("normalization", {})
+    mask = tuple(norm.get("mask") or (k == "continuous" and n != (gripper.dim if gripper else "gripper")
+                                      for n, k in zip(names, kinds)))
+    if len(mask) != len(names):
+        raise SpecError(f"normalization.mask has {len(mask)} entries but the action space has {len(names)} dimensions")
+    instr = data["instruction"]
+    sources = instr["source"]
+    sources = [] if sources == "none" else [sources] if isinstance(sources, str) else sources
+    ep = data.get("episode_id", {})
+    return DatasetSpec(
+        name=data["name"], description=data["description"].strip(), source=source, data=data,
+        primary_image=parse_ref(data["images"]["primary"]),
+        wrist_image=parse_ref(data["images"]["wrist"]) if "wrist" in data["images"] else None,
+        instruction_sources=tuple(parse_ref(s) for s in sources),
+        instruction_encoding=instr.get("encoding", "text"), missing_instruction=instr.get("missing", "drop"),
+        action_parts=parts, action_is_flat=is_flat,
+        ignored_action_keys=tuple(parse_ref(k) for k in action.get("ignored", [])),
+        gripper=gripper, terminate=terminate, terminate_column=term_col, action_space_json=space,
+        dim_names=names, normalization_method=norm.get("method", "q01_q99"), normalization_mask=mask,
+        proprio=tuple(parse_ref(k) for k in data.get("proprio", [])),
+        episode_id_keys=tuple(parse_ref(k, default="episode") for k in ep.get("keys", [])),
+        episode_id_fallback=ep.get("fallback", "derived"),
+    )

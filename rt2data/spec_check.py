@@ -1,0 +1,161 @@
+"""Hold a dataset spec against a dataset's tfds features before anything runs: every mismatch, one line each.
+
+``feature_table(features)`` flattens a tfds ``FeaturesDict`` into ``{path: Leaf}`` (step fields under ``steps/``);
+``check_features(spec, features)`` names each referenced field that is missing, or has the wrong kind
+(image / text / tensor), shape or dtype for what the spec does with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rt2data.spec import DatasetSpec, Ref
+
+__all__ = ["Leaf", "feature_table", "check_features"]
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One feature: ``kind`` is ``image`` | ``text`` | ``tensor`` | ``dict``; shape excludes the step axis."""
+
+    kind: str
+    shape: tuple[int | None, ...]
+    dtype: str
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.dtype}{list(self.shape)}" if self.kind != "dict" else "a dict of features"
+
+
+def feature_table(features: Any) -> dict[str, Leaf]:
+    """``{path: Leaf}`` for every feature and sub-dict of a tfds ``FeaturesDict`` (``steps/...`` for step fields)."""
+    import tensorflow_datasets as tfds
+
+    table: dict[str, Leaf] = {}
+
+    def walk(feature: Any, prefix: str) -> None:
+        if isinstance(feature, (tfds.features.Dataset, tfds.features.Sequence)):
+            feature = feature.feature
+        if isinstance(feature, tfds.features.FeaturesDict):
+            if prefix:
+                table[prefix] = Leaf("dict", (), "")
+            for key, child in feature.items():
+                walk(child, f"{prefix}/{key}" if prefix else key)
+            return
+        dtype = np.dtype(feature.np_dtype)
+        if isinstance(feature, tfds.features.Image):
+            kind = "image"
+        elif dtype == np.object_ or dtype.kind in "SU":
+            kind, dtype = "text", np.dtype(object)
+        else:
+            kind = "tensor"
+        table[prefix] = Leaf(kind, tuple(feature.shape), "string" if kind == "text" else dtype.name)
+
+    walk(features, "")
+    return table
+
+
+def _size(leaf: Leaf) -> int | None:
+    if any(d is None for d in leaf.shape):
+        return None
+    return int(np.prod(leaf.shape)) if leaf.shape else 1
+
+
+class _Checker:
+    def __init__(self, spec: DatasetSpec, table: dict[str, Leaf]):
+        self.spec, self.table, self.problems = spec, table, []
+
+    def leaf(self, ref: Ref, role: str) -> Leaf | None:
+        path = ref.full_path
+        if path in self.table:
+            return self.table[path]
+        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        siblings = sorted(p.rsplit("/", 1)[-1] for p in self.table if (p.rsplit("/", 1)[0] if "/" in p else "") == parent)
+        self.problems.append(f"{path} ({role}): missing; {parent or 'the episode'} has {siblings}")
+        return None
+
+    def expect(self, ref: Ref, role: str, leaf: Leaf, ok: bool, need: str) -> bool:
+        if not ok:
+            self.problems.append(f"{ref.full_path} ({role}): is {leaf.describe()} but the spec needs {need}")
+        return ok
+
+    def numeric(self, ref: Ref, role: str, *, size: int | None = None, kinds: str = "fiub") -> Leaf | None:
+        leaf = self.leaf(ref, role)
+        if leaf is None:
+            return None
+        wanted = {"f": "float", "i": "integer", "u": "integer", "b": "bool"}
+        need = "a " + "/".join(dict.fromkeys(wanted[k] for k in kinds)) + " tensor"
+        if not self.expect(ref, role, leaf, leaf.kind == "tensor" and np.dtype(leaf.dtype).kind in kinds, need):
+            return None
+        if size is not None and _size(leaf) != size:
+            self.problems.append(
+                f"{ref.full_path} ({role}): shape {list(leaf.shape)} has {_size(leaf)} values but the spec needs {size}"
+            )
+            return None
+        return leaf
+
+
+def check_features(spec: DatasetSpec, features: Any) -> list[str]:
+    """Every mismatch between ``spec`` and ``features`` (a tfds ``FeaturesDict``), as readable lines."""
+    table = feature_table(features)
+    c = _Checker(spec, table)
+    if "steps" not in table:
+        return [f"steps: missing; the episode has {sorted(p for p in table if '/' not in p)} (not an RLDS dataset?)"]
+    for ref, role in ((spec.primary_image, "primary image"), (spec.wrist_image, "wrist image")):
+        if ref is not None and (leaf := c.leaf(ref, role)) is not None:
+            c.expect(ref, role, leaf, leaf.kind == "image" or (leaf.kind == "tensor" and leaf.dtype == "uint8"
+                                                               and len(leaf.shape) == 3), "an Image feature")
+    for ref in spec.instruction_sources:
+        leaf = c.leaf(ref, "instruction")
+        if leaf is None:
+            continue
+        if spec.instruction_encoding == "text":
+            c.expect(ref, "instruction", leaf, leaf.kind == "text" and leaf.shape == (), "a string scalar")
+        else:
+            c.expect(ref, "instruction", leaf, leaf.kind == "tensor" and np.dtype(leaf.dtype).kind in "iu"
+                     and len(leaf.shape) == 1, "an integer vector of UTF-8 codes (encoding: utf8_codes)")
+    _check_action(spec, c)
+    for ref in spec.proprio:
+        c.numeric(ref, "proprio", kinds="fiu")
+    for ref in spec.episode_id_keys:  # absent keys are fine when the id falls back to a derived one
+        leaf = c.table.get(ref.full_path)
+        if leaf is None and spec.episode_id_fallback == "error":
+            c.leaf(ref, "episode id")
+        elif leaf is not None:
+            c.expect(ref, "episode id", leaf, leaf.kind == "text" or (leaf.kind == "tensor" and _size(leaf) == 1
+                     and np.dtype(leaf.dtype).kind in "iu"), "a string or integer scalar")
+    return c.problems
+
+
+def _check_action(spec: DatasetSpec, c: _Checker) -> None:
+    grip = spec.gripper
+    column = 1 if spec.terminate_column is not None else 0
+    if spec.action_is_flat:
+        ref = spec.action_parts[0].ref
+        leaf = c.numeric(ref, "action", kinds="fiu")
+        end = max(p.stop for p in spec.action_parts)
+        if leaf is not None and (len(leaf.shape) != 1 or (leaf.shape[0] is not None and leaf.shape[0] < end)):
+            c.problems.append(f"{ref.full_path} (action): shape {list(leaf.shape)} but the spec slices it up to {end}")
+    else:
+        for part in spec.action_parts:
+            holds_gripper = grip is not None and column <= grip.column < column + part.size
+            column += part.size
+            if part.ref is None:
+                continue
+            bool_gripper = holds_gripper and grip.type == "bool"
+            c.numeric(part.ref, "action gripper" if holds_gripper else "action", size=part.size,
+                      kinds="b" if bool_gripper else "fiu")
+    for ref in spec.ignored_action_keys:
+        c.leaf(ref, "ignored action field")
+    term = spec.terminate
+    if term.type in ("is_terminal", "is_last"):
+        c.numeric(Ref("step", term.type), "terminate", size=1, kinds="b")
+    elif term.type == "one_hot":
+        leaf = c.numeric(term.ref, "terminate one-hot", kinds="iuf")
+        if leaf is not None and (len(leaf.shape) != 1 or (leaf.shape[0] or 0) <= term.index):
+            c.problems.append(f"{term.ref.full_path} (terminate one-hot): shape {list(leaf.shape)} has no index "
+                              f"{term.index}; the spec needs a vector longer than {term.index}")
+    elif term.type in ("float", "bool"):
+        c.numeric(term.ref, "terminate", size=1, kinds="b" if term.type == "bool" else "fiu")
