@@ -1,0 +1,76 @@
+"""Robot sources: the output of ``rt2data convert`` (shards + ``manifest.json``) read back as examples.
+
+A work item is one shard, in manifest order (``rt2data.shards.resolve_shards``; the manifest's first format
+unless ``shard_format`` says otherwise). Examples keep their prompt, target, action fields and template; in the
+mixture their ``source`` becomes the mixture source name and their key ``make_key(source, original key)``.
+A shard that fails to read is dead-lettered ``unreadable_file`` from the failing example on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from rt2data.errors import ConfigError, Rt2DataError
+from rt2data.web.dead_letters import DeadLetter
+from rt2data.web.options import path_field
+from rt2data.web.samples import SourceItem, WorkItem, derive_key
+
+__all__ = ["ConvertedOptions", "converted_work_items", "read_converted", "converted_templates"]
+
+
+@dataclass(frozen=True)
+class ConvertedOptions:
+    """Options of ``kind: examples`` (format ``rt2data``).
+
+    Attributes:
+        path: a ``rt2data convert`` output directory (or any directory of our shards).
+        shard_format: ``wds`` | ``tfrecord`` | null (the manifest's first format).
+    """
+
+    path: str = path_field("dir")
+    shard_format: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.shard_format not in (None, "wds", "tfrecord"):
+            raise ConfigError(f"option 'shard_format' is {self.shard_format!r}; use wds, tfrecord or null")
+
+
+def converted_work_items(source: str, options: ConvertedOptions) -> list[WorkItem]:
+    """One work item per shard; ``part`` = the shard's format."""
+    from rt2data.shards import resolve_shards
+
+    try:
+        shards = resolve_shards(options.path, fmt=options.shard_format)
+    except Rt2DataError as exc:
+        exc.add_note(f"while listing the shards of source {source!r}")
+        raise
+    if not shards:
+        raise ConfigError(f"source {source!r}: {options.path!r} holds no shards; point 'path' at a convert output")
+    return [WorkItem(source=source, index=i, path=str(p), part=fmt) for i, (p, fmt, _) in enumerate(shards)]
+
+
+def converted_templates(options: ConvertedOptions) -> dict[str, str]:
+    """Template id -> text recorded in the convert output's manifest ({} without a manifest)."""
+    from rt2data.shards import load_manifest
+    from rt2data.shards.files import MANIFEST_NAME
+    import os
+
+    if not os.path.isfile(os.path.join(options.path, MANIFEST_NAME)):
+        return {}
+    return dict(load_manifest(options.path).templates)
+
+
+def read_converted(item: WorkItem, factory: Any, options: ConvertedOptions) -> Iterator[SourceItem | DeadLetter]:
+    """Items of one shard (``factory`` is unused: examples are already built)."""
+    from rt2data.shards import iter_shard
+
+    index = 0
+    try:
+        for example in iter_shard(item.path, fmt=item.part):
+            renamed = example.replace(key=derive_key(item.source, example.key), source=item.source)
+            yield SourceItem(source=item.source, raw_key=example.key, location=(item.index, index), example=renamed)
+            index += 1
+    except Rt2DataError as exc:
+        yield DeadLetter(source=item.source, key="", reason="unreadable_file",
+                         detail=f"shard unreadable after {index} examples: {exc}", where=item.path)

@@ -1,0 +1,180 @@
+"""Parquet tables as Hugging Face ``datasets`` exports them, read with pyarrow, streamed by row group.
+
+The image column may be a struct ``{bytes, path}`` (HF ``Image`` feature: bytes inline, or only a path), a binary
+column, or a string column of paths. Relative paths are resolved against ``image_root`` (default: the Parquet
+file's folder). Text columns: ``caption_column`` for captions (a string or a list of strings: the first non-empty),
+``question_column`` + ``answer_column`` for VQA (a string, a list of strings, or a list of ``{answer: ...}``
+structs as in HF's VQAv2 export; several answers are voted).
+
+A work item is one row group; rows are read in batches of ``batch_rows``, so a file larger than memory is fine.
+Sample keys: the ``key_column`` value when given, else ``<file stem>/<row number in the file>``.
+Missing columns are found when the work is planned (a ``ConfigError`` naming the file and the columns it has).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+
+from rt2data.errors import ConfigError, DataError
+from rt2data.web.dead_letters import DeadLetter
+from rt2data.web.options import as_str_tuple, check_bool, check_markup, check_positive, path_field
+from rt2data.web.paths import PARQUET_SUFFIXES, expand_patterns
+from rt2data.web.samples import ItemFactory, SourceItem, WorkItem
+from rt2data.web.text import answers_of
+
+__all__ = ["ParquetCaptionOptions", "ParquetVqaOptions", "parquet_work_items", "read_parquet", "image_of_cell"]
+
+
+@dataclass(frozen=True)
+class ParquetCaptionOptions:
+    """Options of ``kind: caption, format: parquet`` (see module docstring)."""
+
+    path: tuple[str, ...] = path_field("patterns")
+    image_column: str = "image"
+    caption_column: str = "caption"
+    key_column: str | None = None
+    image_root: str | None = path_field("dir", optional=True)
+    markup: str = "none"
+    verify_images: bool = False
+    batch_rows: int = 256
+
+    def __post_init__(self) -> None:
+        as_str_tuple(self, "path")
+        check_markup(self.markup)
+        check_bool(self.verify_images, "verify_images")
+        check_positive(self.batch_rows, "batch_rows")
+
+    def text_columns(self) -> tuple[str, ...]:
+        return (self.caption_column,)
+
+
+@dataclass(frozen=True)
+class ParquetVqaOptions:
+    """Options of ``kind: vqa, format: parquet`` (see module docstring)."""
+
+    path: tuple[str, ...] = path_field("patterns")
+    image_column: str = "image"
+    question_column: str = "question"
+    answer_column: str = "answer"
+    key_column: str | None = None
+    image_root: str | None = path_field("dir", optional=True)
+    verify_images: bool = False
+    batch_rows: int = 256
+
+    def __post_init__(self) -> None:
+        as_str_tuple(self, "path")
+        check_bool(self.verify_images, "verify_images")
+        check_positive(self.batch_rows, "batch_rows")
+
+    def text_columns(self) -> tuple[str, ...]:
+        return (self.question_column, self.answer_column)
+
+
+def _columns(options: Any) -> list[str]:
+    cols = [options.image_column, *options.text_columns()]
+    if options.key_column:
+        cols.append(options.key_column)
+    return cols
+
+
+def parquet_work_items(source: str, options: Any) -> list[WorkItem]:
+    """One work item per row group of every file; ``part`` = (row group, first row number in the file)."""
+    import pyarrow.parquet as pq
+
+    files = expand_patterns(options.path, suffixes=PARQUET_SUFFIXES, what=f"source {source!r}")
+    items: list[WorkItem] = []
+    for path in files:
+        try:
+            pf = pq.ParquetFile(path)
+        except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for non-Parquet files
+            raise DataError(f"source {source!r}: cannot open Parquet file {path!r}: {exc}") from exc
+        names = set(pf.schema_arrow.names)
+        missing = [c for c in _columns(options) if c not in names]
+        if missing:
+            raise ConfigError(
+                f"source {source!r}: Parquet file {path!r} has no column(s) {missing}; its columns are "
+                f"{sorted(names)}: set image_column / caption_column / question_column / answer_column / key_column"
+            )
+        first = 0
+        for g in range(pf.metadata.num_row_groups):
+            items.append(WorkItem(source=source, index=len(items), path=path, part=(g, first)))
+            first += pf.metadata.row_group(g).num_rows
+    return items
+
+
+def image_of_cell(cell: Any, *, root: str) -> tuple[bytes | None, str | None]:
+    """(image bytes, problem) of an image cell: struct {bytes, path}, bytes, or a path string."""
+    path = None
+    if isinstance(cell, Mapping):
+        if cell.get("bytes"):
+            return bytes(cell["bytes"]), None
+        path = cell.get("path")
+    elif isinstance(cell, (bytes, bytearray)):
+        return (bytes(cell) or None), None
+    elif isinstance(cell, str):
+        path = cell
+    elif cell is not None:
+        return None, f"image cell has type {type(cell).__name__}"
+    if not path:
+        return None, None
+    full = path if os.path.isabs(path) else os.path.join(root, path)
+    try:
+        with open(full, "rb") as f:
+            return f.read(), None
+    except OSError:
+        return None, None
+
+
+def _text_cell(cell: Any) -> str | None:
+    if isinstance(cell, (list, tuple)):
+        return next((c for c in cell if isinstance(c, str) and c.strip()), None)
+    return cell if isinstance(cell, str) else None
+
+
+def read_parquet(item: WorkItem, factory: ItemFactory, options: Any) -> Iterator[SourceItem | DeadLetter]:
+    """Items and dead letters of one row group."""
+    import pyarrow.parquet as pq
+
+    group, first = item.part
+    stem = os.path.basename(item.path).removesuffix(".parquet")
+    root = options.image_root or os.path.dirname(item.path)
+    row = first
+    try:
+        pf = pq.ParquetFile(item.path)
+        batches = iter(pf.iter_batches(batch_size=options.batch_rows, row_groups=[group], columns=_columns(options)))
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        yield factory.dead(f"{stem}/{row}", "unreadable_file", f"cannot open row group {group}: {exc}", item.path)
+        return
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except Exception as exc:  # damaged data: keep what was read, one dead letter for the rest of the group
+            yield factory.dead(f"{stem}/{row}", "unreadable_file", f"cannot read row group {group}: {exc}",
+                               f"{item.path}#{row}")
+            return
+        for record in batch.to_pylist():
+            key = str(record[options.key_column]) if options.key_column else f"{stem}/{row}"
+            yield from _row(record, key, (item.index, row - first), f"{item.path}#{row}", factory, options, root)
+            row += 1
+
+
+def _row(record: dict, key: str, location: tuple[int, int], where: str, factory: ItemFactory, options: Any,
+         root: str) -> Iterator[SourceItem | DeadLetter]:
+    image, problem = image_of_cell(record[options.image_column], root=root)
+    if problem:
+        yield factory.dead(key, "bad_record", problem, where)
+        return
+    if isinstance(options, ParquetCaptionOptions):
+        yield factory.caption(key, location, where, image=image, text=_text_cell(record[options.caption_column]))
+        return
+    question = record[options.question_column]
+    answer_cell = record[options.answer_column]
+    answers = answers_of(answer_cell) if answer_cell is not None else None
+    if (question is not None and not isinstance(question, str)) or (answer_cell is not None and answers is None):
+        yield factory.dead(key, "bad_record", "question/answer columns have unexpected types", where)
+        return
+    yield factory.vqa(key, location, where, image=image, question=question, answers=answers)

@@ -1,0 +1,198 @@
+"""From a raw web sample (image bytes + text) to a usable ``SourceItem`` or a ``DeadLetter``.
+
+Every reader (tars, Parquet, VQAv2/GQA/VG folders, Flickr30k) finds the pieces of a sample its own way and hands
+them to ``ItemFactory``, so the checks, the key and the example fields are the same for every format.
+
+Keys: ``derive_key(source, raw_key)`` = ``make_key(source, raw_key)`` (characters outside ``[A-Za-z0-9_-]``
+become ``_``), shortened with a hash of the raw key past 160 characters so the mixture's epoch suffix still fits.
+Two raw keys can map to one derived key (``a.b`` and ``a/b``); the mixture dead-letters the later one as
+``duplicate_key``, so output keys stay unique.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from rt2data.example import IMAGE_FORMATS, Example, make_key, sniff_image_format
+from rt2data.web.dead_letters import DeadLetter
+from rt2data.web.templates import WebTemplate
+from rt2data.web.text import clean_text, majority_answer
+
+__all__ = ["WorkItem", "SourceItem", "ImageProblem", "derive_key", "prepare_image", "ItemFactory", "MAX_BASE_KEY"]
+
+MAX_BASE_KEY = 160
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One unit of reading work: a file, a Parquet row group, or a chunk of index records.
+
+    Attributes:
+        source: mixture source name.
+        index: position in the source's list of work items (orders samples for the duplicate-key rule).
+        path: the file read (or the index file the records came from).
+        part: format-specific: row-group number, a tuple of records, or ``None`` for a whole file.
+    """
+
+    source: str
+    index: int
+    path: str
+    part: Any = None
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """A usable sample: the example (with its base key) and where it came from.
+
+    Attributes:
+        source: mixture source name.
+        raw_key: the sample's own key in its input.
+        location: (work item index, sample index within it): first wins among duplicate keys.
+        example: the example; ``example.key`` is the base key (the mixture appends the epoch).
+    """
+
+    source: str
+    raw_key: str
+    location: tuple[int, int]
+    example: Example
+
+    @property
+    def key(self) -> str:
+        return self.example.key
+
+
+class ImageProblem(Exception):
+    """Raised by ``prepare_image``: ``reason`` is a dead-letter reason."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def derive_key(source: str, raw_key: str) -> str:
+    """The example key of a sample: ``make_key(source, raw_key)``, at most ``MAX_BASE_KEY`` characters."""
+    key = make_key(source, raw_key)
+    untruncated = len(source) + 1 + len(raw_key)
+    if len(key) > MAX_BASE_KEY or untruncated > 200:
+        digest = hashlib.blake2b(raw_key.encode("utf-8"), digest_size=8).hexdigest()
+        key = key[: MAX_BASE_KEY - 18].rstrip("-_") + "-h" + digest
+    return key
+
+
+def prepare_image(data: bytes, *, verify: bool = False) -> tuple[bytes, str]:
+    """Image bytes as stored in the example, and their format.
+
+    Bytes with a known magic number pass through untouched. Unknown bytes are decoded with Pillow and re-encoded
+    as PNG (lossless); when that fails the sample is ``undecodable_image``. ``verify=True`` fully decodes every
+    image (catches truncated files) at the cost of a decode per sample.
+
+    Raises:
+        ImageProblem: ``no_image`` for empty bytes, ``undecodable_image`` otherwise.
+    """
+    if not data:
+        raise ImageProblem("no_image", "image member is empty")
+    fmt = sniff_image_format(data)
+    if fmt is not None and not verify:
+        return data, fmt
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            if fmt is not None:
+                return data, fmt
+            buf = io.BytesIO()
+            im.save(buf, format="PNG")
+    except Exception as exc:  # Pillow raises many types for bad bytes
+        raise ImageProblem("undecodable_image", f"{len(data)} bytes do not decode as an image: {exc}") from None
+    assert "png" in IMAGE_FORMATS
+    return buf.getvalue(), "png"
+
+
+@dataclass(frozen=True)
+class ItemFactory:
+    """Builds items of one source.
+
+    Attributes:
+        source: mixture source name (also every example's ``source``).
+        template: the prompt template; its kind is the examples' kind.
+        markup: text markup to strip (``rt2data.web.text.MARKUPS``).
+        verify_images: decode every image fully.
+    """
+
+    source: str
+    template: WebTemplate
+    markup: str = "none"
+    verify_images: bool = False
+
+    def dead(self, raw_key: str, reason: str, detail: str, where: str) -> DeadLetter:
+        return DeadLetter(source=self.source, key=raw_key, reason=reason, detail=detail, where=where)
+
+    def _image(self, raw_key: str, image: bytes | None, where: str) -> tuple[bytes, str] | DeadLetter:
+        if image is None:
+            return self.dead(raw_key, "no_image", "sample has no image", where)
+        try:
+            return prepare_image(image, verify=self.verify_images)
+        except ImageProblem as exc:
+            return self.dead(raw_key, exc.reason, exc.detail, where)
+
+    def _example(self, raw_key: str, location: tuple[int, int], img: tuple[bytes, str], prompt: str, target: str):
+        example = Example(
+            key=derive_key(self.source, raw_key),
+            image=img[0],
+            image_format=img[1],
+            prompt=prompt,
+            target=target,
+            kind=self.template.kind,
+            source=self.source,
+            template_id=self.template.id,
+        )
+        return SourceItem(source=self.source, raw_key=raw_key, location=location, example=example)
+
+    def caption(
+        self, raw_key: str, location: tuple[int, int], where: str, *, image: bytes | None, text: str | None
+    ) -> SourceItem | DeadLetter:
+        """A caption item: prompt = the template text, target = the cleaned caption."""
+        if image is None:
+            return self.dead(raw_key, "no_image", "sample has no image", where)
+        if text is None:
+            return self.dead(raw_key, "no_text", "sample has no caption", where)
+        caption = clean_text(text, markup=self.markup)
+        if not caption:
+            return self.dead(raw_key, "empty_text", f"caption is empty after cleaning: {text[:80]!r}", where)
+        img = self._image(raw_key, image, where)
+        if isinstance(img, DeadLetter):
+            return img
+        return self._example(raw_key, location, img, self.template.render(), caption)
+
+    def vqa(
+        self,
+        raw_key: str,
+        location: tuple[int, int],
+        where: str,
+        *,
+        image: bytes | None,
+        question: str | None,
+        answers: Sequence[str] | None,
+    ) -> SourceItem | DeadLetter:
+        """A VQA item: prompt = the template with the question, target = the majority answer."""
+        if image is None:
+            return self.dead(raw_key, "no_image", "sample has no image", where)
+        if question is None:
+            return self.dead(raw_key, "no_text", "sample has no question", where)
+        if answers is None:
+            return self.dead(raw_key, "no_text", "sample has no answer", where)
+        q = clean_text(question, markup=self.markup)
+        if not q:
+            return self.dead(raw_key, "empty_text", "question is empty", where)
+        answer = majority_answer(answers)
+        if answer is None:
+            return self.dead(raw_key, "empty_text", f"no non-empty answer among {list(answers)[:10]!r}", where)
+        img = self._image(raw_key, image, where)
+        if isinstance(img, DeadLetter):
+            return img
+        return self._example(raw_key, location, img, self.template.render(question=q), answer)
