@@ -173,3 +173,12 @@ def test_plan_validation_and_index():
         shard_name("x", 0, "parquet")
     with pytest.raises(ConfigError, match="prefix"):
         shard_name("../x", 0, "wds")
+
+
+def test_missing_output_dir_is_output_error(tmp_path):
+    from rt2data.errors import OutputError
+
+    with pytest.raises(OutputError, match="does not exist"):
+        write_shards(tmp_path / "nope", [Example(key="k", image=b"i", image_format="jpg", prompt="p", target="t",
+                                                 kind="caption", source="s", template_id="c")],
+                     fmt="wds", prefix="x")

@@ -26,7 +26,7 @@ optional fields (``instruction``, ``episode_id``, ``plan``, ``step``, ``action_r
 from __future__ import annotations
 
 import struct
-from typing import Mapping, NamedTuple, Sequence
+from typing import Mapping, NamedTuple
 
 import numpy as np
 

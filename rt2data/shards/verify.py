@@ -19,11 +19,12 @@ from rt2data.shards.tf_example import tf_example_bytes_to_example
 from rt2data.shards.tfrecord import iter_tfrecord_stream
 from rt2data.shards.wds import iter_wds_samples, sample_to_example
 
-__all__ = ["Problem", "VerifyReport", "verify_output"]
+__all__ = ["CheckExample", "Problem", "VerifyReport", "verify_output"]
 
 log = logging.getLogger(__name__)
 
-CheckExample = Callable[[Example], "list[str]"]
+CheckExample = Callable[[Example], list[str]]
+"""A caller's extra check of one example: returns problem messages (empty when fine)."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def verify_output(
     out_dir: str | os.PathLike[str],
     *,
     check_schema: bool = True,
-    check_example: Callable[[Example], list[str]] | None = None,
+    check_example: CheckExample | None = None,
     max_problems: int = 1000,
 ) -> VerifyReport:
     """Check an output directory completely and report every problem found (up to ``max_problems``).

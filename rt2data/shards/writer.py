@@ -53,6 +53,10 @@ class ShardWriter:
         self.final = self.out_dir / name
         self.tmp = temp_path(self.final)
         self.record_progress = record_progress
+        if not self.out_dir.is_dir():
+            raise OutputError(
+                f"output directory {self.out_dir} does not exist; create it (prepare_output_dir) before writing shards"
+            )
         self._file = open(self.tmp, "xb")
         self._out = HashingWriter(self._file)
         self.count = 0
