@@ -155,7 +155,7 @@ def _check_action(spec: DatasetSpec, c: _Checker) -> None:
     elif term.type == "one_hot":
         leaf = c.numeric(term.ref, "terminate one-hot", kinds="iuf")
         if leaf is not None and (len(leaf.shape) != 1 or (leaf.shape[0] or 0) <= term.index):
-            c.problems.append(f"{term.ref.full_path} (terminate one-hot): shape {list(leaf.shape)} has no index "
-                              f"{term.index}; the spec needs a vector longer than {term.index}")
+            c.problems.append(f"{term.ref.full_path} (terminate one-hot): shape {list(leaf.shape)} is not a one-hot "
+                              f"vector with an index {term.index}")
     elif term.type in ("float", "bool"):
         c.numeric(term.ref, "terminate", size=1, kinds="b" if term.type == "bool" else "fiu")

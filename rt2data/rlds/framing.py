@@ -71,15 +71,16 @@ class FramingError:
     """
 
     index: int
-    offset: int
+    offset: int | None
     reason: str
     message: str
     resumable: bool
 
     def to_error(self, path: str) -> DataError:
+        at = f" at byte offset {self.offset}" if self.offset is not None else ""
         return DataError(
-            f"{path}: record {self.index} at byte offset {self.offset}: {self.message}; the shard is corrupt or "
-            "truncated (restore it from a good copy, or read with corrupt='skip' to dead-letter bad records)"
+            f"{path}: record {self.index}{at}: {self.message}; the shard is corrupt or truncated "
+            "(restore it from a good copy, or read with corrupt='skip' to dead-letter bad records)"
         )
 
 

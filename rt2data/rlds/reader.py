@@ -222,7 +222,7 @@ def read_shard(ref: ShardRef, *, features: Any = None, corrupt: str = "error") -
         if isinstance(item, FramingError):
             if corrupt == "error":
                 raise item.to_error(ref.path)
-            log.warning("%s: record %d at offset %d: %s (skipped)", ref.path, item.index, item.offset, item.message)
+            log.warning("%s: record %d: %s (skipped)", ref.path, item.index, item.message)
             yield BadRecord(ref.path, item.index, item.offset, item.reason, item.message)
             continue
         offset = item.offset if ref.file_format == "tfrecord" else None
@@ -254,22 +254,26 @@ def _iter_array_record(ref: ShardRef) -> Iterator[FramedRecord | FramingError]:
     try:
         reader = array_record_module.ArrayRecordReader(ref.path)
     except Exception as exc:  # the C++ reader raises RuntimeError/ValueError/OSError
-        yield FramingError(ref.first_record, 0, "unreadable", f"cannot open array_record shard: {exc}", False)
+        yield FramingError(ref.first_record, None, "unreadable", f"cannot open array_record shard: {exc}", False)
         return
     try:
         available = reader.num_records()
         for index in range(ref.first_record, ref.stop_record):
             if index >= available:
                 yield FramingError(
-                    index, 0, "truncated",
-                    f"the shard has {available} records but dataset_info.json says {ref.num_records}", False,
+                    index, None, "truncated",
+                    f"the array_record shard has {available} records but dataset_info.json says {ref.num_records}",
+                    False,
                 )
                 return
             try:
                 (data,) = reader.read([index])
-            except Exception as exc:
-                yield FramingError(index, 0, "unreadable", f"cannot read array_record record: {exc}", False)
-                return
+            except Exception as exc:  # riegeli checks a hash per chunk; tfds writes one record per chunk
+                yield FramingError(index, None, "unreadable", f"cannot read array_record record: {exc}", True)
+                continue
             yield FramedRecord(index, 0, data)
     finally:
-        reader.close()
+        try:
+            reader.close()
+        except Exception as exc:  # closing a damaged file can fail too; the caller has been told already
+            log.debug("%s: closing the array_record reader failed: %s", ref.path, exc)

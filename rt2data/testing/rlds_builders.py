@@ -4,7 +4,7 @@
 ``features.json``, shards) whose features mirror the real dataset's (keys, nesting, dtypes, image encodings,
 one-hot terminate, zlib tensors, templates without ``-of-``), filled with deterministic data:
 
-- actions and other tensors from ``numpy.random.default_rng([seed, episode])``;
+- actions and other tensors from ``numpy.random.default_rng([seed, episode, crc32(field path), step])``;
 - images: real JPEG/PNG bytes (a gradient whose colour encodes episode and step) of ``image_size``;
 - the gripper follows ``gripper_closed_pattern(episode, steps)`` and the episode terminates on its last step,
   each written in the dataset's own convention (``open_gripper`` bool, closedness in [-1, 1], a flat action's
@@ -24,6 +24,7 @@ import importlib.util
 import io
 import json
 import os
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -265,7 +266,6 @@ class _Ctx:
     seed: int
     index: int
     steps: int
-    rng: np.random.Generator
     closed: np.ndarray
     blank: bool
     roles: Mapping[str, _Gripper]
@@ -287,14 +287,17 @@ def _gripper_value(role: _Gripper, closed: bool) -> float:
 
 
 def _leaf(path: str, feature: Any, ctx: _Ctx, t: int | None) -> Any:
+    """One value of the field at ``path`` (step ``t``; None at episode level); random draws depend only on
+    (seed, episode, path, step), never on the order in which features are listed."""
     tfds = _tfds()
+    rng = np.random.default_rng([ctx.seed, ctx.index, zlib.crc32(path.encode()), 0 if t is None else t + 1])
     leaf = path.rsplit("/", 1)[-1]
     shape = tuple(1 if d is None else int(d) for d in (feature.shape or ()))
     dtype = np.dtype(feature.np_dtype) if feature.np_dtype != np.object_ else np.dtype(object)
     last = t is not None and t == ctx.steps - 1
     if isinstance(feature, tfds.features.Image):
         if dtype != np.uint8:
-            return ctx.rng.uniform(0, 2, shape).astype(dtype)  # float32/uint16 images: tfds encodes the array
+            return rng.uniform(0, 2, shape).astype(dtype)  # float32/uint16 images: tfds encodes the array
         return _image_bytes(shape[0], shape[1], feature.encoding_format or "png", ctx.index, t or 0)
     if dtype == np.object_ or dtype.kind in "SU":
         return _text_value(path, leaf, ctx)
@@ -319,10 +322,10 @@ def _leaf(path: str, feature: Any, ctx: _Ctx, t: int | None) -> Any:
     if leaf in ("reward", "discount"):
         return np.asarray(1.0 if (leaf == "discount" or last) else 0.0, dtype=dtype)
     if dtype == np.bool_:
-        return True if t is None else (ctx.rng.random(shape) < 0.5) if shape else bool(ctx.rng.random() < 0.5)
+        return True if t is None else (rng.random(shape) < 0.5) if shape else bool(rng.random() < 0.5)
     if dtype.kind in "iu":
-        return np.asarray(ctx.index if leaf == "episode_id" else ctx.rng.integers(0, 5, shape), dtype=dtype)
-    value = ctx.rng.uniform(-0.1, 0.1, shape).astype(dtype)
+        return np.asarray(ctx.index if leaf == "episode_id" else rng.integers(0, 5, shape), dtype=dtype)
+    value = rng.uniform(-0.1, 0.1, shape).astype(dtype)
     if role is not None:
         if role.index is None:
             value = np.full(shape, _gripper_value(role, closed), dtype=dtype)
@@ -356,7 +359,7 @@ def generate_episode(
     roles: Mapping[str, _Gripper] | None = None,
 ) -> dict[str, Any]:
     """The example dict (tfds ``encode_example`` input) of episode ``index``: deterministic in (seed, index)."""
-    ctx = _Ctx(name=name, seed=seed, index=index, steps=steps, rng=np.random.default_rng([seed, index]),
+    ctx = _Ctx(name=name, seed=seed, index=index, steps=steps,
                closed=gripper_closed_pattern(index, steps), blank=blank_instruction, roles=roles or {})
     return _fill(features, "", ctx, None)
 
@@ -393,7 +396,7 @@ def _without_tensorflow() -> Iterator[None]:
 
 
 def _build(name: str, version: str, features: Any, out_dir: Path, examples: Callable[[], Iterator], *,
-           shards: int, file_format: str, no_of_template: bool) -> Path:
+           episodes: int, shards: int, file_format: str, no_of_template: bool) -> Path:
     tfds = _tfds()
     tfds.display_progress_bar(False)
 
@@ -412,7 +415,8 @@ def _build(name: str, version: str, features: Any, out_dir: Path, examples: Call
     _Builder.name = name
     builder = _Builder(data_dir=os.fspath(out_dir), file_format=file_format)
     config = tfds.download.DownloadConfig(
-        num_shards=shards, download_mode=tfds.download.GenerateMode.FORCE_REDOWNLOAD)
+        num_shards=max(1, min(shards, episodes)),  # tfds refuses more shards than examples
+        download_mode=tfds.download.GenerateMode.FORCE_REDOWNLOAD)
     chatter = io.StringIO()  # tfds prints "Downloading and preparing dataset ..." on stdout
     with _without_tensorflow(), contextlib.redirect_stdout(chatter):
         builder.download_and_prepare(download_config=config)
@@ -463,7 +467,7 @@ def build_dataset(
             yield i, generate_episode(features, name=layout, index=i, steps=steps, seed=seed,
                                       blank_instruction=i in blank, roles=spec.roles)
 
-    return _build(layout, spec.version, features, Path(out_dir), examples, shards=shards,
+    return _build(layout, spec.version, features, Path(out_dir), examples, episodes=episodes, shards=shards,
                   file_format=file_format, no_of_template=spec.no_of_template)
 
 
@@ -491,7 +495,8 @@ def build_from_features_json(
         for i in range(episodes):
             yield i, generate_episode(features, name=name, index=i, steps=steps, seed=seed, blank_instruction=i in blank)
 
-    return _build(name, version, features, Path(out_dir), examples, shards=shards, file_format=file_format,
+    return _build(name, version, features, Path(out_dir), examples, episodes=episodes, shards=shards,
+                  file_format=file_format,
                   no_of_template=any("SHARD_INDEX" in t and "SHARD_X_OF_Y" not in t for t in templates))
 
 

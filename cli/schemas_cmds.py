@@ -1,0 +1,66 @@
+"""``rt2data schemas``: list, show and check dataset specs (``rt2data.spec``)."""
+
+from __future__ import annotations
+
+import click
+
+__all__ = ["schemas"]
+
+
+@click.group()
+def schemas() -> None:
+    """Dataset specs: where a dataset keeps its image, instruction and action.
+
+    \b
+    Examples:
+      rt2data schemas list
+      rt2data schemas show fractal20220817_data
+      rt2data schemas check bridge /data/bridge/0.1.0
+      rt2data schemas check my_spec.yaml /data/my_dataset/1.0.0
+    """
+
+
+@schemas.command("list")
+def list_cmd() -> None:
+    """List the shipped specs with the first line of their description."""
+    from rt2data.spec import DatasetSpec, list_specs
+
+    names = list_specs()
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        first = DatasetSpec.load(name).description.splitlines()[0]
+        click.echo(f"{name:<{width}}  {first}")
+
+
+@schemas.command("show")
+@click.argument("name")
+def show_cmd(name: str) -> None:
+    """Print a spec's YAML (NAME of a shipped spec, or a path); copy one to start your own."""
+    from rt2data.spec import spec_path
+
+    click.echo(spec_path(name).read_text(encoding="utf-8"), nl=False)
+
+
+@schemas.command("check")
+@click.argument("name")
+@click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False))
+def check_cmd(name: str, dataset_dir: str) -> None:
+    """Hold spec NAME against DATASET_DIR's features.json; exit 1 listing every mismatch.
+
+    NAME is a shipped spec or a spec file. DATASET_DIR is a TFDS builder directory (the version folder, or its
+    parent). Only features.json is read: no shards needed.
+    """
+    from rt2data.rlds import find_builder_dir, load_features
+    from rt2data.spec import DatasetSpec
+
+    spec = DatasetSpec.load(name)
+    builder_dir = find_builder_dir(dataset_dir)
+    problems = spec.check(load_features(builder_dir))
+    if not problems:
+        click.echo(f"ok: spec {spec.name} matches {builder_dir / 'features.json'}")
+        return
+    click.echo(f"spec {spec.name} does not match {builder_dir / 'features.json'}: {len(problems)} mismatch(es)")
+    for line in problems:
+        click.echo(f"  - {line}")
+    # SystemExit, not ctx.exit: main() runs click with standalone_mode=False, which swallows ctx.exit's code.
+    raise SystemExit(1)
