@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "vocab": "codec_cmds:vocab",
     "convert": "convert_cmds:convert",
     "stats": "convert_cmds:stats",
+    "mix": "mix_cmds:mix",
+    "schemas": "schemas_cmds:schemas",
 }
 
 
