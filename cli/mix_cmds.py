@@ -1,0 +1,65 @@
+"""``rt2data mix``: a thin click wrapper over ``rt2data.pipelines.mix``."""
+
+from __future__ import annotations
+
+import click
+
+from rt2data.cli.runner_opts import runner_options
+
+_FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecord")}
+
+
+def _summary(manifest) -> str:
+    rows = [f"{'source':<16} {'kind':<9} {'requested':>9} {'realized':>9} {'examples':>9} {'epochs':>6} "
+            f"{'dead':>6}"]
+    total = manifest.accounting.written
+    for name, s in manifest.sources.items():
+        rows.append(
+            f"{name:<16} {s['kind']:<9} {s['requested_fraction']:>9.4f} {s['realized_fraction']:>9.4f} "
+            f"{s['realized_examples']:>9} {s['epochs']:>6} {sum(s['dead_letters'].values()):>6}"
+        )
+    shards = len(next(iter(manifest.shards.values()), ()))
+    rows.append(f"{total} examples in {shards} shards per format ({', '.join(manifest.formats) or 'none'})")
+    notes = sorted({n for s in manifest.sources.values() for n in s.get("notes", [])})
+    rows += [f"note: {n}" for n in notes]
+    return "\n".join(rows)
+
+
+@click.command()
+@click.argument("mixture_file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(sorted(_FORMATS)), default=None,
+              help="Shard format(s); overrides output.formats of the mixture file.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output in OUT_DIR.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run of the same mixture, keeping its shards.")
+@click.option("--check", is_flag=True, help="Only validate the mixture file and list its work; write nothing.")
+@runner_options
+def mix(mixture_file, out_dir, fmt, overwrite, resume, check, runner, workers, beam_args):
+    """Mix robot examples with web caption/VQA data into shuffled shards.
+
+    MIXTURE_FILE is a YAML file (sources with relative weights, output size,
+    exhaustion policy, optional block size); OUT_DIR receives the shards and a
+    manifest.json recording requested vs realized examples per source and per
+    shard, repeats and dead letters.
+
+    \b
+    Example:
+      rt2data mix mixture.yaml out/mix --format both --workers 2
+    """
+    from rt2data.mixture import load_mixture
+    from rt2data.pipelines.options import quiet_beam_logging
+
+    quiet_beam_logging()  # before Beam is imported: it warns about apitools on the root logger
+    from rt2data.pipelines.mix import plan_work_items, run_mix
+
+    mixture = load_mixture(mixture_file)
+    if check:
+        work, _ = plan_work_items(mixture)
+        for spec in mixture.active_sources:
+            n = sum(1 for w in work if w.source == spec.name)
+            click.echo(f"{spec.name}: kind {spec.kind}, format {spec.format}, weight {spec.weight:g}, {n} work items")
+        click.echo(f"{mixture_file}: ok")
+        return
+    manifest = run_mix(mixture, out_dir, formats=_FORMATS[fmt] if fmt else None, overwrite=overwrite,
+                       resume=resume, runner=runner, workers=workers, extra_args=beam_args)
+    click.echo(_summary(manifest))
