@@ -22,10 +22,10 @@ import numpy as np
 from rt2data import action_text
 from rt2data.action_space import ActionSpace, as_action_array
 from rt2data.discretize import OUT_OF_RANGE_POLICIES, Discretizer, raise_out_of_range
-from rt2data.errors import ActionSpaceError, ConfigError, EncodeError, ParseError
+from rt2data.errors import ActionSpaceError, ConfigError, EncodeError, ParseError, SchemaError
 from rt2data.normalize import Normalization, default_mask
 
-__all__ = ["ActionCodec", "EncodedActions", "CODEC_VERSION"]
+__all__ = ["ActionCodec", "EncodedActions", "CODEC_VERSION", "validate_codec_json"]
 
 CODEC_VERSION = 1
 
@@ -85,6 +85,13 @@ class ActionCodec:
         discrete_masked = [dim.name for dim, m in zip(self.action_space, norm.mask) if m and not dim.is_continuous]
         if discrete_masked:
             raise ActionSpaceError(f"discrete dimensions {discrete_masked} cannot be normalized; set their mask False")
+        if norm.method in ("min_max", "q01_q99"):
+            off = [d.name for d, m in zip(self.action_space, norm.mask) if m and (d.low, d.high) != (-1.0, 1.0)]
+            if off:
+                raise ActionSpaceError(
+                    f"normalization {norm.method!r} maps to [-1, 1] but dimensions {off} have another range; "
+                    "give them low=-1, high=1 or leave them out of the mask"
+                )
         if self.out_of_range not in OUT_OF_RANGE_POLICIES:
             raise EncodeError(f"out_of_range policy {self.out_of_range!r} is not one of {list(OUT_OF_RANGE_POLICIES)}")
         object.__setattr__(self, "_discretizer", Discretizer(self.action_space, out_of_range="clip"))
@@ -238,3 +245,23 @@ class ActionCodec:
             f"{path}: not an action space, codec, rt2data stats file or manifest (top-level keys: {sorted(data)[:10]}); "
             "expected a 'dimensions', 'action_space', 'codec' or 'rt2data.codec' key"
         )
+
+
+def validate_codec_json(data: Mapping[str, Any]) -> None:
+    """Check a codec's JSON against ``schemas/action_space.schema.json#/$defs/codec`` (structure only).
+
+    ``ActionCodec.from_json`` does the semantic checks (bounds, unique names, masks); this lets a manifest
+    validator report the first structural problem with its JSON path. Raises ``SchemaError``.
+    """
+    import jsonschema
+    from referencing import Registry, Resource
+
+    from rt2data.schemas import load_schema
+
+    schema = load_schema("action_space")
+    registry = Registry().with_resource(schema["$id"], Resource.from_contents(schema))
+    validator = jsonschema.Draft202012Validator({"$ref": schema["$id"] + "#/$defs/codec"}, registry=registry)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(codec)"
+        raise SchemaError(f"codec JSON: field {where}: {error.message}")

@@ -46,9 +46,11 @@ def dimensions(draw: Any, name: str | None = None, *, max_bins: int = 512, max_c
     name = name if name is not None else draw(dimension_names())
     if draw(st.booleans()):
         return Dimension.discrete(name, draw(st.integers(2, max_classes)))
+    bins = draw(st.sampled_from([2, 3, 7, 16, 255, 256, 257]) | st.integers(2, max_bins))
+    if draw(st.booleans()):
+        return Dimension.continuous(name, -1.0, 1.0, bins=bins)  # the normalized range
     low = draw(st.floats(-_BOUND, _BOUND, allow_nan=False, allow_infinity=False))
     span = draw(st.floats(1e-3, _BOUND, allow_nan=False, allow_infinity=False))
-    bins = draw(st.sampled_from([2, 3, 7, 16, 255, 256, 257]) | st.integers(2, max_bins))
     return Dimension.continuous(name, low, low + span, bins=bins)
 
 
@@ -122,13 +124,26 @@ def action_stats(draw: Any, n_dims: int, *, constant_dims: bool = True) -> dict[
 
 
 @st.composite
-def normalizations(draw: Any, space: ActionSpace, *, methods: tuple[str, ...] = ("none", "min_max", "q01_q99", "mean_std")) -> Normalization:
-    """A normalization for ``space`` (discrete dims never masked) with drawn statistics."""
+def normalizations(
+    draw: Any,
+    space: ActionSpace,
+    *,
+    methods: tuple[str, ...] = ("none", "min_max", "q01_q99", "mean_std"),
+    constant_dims: bool = True,
+) -> Normalization:
+    """A normalization valid for ``space`` (see ``ActionCodec``'s checks) with drawn statistics."""
     method = draw(st.sampled_from(methods))
     if method == "none":
         return Normalization.identity(len(space))
-    mask = tuple(d.is_continuous and draw(st.booleans()) for d in space)
-    return Normalization.from_stats(method, draw(action_stats(len(space))), mask)
+    mask = tuple(_maskable(d, method) and draw(st.booleans()) for d in space)
+    return Normalization.from_stats(method, draw(action_stats(len(space), constant_dims=constant_dims)), mask)
+
+
+def _maskable(dim: Dimension, method: str) -> bool:
+    """Discrete dims are never normalized; min_max / q01_q99 map to [-1, 1], so only such dims take them."""
+    if not dim.is_continuous:
+        return False
+    return method == "mean_std" or (dim.low, dim.high) == (-1.0, 1.0)
 
 
 @st.composite
