@@ -21,12 +21,22 @@ from rt2data.errors import (
     SpecError,
 )
 from rt2data.example import Example
+from rt2data.action_space import ActionSpace, Dimension
+from rt2data.codec import ActionCodec
+from rt2data.normalize import Normalization
+from rt2data.prompt import DEFAULT_ACTION_TEMPLATE, PromptTemplate
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
     "Example",
+    "ActionSpace",
+    "Dimension",
+    "ActionCodec",
+    "Normalization",
+    "PromptTemplate",
+    "DEFAULT_ACTION_TEMPLATE",
     "Rt2DataError",
     "ActionSpaceError",
     "ConfigError",

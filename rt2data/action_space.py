@@ -325,7 +325,10 @@ def as_action_array(
         EncodeError: not numeric, wrong shape or D, NaN or inf (naming row, dimension and value).
     """
     try:
-        arr = np.asarray(values, dtype=np.float64)
+        arr = np.asarray(values)
+        if arr.dtype.kind in "USV":
+            raise TypeError(f"got {arr.dtype} values")  # numpy would silently parse "1.5" as a number
+        arr = arr.astype(np.float64, copy=False)
     except (TypeError, ValueError) as exc:
         raise EncodeError(f"{what}s must be numbers in an array of shape [N, {n_dims}] or [{n_dims}]: {exc}") from exc
     single = arr.ndim == 1

@@ -199,7 +199,7 @@ class Normalization:
         """
         y, single = as_action_array(values, self.n_dims, what="normalized action")
         if self.is_identity:
-            return y[0].copy() if single else y
+            return y[0].copy() if single else y.copy()
         mask = np.asarray(self.mask)
         offset, scale, constant = self._affine()
         shift = 0.0 if self.method == "mean_std" else 1.0

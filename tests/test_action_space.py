@@ -149,5 +149,9 @@ def test_as_action_array_errors_name_row_dimension_value():
         as_action_array(np.zeros(7), 8)
     with pytest.raises(EncodeError, match="must be numbers"):
         as_action_array([["a"] * 8], 8)
+    with pytest.raises(EncodeError, match="must be numbers.*got <U1 values"):
+        as_action_array([["1"] * 8], 8)
+    with pytest.raises(EncodeError, match="must be numbers"):
+        as_action_array([[0.0] * 8, [0.0] * 7], 8)  # ragged
     arr, single = as_action_array([0.0] * 8, 8)
     assert single and arr.shape == (1, 8)
