@@ -142,8 +142,14 @@ def _schema_errors(data: Any) -> list[str]:
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     out = []
     for err in errors:
+        if err.validator in ("oneOf", "anyOf") and err.context:  # none matched: say what the closest one wanted
+            err = jsonschema.exceptions.best_match(err.context)
         where = ".".join(str(p) for p in err.absolute_path) or "<top level>"
-        detail = err.message if len(err.message) < 300 else err.message[:300] + "..."
+        if err.validator == "oneOf" and not err.context:
+            forms = "; ".join(json.dumps(alt, sort_keys=True)[:80] for alt in err.validator_value)
+            detail = f"matches more than one of the allowed forms, exactly one is allowed: {forms}"
+        else:
+            detail = err.message if len(err.message) < 300 else err.message[:300] + "..."
         out.append(f"{where}: {detail}")
     return out
 

@@ -71,9 +71,12 @@ class _Checker:
         path = ref.full_path
         if path in self.table:
             return self.table[path]
-        parent = path.rsplit("/", 1)[0] if "/" in path else ""
-        siblings = sorted(p.rsplit("/", 1)[-1] for p in self.table if (p.rsplit("/", 1)[0] if "/" in p else "") == parent)
-        self.problems.append(f"{path} ({role}): missing; {parent or 'the episode'} has {siblings}")
+        parent = path
+        while parent and parent not in self.table:  # the deepest part of the path that exists
+            parent = parent.rsplit("/", 1)[0] if "/" in parent else ""
+        prefix = f"{parent}/" if parent else ""
+        children = sorted({p[len(prefix):].split("/")[0] for p in self.table if p.startswith(prefix) and p != parent})
+        self.problems.append(f"{path} ({role}): missing; {parent or 'the episode'} has {children}")
         return None
 
     def expect(self, ref: Ref, role: str, leaf: Leaf, ok: bool, need: str) -> bool:
