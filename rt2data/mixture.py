@@ -35,7 +35,7 @@ from typing import Any, Mapping
 from rt2data.errors import ConfigError, PromptError, Rt2DataError
 from rt2data.mixplan import POLICIES, block_quotas, exact_weight
 from rt2data.web.options import path_fields
-from rt2data.web.paths import resolve_path
+from rt2data.web.paths import check_patterns_exist, resolve_path
 from rt2data.web.sources import FORMATS, KINDS, get_format
 from rt2data.web.templates import DEFAULT_TEMPLATES, WebTemplate
 
@@ -264,6 +264,7 @@ def _options(fmt_cls: type, entry: Mapping[str, Any], where: str, base_dir: str 
                                   "path (relative paths are relative to the mixture file)")
             resolved[name] = values[0]
         else:
+            check_patterns_exist(values, what=f"{where}: {name}")
             resolved[name] = tuple(values)
     try:
         options = fmt_cls(**resolved)

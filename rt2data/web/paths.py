@@ -16,7 +16,7 @@ from braceexpand import braceexpand
 
 from rt2data.errors import ConfigError
 
-__all__ = ["TAR_SUFFIXES", "PARQUET_SUFFIXES", "resolve_path", "expand_patterns"]
+__all__ = ["TAR_SUFFIXES", "PARQUET_SUFFIXES", "resolve_path", "expand_patterns", "check_patterns_exist"]
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 PARQUET_SUFFIXES = (".parquet",)
@@ -64,3 +64,16 @@ def expand_patterns(patterns: Sequence[str], *, suffixes: Sequence[str], what: s
             )
         found.update(os.path.abspath(f) for f in files)
     return tuple(sorted(found))
+
+
+def check_patterns_exist(patterns: Sequence[str], *, what: str) -> None:
+    """Raise ``ConfigError`` unless every pattern names at least one existing file or directory."""
+    for pattern in patterns:
+        for expanded in braceexpand(pattern):
+            hits = glob.glob(expanded, recursive=True) if any(c in expanded for c in "*?[") else (
+                [expanded] if os.path.exists(expanded) else [])
+            if not hits:
+                raise ConfigError(
+                    f"{what}: {expanded!r} (from {pattern!r}) matches no existing file; fix the path "
+                    "(relative paths are relative to the mixture file)"
+                )
