@@ -171,7 +171,7 @@ def convert_episode(episode, *, shard_index: int, codec, config: ConvertConfig, 
     Returns:
         ``ConvertedEpisode`` with examples for the kept steps and dead letters for the rest.
     """
-    from rt2data.prompt import action_target, normalize_instruction
+    from rt2data.prompt import normalize_instruction
 
     actions = np.asarray(episode.actions, dtype=np.float64)
     n = int(actions.shape[0])
@@ -219,7 +219,7 @@ def convert_episode(episode, *, shard_index: int, codec, config: ConvertConfig, 
     if keep.any():
         try:
             encoded = codec.encode(actions[keep])
-        except EncodeError as exc:
+        except EncodeError:
             # Policy 'error': find the offending rows one by one so only they are dropped.
             return _convert_rowwise(episode, shard_index, codec, config, template, instructions, reasons, dead)
         tokens, texts, clip_counts = encoded.tokens, encoded.texts, np.asarray(encoded.clip_counts, np.int64)
@@ -299,8 +299,10 @@ def _make_example(episode, shard_index, t, action, tokens, text, instruction, co
 
 
 def template_placeholder(template) -> str:
-    """Instruction shown for steps kept without one (policy ``keep``)."""
-    return getattr(template, "placeholder", None) or "do the task"
+    """Instruction shown for steps kept without one (policy ``keep``): ``prompt.DEFAULT_PLACEHOLDER``."""
+    from rt2data.prompt import DEFAULT_PLACEHOLDER
+
+    return DEFAULT_PLACEHOLDER
 
 
 def _result(episode, shard_index, n, examples, reasons, dead, clip_counts) -> ConvertedEpisode:
