@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,10 @@ from typing import Any, Mapping
 
 from rt2data.errors import SpecError
 
-__all__ = ["DatasetSpec", "CanonicalEpisode", "Ref", "ActionPart", "GripperSpec", "TerminateSpec", "list_specs", "spec_path", "parse_ref"]
+__all__ = [
+    "DatasetSpec", "CanonicalEpisode", "Ref", "ActionPart", "GripperSpec", "TerminateSpec", "NormalizationSpec",
+    "list_specs", "spec_path", "parse_ref",
+]
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,14 @@ class TerminateSpec:
     ref: Ref | None = None
     index: int | None = None
     threshold: float = 0.5
+
+
+@dataclass(frozen=True)
+class NormalizationSpec:
+    """How the codec normalizes: ``method`` (``rt2data.normalize.METHODS``) and a per-dimension ``mask``."""
+
+    method: str
+    mask: tuple[bool, ...]
 
 
 def __getattr__(name: str) -> Any:
@@ -173,10 +185,9 @@ class DatasetSpec:
     gripper: GripperSpec | None = field(repr=False)
     terminate: TerminateSpec = field(repr=False)
     terminate_column: int | None = field(repr=False)
-    action_space_json: Mapping[str, Any] = field(repr=False)
+    action_space: Any = field(repr=False)
     dim_names: tuple[str, ...] = field(repr=False)
-    normalization_method: str = field(repr=False)
-    normalization_mask: tuple[bool, ...] = field(repr=False)
+    normalization: NormalizationSpec = field(repr=False)
     proprio: tuple[Ref, ...] = field(repr=False)
     episode_id_keys: tuple[Ref, ...] = field(repr=False)
     episode_id_fallback: str = field(repr=False)
@@ -209,17 +220,39 @@ class DatasetSpec:
 
     # --- use -------------------------------------------------------------------------------------------------
 
-    def action_space(self):
-        """The ``rt2data.action_space.ActionSpace`` of the canonical action vector."""
-        from rt2data.action_space import ActionSpace
-
-        return ActionSpace.from_json(self.action_space_json)
+    @property
+    def action_space_json(self) -> dict[str, Any]:
+        """``action_space.to_json()``."""
+        return self.action_space.to_json()
 
     def check(self, features: Any) -> list[str]:
         """Every mismatch between this spec and a dataset's tfds ``FeaturesDict`` (empty list: it fits)."""
         from rt2data.spec_check import check_features
 
         return check_features(self, features)
+
+    def require_match(self, features: Any, *, where: str = "the dataset") -> None:
+        """Raise ``SpecError`` listing every mismatch with ``features`` (first line: the count and the first one)."""
+        problems = self.check(features)
+        if problems:
+            raise SpecError(
+                f"spec {self.name!r} does not match {where}: {len(problems)} mismatch(es), first: {problems[0]}"
+                + "".join(f"\n  - {p}" for p in problems)
+                + f"\n(run `rt2data schemas check {self.name} DATASET_DIR`, or fix the spec {self.source})"
+            )
+
+    def proprio_dim(self, features: Any) -> int:
+        """P, the width of ``CanonicalEpisode.proprio`` for a dataset with these features (0 without proprio)."""
+        from rt2data.spec_check import feature_table
+
+        table = feature_table(features)
+        total = 0
+        for ref in self.proprio:
+            leaf = table.get(ref.full_path)
+            if leaf is None or any(d is None for d in leaf.shape):
+                raise SpecError(f"spec {self.name!r}: proprio field {ref.full_path} is missing or has no fixed shape")
+            total += int(math.prod(leaf.shape))
+        return total
 
     def standardize(self, raw: Any):
         """One ``RawEpisode`` -> ``CanonicalEpisode`` (see ``rt2data.spec_standardize``)."""
@@ -238,15 +271,14 @@ class DatasetSpec:
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _action_space_json(value: Any) -> dict[str, Any]:
+def _action_space(value: Any) -> Any:
     from rt2data.action_space import ActionSpace
     from rt2data.errors import ActionSpaceError
 
     try:
-        space = ActionSpace.rt2_default() if value == "rt2_default" else ActionSpace.from_json(value)
+        return ActionSpace.rt2_default() if value == "rt2_default" else ActionSpace.from_json(value)
     except ActionSpaceError as exc:
         raise SpecError(f"action_space: {exc}") from None
-    return space.to_json()
 
 
 def _parts(action: Mapping[str, Any]) -> tuple[tuple[ActionPart, ...], bool]:
@@ -264,10 +296,9 @@ def _parts(action: Mapping[str, Any]) -> tuple[tuple[ActionPart, ...], bool]:
 
 
 def _build(data: dict[str, Any], source: str) -> DatasetSpec:
-    space = _action_space_json(data["action_space"])
-    dims = space["dimensions"]
-    names = tuple(d["name"] for d in dims)
-    kinds = tuple(d["kind"] for d in dims)
+    space = _action_space(data["action_space"])
+    names = tuple(d.name for d in space.dims)
+    kinds = tuple(d.kind for d in space.dims)
     action = data["action"]
     parts, is_flat = _parts(action)
     term_col = names.index("terminate") if "terminate" in names else None
@@ -295,10 +326,16 @@ def _build(data: dict[str, Any], source: str) -> DatasetSpec:
         gripper = GripperSpec(dim, names.index(dim), g["type"], tuple(g["range"]) if "range" in g else None,
                               g.get("open_value"), g.get("true_means"), g.get("threshold"))
     norm = data.get("normalization", {})
-    mask = tuple(norm.get("mask") or (k == "continuous" and n != (gripper.dim if gripper else "gripper")
-                                      for n, k in zip(names, kinds)))
+    method = norm.get("method", "q01_q99")
+    default = (method != "none" and k == "continuous" and n != (gripper.dim if gripper else "gripper")
+               for n, k in zip(names, kinds))
+    mask = tuple(norm["mask"]) if "mask" in norm else tuple(default)
     if len(mask) != len(names):
         raise SpecError(f"normalization.mask has {len(mask)} entries but the action space has {len(names)} dimensions")
+    if method == "none" and any(mask):
+        raise SpecError("normalization.mask: method 'none' normalizes nothing, so every mask entry must be false")
+    if any(m and k != "continuous" for m, k in zip(mask, kinds)):
+        raise SpecError(f"normalization.mask: only continuous dimensions can be normalized; dims: {list(names)}")
     instr = data["instruction"]
     sources = instr["source"]
     sources = [] if sources == "none" else [sources] if isinstance(sources, str) else sources
@@ -311,8 +348,8 @@ def _build(data: dict[str, Any], source: str) -> DatasetSpec:
         instruction_encoding=instr.get("encoding", "text"), missing_instruction=instr.get("missing", "drop"),
         action_parts=parts, action_is_flat=is_flat,
         ignored_action_keys=tuple(parse_ref(k) for k in action.get("ignored", [])),
-        gripper=gripper, terminate=terminate, terminate_column=term_col, action_space_json=space,
-        dim_names=names, normalization_method=norm.get("method", "q01_q99"), normalization_mask=mask,
+        gripper=gripper, terminate=terminate, terminate_column=term_col, action_space=space,
+        dim_names=names, normalization=NormalizationSpec(method, mask),
         proprio=tuple(parse_ref(k) for k in data.get("proprio", [])),
         episode_id_keys=tuple(parse_ref(k, default="episode") for k in ep.get("keys", [])),
         episode_id_fallback=ep.get("fallback", "derived"),

@@ -30,18 +30,18 @@ def test_every_shipped_spec_loads_and_names_its_file():
     for name in list_specs():
         spec = DatasetSpec.load(name)
         assert spec.name == name and spec.source.endswith(f"specs/{name}.yaml") and spec.description
-        assert len(spec.dim_names) == len(spec.normalization_mask)
-        assert spec.action_space().names == spec.dim_names
+        assert len(spec.dim_names) == len(spec.normalization.mask)
+        assert spec.action_space.names == spec.dim_names
 
 
 def test_rt2_default_space_and_layout_of_the_canonical_vector():
     spec = DatasetSpec.load("fractal20220817_data")
     assert spec.dim_names == ("terminate", "dx", "dy", "dz", "droll", "dpitch", "dyaw", "gripper")
     assert spec.terminate_column == 0 and spec.gripper.column == 7
-    assert spec.normalization_mask == (False, True, True, True, True, True, True, False)
+    assert spec.normalization.mask == (False, True, True, True, True, True, True, False)
     jaco = DatasetSpec.load("jaco_play")
     assert [p.ref is None for p in jaco.action_parts] == [False, True, False]  # rotation filled with zeros
-    assert jaco.normalization_mask[4:7] == (False, False, False)
+    assert jaco.normalization.mask[4:7] == (False, False, False)
     lt = DatasetSpec.load("language_table")
     assert lt.dim_names == ("terminate", "dx", "dy") and lt.gripper is None and lt.instruction_encoding == "utf8_codes"
 
@@ -224,3 +224,31 @@ def test_spec_is_data_not_python():
     copy_["name"] = "changed"
     assert spec.to_dict()["name"] == "taco_play"  # to_dict is a copy
     assert DatasetSpec.from_dict(copy.deepcopy(copy_)).name == "changed"
+
+
+def test_require_match_and_proprio_dim(rlds_dataset):
+    features = open_dataset(rlds_dataset("viola")).features
+    viola = DatasetSpec.load("viola")
+    viola.require_match(features)  # no error
+    assert viola.proprio_dim(features) == 7 + 2
+    assert DatasetSpec.load("roboturk").proprio_dim(features) == 0
+    with pytest.raises(SpecError) as info:
+        DatasetSpec.load("toto").require_match(features, where="viola/0.1.0")
+    first = str(info.value).splitlines()[0]
+    assert first.startswith("spec 'toto' does not match viola/0.1.0: 3 mismatch(es), first: steps/observation/image ")
+    assert "steps/action/open_gripper (action gripper): missing" in str(info.value)
+
+
+def test_normalization_defaults_and_constraints():
+    data = spec_dict("bridge")
+    del data["normalization"]
+    spec = DatasetSpec.from_dict(data)
+    assert spec.normalization.method == "q01_q99" and spec.normalization.mask == (False,) + (True,) * 6 + (False,)
+    data["normalization"] = {"method": "none"}
+    assert DatasetSpec.from_dict(data).normalization.mask == (False,) * 8
+    data["normalization"] = {"method": "none", "mask": [False, True] + [False] * 6}
+    with pytest.raises(SpecError, match="method 'none' normalizes nothing"):
+        DatasetSpec.from_dict(data)
+    data["normalization"] = {"mask": [True] * 8}
+    with pytest.raises(SpecError, match="only continuous dimensions can be normalized"):
+        DatasetSpec.from_dict(data)
