@@ -20,6 +20,7 @@ are tfds's own ``serialize_example`` output either way.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import io
 import json
@@ -224,34 +225,23 @@ def _layouts() -> dict[str, Layout]:
     return {layout.name: layout for layout in defs}
 
 
-class _LazyLayouts(dict):
-    def _load(self) -> None:
-        if not super().__len__():
-            super().update(_layouts())
+class _LazyLayouts(Mapping):
+    """The layouts, built on first use (building them imports tfds)."""
+
+    @functools.cached_property
+    def _all(self) -> dict[str, Layout]:
+        return _layouts()
 
     def __getitem__(self, key: str) -> Layout:
-        self._load()
-        return super().__getitem__(key)
+        if key not in self._all:
+            raise KeyError(f"no RLDS test layout named {key!r}; layouts: {sorted(self._all)}")
+        return self._all[key]
 
     def __iter__(self):
-        self._load()
-        return super().__iter__()
+        return iter(self._all)
 
     def __len__(self) -> int:
-        self._load()
-        return super().__len__()
-
-    def __contains__(self, key: object) -> bool:
-        self._load()
-        return super().__contains__(key)
-
-    def keys(self):
-        self._load()
-        return super().keys()
-
-    def items(self):
-        self._load()
-        return super().items()
+        return len(self._all)
 
 
 LAYOUTS: Mapping[str, Layout] = _LazyLayouts()
@@ -271,14 +261,17 @@ class _Ctx:
     roles: Mapping[str, _Gripper]
 
 
-def _image_bytes(h: int, w: int, fmt: str, episode: int, step: int) -> bytes:
+def _image_bytes(h: int, w: int, channels: int, fmt: str, episode: int, step: int) -> bytes:
+    """A real JPEG/PNG: a gradient whose colour depends on (episode, step), so every step's bytes differ."""
     from PIL import Image
 
     y, x = np.mgrid[0:h, 0:w]
     base = np.array([(37 * episode) % 256, (59 * step) % 256, (episode * 13 + step * 7) % 256], dtype=np.int64)
-    pixels = ((x * 255 // max(w - 1, 1))[..., None] + (y * 255 // max(h - 1, 1))[..., None] // 2 + base) % 256
+    pixels = (((x * 255 // max(w - 1, 1)) + (y * 255 // max(h - 1, 1)) // 2)[..., None] + base) % 256
+    pixels = pixels.astype(np.uint8)[..., 0] if channels == 1 else pixels.astype(np.uint8)
     buf = io.BytesIO()
-    Image.fromarray(pixels.astype(np.uint8)).save(buf, format="JPEG" if fmt == "jpeg" else "PNG", quality=90, compress_level=1)
+    options = {"quality": 90} if fmt == "jpeg" else {"compress_level": 1}
+    Image.fromarray(pixels).save(buf, format="JPEG" if fmt == "jpeg" else "PNG", **options)
     return buf.getvalue()
 
 
@@ -298,7 +291,7 @@ def _leaf(path: str, feature: Any, ctx: _Ctx, t: int | None) -> Any:
     if isinstance(feature, tfds.features.Image):
         if dtype != np.uint8:
             return rng.uniform(0, 2, shape).astype(dtype)  # float32/uint16 images: tfds encodes the array
-        return _image_bytes(shape[0], shape[1], feature.encoding_format or "png", ctx.index, t or 0)
+        return _image_bytes(shape[0], shape[1], shape[2], feature.encoding_format or "png", ctx.index, t or 0)
     if dtype == np.object_ or dtype.kind in "SU":
         return _text_value(path, leaf, ctx)
     if leaf in ("is_first", "is_last", "is_terminal"):
