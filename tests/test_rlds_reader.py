@@ -285,6 +285,14 @@ def test_corrupt_array_record(tmp_path):
         list(read_shard(ref))
 
 
+def test_missing_shard_file(damaged):
+    ref = _only_shard(damaged)
+    os.remove(ref.path)
+    for policy in ("error", "skip"):
+        with pytest.raises(DataError, match=r"shard 0 of split 'train' is missing \(6 episodes\)"):
+            list(read_shard(ref, corrupt=policy))
+
+
 def test_bad_policy_name(damaged):
     with pytest.raises(ValueError, match="corrupt="):
         list(read_shard(_only_shard(damaged), corrupt="ignore"))

@@ -210,11 +210,16 @@ def read_shard(ref: ShardRef, *, features: Any = None, corrupt: str = "error") -
         (``corrupt="skip"``).
 
     Raises:
-        DataError: under ``corrupt="error"``: corrupt or truncated record (file, byte offset, record index), or a
-            shard with fewer records than ``dataset_info.json`` says.
+        DataError: the shard file is missing (any policy); under ``corrupt="error"``: a corrupt or truncated record
+            (file, byte offset, record index), or a shard with fewer records than ``dataset_info.json`` says.
     """
     if corrupt not in CORRUPT_POLICIES:
         raise ValueError(f"corrupt={corrupt!r}; expected one of {CORRUPT_POLICIES}")
+    if not os.path.isfile(ref.path):
+        raise DataError(
+            f"{ref.path}: shard {ref.index} of split {ref.split!r} is missing ({ref.num_records} episodes); "
+            "dataset_info.json lists it, so the download or copy is incomplete"
+        )
     features = features if features is not None else _features_for(ref)
     decoders = image_skip_decoders(features)
     records = _iter_tfrecord(ref) if ref.file_format == "tfrecord" else _iter_array_record(ref)
