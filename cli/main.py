@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; library errors become one line and exit code 1 (2 for usage errors)."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        cli.main(args=argv, prog_name="rt2data", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="rt2data", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
@@ -83,11 +83,20 @@ def main(argv: list[str] | None = None) -> None:
     except Rt2DataError as exc:
         if debug:
             raise
-        message = " ".join(str(exc).split("\n")[0:1]) or type(exc).__name__
-        click.echo(f"error: {message}", err=True)
+        click.echo(f"error: {one_line(exc)}", err=True)
         sys.exit(1)
     except (BrokenPipeError, KeyboardInterrupt):
         sys.exit(1)
+    # With standalone_mode=False, ctx.exit(n) returns n instead of exiting.
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an error plus its notes (where it happened), as one line."""
+    lines = str(exc).strip().splitlines()
+    message = lines[0] if lines else type(exc).__name__
+    notes = [n.strip() for n in getattr(exc, "__notes__", ()) if n.strip()]
+    return message + (f" ({'; '.join(notes)})" if notes else "")
 
 
 if __name__ == "__main__":

@@ -81,7 +81,7 @@ def compute_stats(
     spec.require_match(dataset.features)
     refs = dataset.shards(split)
     action_dim = len(spec.action_space)
-    proprio_dim = spec.proprio_dim(dataset.features)
+    proprio_dim = spec.proprio_dim(dataset.features) or None
     out_path = Path(out_path)
     result_path = out_path.parent / f".{out_path.name}.state.json"
 
@@ -128,8 +128,8 @@ def compute_stats(
         raise DataError(f"{dataset_dir} split {split!r}: no step with a finite action; cannot compute statistics")
     stats = st.extract_output(acc)
     codec = codec_from_stats(spec, stats["action"], out_of_range=out_of_range)
-    st.write_stats(out_path, spec.dataset_key, stats, rt2data_block=stats_block(spec, split, codec.to_json()))
-    return st.load_stats(out_path, spec.dataset_key)
+    st.write_stats(out_path, spec.name, stats, rt2data_block=stats_block(spec, split, codec.to_json()))
+    return st.load_stats(out_path, spec.name)
 
 
 def load_or_compute_stats(dataset_dir: str, *, spec, split: str, path: str | Path, recompute: bool = False, **kw):
@@ -140,6 +140,6 @@ def load_or_compute_stats(dataset_dir: str, *, spec, split: str, path: str | Pat
     if not recompute and path.is_file():
         if st.stats_match(path, spec_fingerprint=spec.fingerprint(), split=split):
             log.info("reusing statistics %s", path)
-            return st.load_stats(path, spec.dataset_key)
+            return st.load_stats(path, spec.name)
         log.warning("statistics %s were computed for another spec or split; recomputing", path)
     return compute_stats(dataset_dir, spec=spec, split=split, out_path=path, **kw)
