@@ -29,7 +29,7 @@ from typing import Any, Sequence
 import apache_beam as beam
 
 from rt2data.errors import DataError
-from rt2data.mixplan import MixPlan, SourceRequest, make_plan, stable_hash
+from rt2data.mixplan import MixPlan, SourceRequest, make_plan, rank_hash
 from rt2data.mixture import Mixture
 from rt2data.web.dead_letters import DeadLetter
 from rt2data.web.samples import SourceItem, WorkItem
@@ -102,7 +102,7 @@ def _buckets(plan: MixPlan, source_index: int, bucket_examples: int) -> int:
 
 
 def _bucket_of(plan: MixPlan, s: int, epoch: int, key: str, nb: int) -> tuple[int, int]:
-    h = stable_hash(plan.seed, "rank", plan.sources[s].name, epoch, key)
+    h = rank_hash(plan.seed, plan.sources[s].name, epoch, key)
     return h, (h * nb) >> 64
 
 
@@ -195,19 +195,25 @@ def plan_work_items(mixture: Mixture) -> tuple[list[WorkItem], dict[str, tuple]]
 
 
 def _unwrap(exc: BaseException) -> BaseException:
-    """Beam wraps worker exceptions; find ours (by type in the chain, or by name in a remote traceback)."""
+    """Beam wraps worker exceptions; find ours (by type in the chain, or by name in a remote traceback) and drop
+    Beam's ``[while running 'Step']`` suffix."""
+    import re
+
     from rt2data import errors
+
+    def clean(text: str) -> str:
+        return re.sub(r"\s*\[while running '[^']*'\]\s*$", "", text.splitlines()[0] if text else text)
 
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, errors.Rt2DataError):
-            return seen
+            return type(seen)(clean(str(seen)))
         seen = seen.__cause__ or seen.__context__
     text = str(exc)
     for name in ("DataError", "ConfigError", "OutputError", "SchemaError"):
         marker = f"rt2data.errors.{name}: "
         if marker in text:
-            return getattr(errors, name)(text.split(marker, 1)[1].splitlines()[0])
+            return getattr(errors, name)(clean(text.split(marker, 1)[1]))
     return exc
 
 
@@ -315,6 +321,9 @@ def run_mix(
     staging.mkdir(exist_ok=True)
     done_json = {name: info.to_json_dict() for name, info in done.items()}
     options = make_pipeline_options(runner=runner, workers=workers, extra_args=extra_args)
+    beam_errors = logging.getLogger("apache_beam.runners.common")
+    level = beam_errors.level
+    beam_errors.setLevel(logging.CRITICAL)  # it logs every worker exception before re-raising it; we report it
     try:
         with beam.Pipeline(options=options) as p:
             saved = _build_graph(p, work, readers, mixture, out, staging, done_json, mixture.output.formats)
@@ -323,6 +332,8 @@ def run_mix(
         if ours is not exc:
             raise ours from exc
         raise
+    finally:
+        beam_errors.setLevel(level)
     loaded = {k: json.loads(Path(v).read_text()) if Path(v).is_file() else [] for k, v in saved.items()}
     shard_infos = [ShardInfo.from_json_dict(d) for d in loaded["shards"]]
     manifest = build_manifest(mixture, config=config, fingerprint=fingerprint, counts=loaded["counts"],

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from math import ceil
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from rt2data.errors import ConfigError, DataError
 
@@ -52,6 +52,8 @@ __all__ = [
     "feistel_permute",
     "block_layout",
     "make_plan",
+    "rank_hash",
+    "reference_layout",
 ]
 
 POLICIES = ("repeat", "stop", "exhaust_all")
@@ -139,6 +141,11 @@ def block_layout(seed: int, quotas: tuple[int, ...], block: int) -> tuple[tuple[
     for k, u in enumerate(order):
         slots[base[u]].append(k)
     return tuple(tuple(s) for s in slots)
+
+
+def rank_hash(seed: int, source: str, epoch: int, key: str) -> int:
+    """The hash that orders a source's items in one epoch (ties, impossible in practice, go by key)."""
+    return stable_hash(seed, "rank", source, epoch, key)
 
 
 @dataclass(frozen=True)
@@ -420,3 +427,24 @@ def make_plan(
     )
     return MixPlan(seed=seed, total=total, requested_total=requested, block_size=block_size,
                    shard_examples=shard_examples, sources=sources, notes=tuple(notes))
+
+
+def reference_layout(plan: MixPlan, keys: Mapping[str, Sequence[str]]) -> list[tuple[str, str, int]]:
+    """The whole output in memory: position -> (source, item key, epoch). The specification the scalable
+    pipeline implements (it ranks by the same hash in buckets); for tests and small audits only.
+
+    Args:
+        plan: the plan.
+        keys: the usable item keys of every source with draws (``len == available``).
+    """
+    out: list[tuple[str, str, int] | None] = [None] * plan.total
+    for i, src in enumerate(plan.sources):
+        ks = list(keys.get(src.name, ()))
+        if len(ks) != src.available:
+            raise ValueError(f"source {src.name!r}: {len(ks)} keys given, the plan has {src.available}")
+        for epoch in range(src.epochs):
+            ranked = sorted(ks, key=lambda k: (rank_hash(plan.seed, src.name, epoch, k), k))
+            for rank, key in enumerate(ranked[: src.needed(epoch)]):
+                out[plan.position(i, epoch * src.available + rank)] = (src.name, key, epoch)
+    assert all(x is not None for x in out)
+    return out  # type: ignore[return-value]
