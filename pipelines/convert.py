@@ -355,7 +355,7 @@ def run_convert(
                 | "Shards" >> beam.Create(refs, reshuffle=False)
                 | "Spread" >> beam.Reshuffle()
                 | "Convert" >> beam.FlatMap(
-                    reporter.wrap(_convert_shard), spec, codec, config, template, job.corrupt
+                    reporter.wrap(_convert_shard, spec, codec, config, template, job.corrupt)
                 )
             )
             episodes, dead = split_tagged(tagged, "Episodes")

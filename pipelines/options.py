@@ -16,15 +16,20 @@ __all__ = ["DEFAULT_RUNNER", "make_pipeline_options", "quiet_beam_logging"]
 DEFAULT_RUNNER = "FnApiRunner"
 
 
+class _DropApitools(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "apitools not found" not in record.getMessage()
+
+
 def quiet_beam_logging() -> None:
-    """Silence the apitools warning `import apache_beam` logs on the root logger, and Beam's INFO chatter."""
+    """Silence the apitools warning `import apache_beam` logs on the root logger, and Beam's INFO chatter.
+
+    Call before Beam is imported (the CLI does it when it configures logging); calling it again is harmless.
+    """
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
-
-    class _DropApitools(logging.Filter):
-        def filter(self, record: logging.LogRecord) -> bool:
-            return "apitools" not in record.getMessage()
-
-    logging.getLogger().addFilter(_DropApitools())
+    root = logging.getLogger()
+    if not any(isinstance(f, _DropApitools) for f in root.filters):
+        root.addFilter(_DropApitools())
 
 
 def make_pipeline_options(

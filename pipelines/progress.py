@@ -7,7 +7,6 @@ unless ``enabled`` (the CLI enables it on a terminal, without ``--quiet``).
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 from pathlib import Path
@@ -16,14 +15,13 @@ __all__ = ["StagingProgress"]
 
 
 class _Marked:
-    """Picklable wrapper: run ``fn(ref, ...)`` to the end, then mark the shard as read."""
+    """Picklable one-argument callable: run ``fn(ref, *args)`` to the end, then mark the shard as read."""
 
-    def __init__(self, fn, read_dir: str):
-        self.fn, self.read_dir = fn, read_dir
-        functools.update_wrapper(self, fn)
+    def __init__(self, fn, read_dir: str, args: tuple):
+        self.fn, self.read_dir, self.args = fn, read_dir, args
 
-    def __call__(self, ref, *args, **kwargs):
-        yield from self.fn(ref, *args, **kwargs)
+    def __call__(self, ref):
+        yield from self.fn(ref, *self.args)
         Path(self.read_dir).mkdir(parents=True, exist_ok=True)
         Path(self.read_dir, f"{ref.split}-{ref.index:05d}-{ref.first_record}.done").touch()
 
@@ -35,8 +33,9 @@ class StagingProgress:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def wrap(self, fn):
-        return _Marked(fn, os.fspath(self.read_dir))
+    def wrap(self, fn, *args):
+        """``fn(ref, *args)`` as a one-argument callable for ``beam.FlatMap`` that marks each shard read."""
+        return _Marked(fn, os.fspath(self.read_dir), args)
 
     def _count(self) -> tuple[int, int]:
         read = len(list(self.read_dir.glob("*.done"))) if self.read_dir.is_dir() else 0
