@@ -20,6 +20,7 @@ dimension for values in ``[min, max]``, independent of how many values were adde
 
 from __future__ import annotations
 
+import decimal
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -46,16 +47,27 @@ _COMPACT_MIN = 1 << 16  # pending (key, count) entries tolerated before folding 
 
 @lru_cache(maxsize=32)
 def _octave_table(k: int) -> tuple[int, ...]:
-    """``t_j = floor(2**(52 + j/k))`` for ``j = 0..k``, exactly (integer k-th roots); ``t_0 = 2**52, t_k = 2**53``."""
+    """``t_j = floor(2**(52 + j/k))`` for ``j = 0..k``, exactly; ``t_0 = 2**52, t_k = 2**53``.
+
+    80-digit ``decimal`` arithmetic (software, deterministic; ``v_j = 2**52 * r**j`` with ``r = 2**(1/k)``,
+    relative error below 1e-70) decides the floor; when a value is within 1e-30 of an integer the floor is
+    settled exactly with integer k-th powers. Either way the result is the mathematical floor on every platform.
+    """
     table = []
-    for j in range(k + 1):
-        target = 1 << (52 * k + j)
-        t = int(2.0 ** (52 + j / k))  # float estimate; corrected below to the exact floor of the root
-        while t**k > target:
-            t -= 1
-        while (t + 1) ** k <= target:
-            t += 1
-        table.append(t)
+    with decimal.localcontext() as ctx:
+        ctx.prec = 80
+        ratio = decimal.Decimal(2) ** (decimal.Decimal(1) / k)
+        v = decimal.Decimal(2**52)
+        for j in range(k + 1):
+            t = int(v)
+            if min(v - t, t + 1 - v) < decimal.Decimal("1e-30"):
+                target = 1 << (52 * k + j)
+                while t**k > target:
+                    t -= 1
+                while (t + 1) ** k <= target:
+                    t += 1
+            table.append(t)
+            v *= ratio
     return tuple(table)
 
 
@@ -94,6 +106,7 @@ class LogBuckets:
     sub_buckets: int = field(init=False)
     _bounds: np.ndarray = field(init=False, repr=False, compare=False)
     _reps: np.ndarray = field(init=False, repr=False, compare=False)
+    _cells: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         alpha, mi = self.relative_accuracy, self.min_indexable
@@ -105,8 +118,13 @@ class LogBuckets:
         object.__setattr__(self, "min_indexable", float(mi))
         k = _choose_sub_buckets(float(alpha))
         _, bounds, reps = _achieved_accuracy(k)
-        bounds.setflags(write=False)
-        reps.setflags(write=False)
+        # Lookup: the mantissa cell [1 + c/C, 1 + (c+1)/C) holds at most one boundary (C >= 2K and buckets are
+        # wider than 1/(2K)), so bucket = cells[c] + (mantissa >= next boundary): exact, without a binary search.
+        n_cells = 1 << (2 * k - 1).bit_length()
+        cells = np.searchsorted(bounds, 1.0 + np.arange(n_cells) / n_cells, side="right") - 1
+        for arr in (bounds, reps, cells):
+            arr.setflags(write=False)
+        object.__setattr__(self, "_cells", cells)
         object.__setattr__(self, "sub_buckets", k)
         object.__setattr__(self, "_bounds", bounds)
         object.__setattr__(self, "_reps", reps)
@@ -130,7 +148,9 @@ class LogBuckets:
     def keys_from_frexp(self, x: np.ndarray, mant: np.ndarray, exp: np.ndarray) -> np.ndarray:
         """Signed bucket keys (int64, shape of ``x``) given ``mant, exp = np.frexp(x)``; ``x`` must be finite."""
         m2 = np.abs(mant) * 2.0  # exact, in [1, 2) for nonzero x
-        j = np.searchsorted(self._bounds, m2, side="right") - 1
+        n_cells = self._cells.size
+        j = self._cells[((m2 - 1.0) * n_cells).astype(np.int64) & (n_cells - 1)]  # m2 - 1 and * 2**c are exact
+        j += m2 >= self._bounds[j + 1]
         b = (exp.astype(np.int64) + _EXP_OFFSET) * self.sub_buckets + j + 1
         keys = np.where(mant < 0, -b, b)
         keys[(np.abs(x) < self.min_indexable) | (x == 0)] = 0

@@ -27,8 +27,9 @@ def _bucket_bounds(buckets: LogBuckets, key: int) -> tuple[Fraction, Fraction]:
     return table[j] * scale, table[j + 1] * scale
 
 
-def test_octave_table_is_exact_floor_of_roots():
-    k = B.sub_buckets
+@pytest.mark.parametrize("alpha", [0.2, 0.005, 0.001])
+def test_octave_table_is_exact_floor_of_roots(alpha):
+    k = LogBuckets(alpha).sub_buckets
     table = _octave_table(k)
     assert table[0] == 2**52 and table[-1] == 2**53 and len(table) == k + 1
     for j, t in enumerate(table):
@@ -159,3 +160,14 @@ def test_from_state_round_trip_and_validation():
         QuantileSketch.from_state({"keys": [[1]], "counts": [[1]]}, dim=2, buckets=B)
     with pytest.raises(DataError, match="cannot merge"):
         s.merge(QuantileSketch(2, buckets=LogBuckets(0.01)))
+
+
+@pytest.mark.parametrize("alpha", [1e-4, 0.005, 0.2])
+def test_cell_lookup_equals_binary_search(alpha):
+    b = LogBuckets(alpha)
+    rng = np.random.default_rng(4)
+    edges = np.ldexp(b._bounds[:-1], 3)
+    x = np.concatenate([rng.standard_cauchy(20_000), edges, np.nextafter(edges, 0.0), -edges])
+    mant, _ = np.frexp(x)
+    expected = np.searchsorted(b._bounds, np.abs(mant) * 2.0, side="right") - 1
+    assert np.array_equal((np.abs(b.keys(x)) - 1) % b.sub_buckets, expected)
