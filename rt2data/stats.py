@@ -6,7 +6,10 @@ integer bucket counts, exact min/max, and the sum and sum of squares as Python i
 (every float64 is ``M * 2**(e - 53)`` with an integer ``M``, so sums of ``M`` grouped by ``e`` are exact in
 int64 pieces and are folded into big integers). Merging is therefore commutative and associative, and the same
 values give byte-identical ``finalize()`` output whatever the batching, worker count or merge order. Mean and std
-are the correctly rounded mean and (to 2**-110) std of the exact values: no cancellation, no order effect.
+are the correctly rounded mean and (to 2**-110) std of the exact values: no cancellation, no order effect. The sum
+of squares is exact too (not a sum of rounded float64 squares), so a constant dimension has std exactly 0.0.
+Quantile estimates follow ``np.quantile``'s default "linear" rule; each order statistic used is within
+``max(alpha * |x|, min_indexable)`` of the true one and is clamped into the exact [min, max] (see ``rt2data.sketch``).
 
 Memory per accumulator is flat: a dense int64 table ``(7, dim * 2098)`` (allocated on first add), the sketch
 buckets (``O(log(max/min) / alpha)``, independent of the count) and ``dim`` big integers.
