@@ -105,8 +105,10 @@ def _offsets(counts: list[tuple[tuple[int, int], int]]) -> dict[tuple[int, int],
     return offsets
 
 
-def _position(episode: ConvertedEpisode, offsets, group_examples: int):
-    start = offsets[episode.order]
+def _position_joined(joined, group_examples: int):
+    """``(order, {"episode": [ep], "offset": [start]})`` -> ``(group, (global index, example))`` per example."""
+    _, sides = joined
+    (episode,), (start,) = list(sides["episode"]), list(sides["offset"])
     for i, example in enumerate(episode.examples):
         index = start + i
         yield index // group_examples, (index, example)
@@ -196,10 +198,12 @@ def _read_marker(marker: Path, fingerprint: str) -> dict | None:
     return doc["parts"]
 
 
-def _write_json(path: str, value) -> None:
+def _save_result(item, paths: dict[str, str]) -> None:
+    """Write one ``(name, value)`` pipeline result as JSON where the driver picks it up."""
     from rt2data.shards.files import atomic_write_bytes
 
-    atomic_write_bytes(Path(path), json.dumps(value, sort_keys=True).encode())
+    name, value = item
+    atomic_write_bytes(Path(paths[name]), json.dumps(value, sort_keys=True).encode())
 
 
 # ---------------------------------------------------------------------------------------------- driver side
@@ -324,11 +328,11 @@ def run_convert(
         job = dataclasses.replace(job, convert=ConvertConfig(source=spec.name))
     config, prefix = job.convert, job.prefix or spec.name
     template = get_template(config.template_id)
-    dataset = open_dataset(job.dataset_dir)
+    dataset = open_dataset(Path(job.dataset_dir).absolute())
     spec.require_match(dataset.features)
     refs = dataset.shards(job.split)
 
-    out = Path(out_dir)
+    out = Path(out_dir).absolute()  # workers may run in another directory
     fingerprint = config_fingerprint(job.to_json())
     done = _prepare(out, overwrite=overwrite, resume=resume, fingerprint=fingerprint)
     if done is not None:
@@ -359,33 +363,38 @@ def run_convert(
                 )
             )
             episodes, dead = split_tagged(tagged, "Episodes")
+            # Global position of every example = examples of all earlier episodes + its index. The offsets are
+            # joined to the episodes with CoGroupByKey rather than a side input (portable to every runner).
             offsets = (
                 episodes
-                | "Count" >> beam.Map(lambda e: (e.order, len(e.examples)))
-                | "Counts" >> beam.combiners.ToList()
-                | "Offsets" >> beam.Map(_offsets)
+                | "Count" >> beam.Map(lambda e: (None, (e.order, len(e.examples))))
+                | "AllCounts" >> beam.GroupByKey()
+                | "Offsets" >> beam.FlatMap(lambda kv: _offsets(list(kv[1])).items())
             )
-            _ = (
-                episodes
-                | "Position" >> beam.FlatMap(_position, beam.pvalue.AsSingleton(offsets), group_examples)
+            keyed = episodes | "ByOrder" >> beam.Map(lambda e: (e.order, e))
+            parts = (
+                {"episode": keyed, "offset": offsets}
+                | "Join" >> beam.CoGroupByKey()
+                | "Position" >> beam.FlatMap(_position_joined, group_examples)
                 | "Group" >> beam.GroupByKey()
                 | "Write" >> beam.Map(write_group)
                 | "Parts" >> beam.combiners.ToList()
-                | "SaveParts" >> beam.Map(lambda groups: _write_json(results["groups"], sorted(groups)))
+                | "TagParts" >> beam.Map(lambda groups: ("groups", sorted(groups)))
             )
-            summaries = (episodes | "Summary" >> beam.Map(_summary), dead | "DeadSummary" >> beam.Map(_dead_summary))
-            _ = (
-                summaries
+            summary = (
+                (episodes | "Summary" >> beam.Map(_summary), dead | "DeadSummary" >> beam.Map(_dead_summary))
                 | "AllSummaries" >> beam.Flatten()
                 | "Total" >> beam.CombineGlobally(_merge_summaries)
-                | "SaveSummary" >> beam.Map(lambda s: _write_json(results["summary"], s))
+                | "TagSummary" >> beam.Map(lambda total: ("summary", total))
             )
-            _ = (
+            letters = (
                 dead
                 | "DeadJson" >> beam.Map(lambda d: d.to_json_dict())
                 | "DeadList" >> beam.combiners.ToList()
-                | "SaveDead" >> beam.Map(lambda ds: _write_json(results["dead"], ds))
+                | "TagDead" >> beam.Map(lambda ds: ("dead", ds))
             )
+            # One sink that depends on every branch: Beam's DaskRunner computes only the last transform's graph.
+            _ = (parts, summary, letters) | "Results" >> beam.Flatten() | "Save" >> beam.Map(_save_result, results)
     except Exception as exc:
         ours = _unwrap_pipeline_error(exc)
         if ours is not exc:

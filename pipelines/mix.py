@@ -167,10 +167,11 @@ def _write_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], pre
         yield write_shard_at(out_dir, examples, index=shard, fmt=fmt, prefix=prefix).to_json_dict()
 
 
-def _save(value, path: str) -> None:
+def _save(value, path: str) -> str:
     from rt2data.shards.files import atomic_write_bytes
 
     atomic_write_bytes(Path(path), json.dumps(value, sort_keys=True).encode("utf-8"))
+    return path
 
 
 def _stat_keys(x):
@@ -243,7 +244,7 @@ def _build_graph(p, work, readers, mixture: Mixture, out: Path, staging: Path, d
     dead = (read_dead, checked | "DupDead" >> beam.Filter(_is_dead)) | "AllDead" >> beam.Flatten()
 
     counts = usable | "SourceOf" >> beam.Map(lambda it: it.source) | "CountSources" >> beam.combiners.Count.PerElement()
-    _ = counts | "CountList" >> beam.combiners.ToList() | "SaveCounts" >> beam.Map(_save, saved["counts"])
+    sinks = [counts | "CountList" >> beam.combiners.ToList() | "SaveCounts" >> beam.Map(_save, saved["counts"])]
     plan = p | "PlanSeed" >> beam.Create([None]) | "Plan" >> beam.Map(_plan, AsList(counts), requests, plan_args)
     bucket_counts = (
         usable
@@ -252,7 +253,7 @@ def _build_graph(p, work, readers, mixture: Mixture, out: Path, staging: Path, d
     )
     prefixes = p | "PrefixSeed" >> beam.Create([None]) \
         | "Prefixes" >> beam.Map(_prefixes, AsSingleton(plan), AsList(bucket_counts))
-    _ = (
+    sinks.append(
         usable
         | "Uses" >> beam.FlatMap(_uses, AsSingleton(plan), AsSingleton(prefixes), bucket_examples)
         | "GroupBuckets" >> beam.GroupByKey()
@@ -262,20 +263,22 @@ def _build_graph(p, work, readers, mixture: Mixture, out: Path, staging: Path, d
         | "ShardList" >> beam.combiners.ToList()
         | "SaveShards" >> beam.Map(_save, saved["shards"])
     )
-    _ = (
+    sinks.append(
         (usable, dead) | "StatInputs" >> beam.Flatten()
         | "StatKeys" >> beam.FlatMap(_stat_keys)
         | "Stats" >> beam.CombinePerKey(sum)
         | "StatList" >> beam.combiners.ToList()
         | "SaveStats" >> beam.Map(_save, saved["stats"])
     )
-    _ = (
+    sinks.append(
         dead
         | "DeadKey" >> beam.Map(lambda d: ((d.source, d.reason), (d.where, d.key, d.detail)))
         | "DeadSamples" >> beam.combiners.Top.SmallestPerKey(DEAD_LETTER_SAMPLES)
         | "SampleList" >> beam.combiners.ToList()
         | "SaveSamples" >> beam.Map(_save, saved["samples"])
     )
+    # One last transform downstream of every sink: Beam's DaskRunner computes only the graph's last transform.
+    _ = tuple(sinks) | "Sinks" >> beam.Flatten() | "Done" >> beam.combiners.Count.Globally()
     return saved
 
 

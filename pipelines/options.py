@@ -15,6 +15,9 @@ __all__ = ["DEFAULT_RUNNER", "make_pipeline_options", "quiet_beam_logging"]
 
 DEFAULT_RUNNER = "FnApiRunner"
 
+# Runners Beam ships but does not know by short name.
+RUNNER_ALIASES = {"DaskRunner": "apache_beam.runners.dask.dask_runner.DaskRunner"}
+
 
 class _DropApitools(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
@@ -52,8 +55,9 @@ def make_pipeline_options(
 
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    args = [f"--runner={runner or DEFAULT_RUNNER}"]
-    if (runner or DEFAULT_RUNNER) in ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner"):
+    runner = runner or DEFAULT_RUNNER
+    args = [f"--runner={RUNNER_ALIASES.get(runner, runner)}"]
+    if runner in ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner"):
         args.append(f"--direct_num_workers={workers}")
         if workers > 1:
             args.append("--direct_running_mode=multi_processing")

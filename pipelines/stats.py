@@ -77,12 +77,13 @@ def compute_stats(
     from rt2data.rlds import open_dataset
     from rt2data import stats as st
 
-    dataset = open_dataset(dataset_dir)
+    dataset = open_dataset(Path(dataset_dir).absolute())
     spec.require_match(dataset.features)
     refs = dataset.shards(split)
     action_dim = len(spec.action_space)
     proprio_dim = spec.proprio_dim(dataset.features) or None
-    out_path = Path(out_path)
+    out_path = Path(out_path).absolute()  # workers may run in another directory
+    dataset_dir = str(Path(dataset_dir).absolute())
     result_path = out_path.parent / f".{out_path.name}.state.json"
 
     class StatsCombineFn(beam.CombineFn):
@@ -99,11 +100,17 @@ def compute_stats(
         def extract_output(self, acc):
             return acc.to_state()
 
-    def write_state(state) -> None:
+    def write_state(item) -> None:
         import json
 
-        result_path.parent.mkdir(parents=True, exist_ok=True)
-        result_path.write_text(json.dumps(state))
+        from rt2data.shards.files import atomic_write_bytes
+
+        name, value = item
+        if name == "dead" and value:
+            log.warning("statistics pass: %d records could not be read or standardized (see convert's dead letters)",
+                        value)
+        if name == "state":
+            atomic_write_bytes(result_path, json.dumps(value).encode())
 
     options = make_pipeline_options(runner=runner, workers=workers, extra_args=extra_args)
     with beam.Pipeline(options=options) as p:
@@ -114,8 +121,11 @@ def compute_stats(
             | "Read" >> beam.FlatMap(iter_standardized, spec, corrupt=corrupt)
         )
         episodes, dead = split_tagged(tagged, "Stats")
-        _ = episodes | "Combine" >> beam.CombineGlobally(StatsCombineFn()) | "Write" >> beam.Map(write_state)
-        _ = dead | "LogDead" >> beam.Map(lambda d: log.warning("statistics pass skipped %s: %s", d.reason, d.detail))
+        state = episodes | "Combine" >> beam.CombineGlobally(StatsCombineFn()) | "TagState" >> beam.Map(
+            lambda s: ("state", s))
+        n_dead = dead | "CountDead" >> beam.combiners.Count.Globally() | "TagDead" >> beam.Map(lambda n: ("dead", n))
+        # One sink that depends on every branch: Beam's DaskRunner computes only the last transform's graph.
+        _ = (state, n_dead) | "Results" >> beam.Flatten() | "Write" >> beam.Map(write_state)
 
     import json
 
