@@ -92,7 +92,7 @@ def test_hugging_face_datasets_reads_the_shards(converted):
 def test_tf_data_reads_the_tfrecords(converted):
     tf = pytest.importorskip("tensorflow", reason="TensorFlow is not installed (optional extra rt2data[tensorflow])")
     _, out, _ = converted
-    from rt2data.shards import TFRECORD_FEATURE_SPEC_DOC  # noqa: F401  (the README's spec)
+
 
     files = sorted(str(p) for p in out.glob("*.tfrecord"))
     spec = {
