@@ -25,6 +25,9 @@ COMMANDS: dict[str, str] = {
     "stats": "convert_cmds:stats",
     "mix": "mix_cmds:mix",
     "schemas": "schemas_cmds:schemas",
+    "inspect": "inspect_cmds:inspect",
+    "validate": "inspect_cmds:validate",
+    "demo": "demo_cmds:demo",
 }
 
 

@@ -1,0 +1,127 @@
+"""``rt2data inspect`` and ``rt2data validate``: thin click wrappers over ``rt2data.inspection``, ``rt2data.plot``
+and ``rt2data.validate``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+
+import click
+
+from rt2data.cli.runner_opts import show_progress
+
+__all__ = ["inspect", "validate"]
+
+
+def _width() -> int:
+    """Terminal width, kept within 80..100 columns (tables are laid out for that)."""
+    return max(80, min(100, shutil.get_terminal_size((100, 24)).columns))
+
+
+def _echo(text: str) -> None:
+    """Print; warning lines in yellow on a terminal (click strips colour when stdout is not a TTY)."""
+    for line in text.splitlines():
+        click.echo(click.style(line, fg="yellow") if line.startswith("warning:") else line)
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--spec", "spec_name", default=None,
+              help="PATH is an RLDS dataset: tokenize it on the fly with this dataset spec (rt2data schemas list).")
+@click.option("--split", default="train", show_default=True, help="RLDS split or slice (with --spec).")
+@click.option("--max-episodes", type=click.IntRange(min=1), default=100, show_default=True,
+              help="RLDS: read at most this many episodes (statistics come from them).")
+@click.option("--format", "fmt", type=click.Choice(["wds", "tfrecord"]), default=None,
+              help="Which shards of an output to read (default: the manifest's first format).")
+@click.option("--episode", "episode", default=None,
+              help="Show one episode step by step: an episode_id, or an index into the sorted episode list.")
+@click.option("--source", default=None, help="With --episode: the robot source (a mixture may have several).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Write a picture (PNG/SVG/PDF): the episode with --episode, else bin usage per dimension.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of tables.")
+@click.pass_context
+def inspect(ctx, path, spec_name, split, max_episodes, fmt, episode, source, plot_path, as_json):
+    """Show what the tokenizer did: bin usage, clipping and warnings, or one episode step by step.
+
+    PATH is a convert or mix output (shards + manifest.json), or an RLDS
+    dataset directory with --spec (tokenized in memory as convert would).
+
+    \b
+    Examples:
+      rt2data inspect out/bridge
+      rt2data inspect out/bridge --episode 0 --plot episode.png
+      rt2data inspect ~/tensorflow_datasets/bridge_dataset/1.0.0 --spec bridge_dataset --max-episodes 20
+      rt2data inspect out/mix --json > summary.json
+    """
+    from rt2data.inspection import episode_table, format_episode, format_summary, open_inspectable, summarize
+
+    item = open_inspectable(path, spec=spec_name, split=split, max_episodes=max_episodes if spec_name else None,
+                            fmt=fmt)
+    result: dict = {}
+    if episode is not None:
+        table = episode_table(item, episode, source=source)
+        result["episode"] = table.to_json_dict()
+        if plot_path:
+            from rt2data.plot import plot_episode
+
+            result["plot"] = str(plot_episode(table, plot_path))
+        text = format_episode(table, width=_width())
+    else:
+        summary = summarize(item, progress=show_progress(ctx))
+        result["summary"] = summary.to_json_dict()
+        if plot_path:
+            from rt2data.plot import plot_bin_usage
+
+            if not summary.usage:
+                raise click.UsageError(f"{path} has no action examples: --plot draws bin usage of robot examples")
+            result["plot"] = str(plot_bin_usage(summary, plot_path))
+        text = format_summary(summary, width=_width())
+    if as_json:
+        click.echo(json.dumps(result, indent=1, sort_keys=True))
+        return
+    _echo(text)
+    if "plot" in result:
+        click.echo(f"\nwrote {result['plot']}")
+
+
+@click.command()
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--show", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many problems to print.")
+@click.option("--max-problems", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Stop recording problems after this many (the check goes on).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def validate(ctx, out_dir, show, max_problems, as_json):
+    """Check an output completely; exit 0 only when everything holds.
+
+    Every shard's sha256, size and count against manifest.json; every
+    example against the JSON Schema; every action target parses with the
+    codec, lies in the action space and equals action_tokens; every prompt
+    is its recorded template. Problems are listed as shard, key, message.
+
+    \b
+    Example:
+      rt2data validate out/bridge && echo ok
+    """
+    from rt2data.validate import validate_output
+
+    report = validate_output(out_dir, max_problems=max_problems, progress=show_progress(ctx))
+    if as_json:
+        click.echo(json.dumps(report.to_json_dict(), indent=1, sort_keys=True))
+    elif report.ok:
+        click.echo(f"{out_dir}: ok: {report.shards_checked} shards, {report.examples_checked} examples checked "
+                   "(sha256, counts, schema, action targets, prompts)")
+    else:
+        many = f"{len(report.problems)}{'+' if len(report.problems) >= max_problems else ''}"
+        click.echo(f"{out_dir}: {many} problems in {report.shards_checked} shards, "
+                   f"{report.examples_checked} examples; the first {min(show, len(report.problems))}:")
+        for problem in report.problems[:show]:
+            click.echo(f"  shard {problem.shard or '-'}  key {problem.key or '-'}")
+            click.echo(textwrap.fill(problem.message, width=_width(), initial_indent="    ",
+                                     subsequent_indent="    ", break_on_hyphens=False))
+    if not report.ok:
+        click.echo(f"error: {out_dir} failed validation: {len(report.problems)} problem(s); re-create it with the "
+                   "command that wrote it (--overwrite) or restore the listed shards", err=True)
+        ctx.exit(1)

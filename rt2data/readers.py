@@ -1,0 +1,261 @@
+"""Readers for trainers: an output's shards as plain records, a PyTorch dataset, a ``tf.data`` pipeline, or a
+Hugging Face ``datasets.Dataset``.
+
+Nothing heavy is imported at ``import rt2data.readers``: torch, tensorflow and datasets are imported by the function
+that needs them, and a missing one raises ``MissingDependencyError`` (an ``ImportError``) with the install command.
+
+- :func:`iter_records`: dicts with numpy action arrays and a PIL image (opened lazily: pixels decode on first use).
+- :func:`torch_dataset` / ``TorchWebDataset``: a ``torch.utils.data.IterableDataset`` over the WebDataset shards;
+  the shards are split across DataLoader workers (and, with ``rank``/``world_size``, across processes), so every
+  example is read exactly once per epoch.
+- :func:`tf_parse_fn` / :func:`tf_dataset`: ``tf.io.parse_single_example`` with the feature spec of our TFRecord
+  shards (``rt2data.shards.TFRECORD_FEATURE_SPEC_DOC``).
+- :func:`hf_load`: ``datasets.load_dataset("webdataset", data_files=..., features=...)`` with the features our
+  tars need (``rt2data.shards.hf_webdataset_features``); a convert output also loads without ``features``.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import tarfile
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from rt2data.example import IMAGE_FORMATS, Example
+from rt2data.inspection.deps import MissingDependencyError, require
+
+__all__ = [
+    "shard_paths",
+    "example_to_record",
+    "iter_records",
+    "torch_dataset",
+    "torch_sample",
+    "TorchWebDataset",
+    "tf_features",
+    "tf_parse_fn",
+    "tf_dataset",
+    "hf_load",
+    "wds_image_formats",
+    "MissingDependencyError",
+]
+
+log = logging.getLogger(__name__)
+
+TORCH_INSTALL = "pip install torch  (or: pip install 'rt2data[torch]')"
+TF_INSTALL = "pip install 'rt2data[tensorflow]'  (tensorflow-cpu)"
+HF_INSTALL = "pip install datasets"
+Paths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+
+
+def shard_paths(out_dir_or_shards: Paths, *, fmt: str = "wds") -> list[str]:
+    """The shard files of an output in manifest order (or the given shard files), as strings."""
+    from rt2data.shards import resolve_shards
+
+    return [os.fspath(path) for path, _, _ in resolve_shards(out_dir_or_shards, fmt=fmt)]
+
+
+def example_to_record(example: Example, *, decode_images: bool = True) -> dict[str, Any]:
+    """One example as a plain dict: the JSON fields, ``image_bytes``, ``image`` (a lazily decoded ``PIL.Image``, or
+    None with ``decode_images=False``), ``action_raw`` float64[D] and ``action_tokens`` int64[D] (None for web kinds).
+    """
+    record = example.to_json_dict()
+    record["image_bytes"] = example.image
+    if decode_images:
+        from PIL import Image
+
+        record["image"] = Image.open(io.BytesIO(example.image))
+    else:
+        record["image"] = None
+    if example.action_raw is not None:
+        record["action_raw"] = np.asarray(example.action_raw, dtype=np.float64)
+    if example.action_tokens is not None:
+        record["action_tokens"] = np.asarray(example.action_tokens, dtype=np.int64)
+    return record
+
+
+def iter_records(
+    out_dir_or_shards: Paths, *, fmt: str | None = None, decode_images: bool = True, verify: bool = False
+) -> Iterator[dict[str, Any]]:
+    """Stream an output (directory, one shard or a list of shards) as plain records, in manifest order.
+
+    Args:
+        out_dir_or_shards: a ``convert`` / ``mix`` output directory, or shard files.
+        fmt: ``wds`` | ``tfrecord`` (default: the manifest's first format / the file extension).
+        decode_images: give ``record["image"]`` as a PIL image (pixels decoded on first access).
+        verify: check each shard's sha256, size and count against the manifest (and TFRecord CRCs).
+    """
+    from rt2data.shards import iter_examples
+
+    for example in iter_examples(out_dir_or_shards, fmt=fmt, verify=verify):
+        yield example_to_record(example, decode_images=decode_images)
+
+
+# ------------------------------------------------------------------------------------------------------- torch
+def torch_sample(record: dict[str, Any]) -> dict[str, Any]:
+    """The default ``TorchWebDataset`` transform: fields every kind has, the image as uint8[3, H, W].
+
+    ``{"key", "image", "prompt", "target", "kind", "source"}``; the action tokens are in ``target`` as text (the
+    way RT-2 trains). Batching with the default collate needs images of one size (a convert output; resize a
+    mixture's images in your own ``transform``).
+    """
+    torch = require("torch", what="rt2data.readers.torch_sample", install=TORCH_INSTALL)
+    pixels = np.array(record["image"].convert("RGB"), dtype=np.uint8)
+    return {
+        "key": record["key"], "image": torch.from_numpy(pixels).permute(2, 0, 1).contiguous(),
+        "prompt": record["prompt"], "target": record["target"], "kind": record["kind"], "source": record["source"],
+    }
+
+
+def _split(shards: list[str], *, rank: int, world_size: int, worker: int, num_workers: int) -> list[str]:
+    """Shards of one (process, worker): every shard to exactly one reader; deterministic."""
+    return shards[rank * num_workers + worker :: world_size * num_workers]
+
+
+_TORCH_CLASS: type | None = None
+
+
+def _torch_class() -> type:
+    global _TORCH_CLASS
+    if _TORCH_CLASS is not None:
+        return _TORCH_CLASS
+    torch = require("torch", what="rt2data.readers.TorchWebDataset", install=TORCH_INSTALL)
+
+    class TorchWebDataset(torch.utils.data.IterableDataset):
+        """An ``IterableDataset`` over an output's WebDataset shards (see :func:`torch_dataset`)."""
+
+        def __init__(self, out_dir_or_shards: Paths, *, transform: Callable[[dict], Any] | None = torch_sample,
+                     shuffle_shards: bool = False, seed: int = 0, rank: int = 0, world_size: int = 1) -> None:
+            super().__init__()
+            if not 0 <= rank < world_size:
+                raise ValueError(f"rank {rank} is not in [0, world_size={world_size})")
+            self.shards = shard_paths(out_dir_or_shards, fmt="wds")
+            self.transform, self.shuffle_shards, self.seed = transform, shuffle_shards, seed
+            self.rank, self.world_size, self.epoch = rank, world_size, 0
+
+        def set_epoch(self, epoch: int) -> None:
+            """Reshuffle the shard order for ``epoch`` (with ``shuffle_shards``); call it before each epoch."""
+            self.epoch = epoch
+
+        def shard_order(self) -> list[str]:
+            if not self.shuffle_shards:
+                return list(self.shards)
+            order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.shards))
+            return [self.shards[i] for i in order]
+
+        def __iter__(self) -> Iterator[Any]:
+            from rt2data.shards import iter_shard
+
+            info = torch.utils.data.get_worker_info()
+            worker, num_workers = (info.id, info.num_workers) if info is not None else (0, 1)
+            mine = _split(self.shard_order(), rank=self.rank, world_size=self.world_size, worker=worker,
+                          num_workers=num_workers)
+            if not mine and worker == 0:
+                log.warning("%d shards for %d readers: some readers get none", len(self.shards),
+                            num_workers * self.world_size)
+            for path in mine:
+                for example in iter_shard(path, fmt="wds"):
+                    record = example_to_record(example)
+                    yield self.transform(record) if self.transform is not None else record
+
+    # Picklable by reference (DataLoader workers started with "spawn"): pickle finds it via the module __getattr__.
+    TorchWebDataset.__module__, TorchWebDataset.__qualname__ = __name__, "TorchWebDataset"
+    _TORCH_CLASS = TorchWebDataset
+    return TorchWebDataset
+
+
+def torch_dataset(out_dir_or_shards: Paths, **options: Any) -> Any:
+    """A ``torch.utils.data.IterableDataset`` over the WebDataset shards of an output.
+
+    Args:
+        out_dir_or_shards: a ``convert`` / ``mix`` output directory (its ``wds`` shards) or tar files.
+        **options: ``transform`` (record dict -> sample; default :func:`torch_sample`, None for the raw record),
+            ``shuffle_shards`` and ``seed`` (shard order per epoch, see ``set_epoch``), ``rank`` and ``world_size``
+            (distributed training: each process reads its own shards).
+
+    Shards are split across DataLoader workers and processes; each example is read once per epoch.
+    """
+    return _torch_class()(out_dir_or_shards, **options)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TorchWebDataset":
+        return _torch_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# -------------------------------------------------------------------------------------------------- tensorflow
+def _tf() -> Any:
+    return require("tensorflow", what="the tf.data reader", install=TF_INSTALL)
+
+
+def tf_features() -> dict[str, Any]:
+    """The ``tf.io.parse_single_example`` feature dict of our TFRecord shards (as in the README's spec)."""
+    from rt2data.shards.tf_example import TFRECORD_FEATURES
+
+    tf = _tf()
+    return {spec.name: eval(spec.tf_parse, {"__builtins__": {}, "tf": tf}) for spec in TFRECORD_FEATURES}  # noqa: S307
+
+
+def tf_parse_fn(*, decode_image: bool = False) -> Callable[[Any], dict[str, Any]]:
+    """A function ``serialized tf.train.Example -> dict of tensors`` for ``tf.data.Dataset.map``.
+
+    ``action_raw`` (float32) and ``action_tokens`` (int64) are dense [D] ([0] for web kinds), ``action_raw_f64``
+    is the exact float64 action; with ``decode_image`` the image is uint8[H, W, 3].
+    """
+    tf = _tf()
+    features = tf_features()
+
+    def parse(record: Any) -> dict[str, Any]:
+        ex = tf.io.parse_single_example(record, features)
+        ex["action_raw"] = tf.sparse.to_dense(ex["action_raw"])
+        ex["action_tokens"] = tf.sparse.to_dense(ex["action_tokens"])
+        ex["action_raw_f64"] = tf.io.decode_raw(ex["action_raw_f64"], tf.float64)
+        if decode_image:
+            ex["image"] = tf.io.decode_image(ex["image"], channels=3, expand_animations=False)
+        return ex
+
+    return parse
+
+
+def tf_dataset(out_dir_or_shards: Paths, *, decode_image: bool = False, num_parallel_calls: Any = None) -> Any:
+    """``tf.data.TFRecordDataset`` over an output's TFRecord shards (manifest order), mapped with :func:`tf_parse_fn`."""
+    tf = _tf()
+    files = shard_paths(out_dir_or_shards, fmt="tfrecord")
+    calls = tf.data.AUTOTUNE if num_parallel_calls is None else num_parallel_calls
+    return tf.data.TFRecordDataset(files).map(tf_parse_fn(decode_image=decode_image), num_parallel_calls=calls,
+                                              deterministic=True)
+
+
+# ---------------------------------------------------------------------------------------------- Hugging Face
+def wds_image_formats(paths: Sequence[str]) -> list[str]:
+    """The image formats present in WebDataset tars (from the member names; no data is read)."""
+    found: set[str] = set()
+    for path in paths:
+        with tarfile.open(path, "r:") as tar:
+            for member in tar:
+                ext = member.name.rsplit("/", 1)[-1].partition(".")[2]
+                if ext in IMAGE_FORMATS:
+                    found.add(ext)
+    return sorted(found) or ["jpg"]
+
+
+def hf_load(out_dir_or_shards: Paths, *, split: str = "train", streaming: bool = False, **load_options: Any) -> Any:
+    """A Hugging Face dataset over the WebDataset shards of an output.
+
+    Columns: ``__key__``, ``__url__``, one ``Image()`` column per image format present (``jpg``, ``png``, ...; None
+    where a sample has another format) and ``json`` (the example's fields). ``load_options`` go to
+    ``datasets.load_dataset`` (e.g. ``cache_dir``, ``num_proc``).
+    """
+    datasets = require("datasets", what="rt2data.readers.hf_load", install=HF_INSTALL)
+    from rt2data.shards import hf_webdataset_features
+
+    paths = shard_paths(out_dir_or_shards, fmt="wds")
+    if not paths:
+        raise ValueError(f"{out_dir_or_shards} holds no WebDataset shards")
+    features = hf_webdataset_features(wds_image_formats(paths))
+    return datasets.load_dataset("webdataset", data_files={split: paths}, split=split, features=features,
+                                 streaming=streaming, **load_options)

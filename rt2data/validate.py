@@ -1,0 +1,175 @@
+"""``rt2data validate``: everything an output claims, checked.
+
+Builds on :func:`rt2data.shards.verify_output` (every shard's sha256, size and count against the manifest, the
+framing, every example against the JSON Schema, unique keys, the accounting) and adds, per example:
+
+- its ``template_id`` is one of the manifest's ``templates``, and its prompt is that template rendered: an action
+  prompt exactly (with the example's instruction, or the placeholder ``convert`` uses when it has none); a
+  caption / VQA prompt by matching the template with its fields (``{question}``) as wildcards, since the question
+  itself is not stored separately;
+- an action example's target parses with its source's codec (``rt2data.action_text.parse``: one token per
+  dimension, each inside the action space), the parsed tokens equal ``action_tokens``, the plan part equals
+  ``plan``, and encoding ``action_raw`` with the codec gives the same tokens;
+- a caption / VQA example carries no action fields.
+
+The codec of a robot source comes from the manifest (``rt2data.inspection.codecs_from_manifest``); a robot source
+without one is a problem (its targets cannot be checked).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import string
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from rt2data.codec import ActionCodec
+from rt2data.errors import EncodeError, Rt2DataError
+from rt2data.example import Example
+from rt2data.shards.verify import Problem, VerifyReport
+
+__all__ = ["validate_output", "example_checker", "prompt_problem", "template_regex"]
+
+_ACTION_FIELDS = ("episode_id", "step", "action_raw", "action_tokens")
+
+
+def template_regex(text: str) -> re.Pattern[str]:
+    """A regex matching every rendering of a ``str.format`` template (each field: any non-empty text)."""
+    parts = []
+    for literal, name, _, _ in string.Formatter().parse(text):
+        parts.append(re.escape(literal))
+        if name is not None:
+            parts.append(r"(.+)")
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def prompt_problem(example: Example, templates: Mapping[str, str]) -> str | None:
+    """Why the example's prompt is not its recorded template rendered (None when it is)."""
+    from rt2data.prompt import DEFAULT_PLACEHOLDER, PromptTemplate
+
+    text = templates.get(example.template_id)
+    if text is None:
+        return f"template_id {example.template_id!r} is not among the manifest's templates {sorted(templates)}"
+    try:
+        if example.kind == "action":
+            instruction = example.instruction if example.instruction is not None else DEFAULT_PLACEHOLDER
+            expected = PromptTemplate(example.template_id, text, "action").render(instruction=instruction)
+            if example.prompt != expected:
+                return f"prompt {example.prompt!r} is not template {example.template_id!r} rendered: {expected!r}"
+            return None
+        if not template_regex(text).fullmatch(example.prompt):
+            return f"prompt {example.prompt!r} does not match template {example.template_id!r} ({text!r})"
+    except (Rt2DataError, ValueError) as exc:
+        return f"template {example.template_id!r} recorded as {text!r} is not usable: {exc}"
+    return None
+
+
+def _action_problems(example: Example, codec: ActionCodec) -> list[str]:
+    from rt2data.action_text import parse
+    from rt2data.prompt import split_target
+
+    plan, text = split_target(example.target)
+    problems = []
+    if plan != example.plan:
+        problems.append(f"target's plan {plan!r} differs from the plan field {example.plan!r}")
+    tokens = parse(text, codec.action_space)  # ParseError names position and dimension
+    if tokens != tuple(example.action_tokens or ()):
+        problems.append(f"target tokens {list(tokens)} differ from action_tokens {list(example.action_tokens or ())}")
+    raw = example.action_raw or ()
+    if len(raw) != codec.n_dims:
+        problems.append(f"action_raw has {len(raw)} values; the action space has {codec.n_dims} dimensions")
+    elif np.isfinite(raw).all():
+        try:
+            encoded = tuple(int(t) for t in codec.encode(np.asarray([raw], dtype=np.float64)).tokens[0])
+        except EncodeError as exc:
+            problems.append(f"action_raw does not encode: {exc}")
+        else:
+            if encoded != tokens:
+                problems.append(f"action_raw encodes to {list(encoded)}, not to the target's tokens {list(tokens)}")
+    else:
+        problems.append(f"action_raw is not finite: {list(raw)}")
+    return problems
+
+
+def example_checker(
+    templates: Mapping[str, str], codec_for: Callable[[str], ActionCodec | None]
+) -> Callable[[Example], list[str]]:
+    """The per-example check handed to ``verify_output`` (see the module docstring)."""
+
+    def check(example: Example) -> list[str]:
+        problems = []
+        bad_prompt = prompt_problem(example, templates)
+        if bad_prompt:
+            problems.append(bad_prompt)
+        if example.kind != "action":
+            extra = [n for n in _ACTION_FIELDS if getattr(example, n) is not None]
+            if extra:
+                problems.append(f"a {example.kind} example carries action fields {extra}")
+            return problems
+        codec = codec_for(example.source)
+        if codec is not None:
+            try:
+                problems += _action_problems(example, codec)
+            except Rt2DataError as exc:
+                problems.append(f"target {example.target!r}: {exc}")
+        return problems
+
+    return check
+
+
+def validate_output(
+    out_dir: str | os.PathLike[str], *, max_problems: int = 1000, check_schema: bool = True, progress: bool = False,
+) -> VerifyReport:
+    """Validate an output directory completely; ``report.ok`` only when every check holds.
+
+    Args:
+        out_dir: a ``convert`` or ``mix`` output directory.
+        max_problems: stop recording problems after this many (checking goes on, counts stay right).
+        check_schema: check every example against the JSON Schema.
+        progress: a tqdm bar over the examples on stderr.
+
+    Returns:
+        A ``VerifyReport`` (problems with shard, key and message); never raises for problems in the data.
+    """
+    from rt2data.inspection.records import codecs_from_manifest
+    from rt2data.shards import load_manifest, verify_output
+
+    out = Path(out_dir)
+    try:
+        manifest = load_manifest(out)
+        codecs, default, notes = codecs_from_manifest(manifest, out)
+    except Rt2DataError as exc:
+        return VerifyReport(ok=False, problems=[Problem(None, None, str(exc))])
+    missing = [Problem(None, None, n) for n in notes if n.startswith("no codec")]
+    check = example_checker(dict(manifest.templates), lambda source: codecs.get(source, default))
+    bar = _bar(sum(i.count for i in manifest.all_shards()), progress)
+    try:
+        def counted(example: Example) -> list[str]:
+            bar.update(1)
+            return check(example)
+
+        report = verify_output(out, check_schema=check_schema, check_example=counted, max_problems=max_problems)
+    finally:
+        bar.close()
+    problems = (missing + list(report.problems))[:max_problems]
+    return VerifyReport(ok=not problems, problems=problems, shards_checked=report.shards_checked,
+                        examples_checked=report.examples_checked)
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _bar(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="validate", unit="ex", leave=False, dynamic_ncols=True)
