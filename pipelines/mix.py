@@ -1,19 +1,25 @@
-"""``rt2data mix`` as a Beam pipeline: robot examples + web captions/VQA -> one shuffled, sharded mixture.
+"""``rt2data mix`` as Beam pipelines: robot examples + web captions/VQA -> one shuffled, sharded mixture.
 
-Flow (portable transforms only: Create, FlatMap/Map, Filter, GroupByKey, combiners, side inputs)::
+Two passes over the inputs, the plan computed in between where the job is launched::
 
-    Create(work items) -> Reshuffle -> read (SourceItem | DeadLetter elements, split by Filter)
-    items -> duplicate keys: CombinePerKey(count, first location) -> winners (side input) -> dedupe
-    usable -> Count per source -> make_plan (singleton side input: draws, epochs, positions)
-    usable -> per (source, epoch, rank bucket) counts -> prefix sums (singleton side input)
-    usable -> one element per (item, epoch) in a contributing bucket -> GroupByKey(bucket) -> sort by
-              hash(seed, source, epoch, key) -> rank -> ordinal -> output position (plan) -> shard
-           -> GroupByKey(shard) -> sort by position -> write_shard_at (every format)
-    counts, dead-letter counts/samples, shard records -> small JSON files -> driver: manifest (accounting checked)
+    pass 1 (scan):  Create(work items) -> Reshuffle -> read -> items (key, location only)
+                    -> CombinePerKey(count, first location) -> usable count per source + duplicated keys
+    driver:         make_plan(counts) -> MixPlan (draws, epochs, positions); a bad plan fails here, clearly
+    pass 2 (mix):   read again -> dedupe (duplicated keys: first location wins) -> usable items
+                    usable -> per (source, epoch, rank bucket) counts -> prefix sums -> one element per bucket
+                    usable -> one element per (item, epoch), keyed by its rank bucket
+                    both -> GroupByKey(bucket) -> sort by hash(seed, source, epoch, key) -> rank -> ordinal
+                         -> output position (plan) -> GroupByKey(shard) -> sort -> write_shard_at (every format)
+                    counts, dead letters by reason (+ samples), shard records -> small JSON files
+    driver:         manifest (requested vs realized per source and shard, repeats, dead letters; accounting)
 
-Nothing holds a whole source: a worker sorts one rank bucket (``output.rank_bucket_examples`` items) or one
-output shard at a time. Every choice is a pure function of (seed, source, epoch, key), so the same inputs and
-seed give byte-identical shards and manifest on any runner and any number of workers.
+Runner portability: only Create, FlatMap/Map, Filter, Flatten, GroupByKey and combiners; no side inputs (the plan
+and the duplicated keys travel as constants) and a final transform downstream of every sink. Measured with Beam
+2.77: DaskRunner computes only the graph's last transform, and its side inputs can see upstream elements
+multiplied; this layout avoids both. Nothing holds a whole source: a worker sorts one rank bucket
+(``output.rank_bucket_examples`` items) or one shard at a time. Every choice is a pure function of (seed,
+source, epoch, key), so the same inputs and seed give byte-identical shards and manifest on any runner.
+The inputs must not change between the two passes.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 from math import ceil
 from pathlib import Path
@@ -29,7 +36,7 @@ from typing import Any, Sequence
 import apache_beam as beam
 
 from rt2data.errors import DataError
-from rt2data.mixplan import MixPlan, SourceRequest, make_plan, rank_hash
+from rt2data.mixplan import MixPlan, rank_hash
 from rt2data.mixture import Mixture
 from rt2data.web.dead_letters import DeadLetter
 from rt2data.web.samples import SourceItem, WorkItem
@@ -58,17 +65,6 @@ def _is_dead(x: Any) -> bool:
     return isinstance(x, DeadLetter)
 
 
-def _dedupe(item: SourceItem, winners: dict):
-    """Keep the first (by location) of several items with one key; dead-letter the others."""
-    first = winners.get((item.source, item.key))
-    if first is None or tuple(first) == tuple(item.location):
-        yield item
-    else:
-        yield DeadLetter(source=item.source, key=item.raw_key, reason="duplicate_key",
-                         detail=f"key {item.key!r} was already used by the sample at {tuple(first)} "
-                                "(work item, sample)", where=f"work item {item.location[0]}, sample {item.location[1]}")
-
-
 class _CountFirst(beam.CombineFn):
     """(count, smallest location) of a key's occurrences."""
 
@@ -91,56 +87,55 @@ class _CountFirst(beam.CombineFn):
         return acc
 
 
-def _plan(_, counts: list, requests: list[tuple[str, str, str]], output: dict) -> MixPlan:
-    available = dict(counts)
-    reqs = [SourceRequest(name=n, weight=w, policy=pol, available=available.get(n, 0)) for n, w, pol in requests]
-    return make_plan(reqs, **output)
+def _dedupe(item: SourceItem, winners: dict):
+    """Keep the first (by location) of several items with one key; dead-letter the others."""
+    first = winners.get((item.source, item.key))
+    if first is None or tuple(first) == tuple(item.location):
+        yield item
+    else:
+        yield DeadLetter(source=item.source, key=item.raw_key, reason="duplicate_key",
+                         detail=f"key {item.key!r} was already used by the sample at {tuple(first)} "
+                                "(work item, sample)", where=f"work item {item.location[0]}, sample {item.location[1]}")
 
 
-def _buckets(plan: MixPlan, source_index: int, bucket_examples: int) -> int:
-    return max(1, ceil(plan.sources[source_index].available / bucket_examples))
+def _buckets(plan: MixPlan, s: int, bucket_examples: int) -> int:
+    return max(1, ceil(plan.sources[s].available / bucket_examples))
 
 
-def _bucket_of(plan: MixPlan, s: int, epoch: int, key: str, nb: int) -> tuple[int, int]:
-    h = rank_hash(plan.seed, plan.sources[s].name, epoch, key)
-    return h, (h * nb) >> 64
-
-
-def _bucket_counts(item: SourceItem, plan: MixPlan, bucket_examples: int):
+def _epoch_buckets(item: SourceItem, plan: MixPlan, bucket_examples: int):
+    """((source, epoch, bucket), hash) for every epoch the item's source is drawn in."""
     s = plan.index_of(item.source)
     nb = _buckets(plan, s, bucket_examples)
     for e in range(plan.sources[s].epochs):
-        yield (s, e, _bucket_of(plan, s, e, item.key, nb)[1]), 1
+        h = rank_hash(plan.seed, plan.sources[s].name, e, item.key)
+        yield (s, e, (h * nb) >> 64), h
 
 
-def _prefixes(_, plan: MixPlan, counts: list) -> dict[tuple[int, int, int], int]:
-    """Items ranked before each (source, epoch, bucket); only buckets that contribute draws."""
-    out: dict[tuple[int, int, int], int] = {}
+def _prefix_elements(counts: list, plan: MixPlan):
+    """One ``((s, e, b), ("prefix", n_before))`` element per bucket that contributes draws."""
     running: dict[tuple[int, int], int] = {}
     for (s, e, b), n in sorted(counts):
         before = running.get((s, e), 0)
         if before < plan.sources[s].needed(e):
-            out[(s, e, b)] = before
+            yield (s, e, b), ("prefix", before)
         running[(s, e)] = before + n
-    return out
 
 
-def _uses(item: SourceItem, plan: MixPlan, prefixes: dict, bucket_examples: int):
-    s = plan.index_of(item.source)
-    nb = _buckets(plan, s, bucket_examples)
-    for e in range(plan.sources[s].epochs):
-        h, b = _bucket_of(plan, s, e, item.key, nb)
-        if (s, e, b) in prefixes:
-            yield (s, e, b), (h, item.key, item.example)
-
-
-def _rank(group, plan: MixPlan, prefixes: dict):
-    """Rank a bucket's items by (hash, key); place each used one at its output position."""
+def _rank(group, plan: MixPlan):
+    """Rank a bucket's items by (hash, key) after the items of earlier buckets; place the used ones."""
     (s, e, b), values = group
+    prefix, uses = None, []
+    for v in values:
+        if v[0] == "prefix":
+            prefix = v[1]
+        else:
+            uses.append(v[1:])
+    if prefix is None:  # the bucket lies past the draws of this epoch
+        return
     src = plan.sources[s]
     need = src.needed(e)
-    rank = prefixes[(s, e, b)]
-    for h, key, example in sorted(values, key=lambda v: (v[0], v[1])):
+    rank = prefix
+    for h, key, example in sorted(uses, key=lambda v: (v[0], v[1])):
         if rank >= need:
             break
         position = plan.position(s, e * src.available + rank)
@@ -180,6 +175,67 @@ def _stat_keys(x):
     return [(("usable", x.source), 1), (("template", x.source, x.example.template_id), 1)]
 
 
+def _finish(sinks: list) -> None:
+    # One last transform downstream of every sink: Beam's DaskRunner computes only the graph's last transform.
+    _ = tuple(sinks) | "Sinks" >> beam.Flatten() | "Done" >> beam.combiners.Count.Globally()
+
+
+def _read_items(p, work, readers):
+    read = (p | "WorkItems" >> beam.Create(work, reshuffle=False) | "Spread" >> beam.Reshuffle()
+            | "Read" >> beam.FlatMap(_read, readers))
+    return read | "Items" >> beam.Filter(_is_item), read | "ReadDead" >> beam.Filter(_is_dead)
+
+
+# ---------------------------------------------------------------------------------------------- the two passes
+def _scan_graph(p, work, readers, saved: dict[str, str]) -> None:
+    """Pass 1: usable items per source and the duplicated keys (with their first location)."""
+    items, _ = _read_items(p, work, readers)
+    per_key = (items | "KeyLocations" >> beam.Map(lambda it: ((it.source, it.key), it.location))
+               | "CountKeys" >> beam.CombinePerKey(_CountFirst()))
+    counts = (per_key | "KeySource" >> beam.Map(lambda kv: kv[0][0]) | "CountSources" >> beam.combiners.Count.PerElement()
+              | "CountList" >> beam.combiners.ToList() | "SaveCounts" >> beam.Map(_save, saved["counts"]))
+    dups = (per_key | "Duplicated" >> beam.Filter(lambda kv: kv[1][0] > 1)
+            | "Winner" >> beam.Map(lambda kv: [list(kv[0]), list(kv[1][1])])
+            | "DupList" >> beam.combiners.ToList() | "SaveDups" >> beam.Map(_save, saved["duplicates"]))
+    _finish([counts, dups])
+
+
+def _mix_graph(p, work, readers, plan: MixPlan, winners: dict, mixture: Mixture, out: Path, saved: dict[str, str],
+               done: dict, formats: Sequence[str]) -> None:
+    """Pass 2: dedupe, rank per bucket, place, write shards; save stats and shard records."""
+    bucket_examples = mixture.output.rank_bucket_examples
+    items, read_dead = _read_items(p, work, readers)
+    checked = items | "Dedupe" >> beam.FlatMap(_dedupe, winners)
+    usable = checked | "Usable" >> beam.Filter(_is_item)
+    dead = (read_dead, checked | "DupDead" >> beam.Filter(_is_dead)) | "AllDead" >> beam.Flatten()
+
+    keyed = usable | "EpochBuckets" >> beam.FlatMap(
+        lambda it: (((k, (h, it.key, it.example)) for k, h in _epoch_buckets(it, plan, bucket_examples))))
+    prefixes = (keyed | "BucketOnes" >> beam.Map(lambda kv: (kv[0], 1)) | "BucketCounts" >> beam.CombinePerKey(sum)
+                | "BucketList" >> beam.combiners.ToList() | "Prefixes" >> beam.FlatMap(_prefix_elements, plan))
+    uses = keyed | "UseValues" >> beam.Map(lambda kv: (kv[0], ("use", *kv[1])))
+    sinks = [
+        (prefixes, uses) | "BucketInputs" >> beam.Flatten()
+        | "GroupBuckets" >> beam.GroupByKey()
+        | "Rank" >> beam.FlatMap(_rank, plan)
+        | "GroupShards" >> beam.GroupByKey()
+        | "Write" >> beam.FlatMap(_write_shard, plan, os.fspath(out), tuple(formats), mixture.output.prefix, done)
+        | "ShardList" >> beam.combiners.ToList()
+        | "SaveShards" >> beam.Map(_save, saved["shards"]),
+        (usable, dead) | "StatInputs" >> beam.Flatten()
+        | "StatKeys" >> beam.FlatMap(_stat_keys)
+        | "Stats" >> beam.CombinePerKey(sum)
+        | "StatList" >> beam.combiners.ToList()
+        | "SaveStats" >> beam.Map(_save, saved["stats"]),
+        dead
+        | "DeadKey" >> beam.Map(lambda d: ((d.source, d.reason), (d.where, d.key, d.detail)))
+        | "DeadSamples" >> beam.combiners.Top.SmallestPerKey(DEAD_LETTER_SAMPLES)
+        | "SampleList" >> beam.combiners.ToList()
+        | "SaveSamples" >> beam.Map(_save, saved["samples"]),
+    ]
+    _finish(sinks)
+
+
 # ---------------------------------------------------------------------------------------------- driver side
 def plan_work_items(mixture: Mixture) -> tuple[list[WorkItem], dict[str, tuple]]:
     """Work items of every active source and the reader table ``{source: (kind, format, options, template)}``."""
@@ -198,8 +254,6 @@ def plan_work_items(mixture: Mixture) -> tuple[list[WorkItem], dict[str, tuple]]
 def _unwrap(exc: BaseException) -> BaseException:
     """Beam wraps worker exceptions; find ours (by type in the chain, or by name in a remote traceback) and drop
     Beam's ``[while running 'Step']`` suffix."""
-    import re
-
     from rt2data import errors
 
     def clean(text: str) -> str:
@@ -218,68 +272,24 @@ def _unwrap(exc: BaseException) -> BaseException:
     return exc
 
 
-def _build_graph(p, work, readers, mixture: Mixture, out: Path, staging: Path, done: dict, formats):
-    from apache_beam.pvalue import AsDict, AsList, AsSingleton
+def _run(build, options) -> None:
+    beam_errors = logging.getLogger("apache_beam.runners.common")
+    level = beam_errors.level
+    beam_errors.setLevel(logging.CRITICAL)  # it logs every worker exception before re-raising it; we report it
+    try:
+        with beam.Pipeline(options=options) as p:
+            build(p)
+    except Exception as exc:
+        ours = _unwrap(exc)
+        if ours is not exc:
+            raise ours from exc
+        raise
+    finally:
+        beam_errors.setLevel(level)
 
-    out_cfg = mixture.output
-    bucket_examples = out_cfg.rank_bucket_examples
-    requests = [(s.name, s.weight, s.policy(mixture.when_exhausted)) for s in mixture.active_sources]
-    plan_args = dict(seed=mixture.seed, examples=out_cfg.examples, one_pass=out_cfg.one_pass,
-                     block_size=out_cfg.block_size, shard_examples=out_cfg.shard_examples)
-    saved = {n: os.fspath(staging / f"{n}.json") for n in ("counts", "stats", "samples", "shards")}
 
-    read = p | "WorkItems" >> beam.Create(work, reshuffle=False) | "Spread" >> beam.Reshuffle() \
-        | "Read" >> beam.FlatMap(_read, readers)
-    items = read | "Items" >> beam.Filter(_is_item)
-    read_dead = read | "ReadDead" >> beam.Filter(_is_dead)
-    winners = (
-        items
-        | "KeyLocations" >> beam.Map(lambda it: ((it.source, it.key), it.location))
-        | "CountKeys" >> beam.CombinePerKey(_CountFirst())
-        | "Duplicated" >> beam.Filter(lambda kv: kv[1][0] > 1)
-        | "Winner" >> beam.Map(lambda kv: (kv[0], kv[1][1]))
-    )
-    checked = items | "Dedupe" >> beam.FlatMap(_dedupe, AsDict(winners))
-    usable = checked | "Usable" >> beam.Filter(_is_item)
-    dead = (read_dead, checked | "DupDead" >> beam.Filter(_is_dead)) | "AllDead" >> beam.Flatten()
-
-    counts = usable | "SourceOf" >> beam.Map(lambda it: it.source) | "CountSources" >> beam.combiners.Count.PerElement()
-    sinks = [counts | "CountList" >> beam.combiners.ToList() | "SaveCounts" >> beam.Map(_save, saved["counts"])]
-    plan = p | "PlanSeed" >> beam.Create([None]) | "Plan" >> beam.Map(_plan, AsList(counts), requests, plan_args)
-    bucket_counts = (
-        usable
-        | "BucketKeys" >> beam.FlatMap(_bucket_counts, AsSingleton(plan), bucket_examples)
-        | "BucketCounts" >> beam.CombinePerKey(sum)
-    )
-    prefixes = p | "PrefixSeed" >> beam.Create([None]) \
-        | "Prefixes" >> beam.Map(_prefixes, AsSingleton(plan), AsList(bucket_counts))
-    sinks.append(
-        usable
-        | "Uses" >> beam.FlatMap(_uses, AsSingleton(plan), AsSingleton(prefixes), bucket_examples)
-        | "GroupBuckets" >> beam.GroupByKey()
-        | "Rank" >> beam.FlatMap(_rank, AsSingleton(plan), AsSingleton(prefixes))
-        | "GroupShards" >> beam.GroupByKey()
-        | "Write" >> beam.FlatMap(_write_shard, AsSingleton(plan), os.fspath(out), tuple(formats), out_cfg.prefix, done)
-        | "ShardList" >> beam.combiners.ToList()
-        | "SaveShards" >> beam.Map(_save, saved["shards"])
-    )
-    sinks.append(
-        (usable, dead) | "StatInputs" >> beam.Flatten()
-        | "StatKeys" >> beam.FlatMap(_stat_keys)
-        | "Stats" >> beam.CombinePerKey(sum)
-        | "StatList" >> beam.combiners.ToList()
-        | "SaveStats" >> beam.Map(_save, saved["stats"])
-    )
-    sinks.append(
-        dead
-        | "DeadKey" >> beam.Map(lambda d: ((d.source, d.reason), (d.where, d.key, d.detail)))
-        | "DeadSamples" >> beam.combiners.Top.SmallestPerKey(DEAD_LETTER_SAMPLES)
-        | "SampleList" >> beam.combiners.ToList()
-        | "SaveSamples" >> beam.Map(_save, saved["samples"])
-    )
-    # One last transform downstream of every sink: Beam's DaskRunner computes only the graph's last transform.
-    _ = tuple(sinks) | "Sinks" >> beam.Flatten() | "Done" >> beam.combiners.Count.Globally()
-    return saved
+def _load(path: str) -> Any:
+    return json.loads(Path(path).read_text()) if Path(path).is_file() else []
 
 
 def run_mix(
@@ -307,7 +317,7 @@ def run_mix(
     """
     import dataclasses
 
-    from rt2data.mixaudit import build_manifest
+    from rt2data.mixaudit import build_manifest, plan_for_counts
     from rt2data.pipelines.options import make_pipeline_options
     from rt2data.shards import ShardInfo, config_fingerprint, finalize_output, prepare_output_dir
 
@@ -322,25 +332,22 @@ def run_mix(
     done = prepare_output_dir(out, overwrite=overwrite, resume=resume, config_fingerprint=fingerprint)
     staging = out / STAGING
     staging.mkdir(exist_ok=True)
-    done_json = {name: info.to_json_dict() for name, info in done.items()}
+    saved = {n: os.fspath(staging / f"{n}.json") for n in ("counts", "duplicates", "stats", "samples", "shards")}
     options = make_pipeline_options(runner=runner, workers=workers, extra_args=extra_args)
-    beam_errors = logging.getLogger("apache_beam.runners.common")
-    level = beam_errors.level
-    beam_errors.setLevel(logging.CRITICAL)  # it logs every worker exception before re-raising it; we report it
-    try:
-        with beam.Pipeline(options=options) as p:
-            saved = _build_graph(p, work, readers, mixture, out, staging, done_json, mixture.output.formats)
-    except Exception as exc:
-        ours = _unwrap(exc)
-        if ours is not exc:
-            raise ours from exc
-        raise
-    finally:
-        beam_errors.setLevel(level)
-    loaded = {k: json.loads(Path(v).read_text()) if Path(v).is_file() else [] for k, v in saved.items()}
-    shard_infos = [ShardInfo.from_json_dict(d) for d in loaded["shards"]]
-    manifest = build_manifest(mixture, config=config, fingerprint=fingerprint, counts=loaded["counts"],
-                              stats=loaded["stats"], samples=loaded["samples"], shard_infos=shard_infos)
+
+    _run(lambda p: _scan_graph(p, work, readers, saved), options)
+    counts = dict(_load(saved["counts"]))
+    winners = {tuple(k): tuple(loc) for k, loc in _load(saved["duplicates"])}
+    plan = plan_for_counts(mixture, counts)
+    log.info("plan: %d examples in %d shards; draws %s", plan.total, plan.num_shards,
+             {s.name: s.draws for s in plan.sources})
+    done_json = {name: info.to_json_dict() for name, info in done.items()}
+    _run(lambda p: _mix_graph(p, work, readers, plan, winners, mixture, out, saved, done_json,
+                              mixture.output.formats), options)
+
+    shard_infos = [ShardInfo.from_json_dict(d) for d in _load(saved["shards"])]
+    manifest = build_manifest(mixture, config=config, fingerprint=fingerprint, counts=list(counts.items()),
+                              stats=_load(saved["stats"]), samples=_load(saved["samples"]), shard_infos=shard_infos)
     finalize_output(out, manifest.all_shards(), manifest=manifest)
     shutil.rmtree(staging, ignore_errors=True)
     return manifest

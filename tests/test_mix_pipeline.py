@@ -225,3 +225,12 @@ def test_source_without_usable_samples_is_a_clear_error(inputs, tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.startswith("error: ") and "source 'photos' has no usable examples" in proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_dask_runner_gives_the_same_bytes(inputs, tmp_path):
+    """DaskRunner (a real distributed engine on a LocalCluster) writes the same bytes as the FnApiRunner."""
+    pytest.importorskip("distributed")
+    mixture = load_mixture(write_mixture(inputs, "dask.yaml", output={"examples": 24, "shard_examples": 12}))
+    run_mix(mixture, tmp_path / "fnapi")
+    run_mix(mixture, tmp_path / "dask", runner="apache_beam.runners.dask.dask_runner.DaskRunner")
+    assert tree_bytes(tmp_path / "dask") == tree_bytes(tmp_path / "fnapi")
