@@ -234,3 +234,44 @@ def test_dask_runner_gives_the_same_bytes(inputs, tmp_path):
     run_mix(mixture, tmp_path / "fnapi")
     run_mix(mixture, tmp_path / "dask", runner="apache_beam.runners.dask.dask_runner.DaskRunner")
     assert tree_bytes(tmp_path / "dask") == tree_bytes(tmp_path / "fnapi")
+
+
+@pytest.mark.shared
+def test_issue_scenario_convert_output_vqav2_folder_caption_shards(rlds_dataset, shared_data, tmp_path):
+    """The issue's 'done when': a real `rt2data convert` output + the VQAv2 folder + a caption shard set
+    (Flickr30k captions with Entities markup, written as WebDataset tars) -> the requested ratio, exactly."""
+    from rt2data.pipelines.convert import ConvertJob, run_convert
+
+    converted = tmp_path / "bridge"
+    run_convert(ConvertJob(dataset_dir=str(rlds_dataset("bridge_dataset", episodes=4, steps=5)),
+                           spec="bridge_dataset"), converted)
+    d = shared_data / "vision_qa_captions"
+    (tmp_path / "shards").mkdir()
+    ids = sorted(p.stem for p in (d / "flickr30k/sentences").glob("*.txt"))
+    for shard, chunk in enumerate((ids[:3], ids[3:])):
+        with wds.TarWriter(str(tmp_path / "shards" / f"flickr-{shard:06d}.tar")) as sink:
+            for image_id in chunk:
+                sink.write({"__key__": image_id, "jpg": (d / "images/flickr30k" / f"{image_id}.jpg").read_bytes(),
+                            "txt": (d / "flickr30k/sentences" / f"{image_id}.txt").read_text().splitlines()[0]})
+    doc = {
+        "seed": 0, "when_exhausted": "repeat",
+        "output": {"examples": 40, "shard_examples": 20, "block_size": 4, "formats": ["wds"]},
+        "sources": [
+            {"name": "robot", "kind": "examples", "path": "bridge", "weight": 0.5},
+            {"name": "vqav2", "kind": "vqa", "format": "vqav2", "questions": str(d / "vqav2/questions.json"),
+             "annotations": str(d / "vqav2/annotations.json"), "images": str(d / "images/vqav2"), "weight": 0.25},
+            {"name": "flickr", "kind": "caption", "format": "wds", "path": "shards/flickr-{000000..000001}.tar",
+             "markup": "flickr30k", "weight": 0.25},
+        ],
+    }
+    (tmp_path / "mixture.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    result = CliRunner().invoke(cli, ["mix", str(tmp_path / "mixture.yaml"), str(tmp_path / "mix")])
+    assert result.exit_code == 0, result.output
+    manifest = load_manifest(tmp_path / "mix")
+    for name, fraction in (("robot", 0.5), ("vqav2", 0.25), ("flickr", 0.25)):
+        assert manifest.sources[name]["realized_fraction"] == manifest.sources[name]["requested_fraction"] == fraction
+    assert manifest.sources["robot"]["usable"] == 20 and manifest.sources["vqav2"]["epochs"] == 4
+    samples = read_wds(tmp_path / "mix")
+    assert all("[/EN#" not in s["target"] for s in samples if s["source"] == "flickr")
+    assert {s["kind"] for s in samples} == {"action", "vqa", "caption"}
+    assert "rt2-action-v1" in manifest.templates and verify_output(tmp_path / "mix").ok
