@@ -146,6 +146,10 @@ def detokenize(action_string: str | None, action_space: Path | None, manifest: P
 
     ACTION_STRING is one action string such as "1 128 91 241 5 101 127 200"; without it, stdin is read,
     one action string per line.
+
+    \b
+    Example:
+      rt2data detokenize "0 128 91 241 5 101 127 200" --manifest out/bridge
     """
     from rt2data.action_text import parse
 
@@ -179,7 +183,12 @@ def detokenize(action_string: str | None, action_space: Path | None, manifest: P
               help="Where to write the constrained-decoding JSON.")
 def vocab(strategy: str, vocab_size: int | None, frequencies: Path | None, mapping: Path | None, order: str | None,
           exclude: str | None, action_space: Path | None, manifest: Path | None, output: Path) -> None:
-    """Write the constrained-decoding set: the legal token ids (or strings) for each action position."""
+    """Write the constrained-decoding set: the legal token ids (or strings) for each action position.
+
+    \b
+    Example:
+      rt2data vocab --strategy reserved_last --vocab-size 32000 --manifest out/bridge -o action_vocab.json
+    """
     from rt2data.vocab import load_frequencies, write_constrained_decoding_set
 
     codec = _load_codec(action_space, manifest)

@@ -65,7 +65,8 @@ def cli(ctx: click.Context, debug: bool, verbose: int, quiet: bool) -> None:
     """rt2data: RT-2 style training data from robot episodes and web data.
 
     \b
-    Example:
+    Examples:
+      rt2data demo .demo-out        # the whole flow on generated data, offline
       echo '[[1,0,0,0,0,0,0,1]]' | rt2data tokenize
     """
     ctx.ensure_object(dict)
@@ -81,8 +82,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
-    except click.ClickException as exc:
+    except click.exceptions.NoArgsIsHelpError as exc:
         exc.show()
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:  # usage errors too: one line, with where to look
+        hint = f" (see: {exc.ctx.command_path} --help)" if getattr(exc, "ctx", None) is not None else ""
+        click.echo(f"error: {exc.format_message()}{hint}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

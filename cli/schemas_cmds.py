@@ -22,7 +22,12 @@ def schemas() -> None:
 
 @schemas.command("list")
 def list_cmd() -> None:
-    """List the shipped specs with the first line of their description."""
+    """List the shipped specs with the first line of their description.
+
+    \b
+    Example:
+      rt2data schemas list
+    """
     from rt2data.spec import DatasetSpec, list_specs
 
     names = list_specs()
@@ -35,7 +40,12 @@ def list_cmd() -> None:
 @schemas.command("show")
 @click.argument("name")
 def show_cmd(name: str) -> None:
-    """Print a spec's YAML (NAME of a shipped spec, or a path); copy one to start your own."""
+    """Print a spec's YAML (NAME of a shipped spec, or a path); copy one to start your own.
+
+    \b
+    Example:
+      rt2data schemas show generic_flat_eef > my_robot.yaml
+    """
     from rt2data.spec import spec_path
 
     click.echo(spec_path(name).read_text(encoding="utf-8"), nl=False)
@@ -49,6 +59,10 @@ def check_cmd(name: str, dataset_dir: str) -> None:
 
     NAME is a shipped spec or a spec file. DATASET_DIR is a TFDS builder directory (the version folder, or its
     parent). Only features.json is read: no shards needed.
+
+    \b
+    Example:
+      rt2data schemas check bridge_dataset ~/tensorflow_datasets/bridge_dataset/1.0.0
     """
     from rt2data.rlds import find_builder_dir, load_features
     from rt2data.spec import DatasetSpec

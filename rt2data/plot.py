@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from rt2data.errors import ConfigError, OutputError
 from rt2data.inspection.deps import require
 from rt2data.inspection.episode import EpisodeTable
 from rt2data.inspection.summary import Summary
@@ -41,8 +42,16 @@ def _figure(width: float, height: float) -> Any:
 
 def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format=out.suffix.lstrip(".").lower() or "png")
+    fmt = out.suffix.lstrip(".").lower() or "png"
+    supported = fig.canvas.get_supported_filetypes()
+    if fmt not in supported:
+        raise ConfigError(f"cannot draw {out}: {fmt!r} is not a picture format matplotlib writes; "
+                          f"use .png, .svg or .pdf (or one of {sorted(supported)})")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, format=fmt)
+    except OSError as exc:
+        raise OutputError(f"cannot write the picture {out}: {exc.strerror or exc}; choose a writable path") from exc
     log.info("wrote %s", out)
     return out
 

@@ -61,7 +61,14 @@ def format_summary(summary: Summary, *, width: int = DEFAULT_WIDTH) -> str:
 
 
 def _num(value: float | None, spec: str) -> str:
-    return ("-" if value is None else format(value, spec)).rjust(_COL - 1)
+    """A number in at most ``_COL - 1`` characters (fewer digits, then scientific notation, when it is long)."""
+    if value is None:
+        return "-".rjust(_COL - 1)
+    for attempt in (spec, ".3g", ".2e", ".1e", ".0e"):
+        text = format(value, attempt)
+        if len(text) <= _COL - 1:
+            return text.rjust(_COL - 1)
+    return text[: _COL - 1]
 
 
 def _chunks(names: Sequence[str], width: int) -> list[range]:
