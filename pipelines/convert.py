@@ -1,18 +1,17 @@
 """``rt2data convert`` as a Beam pipeline: RLDS shards -> examples -> sharded WebDataset / TFRecord + manifest.
 
-Flow (every box a library function; the pipeline only reads, groups and writes)::
+Flow (every step a library function; the pipeline only distributes input shards)::
 
-    Create(shard refs) -> Reshuffle -> read + standardize(spec) + convert_episode(codec, template)
-        -> (ok) converted episodes --count per episode--> offsets (side input)
-                                   --position every example: global index = offset + i, group = index // G
-                                   --GroupByKey(group) -> sort -> write parts (both formats) into .staging/
-        -> (dead) dead letters ----------------------------> sorted dead_letters.jsonl
-    driver: rename parts to PREFIX-%06d.EXT in order, write manifest.json (accounting checked)
+    Create(input shard refs) -> Reshuffle -> per input shard, streaming, one episode at a time:
+        read + standardize(spec) -> convert_episode(codec, template) -> write parts of every format into .staging/
+        -> (parts, accounting, dead letters) of the shard: small
+    ToList -> driver: rename parts to PREFIX-%06d.EXT in input order, write manifest.json and dead_letters.jsonl
 
-Output order is input order (shard, record, step). Groups of G examples are the unit of parallel writing; with
-``shard_bytes`` a group is cut into parts under the byte limit, so shards break at group boundaries too.
-Shards appear under their final names only after the whole run succeeded. With ``resume``, groups finished by an
-interrupted run (a verified marker in ``.staging/``) are not written again.
+No example (image bytes) ever crosses a shuffle, so memory stays flat as data grows, on the embedded runner as on a
+cluster. Output order is input order (input shard, record, step). Each input shard is cut into shards of
+``shard_examples`` examples (and/or at most ``shard_bytes`` bytes); the last shard cut from each input shard may be
+smaller. Shards appear under their final names only after the whole run succeeded. With ``resume``, input shards
+finished by an interrupted run (a verified marker in ``.staging/``) are not converted again.
 
 The output directory must be a filesystem path every worker can write (local disk for the embedded runner and
 Dask's LocalCluster; a shared mount for a cluster).
@@ -32,11 +31,11 @@ from typing import Any, Sequence
 from rt2data.convert import ConvertConfig, ConvertedEpisode, convert_episode
 from rt2data.errors import ConfigError, OutputError
 
-__all__ = ["ConvertJob", "run_convert", "DEFAULT_GROUP_EXAMPLES"]
+__all__ = ["ConvertJob", "run_convert", "DEFAULT_SHARD_EXAMPLES"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_GROUP_EXAMPLES = 1000
+DEFAULT_SHARD_EXAMPLES = 1000
 STAGING = ".staging"
 DEAD_LETTERS = "dead_letters.jsonl"
 
@@ -50,7 +49,7 @@ class ConvertJob:
     split: str = "train"
     formats: tuple[str, ...] = ("wds",)
     prefix: str | None = None
-    shard_examples: int | None = DEFAULT_GROUP_EXAMPLES
+    shard_examples: int | None = DEFAULT_SHARD_EXAMPLES
     shard_bytes: int | None = None
     corrupt: str = "error"
     out_of_range: str = "clip"
@@ -71,10 +70,6 @@ class ConvertJob:
         if self.corrupt not in ("error", "skip"):
             raise ConfigError(f"--corrupt must be 'error' or 'skip', got {self.corrupt!r}")
 
-    @property
-    def group_examples(self) -> int:
-        return self.shard_examples or 10 * DEFAULT_GROUP_EXAMPLES
-
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["formats"] = list(self.formats)
@@ -84,36 +79,6 @@ class ConvertJob:
 
 
 # ---------------------------------------------------------------------------------------------- worker side
-def _convert_shard(ref, spec, codec, config, template, corrupt):
-    from rt2data.pipelines.episodes import DEAD, OK, iter_standardized
-
-    for tag, value in iter_standardized(ref, spec, corrupt=corrupt):
-        if tag == DEAD:
-            yield DEAD, value
-            continue
-        converted = convert_episode(value, shard_index=ref.index, codec=codec, config=config, template=template)
-        yield OK, converted
-        for letter in converted.dead_letters:
-            yield DEAD, letter
-
-
-def _offsets(counts: list[tuple[tuple[int, int], int]]) -> dict[tuple[int, int], int]:
-    offsets, total = {}, 0
-    for order, n in sorted(counts):
-        offsets[order] = total
-        total += n
-    return offsets
-
-
-def _position_joined(joined, group_examples: int):
-    """``(order, {"episode": [ep], "offset": [start]})`` -> ``(group, (global index, example))`` per example."""
-    _, sides = joined
-    (episode,), (start,) = list(sides["episode"]), list(sides["offset"])
-    for i, example in enumerate(episode.examples):
-        index = start + i
-        yield index // group_examples, (index, example)
-
-
 def _summary(episode: ConvertedEpisode) -> dict[str, Any]:
     return {
         "input": episode.input_steps,
@@ -126,15 +91,11 @@ def _summary(episode: ConvertedEpisode) -> dict[str, Any]:
 
 
 def _dead_summary(letter) -> dict[str, Any]:
-    # A record dead-lettered before conversion: its steps (if known) are input dropped under its reason.
-    if letter.step is not None:  # step-level letters are already counted in their episode's summary
-        return {}
+    """A record dead-lettered before conversion: its steps (if known) are input dropped under its reason."""
     return {
         "input": letter.steps,
-        "written": 0,
         "dropped": {letter.reason: letter.steps} if letter.steps else {},
         "episodes": 1,
-        "episodes_written": 0,
         "records_dropped": {letter.reason: 1},
     }
 
@@ -151,37 +112,64 @@ def _merge_summaries(parts) -> dict[str, Any]:
         if part.get("clip_counts") is not None:
             cc = part["clip_counts"]
             out["clip_counts"] = cc if out["clip_counts"] is None else [a + b for a, b in zip(out["clip_counts"], cc)]
+    out["dropped"] = dict(sorted(out["dropped"].items()))
+    out["records_dropped"] = dict(sorted(out["records_dropped"].items()))
     return out
 
 
-class _WriteGroupFn:
-    """Write one group's examples (sorted by global index) as parts of every format into the staging dir."""
+def _part_prefix(ref) -> str:
+    return f"in{ref.index:05d}-r{ref.first_record:06d}"
 
-    def __init__(self, staging: str, formats: Sequence[str], shard_bytes: int | None, fingerprint: str):
-        self.staging, self.formats, self.shard_bytes, self.fingerprint = staging, tuple(formats), shard_bytes, fingerprint
 
-    def __call__(self, item):
-        from rt2data.shards import write_shards
+class _ConvertShardFn:
+    """Convert one input shard, streaming, into parts of every format in the staging dir; returns a small result."""
 
-        group, indexed = item
-        marker = Path(self.staging) / f"g{group:06d}.done.json"
-        done = _read_marker(marker, self.fingerprint)
-        if done is not None:
-            return group, done
-        examples = [ex for _, ex in sorted(indexed, key=lambda t: t[0])]
-        parts = {}
-        for fmt in self.formats:
-            infos = write_shards(self.staging, examples, fmt=fmt, prefix=f"g{group:06d}", shard_bytes=self.shard_bytes,
-                                 record_progress=False)
-            parts[fmt] = [i.to_json_dict() for i in infos]
+    def __init__(self, *, spec, codec, config, template, job: "ConvertJob", staging: str, fingerprint: str):
+        self.spec, self.codec, self.config, self.template = spec, codec, config, template
+        self.job, self.staging, self.fingerprint = job, staging, fingerprint
+
+    def __call__(self, ref) -> dict[str, Any]:
+        from rt2data.pipelines.episodes import DEAD, iter_standardized
+        from rt2data.shards import write_shards_multi
         from rt2data.shards.files import atomic_write_bytes
 
-        atomic_write_bytes(marker, json.dumps({"fingerprint": self.fingerprint, "parts": parts}, sort_keys=True).encode())
-        return group, parts
+        marker = Path(self.staging) / f"{_part_prefix(ref)}.done.json"
+        done = _read_marker(marker, self.fingerprint)
+        if done is not None:
+            return done
+        summaries: list[dict] = []
+        letters: list[dict] = []
+
+        def examples():
+            for tag, value in iter_standardized(ref, self.spec, corrupt=self.job.corrupt):
+                if tag == DEAD:
+                    summaries.append(_dead_summary(value))
+                    letters.append(value.to_json_dict())
+                    continue
+                converted = convert_episode(
+                    value, shard_index=ref.index, codec=self.codec, config=self.config, template=self.template
+                )
+                summaries.append(_summary(converted))
+                letters.extend(d.to_json_dict() for d in converted.dead_letters)
+                yield from converted.examples
+
+        parts = write_shards_multi(
+            self.staging, examples(), formats=self.job.formats, prefix=_part_prefix(ref),
+            shard_examples=self.job.shard_examples, shard_bytes=self.job.shard_bytes, record_progress=False,
+        )
+        result = {
+            "order": [ref.index, ref.first_record],
+            "parts": {fmt: [i.to_json_dict() for i in infos] for fmt, infos in parts.items()},
+            "summary": _merge_summaries(summaries),
+            "dead": letters,
+        }
+        doc = {"fingerprint": self.fingerprint, "result": result}
+        atomic_write_bytes(marker, json.dumps(doc, sort_keys=True).encode())
+        return result
 
 
 def _read_marker(marker: Path, fingerprint: str) -> dict | None:
-    """Parts of a group finished by an earlier run, if its marker matches this config and every file verifies."""
+    """The result of an input shard finished by an earlier run, if it matches this config and every part verifies."""
     if not marker.is_file():
         return None
     from rt2data.shards.files import file_sha256
@@ -189,21 +177,20 @@ def _read_marker(marker: Path, fingerprint: str) -> dict | None:
     doc = json.loads(marker.read_text())
     if doc.get("fingerprint") != fingerprint:
         return None
-    for infos in doc["parts"].values():
+    for infos in doc["result"]["parts"].values():
         for info in infos:
             path = marker.parent / info["name"]
             if not path.is_file() or file_sha256(path) != (info["sha256"], info["bytes"]):
                 return None
-    log.info("resume: group %s already written", marker.name)
-    return doc["parts"]
+    log.info("resume: input shard %s already converted", marker.name)
+    return doc["result"]
 
 
-def _save_result(item, paths: dict[str, str]) -> None:
-    """Write one ``(name, value)`` pipeline result as JSON where the driver picks it up."""
+def _save_results(results: list[dict], path: str) -> None:
+    """Write the per-shard results where the driver picks them up."""
     from rt2data.shards.files import atomic_write_bytes
 
-    name, value = item
-    atomic_write_bytes(Path(paths[name]), json.dumps(value, sort_keys=True).encode())
+    atomic_write_bytes(Path(path), json.dumps(sorted(results, key=lambda r: r["order"]), sort_keys=True).encode())
 
 
 # ---------------------------------------------------------------------------------------------- driver side
@@ -249,15 +236,15 @@ def _prepare(out: Path, *, overwrite: bool, resume: bool, fingerprint: str):
     return None
 
 
-def _rename_parts(out: Path, staging: Path, groups: dict[int, dict], formats, prefix: str):
-    """Move every group's parts, in order, to their final names ``PREFIX-%06d.EXT``; returns ShardInfos per format."""
+def _rename_parts(out: Path, staging: Path, results: list[dict], formats, prefix: str):
+    """Move every input shard's parts, in input order, to their final names ``PREFIX-%06d.EXT``."""
     from rt2data.shards import ShardInfo, shard_name
 
     shards: dict[str, list] = {}
     for fmt in formats:
         infos = []
-        for group in sorted(groups):
-            for part in groups[group][fmt]:
+        for result in results:
+            for part in result["parts"][fmt]:
                 info = ShardInfo.from_json_dict(part)
                 final = shard_name(prefix, len(infos), fmt)
                 src = staging / info.name
@@ -313,7 +300,6 @@ def run_convert(
     """
     import apache_beam as beam
 
-    from rt2data.pipelines.episodes import split_tagged
     from rt2data.pipelines.options import make_pipeline_options
     from rt2data.pipelines.progress import StagingProgress
     from rt2data.pipelines.stats import STATS_FILE, codec_from_stats, load_or_compute_stats
@@ -346,68 +332,36 @@ def run_convert(
     staging = out / STAGING
     staging.mkdir(exist_ok=True)
     (staging / "fingerprint").write_text(fingerprint)
-    results = {name: os.fspath(staging / f"{name}.json") for name in ("groups", "summary", "dead")}
+    results_path = os.fspath(staging / "results.json")
 
     options = make_pipeline_options(runner=runner, workers=workers, extra_args=extra_args)
-    write_group = _WriteGroupFn(os.fspath(staging), job.formats, job.shard_bytes, fingerprint)
-    group_examples = job.group_examples
-    reporter = StagingProgress(staging, total_shards=len(refs), enabled=progress)
+    convert_shard = _ConvertShardFn(
+        spec=spec, codec=codec, config=config, template=template, job=job, staging=os.fspath(staging),
+        fingerprint=fingerprint,
+    )
     try:
-        with reporter, beam.Pipeline(options=options) as p:
-            tagged = (
+        with StagingProgress(staging, total_shards=len(refs), enabled=progress), beam.Pipeline(options=options) as p:
+            _ = (
                 p
                 | "Shards" >> beam.Create(refs, reshuffle=False)
                 | "Spread" >> beam.Reshuffle()
-                | "Convert" >> beam.FlatMap(
-                    reporter.wrap(_convert_shard, spec, codec, config, template, job.corrupt)
-                )
+                | "Convert" >> beam.Map(convert_shard)
+                | "Results" >> beam.combiners.ToList()
+                | "Save" >> beam.Map(_save_results, results_path)
             )
-            episodes, dead = split_tagged(tagged, "Episodes")
-            # Global position of every example = examples of all earlier episodes + its index. The offsets are
-            # joined to the episodes with CoGroupByKey rather than a side input (portable to every runner).
-            offsets = (
-                episodes
-                | "Count" >> beam.Map(lambda e: (None, (e.order, len(e.examples))))
-                | "AllCounts" >> beam.GroupByKey()
-                | "Offsets" >> beam.FlatMap(lambda kv: _offsets(list(kv[1])).items())
-            )
-            keyed = episodes | "ByOrder" >> beam.Map(lambda e: (e.order, e))
-            parts = (
-                {"episode": keyed, "offset": offsets}
-                | "Join" >> beam.CoGroupByKey()
-                | "Position" >> beam.FlatMap(_position_joined, group_examples)
-                | "Group" >> beam.GroupByKey()
-                | "Write" >> beam.Map(write_group)
-                | "Parts" >> beam.combiners.ToList()
-                | "TagParts" >> beam.Map(lambda groups: ("groups", sorted(groups)))
-            )
-            summary = (
-                (episodes | "Summary" >> beam.Map(_summary), dead | "DeadSummary" >> beam.Map(_dead_summary))
-                | "AllSummaries" >> beam.Flatten()
-                | "Total" >> beam.CombineGlobally(_merge_summaries)
-                | "TagSummary" >> beam.Map(lambda total: ("summary", total))
-            )
-            letters = (
-                dead
-                | "DeadJson" >> beam.Map(lambda d: d.to_json_dict())
-                | "DeadList" >> beam.combiners.ToList()
-                | "TagDead" >> beam.Map(lambda ds: ("dead", ds))
-            )
-            # One sink that depends on every branch: Beam's DaskRunner computes only the last transform's graph.
-            _ = (parts, summary, letters) | "Results" >> beam.Flatten() | "Save" >> beam.Map(_save_result, results)
     except Exception as exc:
         ours = _unwrap_pipeline_error(exc)
         if ours is not exc:
             raise ours from exc
         raise
 
-    groups = {int(g): parts for g, parts in json.loads(Path(results["groups"]).read_text())}
-    summary = json.loads(Path(results["summary"]).read_text())
+    results = json.loads(Path(results_path).read_text())
+    summary = _merge_summaries(r["summary"] for r in results)
     letters = sorted(
-        json.loads(Path(results["dead"]).read_text()),
+        (d for r in results for d in r["dead"]),
         key=lambda d: (d["source_path"], d["record_index"], -1 if d["step"] is None else d["step"], d["reason"]),
     )
-    shards = _rename_parts(out, staging, groups, job.formats, prefix)
+    shards = _rename_parts(out, staging, results, job.formats, prefix)
     accounting = Accounting(input=summary["input"], written=summary["written"], dropped=summary["dropped"])
     validate_accounting(accounting)
     names = codec.action_space.names

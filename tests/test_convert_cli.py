@@ -35,8 +35,11 @@ def test_convert_prints_a_summary_and_writes_both_formats(converted):
     _, out, proc = converted
     assert "15 examples from 15 steps" in proc.stdout
     assert "apitools" not in proc.stderr and "Traceback" not in proc.stderr
-    assert len(list(out.glob("fractal20220817_data-*.tar"))) == 4
-    assert len(list(out.glob("fractal20220817_data-*.tfrecord"))) == 4
+    manifest = json.loads((out / "manifest.json").read_text())
+    # 15 steps in 2 input shards (10 + 5), cut into shards of at most 4: 4 4 2 | 4 1
+    assert [s["count"] for s in manifest["shards"]["wds"]] == [4, 4, 2, 4, 1]
+    assert len(list(out.glob("fractal20220817_data-*.tar"))) == 5
+    assert len(list(out.glob("fractal20220817_data-*.tfrecord"))) == 5
 
 
 def test_detokenize_with_the_manifest_gives_raw_units(converted):

@@ -23,6 +23,11 @@ def dask_cluster():
     )
     client = distributed.Client(cluster)
     yield cluster
+    # Beam's DaskRunner opens Clients of its own and leaves them open: close them before the cluster goes away.
+    from distributed.client import _global_clients
+
+    for other in list(_global_clients.values()):
+        other.close()
     client.close()
     cluster.close()
 
@@ -40,5 +45,5 @@ def test_dask_runner_gives_the_embedded_runners_bytes(rlds_dataset, tmp_path, da
         extra_args=[f"--dask_client_address={dask_cluster.scheduler_address}"],
     )
     assert dask.accounting.written == local.accounting.written == 20
-    assert len(dask.shards["wds"]) == 4
+    assert len(dask.shards["wds"]) == len(local.shards["wds"]) >= 4
     assert digests(tmp_path / "dask") == digests(tmp_path / "local")

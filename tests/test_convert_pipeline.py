@@ -57,7 +57,11 @@ def test_every_step_decodes_to_its_action(rlds_dataset, tmp_path, layout):
     assert manifest.accounting.input == total_steps
     assert manifest.accounting.written + sum(manifest.accounting.dropped.values()) == total_steps
     assert manifest.accounting.written == total_steps  # generated data has instructions and finite actions
-    assert [i.count for i in manifest.shards["wds"]] == [7] * (total_steps // 7) + ([total_steps % 7] if total_steps % 7 else [])
+    counts = [i.count for i in manifest.shards["wds"]]
+    assert sum(counts) == total_steps and max(counts) == 7
+    # each input shard is cut into shards of 7: only its last one may be smaller
+    per_input = [sum(ep.actions.shape[0] for (s, _), ep in truth.items() if s == k) for k in sorted({s for s, _ in truth})]
+    assert counts == [c for n in per_input for c in [7] * (n // 7) + ([n % 7] if n % 7 else [])]
 
     import webdataset as wds
 

@@ -39,7 +39,15 @@ from rt2data.shards.tf_example import (
 )
 from rt2data.shards.tfrecord import iter_tfrecord, masked_crc32c, write_tfrecord_records
 from rt2data.shards.verify import Problem, VerifyReport, verify_output
-from rt2data.shards.writer import ShardingPlan, ShardWriter, encode_example, write_shard, write_shard_at, write_shards
+from rt2data.shards.writer import (
+    ShardingPlan,
+    ShardWriter,
+    encode_example,
+    write_shard,
+    write_shard_at,
+    write_shards,
+    write_shards_multi,
+)
 
 __all__ = [
     "FORMATS",
@@ -52,6 +60,7 @@ __all__ = [
     "write_shard",
     "write_shard_at",
     "write_shards",
+    "write_shards_multi",
     "Accounting",
     "Manifest",
     "config_fingerprint",

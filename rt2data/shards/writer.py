@@ -12,7 +12,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from rt2data.errors import ConfigError, OutputError
 from rt2data.example import Example
@@ -23,7 +23,15 @@ from rt2data.shards.tf_example import example_to_tf_example_bytes
 from rt2data.shards.tfrecord import frame_record
 from rt2data.shards.wds import encode_sample, tar_end_size
 
-__all__ = ["ShardWriter", "ShardingPlan", "encode_example", "write_shard", "write_shard_at", "write_shards"]
+__all__ = [
+    "ShardWriter",
+    "ShardingPlan",
+    "encode_example",
+    "write_shard",
+    "write_shard_at",
+    "write_shards",
+    "write_shards_multi",
+]
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +211,71 @@ class ShardingPlan:
         return 0 if self.shard_examples is None else position // self.shard_examples
 
 
+class _Stream:
+    """One format's side of :func:`write_shards_multi`: the open shard and the finished ones."""
+
+    def __init__(self, out_dir, fmt: str, prefix: str, start_index: int, record_progress: bool):
+        self.out_dir, self.fmt, self.prefix = out_dir, check_format(fmt), prefix
+        self.start_index, self.record_progress = start_index, record_progress
+        self.infos: list[ShardInfo] = []
+        self.writer: ShardWriter | None = None
+
+    def add(self, example: Example, plan: ShardingPlan) -> None:
+        encoded = encode_example(example, self.fmt)
+        if self.writer is not None and plan.is_full(self.writer.count, self.writer.size_if_added(len(encoded))):
+            self.infos.append(self.writer.close())
+            self.writer = None
+        if self.writer is None:
+            name = shard_name(self.prefix, self.start_index + len(self.infos), self.fmt)
+            self.writer = ShardWriter(self.out_dir, name, fmt=self.fmt, record_progress=self.record_progress)
+        limit = plan.shard_bytes
+        if self.writer.count == 0 and limit is not None and self.writer.size_if_added(len(encoded)) > limit:
+            log.warning("example %s alone exceeds shard_bytes=%d; it gets a shard of its own", example.key, limit)
+        self.writer.add(example, encoded)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.infos.append(self.writer.close())
+            self.writer = None
+
+    def abort(self) -> None:
+        if self.writer is not None:
+            self.writer.abort()
+
+
+def write_shards_multi(
+    out_dir: str | os.PathLike[str],
+    examples: Iterable[Example],
+    *,
+    formats: Sequence[str],
+    prefix: str,
+    shard_examples: int | None = None,
+    shard_bytes: int | None = None,
+    start_index: int = 0,
+    record_progress: bool = True,
+) -> dict[str, list[ShardInfo]]:
+    """Write one ordered stream into consecutive shards of several formats at once, in a single pass.
+
+    Each format is cut independently (byte limits differ between formats); memory stays flat: one example and one
+    open shard per format at a time. No examples -> no shards.
+
+    Returns:
+        ``{format: [ShardInfo, ...]}`` in order.
+    """
+    plan = ShardingPlan(shard_examples=shard_examples, shard_bytes=shard_bytes)
+    streams = [_Stream(out_dir, fmt, prefix, start_index, record_progress) for fmt in formats]
+    try:
+        for example in examples:
+            for stream in streams:
+                stream.add(example, plan)
+        for stream in streams:
+            stream.close()
+    finally:
+        for stream in streams:
+            stream.abort()
+    return {stream.fmt: stream.infos for stream in streams}
+
+
 def write_shards(
     out_dir: str | os.PathLike[str],
     examples: Iterable[Example],
@@ -221,28 +294,7 @@ def write_shards(
     Returns:
         One :class:`ShardInfo` per shard, in order.
     """
-    plan = ShardingPlan(shard_examples=shard_examples, shard_bytes=shard_bytes)
-    check_format(fmt)
-    infos: list[ShardInfo] = []
-    writer: ShardWriter | None = None
-    try:
-        for example in examples:
-            encoded = encode_example(example, fmt)
-            if writer is not None and plan.is_full(writer.count, writer.size_if_added(len(encoded))):
-                infos.append(writer.close())
-                writer = None
-            if writer is None:
-                name = shard_name(prefix, start_index + len(infos), fmt)
-                writer = ShardWriter(out_dir, name, fmt=fmt, record_progress=record_progress)
-            if writer.count == 0 and shard_bytes is not None and writer.size_if_added(len(encoded)) > shard_bytes:
-                log.warning("example %s alone exceeds shard_bytes=%d; it gets a shard of its own", example.key,
-                            shard_bytes)
-            writer.add(example, encoded)
-        if writer is not None:
-            infos.append(writer.close())
-            writer = None
-    finally:
-        if writer is not None:
-            writer.abort()
-    return infos
-
+    return write_shards_multi(
+        out_dir, examples, formats=[fmt], prefix=prefix, shard_examples=shard_examples, shard_bytes=shard_bytes,
+        start_index=start_index, record_progress=record_progress,
+    )[fmt]
