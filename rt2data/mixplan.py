@@ -31,14 +31,13 @@ in the last epoch): at most once under ``stop``, at least once under ``exhaust_a
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
 from math import ceil
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from rt2data.errors import ConfigError, DataError
+from rt2data.mixorder import block_layout, feistel_permute, rank_hash, reference_layout, stable_hash
 
 __all__ = [
     "POLICIES",
@@ -58,18 +57,6 @@ __all__ = [
 
 POLICIES = ("repeat", "stop", "exhaust_all")
 _SCAN_LIMIT = 10_000_000
-
-
-def stable_hash(*parts: str | int) -> int:
-    """64-bit hash of a tuple of strings/ints: BLAKE2b over a length-prefixed, typed encoding (no collisions
-    between ``("ab", "c")`` and ``("a", "bc")``); identical on every machine and Python version."""
-    h = hashlib.blake2b(digest_size=8)
-    for p in parts:
-        if isinstance(p, bool) or not isinstance(p, (str, int)):
-            raise TypeError(f"stable_hash parts must be str or int, got {type(p).__name__}")
-        data = p.encode("utf-8") if isinstance(p, str) else str(p).encode("ascii")
-        h.update((b"s" if isinstance(p, str) else b"i") + len(data).to_bytes(4, "big") + data)
-    return int.from_bytes(h.digest(), "big")
 
 
 def exact_weight(w: float | int | str | Fraction) -> Fraction:
@@ -108,44 +95,6 @@ def block_quotas(block_size: int, weights: Sequence[Fraction], names: Sequence[s
                 "raise its weight or output.block_size"
             )
     return quotas
-
-
-def feistel_permute(x: int, n: int, key: int, *, rounds: int = 6) -> int:
-    """A keyed pseudo-random permutation of ``[0, n)`` (balanced Feistel network + cycle walking)."""
-    if not 0 <= x < n:
-        raise ValueError(f"feistel_permute: {x} is outside [0, {n})")
-    if n == 1:
-        return 0
-    bits = max(2, (n - 1).bit_length())
-    bits += bits % 2
-    half = bits // 2
-    mask = (1 << half) - 1
-    kb = key.to_bytes(8, "big")
-    y = x
-    while True:
-        left, right = y >> half, y & mask
-        for r in range(rounds):
-            d = hashlib.blake2b(kb + bytes((r,)) + right.to_bytes(8, "big"), digest_size=8).digest()
-            left, right = right, left ^ (int.from_bytes(d, "big") & mask)
-        y = (left << half) | right
-        if y < n:
-            return y
-
-
-@lru_cache(maxsize=4096)
-def block_layout(seed: int, quotas: tuple[int, ...], block: int) -> tuple[tuple[int, ...], ...]:
-    """In-block slot positions of each source in block ``block``: ``layout[i]`` = sorted slots of source i."""
-    base = [i for i, q in enumerate(quotas) for _ in range(q)]
-    order = sorted(range(len(base)), key=lambda u: (stable_hash(seed, "slot", block, u), u))
-    slots: list[list[int]] = [[] for _ in quotas]
-    for k, u in enumerate(order):
-        slots[base[u]].append(k)
-    return tuple(tuple(s) for s in slots)
-
-
-def rank_hash(seed: int, source: str, epoch: int, key: str) -> int:
-    """The hash that orders a source's items in one epoch (ties, impossible in practice, go by key)."""
-    return stable_hash(seed, "rank", source, epoch, key)
 
 
 @dataclass(frozen=True)
@@ -427,24 +376,3 @@ def make_plan(
     )
     return MixPlan(seed=seed, total=total, requested_total=requested, block_size=block_size,
                    shard_examples=shard_examples, sources=sources, notes=tuple(notes))
-
-
-def reference_layout(plan: MixPlan, keys: Mapping[str, Sequence[str]]) -> list[tuple[str, str, int]]:
-    """The whole output in memory: position -> (source, item key, epoch). The specification the scalable
-    pipeline implements (it ranks by the same hash in buckets); for tests and small audits only.
-
-    Args:
-        plan: the plan.
-        keys: the usable item keys of every source with draws (``len == available``).
-    """
-    out: list[tuple[str, str, int] | None] = [None] * plan.total
-    for i, src in enumerate(plan.sources):
-        ks = list(keys.get(src.name, ()))
-        if len(ks) != src.available:
-            raise ValueError(f"source {src.name!r}: {len(ks)} keys given, the plan has {src.available}")
-        for epoch in range(src.epochs):
-            ranked = sorted(ks, key=lambda k: (rank_hash(plan.seed, src.name, epoch, k), k))
-            for rank, key in enumerate(ranked[: src.needed(epoch)]):
-                out[plan.position(i, epoch * src.available + rank)] = (src.name, key, epoch)
-    assert all(x is not None for x in out)
-    return out  # type: ignore[return-value]

@@ -8,6 +8,7 @@ A shard that fails to read is dead-lettered ``unreadable_file`` from the failing
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -54,7 +55,6 @@ def converted_templates(options: ConvertedOptions) -> dict[str, str]:
     """Template id -> text recorded in the convert output's manifest ({} without a manifest)."""
     from rt2data.shards import load_manifest
     from rt2data.shards.files import MANIFEST_NAME
-    import os
 
     if not os.path.isfile(os.path.join(options.path, MANIFEST_NAME)):
         return {}
