@@ -171,6 +171,12 @@ def test_mix_end_to_end_block_mode(inputs, tmp_path):
     result = CliRunner().invoke(cli, ["mix", str(inputs / "mix.yaml"), str(out)])
     assert isinstance(result.exception, OutputError) and "pass --overwrite" in str(result.exception)
 
+    # --resume after losing a shard: the verified shards are kept, the lost one is rewritten identically.
+    (again / "mix-000001.tar").unlink()
+    result = CliRunner().invoke(cli, ["mix", str(inputs / "mix.yaml"), str(again), "--resume"])
+    assert result.exit_code == 0, result.output
+    assert tree_bytes(again) == tree_bytes(out)
+
 
 def test_mix_two_workers_and_both_formats_same_bytes(inputs, tmp_path):
     path = write_mixture(inputs, "mix2.yaml", output={"block_size": None, "examples": 50, "shard_examples": 20})

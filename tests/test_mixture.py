@@ -130,3 +130,23 @@ def test_schema_file_is_generated_and_agrees(workdir):
         doc = copy.deepcopy(base_doc())
         mutate(doc)
         assert list(validator.iter_errors(doc)), doc
+
+
+def test_cli_check_validates_without_running(workdir):
+    from click.testing import CliRunner
+
+    from rt2data.cli.main import cli
+
+    doc = base_doc()
+    doc["sources"] = doc["sources"][2:]
+    doc["sources"][0]["when_exhausted"] = "repeat"
+    path = workdir / "check.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    result = CliRunner().invoke(cli, ["mix", str(path), str(workdir / "never"), "--check"])
+    assert result.exit_code == 0, result.output
+    assert "flickr: kind caption, format wds, weight 0.25, 2 work items" in result.output
+    assert not (workdir / "never").exists()
+    doc["sources"][0]["wieght"] = 1
+    path.write_text(yaml.safe_dump(doc))
+    result = CliRunner().invoke(cli, ["mix", str(path), str(workdir / "never"), "--check"])
+    assert isinstance(result.exception, ConfigError) and "did you mean 'weight'" in str(result.exception)
