@@ -19,7 +19,8 @@ and the duplicated keys travel as constants) and a final transform downstream of
 multiplied; this layout avoids both. Nothing holds a whole source: a worker sorts one rank bucket
 (``output.rank_bucket_examples`` items) or one shard at a time. Every choice is a pure function of (seed,
 source, epoch, key), so the same inputs and seed give byte-identical shards and manifest on any runner.
-The inputs must not change between the two passes.
+The inputs must not change between the two passes. Cost: the inputs are read twice, and every usable item is
+shuffled once per epoch it can be drawn in (also the unused tail of a partial last epoch, pruned after grouping).
 """
 
 from __future__ import annotations
