@@ -21,21 +21,25 @@ import time
 from pathlib import Path
 
 
-def _one(episodes: int, steps: int, workers: int, root: str) -> dict:
-    from rt2data.pipelines.convert import ConvertJob, run_convert
+def _build(episodes: int, steps: int, root: str) -> tuple[str, float]:
     from rt2data.testing.rlds_builders import build_dataset
 
     t0 = time.perf_counter()
     ds = build_dataset("bridge_dataset", Path(root) / "ds", episodes=episodes, steps=steps,
                        shards=max(1, episodes // 20), image_size=(128, 128))
-    built = time.perf_counter() - t0
+    return str(ds), time.perf_counter() - t0
+
+
+def _one(dataset: str, workers: int, root: str) -> dict:
+    from rt2data.pipelines.convert import ConvertJob, run_convert
+
     t0 = time.perf_counter()
-    m = run_convert(ConvertJob(dataset_dir=str(ds), spec="bridge_dataset", shard_examples=1000),
+    m = run_convert(ConvertJob(dataset_dir=dataset, spec="bridge_dataset", shard_examples=1000),
                     Path(root) / "out", workers=workers)
     seconds = time.perf_counter() - t0
     out_bytes = sum(i.bytes for i in m.shards["wds"])
-    return {"episodes": episodes, "steps": m.accounting.input, "build_s": built, "convert_s": seconds,
-            "steps_per_s": m.accounting.input / seconds, "out_mb": out_bytes / 2**20}
+    return {"steps": m.accounting.input, "convert_s": seconds, "steps_per_s": m.accounting.input / seconds,
+            "out_mb": out_bytes / 2**20}
 
 
 def main() -> None:
@@ -43,11 +47,11 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, nargs="+", default=[20, 80, 320])
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one is not None:
+    if args.one is not None:  # the measured child: converts only (the dataset was built by the parent)
         with tempfile.TemporaryDirectory() as root:
-            row = _one(args.one, args.steps, args.workers, root)
+            row = _one(args.one, args.workers, root)
         self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         row["peak_rss_mb"] = max(self_kb, child_kb) / 1024
@@ -55,11 +59,13 @@ def main() -> None:
         return
     print(f"{'episodes':>8} {'steps':>7} {'build s':>8} {'convert s':>9} {'steps/s':>8} {'out MB':>7} {'peak RSS MB':>11}")
     for n in args.episodes:
-        proc = subprocess.run([sys.executable, __file__, "--one", str(n), "--steps", str(args.steps),
-                               "--workers", str(args.workers)], capture_output=True, text=True, check=True)
+        with tempfile.TemporaryDirectory() as root:
+            dataset, built = _build(n, args.steps, root)
+            proc = subprocess.run([sys.executable, __file__, "--one", dataset, "--workers", str(args.workers)],
+                                  capture_output=True, text=True, check=True)
         r = json.loads(proc.stdout.strip().splitlines()[-1])
-        print(f"{r['episodes']:>8} {r['steps']:>7} {r['build_s']:>8.1f} {r['convert_s']:>9.1f} "
-              f"{r['steps_per_s']:>8.0f} {r['out_mb']:>7.1f} {r['peak_rss_mb']:>11.0f}")
+        print(f"{n:>8} {r['steps']:>7} {built:>8.1f} {r['convert_s']:>9.1f} "
+              f"{r['steps_per_s']:>8.0f} {r['out_mb']:>7.1f} {r['peak_rss_mb']:>11.0f}", flush=True)
 
 
 if __name__ == "__main__":
