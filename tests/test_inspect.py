@@ -151,18 +151,11 @@ def test_warnings_flag_saturated_collapsed_clipped_and_spare_binary_gripper(tmp_
     assert "warning: robot/dx: saturated" in text and all(len(line) <= 80 for line in text.splitlines())
 
 
-def test_warning_rules_need_enough_values():
-    rows = flawed_rows()
-    usage = summarize(open_output(write_output_tmp(rows[:10]))).usage[0]
+def test_warning_rules_need_enough_values(tmp_path):
+    out = write_output(tmp_path / "o", action_examples(flawed_rows()[:10]), codec=ActionCodec.rt2_default())
+    usage = summarize(open_output(out)).usage[0]
     assert [w for d in usage.dims for w in dim_warnings("robot", d)] == []
     assert [w.kind for d in usage.dims for w in dim_warnings("robot", d, min_count=5)].count("saturated") == 1
-
-
-def write_output_tmp(rows):
-    import tempfile
-    from pathlib import Path
-
-    return write_output(Path(tempfile.mkdtemp()) / "o", action_examples(rows), codec=ActionCodec.rt2_default())
 
 
 def test_output_without_codec_counts_bins_but_not_clips(tmp_path):
@@ -238,3 +231,36 @@ def test_mixture_episode_with_repeats_and_gaps(tmp_path):
     assert [r.step for r in table.rows] == [0, 1, 2, 3, 4, 6, 7, 8, 9]
     assert table.rows[3].copies == 2 and table.missing_steps() == [5]
     assert "steps [5]" in format_episode(table)
+
+
+# ------------------------------------------------------------------------------------------ property: error in bins
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from rt2data.inspection import error_in_bins  # noqa: E402
+
+
+@st.composite
+def codec_and_actions(draw):
+    """A q01_q99 codec over the RT-2 space with random statistics, and raw actions around its range."""
+    lo = np.array(draw(st.lists(st.floats(-5, 5), min_size=6, max_size=6)))
+    span = np.array(draw(st.lists(st.floats(1e-3, 10), min_size=6, max_size=6)))
+    stats = {"q01": [0.0, *lo, -1.0], "q99": [1.0, *(lo + span), 1.0]}
+    codec = ActionCodec.from_stats(stats, method="q01_q99")
+    n = draw(st.integers(1, 20))
+    u = np.array(draw(st.lists(st.floats(-0.5, 1.5), min_size=n * 6, max_size=n * 6))).reshape(n, 6)
+    rows = np.column_stack([np.array(draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)), dtype=float),
+                            lo + u * span, np.array(draw(st.lists(st.floats(-1, 1), min_size=n, max_size=n)))])
+    return codec, rows
+
+
+@settings(max_examples=60, deadline=None)
+@given(codec_and_actions())
+def test_error_in_bins_is_at_most_half_a_bin_unless_clipped(case):
+    codec, rows = case
+    encoded = codec.encode(rows)
+    err = error_in_bins(codec, rows, encoded.tokens)
+    inside = ~encoded.clipped
+    assert np.all(np.abs(err[inside]) <= 0.5 + 1e-6)
+    assert np.all(np.abs(err[~inside]) >= 0.5 - 1e-6)
+    assert np.all(err[:, 0] == 0)  # terminate: exact classes

@@ -17,7 +17,14 @@ Everything returns frozen dataclasses with ``to_json_dict()`` (what ``rt2data in
 from __future__ import annotations
 
 from rt2data.inspection.deps import MissingDependencyError, require
-from rt2data.inspection.episode import EpisodeTable, StepRow, episode_table, list_episodes, raw_bin_widths
+from rt2data.inspection.episode import (
+    EpisodeTable,
+    StepRow,
+    episode_table,
+    error_in_bins,
+    list_episodes,
+    raw_bin_widths,
+)
 from rt2data.inspection.records import Inspectable, codecs_from_manifest, open_inspectable, open_output, open_rlds
 from rt2data.inspection.summary import DimUsage, InspectWarning, SourceUsage, Summary, dim_warnings, summarize
 from rt2data.inspection.text import format_episode, format_summary
@@ -39,6 +46,7 @@ __all__ = [
     "episode_table",
     "list_episodes",
     "raw_bin_widths",
+    "error_in_bins",
     "format_summary",
     "format_episode",
     "MissingDependencyError",

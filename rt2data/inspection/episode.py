@@ -21,7 +21,7 @@ from rt2data.codec import ActionCodec
 from rt2data.errors import ConfigError, Rt2DataError
 from rt2data.example import Example
 
-__all__ = ["StepRow", "EpisodeTable", "episode_table", "list_episodes", "raw_bin_widths"]
+__all__ = ["StepRow", "EpisodeTable", "episode_table", "list_episodes", "raw_bin_widths", "error_in_bins"]
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,21 @@ def raw_bin_widths(codec: ActionCodec) -> np.ndarray:
     return width * np.abs(slope[0])
 
 
+def error_in_bins(codec: ActionCodec, raw: np.ndarray, tokens: np.ndarray, *,
+                  widths: np.ndarray | None = None) -> np.ndarray:
+    """``(raw - decode(tokens)) / bin width in raw units``, float64[N, D]; NaN where a bin has no width.
+
+    Args:
+        codec: the codec that made the tokens.
+        raw: float[N, D] raw actions. tokens: int[N, D].
+        widths: :func:`raw_bin_widths` of the codec (computed when None).
+    """
+    widths = raw_bin_widths(codec) if widths is None else widths
+    diff = np.asarray(raw, dtype=np.float64) - codec.decode_tokens(np.asarray(tokens, dtype=np.int64))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(widths > 0, diff / np.where(widths > 0, widths, 1.0), np.nan)
+
+
 def list_episodes(examples) -> list[tuple[str, str]]:
     """The ``(source, episode_id)`` of every episode with action examples, sorted."""
     return sorted({(e.source, e.episode_id) for e in examples if e.kind == "action" and e.episode_id is not None})
@@ -119,11 +134,10 @@ def _row(example: Example, codec: ActionCodec | None, widths: np.ndarray | None,
     elif problem is None:
         try:
             tokens = parse(text, codec.action_space)
-            dec = codec.decode_tokens(np.asarray(tokens, dtype=np.int64))
-            decoded = tuple(float(v) for v in dec)
-            diff = (np.asarray(raw, dtype=np.float64) - dec) if len(raw) == len(dec) else None
-            if diff is not None:
-                err = tuple(None if w == 0 else float(x / w) for x, w in zip(diff, widths))
+            decoded = tuple(float(v) for v in codec.decode_tokens(np.asarray(tokens, dtype=np.int64)))
+            if len(raw) == len(decoded):
+                errors = error_in_bins(codec, np.asarray([raw]), np.asarray([tokens]), widths=widths)[0]
+                err = tuple(None if np.isnan(e) else float(e) for e in errors)
         except Rt2DataError as exc:
             problem = str(exc)
     return StepRow(step=int(example.step or 0), key=example.key, instruction=example.instruction, action_text=text,

@@ -223,7 +223,9 @@ def open_inspectable(
     if spec is not None:
         return open_rlds(p, spec=spec, split=split, max_episodes=max_episodes)
     if p.is_dir() and not (p / "manifest.json").is_file():
-        if any(p.glob("**/dataset_info.json")) or (p / "features.json").is_file():
+        near = [p / "features.json", *p.glob("dataset_info.json"), *p.glob("*/dataset_info.json"),
+                *p.glob("*/*/dataset_info.json")]
+        if any(f.is_file() for f in near):
             raise ConfigError(f"{p} looks like an RLDS dataset, not an rt2data output: pass --spec NAME to tokenize it "
                               "on the fly (rt2data schemas list shows the specs)")
     return open_output(p, fmt=fmt)
