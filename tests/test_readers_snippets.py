@@ -61,16 +61,29 @@ print(row["json"]["kind"], row["json"]["target"])
 ]
 
 
+MARKERS = ("rt2data.readers", 'load_dataset("webdataset"', "TFRecordDataset")
+
+
 def readme_snippets() -> list[str]:
     if not README.is_file():
         return []
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL)
-    return [b for b in blocks if "rt2data.readers" in b or 'load_dataset("webdataset"' in b]
+    return [b for b in blocks if any(m in b for m in MARKERS)]
 
 
-SNIPPETS = readme_snippets() or INLINE_SNIPPETS
+def inline_snippets() -> list[str]:
+    """Ours, plus the shards layer's README texts (explicit HF features; the TFRecord feature spec)."""
+    from rt2data.shards import HF_FEATURES_DOC, TFRECORD_FEATURE_SPEC_DOC
+
+    return [*INLINE_SNIPPETS, HF_FEATURES_DOC, TFRECORD_FEATURE_SPEC_DOC]
+
+
+SNIPPETS = readme_snippets() or inline_snippets()
 NEEDS = {"torch": "torch", "tf_dataset": "tensorflow", "tf_parse_fn": "tensorflow", "import tensorflow": "tensorflow",
          "datasets": "datasets", "hf_load": "datasets"}
+# The shards layer's texts end by building a dataset; make them read it, so a wrong feature spec fails here.
+READ_BACK = {"ds = tf.data.TFRecordDataset": "\nprint(next(iter(ds))['target'])\n",
+             "features=features)": "\nprint(ds[0]['json']['target'])\n"}
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +105,7 @@ def workdir(rlds_dataset, tmp_path_factory) -> Path:
             Image.new("RGB", (16, 16), (40 * i, 90, 200)).save(buf, format="PNG")
             sink.write({"__key__": f"c{i}", "png": buf.getvalue(), "txt": f"a blue square number {i}"})
     (root / "mix.yaml").write_text(
-        "seed: 0\noutput: {examples: 16, shard_examples: 8}\nsources:\n"
+        "seed: 0\noutput: {examples: 16, shard_examples: 8, formats: [wds, tfrecord]}\nsources:\n"
         "  - {name: robot, kind: examples, path: out/bridge, weight: 0.5}\n"
         "  - {name: web, kind: caption, format: wds, path: web/captions-000000.tar, weight: 0.5}\n")
     run_mix(load_mixture(root / "mix.yaml"), root / "out/mix")
@@ -100,7 +113,7 @@ def workdir(rlds_dataset, tmp_path_factory) -> Path:
 
 
 def test_snippets_were_found():
-    assert len(SNIPPETS) >= 4
+    assert len(SNIPPETS) >= 5
     assert any("iter_records" in s for s in SNIPPETS) and any('load_dataset("webdataset"' in s for s in SNIPPETS)
 
 
@@ -109,8 +122,9 @@ def test_snippet_runs(code, workdir):
     for marker, module in NEEDS.items():
         if marker in code and importlib.util.find_spec(module) is None:
             pytest.skip(f"{module} is not installed; this README snippet needs it")
+    code = code.replace("OUT_DIR", "out/mix")
+    code += "".join(extra for marker, extra in READ_BACK.items() if marker in code and "print(" not in code)  # the placeholder of the shards layer's texts: a mixture, both formats
     env = {**os.environ, "HF_HOME": str(workdir / "hf"), "TF_CPP_MIN_LOG_LEVEL": "2", "HF_DATASETS_OFFLINE": "1"}
     proc = subprocess.run([sys.executable, "-c", code], cwd=workdir, capture_output=True, text=True, timeout=300,
                           env=env)
     assert proc.returncode == 0, f"snippet failed:\n{code}\n--- stderr ---\n{proc.stderr[-3000:]}"
-    assert proc.stdout.strip(), "a snippet prints what it read"
