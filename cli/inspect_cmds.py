@@ -111,8 +111,8 @@ def validate(ctx, out_dir, show, max_problems, as_json):
     if as_json:
         click.echo(json.dumps(report.to_json_dict(), indent=1, sort_keys=True))
     elif report.ok:
-        click.echo(f"{out_dir}: ok: {report.shards_checked} shards, {report.examples_checked} examples checked "
-                   "(sha256, counts, schema, action targets, prompts)")
+        click.echo(f"{out_dir}: ok: {report.shards_checked} shard files, {report.examples_checked} examples checked "
+                   "over all formats (sha256, counts, schema, action targets, prompts)")
     else:
         many = f"{len(report.problems)}{'+' if len(report.problems) >= max_problems else ''}"
         click.echo(f"{out_dir}: {many} problems in {report.shards_checked} shards, "

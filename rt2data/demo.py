@@ -267,8 +267,8 @@ def format_demo(result: DemoResult, *, width: int = 100) -> str:
              width=width), "", f"== mixture ({mix.accounting.written} examples, {len(mix.shards['wds'])} shards "
              "per format)", *_mix_table(mix), "", "== checks"]
     for name, report in result.reports.items():
-        lines.append(f"  {name:<6} ok: {report.shards_checked} shards, {report.examples_checked} examples "
-                     "(sha256, counts, schema, action targets, prompts)")
+        lines.append(f"  {name:<6} ok: {report.shards_checked} shard files, {report.examples_checked} examples over "
+                     "all formats (sha256, counts, schema, action targets, prompts)")
     r = result.root
     lines += ["", "== where everything is",
               f"  RLDS dataset (tfds)  {result.rlds}",

@@ -74,7 +74,7 @@ def build_manifest(mixture: Mixture, *, config: Mapping[str, Any], fingerprint: 
                    stats: Sequence, samples: Sequence, shard_infos: Sequence):
     """The ``Manifest`` (kind ``mix``) of a finished run; raises ``DataError`` if shards differ from the plan."""
     from rt2data.shards import Accounting, Manifest, validate_accounting
-    from rt2data.web.converted import converted_templates
+    from rt2data.web.converted import converted_codec, converted_templates
 
     plan = plan_for_counts(mixture, dict(counts))
     usable, dead, seen_templates = _stats(stats)
@@ -110,6 +110,9 @@ def build_manifest(mixture: Mixture, *, config: Mapping[str, Any], fingerprint: 
                              per_shard=per_shard.get(src.name, {}), samples=sample_map.get(src.name, []), notes=notes)
         spec = mixture.source(src.name)
         entry.update(kind=spec.kind, format=spec.format, template_ids=seen_templates.get(src.name, {}))
+        if spec.kind == "examples":
+            # Copied in, so the mix output decodes on its own even if the convert output changes or moves.
+            entry["codec"] = converted_codec(spec.options)
         entries[src.name] = entry
         read_total += entry["read"]
         repeats += entry["repeats"]
@@ -126,6 +129,9 @@ def build_manifest(mixture: Mixture, *, config: Mapping[str, Any], fingerprint: 
             known = converted_templates(spec.options)
             for tid in seen_templates.get(spec.name, {}):
                 templates[tid] = known.get(tid, "(not recorded in the source's manifest)")
+    robot_codecs = [e["codec"] for e in entries.values() if e.get("codec")]
+    # One codec for the whole output when every robot source shares it (the usual single-dataset mixture).
+    codec = robot_codecs[0] if robot_codecs and all(c == robot_codecs[0] for c in robot_codecs) else None
     return Manifest(kind="mix", config=config, config_fingerprint=fingerprint,
                     shards={fmt: by_fmt[fmt] for fmt in mixture.output.formats}, accounting=accounting,
-                    templates=dict(sorted(templates.items())), sources=entries)
+                    codec=codec, templates=dict(sorted(templates.items())), sources=entries)

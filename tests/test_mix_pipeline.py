@@ -281,3 +281,7 @@ def test_issue_scenario_convert_output_vqav2_folder_caption_shards(rlds_dataset,
     assert all("[/EN#" not in s["target"] for s in samples if s["source"] == "flickr")
     assert {s["kind"] for s in samples} == {"action", "vqa", "caption"}
     assert "rt2-action-v1" in manifest.templates and verify_output(tmp_path / "mix").ok
+    # the robot source's codec travels with the mixture, so it decodes without the convert output
+    robot_codec = load_manifest(converted).codec
+    assert manifest.sources["robot"]["codec"] == robot_codec and manifest.codec == robot_codec
+    assert "codec" not in manifest.sources["vqav2"]

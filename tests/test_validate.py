@@ -190,7 +190,7 @@ def test_cli_ok_and_failure(tmp_path):
     out = write_output(tmp_path / "o", good_examples())
     runner = CliRunner()
     ok = runner.invoke(cli, ["validate", str(out)])
-    assert ok.exit_code == 0 and "ok: 6 shards, 36 examples" in ok.output
+    assert ok.exit_code == 0 and "ok: 6 shard files, 36 examples" in ok.output
     shard = out / "t-000000.tar"
     data = bytearray(shard.read_bytes())
     data[len(data) // 2] ^= 1

@@ -17,7 +17,7 @@ from rt2data.web.dead_letters import DeadLetter
 from rt2data.web.options import path_field
 from rt2data.web.samples import SourceItem, WorkItem, derive_key
 
-__all__ = ["ConvertedOptions", "converted_work_items", "read_converted", "converted_templates"]
+__all__ = ["ConvertedOptions", "converted_work_items", "read_converted", "converted_templates", "converted_codec"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,17 @@ def converted_templates(options: ConvertedOptions) -> dict[str, str]:
     if not os.path.isfile(os.path.join(options.path, MANIFEST_NAME)):
         return {}
     return dict(load_manifest(options.path).templates)
+
+
+def converted_codec(options: ConvertedOptions) -> dict[str, Any] | None:
+    """The codec JSON recorded in the convert output's manifest (None without a manifest or codec)."""
+    from rt2data.shards import load_manifest
+    from rt2data.shards.files import MANIFEST_NAME
+
+    if not os.path.isfile(os.path.join(options.path, MANIFEST_NAME)):
+        return None
+    codec = load_manifest(options.path).codec
+    return dict(codec) if codec else None
 
 
 def read_converted(item: WorkItem, factory: Any, options: ConvertedOptions) -> Iterator[SourceItem | DeadLetter]:
