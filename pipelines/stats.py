@@ -13,22 +13,54 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["STATS_FILE", "compute_stats", "stats_block", "codec_from_stats", "load_or_compute_stats"]
+__all__ = ["STATS_FILE", "compute_stats", "stats_block", "codec_from_stats", "input_fingerprint",
+           "load_or_compute_stats"]
 
 log = logging.getLogger(__name__)
 
 STATS_FILE = "dataset_statistics.json"
 
 
-def stats_block(spec, split: str, codec_json: dict[str, Any]) -> dict[str, Any]:
+def input_fingerprint(dataset, refs) -> str:
+    """``sha256:...`` of the input a statistics pass reads: the dataset's ``dataset_info.json`` and, per shard of
+    the split, its file name, size and record range. Not the directory path, so a moved copy still matches.
+
+    Args:
+        dataset: ``rt2data.rlds.RldsDataset``.
+        refs: the ``ShardRef`` list of the split (``dataset.shards(split)``).
+    """
+    import hashlib
+    import json
+    import os
+
+    def size(path: str) -> int:
+        try:
+            return os.path.getsize(path)
+        except OSError:
+            return -1
+
+    info = Path(dataset.path) / "dataset_info.json"
+    doc = {
+        "name": dataset.name,
+        "version": dataset.version,
+        "dataset_info_sha256": hashlib.sha256(info.read_bytes()).hexdigest() if info.is_file() else None,
+        "shards": [[Path(r.path).name, size(r.path), r.first_record, r.stop_record] for r in refs],
+    }
+    return "sha256:" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def stats_block(spec, split: str, codec_json: dict[str, Any], *, input_fp: str | None = None) -> dict[str, Any]:
     """Our versioned block of the statistics file: what the numbers were computed from and how to decode."""
-    return {
+    block = {
         "spec": spec.name,
         "spec_fingerprint": spec.fingerprint(),
         "split": split,
         "action_dims": list(spec.action_space.names),
         "codec": codec_json,
     }
+    if input_fp is not None:
+        block["input_fingerprint"] = input_fp
+    return block
 
 
 def codec_from_stats(spec, action_stats, *, out_of_range: str = "clip"):
@@ -138,18 +170,23 @@ def compute_stats(
         raise DataError(f"{dataset_dir} split {split!r}: no step with a finite action; cannot compute statistics")
     stats = st.extract_output(acc)
     codec = codec_from_stats(spec, stats["action"], out_of_range=out_of_range)
-    st.write_stats(out_path, spec.name, stats, rt2data_block=stats_block(spec, split, codec.to_json()))
+    block = stats_block(spec, split, codec.to_json(), input_fp=input_fingerprint(dataset, refs))
+    st.write_stats(out_path, spec.name, stats, rt2data_block=block)
     return st.load_stats(out_path, spec.name)
 
 
 def load_or_compute_stats(dataset_dir: str, *, spec, split: str, path: str | Path, recompute: bool = False, **kw):
-    """Reuse the statistics file at ``path`` when it exists and matches (spec fingerprint and split), else compute."""
+    """Reuse the statistics file at ``path`` when it exists and matches (spec fingerprint, split and input data:
+    ``input_fingerprint``), else compute."""
     from rt2data import stats as st
+    from rt2data.rlds import open_dataset
 
     path = Path(path)
     if not recompute and path.is_file():
-        if st.stats_match(path, spec_fingerprint=spec.fingerprint(), split=split):
+        dataset = open_dataset(Path(dataset_dir).absolute())
+        input_fp = input_fingerprint(dataset, dataset.shards(split))
+        if st.stats_match(path, spec_fingerprint=spec.fingerprint(), split=split, input_fingerprint=input_fp):
             log.info("reusing statistics %s", path)
             return st.load_stats(path, spec.name)
-        log.warning("statistics %s were computed for another spec or split; recomputing", path)
+        log.warning("statistics %s were computed for another spec, split or input dataset; recomputing", path)
     return compute_stats(dataset_dir, spec=spec, split=split, out_path=path, **kw)

@@ -147,8 +147,14 @@ def load_stats(path: str | os.PathLike, dataset_name: str | None = None) -> Stat
     return StatsFile(path=path, dataset=name, stats=doc[name], rt2data=doc[_BLOCK])
 
 
-def stats_match(path: str | os.PathLike, *, spec_fingerprint: str, split: str) -> bool:
-    """True if ``path`` holds valid statistics of this format version for this spec fingerprint and split."""
+def stats_match(
+    path: str | os.PathLike, *, spec_fingerprint: str, split: str, input_fingerprint: str | None = None
+) -> bool:
+    """True if ``path`` holds valid statistics of this format version for this spec fingerprint and split.
+
+    With ``input_fingerprint`` (what the numbers were computed from, see ``rt2data.pipelines.stats``), the file's
+    ``rt2data.input_fingerprint`` must equal it too: statistics of another dataset with the same spec do not match.
+    """
     path = Path(path)
     if not path.is_file():
         return False
@@ -161,4 +167,8 @@ def stats_match(path: str | os.PathLike, *, spec_fingerprint: str, split: str) -
     if not ok:
         logger.info("statistics %s were computed for spec %s split %r, not %s split %r; recomputing",
                     path, block["spec_fingerprint"], block["split"], spec_fingerprint, split)
+    elif input_fingerprint is not None and block.get("input_fingerprint") != input_fingerprint:
+        logger.info("statistics %s were computed from other input data (%s, not %s); recomputing",
+                    path, block.get("input_fingerprint"), input_fingerprint)
+        ok = False
     return ok

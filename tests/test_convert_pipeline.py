@@ -43,7 +43,13 @@ def convert(dataset_dir, out, spec, **kw):
     return run_convert(ConvertJob(dataset_dir=str(dataset_dir), spec=spec, **job_kw), out, **kw)
 
 
-LAYOUTS = ["bridge_dataset", "fractal20220817_data", "bridge", "language_table", "droid", "jaco_play", "taco_play"]
+LAYOUTS = list(rb.LAYOUTS)  # one per shipped spec: "From a fresh clone, convert ... each shipped layout"
+
+
+def test_every_shipped_spec_has_a_layout_under_test():
+    from rt2data.spec import list_specs
+
+    assert sorted(LAYOUTS) == sorted(list_specs())
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -137,6 +143,19 @@ def test_existing_output_is_refused_then_overwritten_or_resumed(rlds_dataset, tm
         convert(ds_dir, out, "bridge_dataset", resume=True, shard_examples=3)
     convert(ds_dir, out, "bridge_dataset", overwrite=True, shard_examples=3)
     assert load_manifest(out).config["shard_examples"] == 3
+
+
+def test_overwrite_with_another_dataset_does_not_reuse_its_statistics(tmp_path):
+    a = rb.build_dataset("bridge_dataset", tmp_path / "a", episodes=3, steps=4, shards=1, seed=1)
+    b = rb.build_dataset("bridge_dataset", tmp_path / "b", episodes=2, steps=4, shards=1, seed=2)
+    out = tmp_path / "out"
+    convert(a, out, "bridge_dataset")
+    m = convert(b, out, "bridge_dataset", overwrite=True)
+    assert m.statistics["bridge_dataset"]["num_transitions"] == m.accounting.input == 8
+    stats_file = out / "dataset_statistics.json"
+    before = stats_file.stat().st_mtime_ns
+    again = convert(b, tmp_path / "out2", "bridge_dataset", stats_path=stats_file)
+    assert again.statistics == m.statistics and stats_file.stat().st_mtime_ns == before  # same dataset: reused
 
 
 def test_corrupt_record_errors_with_file_and_offset_or_is_dead_lettered(tmp_path):

@@ -279,3 +279,12 @@ def test_stats_match(tmp_path):
     assert not stats_match(path, spec_fingerprint="sha256:abc", split="train[:95%]")
     path.write_text("[]")
     assert not stats_match(path, spec_fingerprint="sha256:abc", split="train")
+
+
+def test_stats_match_checks_the_input_fingerprint(tmp_path):
+    path = tmp_path / "stats.json"
+    write_stats(path, "d", _finalized(), rt2data_block=_block(input_fingerprint="sha256:data-a"))
+    assert stats_match(path, spec_fingerprint="sha256:abc", split="train", input_fingerprint="sha256:data-a")
+    assert not stats_match(path, spec_fingerprint="sha256:abc", split="train", input_fingerprint="sha256:data-b")
+    write_stats(path, "d", _finalized(), rt2data_block=_block())  # a file without one never matches a given one
+    assert not stats_match(path, spec_fingerprint="sha256:abc", split="train", input_fingerprint="sha256:data-a")
