@@ -24,8 +24,9 @@ _FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecor
 @click.option("--aspect", type=click.Choice(["pad", "crop", "stretch"]), default="pad", help="Resize aspect policy.")
 @click.option("--jpeg-quality", type=int, default=95, help="JPEG quality of resized images.")
 @click.option("--template", "template_id", default="rt2-action-v1", help="Action prompt template id.")
-@click.option("--missing-instruction", type=click.Choice(["drop", "keep"]), default="drop",
-              help="Steps without an instruction: drop (counted) or keep with a placeholder.")
+@click.option("--missing-instruction", type=click.Choice(["drop", "keep"]), default=None,
+              help="Steps without an instruction: drop (counted) or keep with a placeholder "
+                   "[default: the spec's instruction.missing, drop in the shipped specs].")
 @click.option("--idle-threshold", type=float, default=None, help="Drop steps whose movement is below this.")
 @click.option("--min-episode-steps", type=int, default=1, help="Drop episodes shorter than this.")
 @click.option("--corrupt", type=click.Choice(["error", "skip"]), default="error",
@@ -71,7 +72,8 @@ def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_exam
         corrupt=corrupt,
         out_of_range=out_of_range,
         convert=ConvertConfig(
-            source=spec.name, template_id=template_id, missing_instruction=missing_instruction,
+            source=spec.name, template_id=template_id,
+            missing_instruction=missing_instruction or spec.missing_instruction,
             idle_threshold=idle_threshold, min_episode_steps=min_episode_steps, resize=resize, aspect=aspect,
             jpeg_quality=jpeg_quality,
         ),

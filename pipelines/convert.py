@@ -311,7 +311,9 @@ def run_convert(
 
     spec = DatasetSpec.load(job.spec)
     if job.convert is None:
-        job = dataclasses.replace(job, convert=ConvertConfig(source=spec.name))
+        job = dataclasses.replace(
+            job, convert=ConvertConfig(source=spec.name, missing_instruction=spec.missing_instruction)
+        )
     config, prefix = job.convert, job.prefix or spec.name
     template = get_template(config.template_id)
     dataset = open_dataset(Path(job.dataset_dir).absolute())

@@ -106,3 +106,26 @@ def test_tf_data_reads_the_tfrecords(converted):
     }
     n = sum(1 for _ in tf.data.TFRecordDataset(files).map(lambda r: tf.io.parse_single_example(r, spec)))
     assert n == 15
+
+
+def test_spec_missing_instruction_policy_is_the_default(rlds_dataset, tmp_path):
+    from click.testing import CliRunner
+
+    from rt2data.cli.main import cli
+
+    ds_dir = rlds_dataset("bridge_dataset", episodes=2, steps=3, shards=1, blank_instruction_episodes=(1,))
+    data = DatasetSpec.load("bridge_dataset").to_dict()
+    data["instruction"]["missing"] = "keep"
+    spec_file = tmp_path / "bridge_keep.json"
+    spec_file.write_text(json.dumps(data))
+    runner = CliRunner()
+    res = runner.invoke(cli, ["-q", "convert", str(ds_dir), str(tmp_path / "keep"), "--spec", str(spec_file)])
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((tmp_path / "keep" / "manifest.json").read_text())
+    assert manifest["accounting"] == {"input": 6, "written": 6, "dropped": {}}
+    assert manifest["config"]["convert"]["missing_instruction"] == "keep"
+    res = runner.invoke(cli, ["-q", "convert", str(ds_dir), str(tmp_path / "drop"), "--spec", str(spec_file),
+                              "--missing-instruction", "drop"])  # the flag overrides the spec
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((tmp_path / "drop" / "manifest.json").read_text())
+    assert manifest["accounting"] == {"input": 6, "written": 3, "dropped": {"no_instruction": 3}}
