@@ -290,8 +290,11 @@ def _source(entry: Any, index: int, doc: Mapping[str, Any], base_dir: str | None
     _unknown_keys(entry, allowed, f"{where} (kind {fmt_spec.kind}, format {fmt_spec.format})")
     template = None
     if fmt_spec.kind != "examples":
+        own = entry.get("template") or {}
+        if not isinstance(own, Mapping):
+            raise ConfigError(f"{where}: 'template' is a mapping {{id: ..., prompt: ...}}, got {own!r}")
         template_doc = dict((doc.get("templates") or {}).get(fmt_spec.kind) or {})
-        template_doc.update(entry.get("template") or {})
+        template_doc.update(own)
         template = _template(template_doc, fmt_spec.kind, f"{where}: template")
     options, declared = _options(fmt_spec.options_cls, entry, where, base_dir)
     return SourceSpec(name=name, kind=fmt_spec.kind, format=fmt_spec.format, weight=entry["weight"],

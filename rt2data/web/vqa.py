@@ -130,11 +130,19 @@ class Vqav2Options:
     def __post_init__(self) -> None:
         check_bool(self.verify_images, "verify_images")
         check_positive(self.chunk, "chunk")
-        try:
-            self.image_template.format(subtype="train2014", image_id=1)
-        except (KeyError, ValueError, IndexError) as exc:
-            raise ConfigError(f"option 'image_template' {self.image_template!r} is not usable: {exc}; "
-                              "placeholders are {subtype} and {image_id}") from None
+        _check_image_template(self.image_template, subtype="train2014", image_id=1)
+
+
+def _check_image_template(template: Any, **example: Any) -> None:
+    """``ConfigError`` unless ``template`` formats with exactly the placeholders in ``example``."""
+    try:
+        if not isinstance(template, str):
+            raise ValueError("it is not a string")
+        template.format(**example)
+    except (KeyError, ValueError, IndexError, TypeError) as exc:
+        names = " and ".join("{" + n + "}" for n in example)
+        raise ConfigError(f"option 'image_template' {template!r} is not usable: {exc}; placeholders are {names}") \
+            from None
 
 
 def _load_json(path: str, what: str) -> Any:
@@ -187,6 +195,7 @@ class GqaOptions:
     def __post_init__(self) -> None:
         check_bool(self.verify_images, "verify_images")
         check_positive(self.chunk, "chunk")
+        _check_image_template(self.image_template, image_id="n12345")
 
 
 def gqa_records(source: str, options: GqaOptions) -> list[QaRecord]:
@@ -222,6 +231,7 @@ class VgqaOptions:
     def __post_init__(self) -> None:
         check_bool(self.verify_images, "verify_images")
         check_positive(self.chunk, "chunk")
+        _check_image_template(self.image_template, image_id=12345)
 
 
 def vgqa_records(source: str, options: VgqaOptions) -> list[QaRecord]:
