@@ -316,6 +316,11 @@ def run_convert(
         )
     config, prefix = job.convert, job.prefix or spec.name
     template = get_template(config.template_id)
+    if template.kind != "action":
+        raise ConfigError(
+            f"--template {template.id!r} is a {template.kind} template; convert needs an action template with an "
+            "{instruction} placeholder, e.g. rt2-action-v1"
+        )
     dataset = open_dataset(Path(job.dataset_dir).absolute())
     spec.require_match(dataset.features)
     refs = dataset.shards(job.split)

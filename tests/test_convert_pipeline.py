@@ -200,6 +200,17 @@ def test_spec_that_does_not_match_fails_before_running(rlds_dataset, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_non_action_template_fails_before_running(rlds_dataset, tmp_path):
+    from rt2data.convert import ConvertConfig
+    from rt2data.errors import ConfigError
+
+    ds_dir = rlds_dataset("bridge_dataset", episodes=2, steps=3, shards=1)
+    config = ConvertConfig(source="bridge_dataset", template_id="rt2-vqa-v1")
+    with pytest.raises(ConfigError, match="action template"):
+        convert(ds_dir, tmp_path / "out", "bridge_dataset", convert=config)
+    assert not (tmp_path / "out").exists()
+
+
 def test_split_slices(rlds_dataset, tmp_path):
     ds_dir = rlds_dataset("bridge_dataset", episodes=4, steps=3, shards=2)
     m = convert(ds_dir, tmp_path / "out", "bridge_dataset", split="train[:50%]")
