@@ -43,6 +43,14 @@ class _LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
+class _DropReraisedUserErrors(logging.Filter):
+    """Beam logs a worker exception with its traceback before re-raising it; ours are printed as one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(record.msg, Rt2DataError) and not isinstance(exc, Rt2DataError)
+
+
 def configure_logging(verbosity: int, quiet: bool) -> None:
     """Root logging for the CLI: warnings by default, -v info, -vv debug; Beam's import chatter silenced."""
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbosity, 2)]
@@ -53,6 +61,11 @@ def configure_logging(verbosity: int, quiet: bool) -> None:
     # `import apache_beam` warns about apitools on the root logger; Beam's own loggers are noisy at INFO.
     for noisy in ("apache_beam", "absl", "root", "distributed", "tensorflow_datasets"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING) if verbosity < 2 else level)
+    beam_common = logging.getLogger("apache_beam.runners.common")
+    for f in [f for f in beam_common.filters if isinstance(f, _DropReraisedUserErrors)]:
+        beam_common.removeFilter(f)
+    if verbosity == 0:
+        beam_common.addFilter(_DropReraisedUserErrors())
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

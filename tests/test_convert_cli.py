@@ -129,3 +129,16 @@ def test_spec_missing_instruction_policy_is_the_default(rlds_dataset, tmp_path):
     assert res.exit_code == 0, res.output
     manifest = json.loads((tmp_path / "drop" / "manifest.json").read_text())
     assert manifest["accounting"] == {"input": 6, "written": 3, "dropped": {"no_instruction": 3}}
+
+
+def test_corrupt_input_is_one_error_line_without_beams_traceback(tmp_path):
+    from rt2data.testing import rlds_builders as rb
+
+    ds_dir = rb.build_dataset("bridge_dataset", tmp_path / "ds", episodes=2, steps=3, shards=1)
+    (shard,) = sorted(ds_dir.glob("*.tfrecord*"))
+    offset = rb.corrupt_record(shard, 1)
+    proc = run("convert", ds_dir, tmp_path / "out", "--spec", "bridge_dataset", check=False)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and f"byte offset {offset}" in lines[0], proc.stderr
