@@ -67,13 +67,13 @@ def _is_dead(x: Any) -> bool:
 
 
 class _CountFirst(beam.CombineFn):
-    """(count, smallest location) of a key's occurrences."""
+    """(count, (smallest location, its where)) of a key's occurrences; inputs are ``(location, where)``."""
 
     def create_accumulator(self):
         return (0, None)
 
-    def add_input(self, acc, loc):
-        loc = tuple(loc)
+    def add_input(self, acc, value):
+        loc = (tuple(value[0]), value[1])
         return (acc[0] + 1, loc if acc[1] is None or loc < acc[1] else acc[1])
 
     def merge_accumulators(self, accs):
@@ -89,14 +89,17 @@ class _CountFirst(beam.CombineFn):
 
 
 def _dedupe(item: SourceItem, winners: dict):
-    """Keep the first (by location) of several items with one key; dead-letter the others."""
+    """Keep the first (by location) of several items with one key; dead-letter the others.
+
+    ``winners``: ``{(source, key): (location, where)}`` of the keys read more than once.
+    """
     first = winners.get((item.source, item.key))
-    if first is None or tuple(first) == tuple(item.location):
+    if first is None or tuple(first[0]) == tuple(item.location):
         yield item
     else:
         yield DeadLetter(source=item.source, key=item.raw_key, reason="duplicate_key",
-                         detail=f"key {item.key!r} was already used by the sample at {tuple(first)} "
-                                "(work item, sample)", where=f"work item {item.location[0]}, sample {item.location[1]}")
+                         detail=f"key {item.key!r} was already used by the sample at {first[1]}",
+                         where=item.where or f"work item {item.location[0]}, sample {item.location[1]}")
 
 
 def _buckets(plan: MixPlan, s: int, bucket_examples: int) -> int:
@@ -191,7 +194,7 @@ def _read_items(p, work, readers):
 def _scan_graph(p, work, readers, saved: dict[str, str]) -> None:
     """Pass 1: usable items per source and the duplicated keys (with their first location)."""
     items, _ = _read_items(p, work, readers)
-    per_key = (items | "KeyLocations" >> beam.Map(lambda it: ((it.source, it.key), it.location))
+    per_key = (items | "KeyLocations" >> beam.Map(lambda it: ((it.source, it.key), (it.location, it.where)))
                | "CountKeys" >> beam.CombinePerKey(_CountFirst()))
     counts = (per_key | "KeySource" >> beam.Map(lambda kv: kv[0][0]) | "CountSources" >> beam.combiners.Count.PerElement()
               | "CountList" >> beam.combiners.ToList() | "SaveCounts" >> beam.Map(_save, saved["counts"]))
@@ -338,7 +341,7 @@ def run_mix(
 
     _run(lambda p: _scan_graph(p, work, readers, saved), options)
     counts = dict(_load(saved["counts"]))
-    winners = {tuple(k): tuple(loc) for k, loc in _load(saved["duplicates"])}
+    winners = {tuple(k): (tuple(first[0]), first[1]) for k, first in _load(saved["duplicates"])}
     plan = plan_for_counts(mixture, counts)
     log.info("plan: %d examples in %d shards; draws %s", plan.total, plan.num_shards,
              {s.name: s.draws for s in plan.sources})

@@ -137,6 +137,8 @@ def test_mix_end_to_end_block_mode(inputs, tmp_path):
     assert manifest.sources["caps"]["dead_letters"] == {"no_image": 1}
     dup = next(s for s in manifest.sources["vqa"]["dead_letter_samples"] if s["reason"] == "duplicate_key")
     assert dup["key"] == "q03"
+    # both samples are named by file and member, not by internal work-item numbers
+    assert dup["where"].endswith("vqa-000001.tar::q03") and "vqa-000000.tar::q03" in dup["detail"]
     assert manifest.sources["vqa"]["epochs"] == 2 and manifest.sources["vqa"]["appearances"] == {"1": 4, "2": 10}
     assert manifest.templates == {"cap-v2": "Describe the image:", "vqa-v1": "Q: {question} A:",
                                   "rt2-action-v1": "Q: what action should the robot take to {instruction}? A:"}

@@ -70,6 +70,7 @@ def test_caption_tar_txt_json_default_and_bad_samples(tmp_path):
     assert (ex.kind, ex.source, ex.prompt, ex.template_id, ex.image_format) == (
         "caption", "caps", "Caption:", "caption-v1", "jpg")
     assert ex.key == "caps-a" and ex.image == JPG
+    assert items[0].where == f"{path}::a"  # named in a duplicate-key dead letter of a later sample
 
     items, dead = read_all("caps", "caption", "wds", WdsCaptionOptions(
         path=str(path), caption_field="meta.caption", default_text="an image"))

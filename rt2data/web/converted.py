@@ -80,7 +80,8 @@ def read_converted(item: WorkItem, factory: Any, options: ConvertedOptions) -> I
     try:
         for example in iter_shard(item.path, fmt=item.part):
             renamed = example.replace(key=derive_key(item.source, example.key), source=item.source)
-            yield SourceItem(source=item.source, raw_key=example.key, location=(item.index, index), example=renamed)
+            yield SourceItem(source=item.source, raw_key=example.key, location=(item.index, index), example=renamed,
+                             where=f"{item.path}::{example.key}")
             index += 1
     except Rt2DataError as exc:
         yield DeadLetter(source=item.source, key="", reason="unreadable_file",

@@ -52,12 +52,14 @@ class SourceItem:
         raw_key: the sample's own key in its input.
         location: (work item index, sample index within it): first wins among duplicate keys.
         example: the example; ``example.key`` is the base key (the mixture appends the epoch).
+        where: file path, plus ``::member`` / ``#row`` / ``:line`` when known (named in duplicate-key dead letters).
     """
 
     source: str
     raw_key: str
     location: tuple[int, int]
     example: Example
+    where: str = ""
 
     @property
     def key(self) -> str:
@@ -140,7 +142,8 @@ class ItemFactory:
         except ImageProblem as exc:
             return self.dead(raw_key, exc.reason, exc.detail, where)
 
-    def _example(self, raw_key: str, location: tuple[int, int], img: tuple[bytes, str], prompt: str, target: str):
+    def _example(self, raw_key: str, location: tuple[int, int], where: str, img: tuple[bytes, str], prompt: str,
+                 target: str) -> SourceItem:
         example = Example(
             key=derive_key(self.source, raw_key),
             image=img[0],
@@ -151,7 +154,7 @@ class ItemFactory:
             source=self.source,
             template_id=self.template.id,
         )
-        return SourceItem(source=self.source, raw_key=raw_key, location=location, example=example)
+        return SourceItem(source=self.source, raw_key=raw_key, location=location, example=example, where=where)
 
     def caption(
         self, raw_key: str, location: tuple[int, int], where: str, *, image: bytes | None, text: str | None
@@ -167,7 +170,7 @@ class ItemFactory:
         img = self._image(raw_key, image, where)
         if isinstance(img, DeadLetter):
             return img
-        return self._example(raw_key, location, img, self.template.render(), caption)
+        return self._example(raw_key, location, where, img, self.template.render(), caption)
 
     def vqa(
         self,
@@ -195,4 +198,4 @@ class ItemFactory:
         img = self._image(raw_key, image, where)
         if isinstance(img, DeadLetter):
             return img
-        return self._example(raw_key, location, img, self.template.render(question=q), answer)
+        return self._example(raw_key, location, where, img, self.template.render(question=q), answer)
