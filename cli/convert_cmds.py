@@ -85,7 +85,15 @@ def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_exam
     acc = manifest.accounting
     dropped = ", ".join(f"{k} {v}" for k, v in acc.dropped.items()) or "none"
     shards = ", ".join(f"{len(v)} {k}" for k, v in manifest.shards.items())
-    click.echo(f"{out_dir}: {acc.written} examples from {acc.input} steps in {shards} shards; dropped: {dropped}")
+    records = {}
+    for source in manifest.sources.values():
+        for reason, n in source.get("episodes", {}).get("records_dropped", {}).items():
+            records[reason] = records.get(reason, 0) + n
+    unread = ""
+    if records:  # records that could not be read or standardized: their steps are not in the step counts
+        unread = "; unreadable records dead-lettered: " + ", ".join(f"{k} {v}" for k, v in sorted(records.items()))
+    click.echo(f"{out_dir}: {acc.written} examples from {acc.input} steps in {shards} shards; dropped: {dropped}"
+               f"{unread}")
 
 
 @click.command(context_settings={"show_default": True})

@@ -142,3 +142,16 @@ def test_corrupt_input_is_one_error_line_without_beams_traceback(tmp_path):
     assert "Traceback" not in proc.stderr, proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and f"byte offset {offset}" in lines[0], proc.stderr
+
+
+def test_summary_names_dead_lettered_records(tmp_path):
+    from click.testing import CliRunner
+
+    from rt2data.cli.main import cli
+    from rt2data.testing import rlds_builders as rb
+
+    ds_dir = rb.build_dataset("bridge_dataset", tmp_path / "ds", episodes=2, steps=3, shards=1)
+    rb.append_record(ds_dir, rb.serialize_wrong_shape(ds_dir, key="steps/action", size=3))
+    res = CliRunner().invoke(cli, ["-q", "convert", str(ds_dir), str(tmp_path / "out"), "--spec", "bridge_dataset"])
+    assert res.exit_code == 0, res.output
+    assert "6 examples from 6 steps" in res.output and "unreadable records dead-lettered: decode_error 1" in res.output
