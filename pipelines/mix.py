@@ -192,8 +192,9 @@ def _read_items(p, work, readers):
 
 # ---------------------------------------------------------------------------------------------- the two passes
 def _scan_graph(p, work, readers, saved: dict[str, str]) -> None:
-    """Pass 1: usable items per source and the duplicated keys (with their first location)."""
-    items, _ = _read_items(p, work, readers)
+    """Pass 1: usable items per source, the duplicated keys (with their first location), and dead letters per
+    (source, reason) with the first one (to explain a source without usable items before pass 2)."""
+    items, read_dead = _read_items(p, work, readers)
     per_key = (items | "KeyLocations" >> beam.Map(lambda it: ((it.source, it.key), (it.location, it.where)))
                | "CountKeys" >> beam.CombinePerKey(_CountFirst()))
     counts = (per_key | "KeySource" >> beam.Map(lambda kv: kv[0][0]) | "CountSources" >> beam.combiners.Count.PerElement()
@@ -201,7 +202,10 @@ def _scan_graph(p, work, readers, saved: dict[str, str]) -> None:
     dups = (per_key | "Duplicated" >> beam.Filter(lambda kv: kv[1][0] > 1)
             | "Winner" >> beam.Map(lambda kv: [list(kv[0]), list(kv[1][1])])
             | "DupList" >> beam.combiners.ToList() | "SaveDups" >> beam.Map(_save, saved["duplicates"]))
-    _finish([counts, dups])
+    dead = (read_dead | "DeadFirst" >> beam.Map(lambda d: ((d.source, d.reason), ((d.where, d.key), d.detail)))
+            | "CountDead" >> beam.CombinePerKey(_CountFirst())
+            | "DeadList" >> beam.combiners.ToList() | "SaveDead" >> beam.Map(_save, saved["scan_dead"]))
+    _finish([counts, dups, dead])
 
 
 def _mix_graph(p, work, readers, plan: MixPlan, winners: dict, mixture: Mixture, out: Path, saved: dict[str, str],
@@ -292,6 +296,15 @@ def _run(build, options) -> None:
         beam_errors.setLevel(level)
 
 
+def _explain_empty_sources(exc: Exception, counts: dict[str, int], dead: list) -> None:
+    """Notes on ``exc``: the dead letters (count and first example per reason) of every source with no usable item;
+    the run stops before a manifest is written, so this is where the user sees them."""
+    for (source, reason), (n, first) in sorted((tuple(k), v) for k, v in dead):
+        if counts.get(source, 0) == 0:
+            (where, _key), detail = first
+            exc.add_note(f"source {source!r}: {n} dead letter(s) '{reason}', e.g. {where}: {detail}")
+
+
 def _load(path: str) -> Any:
     return json.loads(Path(path).read_text()) if Path(path).is_file() else []
 
@@ -336,13 +349,18 @@ def run_mix(
     done = prepare_output_dir(out, overwrite=overwrite, resume=resume, config_fingerprint=fingerprint)
     staging = out / STAGING
     staging.mkdir(exist_ok=True)
-    saved = {n: os.fspath(staging / f"{n}.json") for n in ("counts", "duplicates", "stats", "samples", "shards")}
+    saved = {n: os.fspath(staging / f"{n}.json") for n in ("counts", "duplicates", "scan_dead", "stats", "samples",
+                                                                   "shards")}
     options = make_pipeline_options(runner=runner, workers=workers, extra_args=extra_args)
 
     _run(lambda p: _scan_graph(p, work, readers, saved), options)
     counts = dict(_load(saved["counts"]))
     winners = {tuple(k): (tuple(first[0]), first[1]) for k, first in _load(saved["duplicates"])}
-    plan = plan_for_counts(mixture, counts)
+    try:
+        plan = plan_for_counts(mixture, counts)
+    except DataError as exc:
+        _explain_empty_sources(exc, counts, _load(saved["scan_dead"]))
+        raise
     log.info("plan: %d examples in %d shards; draws %s", plan.total, plan.num_shards,
              {s.name: s.draws for s in plan.sources})
     done_json = {name: info.to_json_dict() for name, info in done.items()}

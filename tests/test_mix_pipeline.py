@@ -232,6 +232,8 @@ def test_source_without_usable_samples_is_a_clear_error(inputs, tmp_path):
                            str(tmp_path / "out")], capture_output=True, text=True)
     assert proc.returncode == 1
     assert proc.stderr.startswith("error: ") and "source 'photos' has no usable examples" in proc.stderr
+    # the dead letters are in the error: the run stops before any manifest could show them
+    assert f"source 'photos': 1 dead letter(s) 'no_text', e.g. {tmp_path / 'photos' / 'p.tar'}::only" in proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
