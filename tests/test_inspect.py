@@ -133,6 +133,14 @@ def test_rlds_dir_without_spec_says_how(converted):
         open_inspectable(ds.parent.parent)
 
 
+def test_manifest_file_opens_its_output_and_a_shard_file_says_what_to_pass(converted):
+    _, out = converted
+    assert summarize(open_inspectable(out / "manifest.json")).examples == 24
+    shard = next(out.glob("*.tar"))
+    with pytest.raises(ConfigError, match="is a file; pass the convert/mix output directory"):
+        open_inspectable(shard)
+
+
 def test_missing_manifest_is_an_output_error(tmp_path):
     with pytest.raises(OutputError, match="no manifest"):
         open_inspectable(tmp_path)

@@ -116,6 +116,10 @@ def open_output(path: str | os.PathLike[str], *, fmt: str | None = None) -> Insp
     from rt2data.shards import iter_examples, load_manifest
 
     out = Path(path)
+    if out.is_file():  # manifest.json itself is fine; a shard or any other file is not an output
+        if out.name != "manifest.json":
+            raise ConfigError(f"{out} is a file; pass the convert/mix output directory that holds it and manifest.json")
+        out = out.parent
     manifest = load_manifest(out)
     chosen = fmt or (manifest.formats[0] if manifest.formats else None)
     if chosen is not None and chosen not in manifest.shards:
