@@ -175,6 +175,12 @@ class Mixture:
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ConfigError(f"source names must be unique; repeated: {dupes}")
+        # Example keys are "<source>-<sample key>": 'cap' + 'x-1' and 'cap-x' + '1' would both give 'cap-x-1'.
+        clash = sorted((a, b) for a in names for b in names if b.startswith(a + "-"))
+        if clash:
+            a, b = clash[0]
+            raise ConfigError(f"source names {a!r} and {b!r} clash: example keys are '<source>-<sample key>', so "
+                              f"keys of {a!r} can equal keys of {b!r}; rename one (e.g. {b.replace('-', '_')!r})")
         if sum(s.weight for s in self.sources) <= 0:
             raise ConfigError(f"all source weights are zero ({names}); give at least one source a positive weight")
         if self.output.one_pass is not None:

@@ -89,6 +89,8 @@ def test_templates_configurable(workdir):
         (lambda d: (d["sources"][2].update(name="flickr"), d["sources"][1].update(name="flickr")),
          r"source names must be unique"),
         (lambda d: d["sources"][2].update(name="flickr 30k"), r"source name 'flickr 30k' is invalid"),
+        (lambda d: d["sources"][2].update(name="vqav2-extra"),
+         r"source names 'vqav2' and 'vqav2-extra' clash: .* rename one \(e.g. 'vqav2_extra'\)"),
         (lambda d: d.update(when_exhausted="loop"), r"when_exhausted 'loop' is not one of"),
         (lambda d: d["output"].update(one_pass="robot"), r"either 'examples' or 'one_pass'"),
         (lambda d: (d["output"].pop("examples"), d["output"].update(one_pass="web")), r"one_pass names 'web'"),
