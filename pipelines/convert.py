@@ -117,23 +117,28 @@ def _merge_summaries(parts) -> dict[str, Any]:
     return out
 
 
-def _part_prefix(ref) -> str:
-    return f"in{ref.index:05d}-r{ref.first_record:06d}"
+def _part_prefix(position: int, ref) -> str:
+    """Staging name stem of an input shard's parts: its position in the split spec's shard list (shard indices
+    restart in every split of ``train+validation``), and its first record."""
+    return f"in{position:05d}-r{ref.first_record:06d}"
 
 
 class _ConvertShardFn:
     """Convert one input shard, streaming, into parts of every format in the staging dir; returns a small result."""
 
-    def __init__(self, *, spec, codec, config, template, job: "ConvertJob", staging: str, fingerprint: str):
+    def __init__(self, *, spec, codec, config, template, job: "ConvertJob", staging: str, fingerprint: str,
+                 multi_split: bool = False):
         self.spec, self.codec, self.config, self.template = spec, codec, config, template
         self.job, self.staging, self.fingerprint = job, staging, fingerprint
+        self.multi_split = multi_split
 
-    def __call__(self, ref) -> dict[str, Any]:
+    def __call__(self, item) -> dict[str, Any]:
+        position, ref = item
         from rt2data.pipelines.episodes import DEAD, iter_standardized
         from rt2data.shards import write_shards_multi
         from rt2data.shards.files import atomic_write_bytes
 
-        marker = Path(self.staging) / f"{_part_prefix(ref)}.done.json"
+        marker = Path(self.staging) / f"{_part_prefix(position, ref)}.done.json"
         done = _read_marker(marker, self.fingerprint)
         if done is not None:
             return done
@@ -147,18 +152,19 @@ class _ConvertShardFn:
                     letters.append(value.to_json_dict())
                     continue
                 converted = convert_episode(
-                    value, shard_index=ref.index, codec=self.codec, config=self.config, template=self.template
+                    value, shard_index=ref.index, codec=self.codec, config=self.config, template=self.template,
+                    split=ref.split if self.multi_split else None,
                 )
                 summaries.append(_summary(converted))
                 letters.extend(d.to_json_dict() for d in converted.dead_letters)
                 yield from converted.examples
 
         parts = write_shards_multi(
-            self.staging, examples(), formats=self.job.formats, prefix=_part_prefix(ref),
+            self.staging, examples(), formats=self.job.formats, prefix=_part_prefix(position, ref),
             shard_examples=self.job.shard_examples, shard_bytes=self.job.shard_bytes, record_progress=False,
         )
         result = {
-            "order": [ref.index, ref.first_record],
+            "order": [position, ref.first_record],
             "parts": {fmt: [i.to_json_dict() for i in infos] for fmt, infos in parts.items()},
             "summary": _merge_summaries(summaries),
             "dead": letters,
@@ -344,13 +350,13 @@ def run_convert(
     options = make_pipeline_options(runner=runner, workers=workers, extra_args=extra_args)
     convert_shard = _ConvertShardFn(
         spec=spec, codec=codec, config=config, template=template, job=job, staging=os.fspath(staging),
-        fingerprint=fingerprint,
+        fingerprint=fingerprint, multi_split=len({r.split for r in refs}) > 1,
     )
     try:
         with StagingProgress(staging, total_shards=len(refs), enabled=progress), beam.Pipeline(options=options) as p:
             _ = (
                 p
-                | "Shards" >> beam.Create(refs, reshuffle=False)
+                | "Shards" >> beam.Create(list(enumerate(refs)), reshuffle=False)
                 | "Spread" >> beam.Reshuffle()
                 | "Convert" >> beam.Map(convert_shard)
                 | "Results" >> beam.combiners.ToList()

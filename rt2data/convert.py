@@ -141,9 +141,14 @@ class ConvertedEpisode:
         return (self.shard_index, self.record_index)
 
 
-def example_key(source: str, shard_index: int, record_index: int, step: int) -> str:
-    """Stable key of a step: unique per (input shard, record, step) and valid as a tar member stem."""
-    return make_key(source, f"s{shard_index:05d}", f"r{record_index:06d}", f"t{step:04d}")
+def example_key(source: str, shard_index: int, record_index: int, step: int, *, split: str | None = None) -> str:
+    """Stable key of a step: unique per (input shard, record, step) and valid as a tar member stem.
+
+    ``split`` is part of the key when given: a conversion reading several splits (``train+validation``) passes
+    it, since shard and record indices restart in every split.
+    """
+    parts = (split,) if split is not None else ()
+    return make_key(source, *parts, f"s{shard_index:05d}", f"r{record_index:06d}", f"t{step:04d}")
 
 
 def _movement_mask(codec) -> np.ndarray:
@@ -158,7 +163,9 @@ def _terminate_index(codec) -> int | None:
     return None
 
 
-def convert_episode(episode, *, shard_index: int, codec, config: ConvertConfig, template) -> ConvertedEpisode:
+def convert_episode(
+    episode, *, shard_index: int, codec, config: ConvertConfig, template, split: str | None = None
+) -> ConvertedEpisode:
     """Turn one ``CanonicalEpisode`` into examples.
 
     Args:
@@ -167,6 +174,7 @@ def convert_episode(episode, *, shard_index: int, codec, config: ConvertConfig, 
         codec: ``rt2data.codec.ActionCodec`` whose normalization was built from the dataset statistics.
         config: conversion options.
         template: ``rt2data.prompt.PromptTemplate`` for the action prompt.
+        split: put in every example key (``example_key``) when several splits are converted together.
 
     Returns:
         ``ConvertedEpisode`` with examples for the kept steps and dead letters for the rest.
@@ -221,14 +229,16 @@ def convert_episode(episode, *, shard_index: int, codec, config: ConvertConfig, 
             encoded = codec.encode(actions[keep])
         except EncodeError:
             # Policy 'error': find the offending rows one by one so only they are dropped.
-            return _convert_rowwise(episode, shard_index, codec, config, template, instructions, reasons, dead)
+            return _convert_rowwise(episode, shard_index, codec, config, template, instructions, reasons, dead,
+                                    split)
         tokens, texts, clip_counts = encoded.tokens, encoded.texts, np.asarray(encoded.clip_counts, np.int64)
 
     examples: list[Example] = []
     kept_rows = np.flatnonzero(keep)
     for j, t in enumerate(kept_rows):
         t = int(t)
-        ex = _make_example(episode, shard_index, t, actions[t], tokens[j], texts[j], instructions[t], config, template)
+        ex = _make_example(episode, shard_index, t, actions[t], tokens[j], texts[j], instructions[t], config, template,
+                           split)
         if isinstance(ex, DeadLetter):
             reasons[t] = ex.reason
             dead.append(ex)
@@ -237,7 +247,8 @@ def convert_episode(episode, *, shard_index: int, codec, config: ConvertConfig, 
     return _result(episode, shard_index, n, examples, reasons, dead, clip_counts)
 
 
-def _convert_rowwise(episode, shard_index, codec, config, template, instructions, reasons, dead) -> ConvertedEpisode:
+def _convert_rowwise(episode, shard_index, codec, config, template, instructions, reasons, dead,
+                     split) -> ConvertedEpisode:
     actions = np.asarray(episode.actions, dtype=np.float64)
     examples: list[Example] = []
     clip_counts = np.zeros(len(codec.action_space), np.int64)
@@ -257,7 +268,7 @@ def _convert_rowwise(episode, shard_index, codec, config, template, instructions
             continue
         clip_counts += np.asarray(enc.clip_counts, np.int64)
         ex = _make_example(episode, shard_index, t, actions[t], enc.tokens[0], enc.texts[0], instructions[t], config,
-                           template)
+                           template, split)
         if isinstance(ex, DeadLetter):
             reasons[t] = ex.reason
             dead.append(ex)
@@ -266,7 +277,7 @@ def _convert_rowwise(episode, shard_index, codec, config, template, instructions
     return _result(episode, shard_index, actions.shape[0], examples, reasons, dead, clip_counts)
 
 
-def _make_example(episode, shard_index, t, action, tokens, text, instruction, config, template):
+def _make_example(episode, shard_index, t, action, tokens, text, instruction, config, template, split=None):
     from rt2data.prompt import action_target
 
     image = episode.images[t]
@@ -282,7 +293,7 @@ def _make_example(episode, shard_index, t, action, tokens, text, instruction, co
         image_format = "jpg"
     shown = instruction if instruction is not None else template_placeholder(template)
     return Example(
-        key=example_key(config.source, shard_index, episode.record_index, t),
+        key=example_key(config.source, shard_index, episode.record_index, t, split=split),
         image=image,
         image_format=image_format,
         prompt=template.render(instruction=shown),

@@ -219,6 +219,32 @@ def test_split_slices(rlds_dataset, tmp_path):
     assert stats["rt2data"]["split"] == "train[:50%]" and stats["bridge_dataset"]["num_trajectories"] == 2
 
 
+def _add_validation_split(ds_dir: Path) -> None:
+    """A second split 'validation' holding copies of the train shards (shard and record indices restart)."""
+    import shutil
+
+    info_path = ds_dir / "dataset_info.json"
+    info = json.loads(info_path.read_text())
+    info["splits"].append({**info["splits"][0], "name": "validation"})
+    info_path.write_text(json.dumps(info))
+    for shard in sorted(ds_dir.glob("*-train.tfrecord*")):
+        shutil.copy(shard, shard.with_name(shard.name.replace("-train.", "-validation.")))
+
+
+def test_several_splits_keep_every_step_under_unique_keys(tmp_path):
+    ds_dir = rb.build_dataset("bridge_dataset", tmp_path / "ds", episodes=3, steps=4, shards=2)
+    _add_validation_split(ds_dir)
+    m = convert(ds_dir, tmp_path / "out", "bridge_dataset", split="train+validation", shard_examples=5)
+    assert m.accounting.input == m.accounting.written == 24
+    import webdataset as wds
+
+    urls = [str(tmp_path / "out" / i.name) for i in m.shards["wds"]]
+    keys = [json.loads(s["json"])["key"] for s in wds.WebDataset(urls, shardshuffle=False)]
+    assert len(keys) == len(set(keys)) == 24
+    assert keys[0] == "bridge_dataset-train-s00000-r000000-t0000" and keys[-1].startswith("bridge_dataset-validation-")
+    assert verify_output(tmp_path / "out").ok
+
+
 @pytest.mark.shared
 @pytest.mark.parametrize("name", ["bridge", "language_table"])
 def test_real_oxe_feature_layouts(shared_data, tmp_path, name):
