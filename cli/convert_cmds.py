@@ -32,7 +32,9 @@ _FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecor
 @click.option("--corrupt", type=click.Choice(["error", "skip"]), default="error",
               help="Corrupt input records: stop with an error, or dead-letter and count them.")
 @click.option("--out-of-range", type=click.Choice(["clip", "error"]), default="clip",
-              help="Actions outside the action space: clip to the end bins (counted) or drop the step.")
+              help="Actions outside the action space after normalization: clip to the end bins (counted) or drop "
+                   "the step (counted as out_of_range). q01_q99-normalized dims are clipped by that method, never "
+                   "out of range.")
 @click.option("--stats", "stats_path", type=click.Path(dir_okay=False), default=None,
               help="Statistics file to reuse or write (default OUT_DIR/dataset_statistics.json).")
 @click.option("--recompute-stats", is_flag=True, help="Recompute statistics even when a matching file exists.")

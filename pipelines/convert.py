@@ -332,7 +332,12 @@ def run_convert(
     refs = dataset.shards(job.split)
 
     out = Path(out_dir).absolute()  # workers may run in another directory
-    fingerprint = config_fingerprint(job.to_json())
+    from rt2data.pipelines.stats import input_fingerprint
+
+    # What decides the output bytes: the job, the spec's content (not only its name) and the input data.
+    fingerprint = config_fingerprint(
+        {"job": job.to_json(), "spec": spec.fingerprint(), "input": input_fingerprint(dataset, refs)}
+    )
     done = _prepare(out, overwrite=overwrite, resume=resume, fingerprint=fingerprint)
     if done is not None:
         return done

@@ -291,7 +291,7 @@ def _make_example(episode, shard_index, t, action, tokens, text, instruction, co
                 source_path=episode.source_path, record_index=episode.record_index, episode_id=episode.episode_id,
             )
         image_format = "jpg"
-    shown = instruction if instruction is not None else template_placeholder(template)
+    shown = instruction if instruction is not None else template_placeholder()
     return Example(
         key=example_key(config.source, shard_index, episode.record_index, t, split=split),
         image=image,
@@ -309,7 +309,7 @@ def _make_example(episode, shard_index, t, action, tokens, text, instruction, co
     )
 
 
-def template_placeholder(template) -> str:
+def template_placeholder() -> str:
     """Instruction shown for steps kept without one (policy ``keep``): ``prompt.DEFAULT_PLACEHOLDER``."""
     from rt2data.prompt import DEFAULT_PLACEHOLDER
 

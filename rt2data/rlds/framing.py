@@ -80,7 +80,7 @@ class FramingError:
         at = f" at byte offset {self.offset}" if self.offset is not None else ""
         return DataError(
             f"{path}: record {self.index}{at}: {self.message}; the shard is corrupt or truncated "
-            "(restore it from a good copy, or read with corrupt='skip' to dead-letter bad records)"
+            "(restore it from a good copy, or pass --corrupt skip (corrupt='skip' in Python) to dead-letter bad records)"
         )
 
 
