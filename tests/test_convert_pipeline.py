@@ -253,3 +253,16 @@ def test_real_oxe_feature_layouts(shared_data, tmp_path, name):
     m = convert(ds_dir, tmp_path / "out", name)
     assert m.accounting.input == 8 and m.accounting.written + sum(m.accounting.dropped.values()) == 8
     assert verify_output(tmp_path / "out").ok
+
+
+def test_resume_refuses_when_the_spec_file_changed(rlds_dataset, tmp_path):
+    from rt2data.schemas import SPEC_DIR
+
+    ds_dir = rlds_dataset("bridge_dataset", episodes=2, steps=4, shards=1)
+    spec_file = tmp_path / "my_bridge.yaml"
+    spec_file.write_text((SPEC_DIR / "bridge_dataset.yaml").read_text())
+    out = tmp_path / "out"
+    convert(ds_dir, out, str(spec_file))
+    spec_file.write_text(spec_file.read_text().replace("method: q01_q99", "method: min_max"))
+    with pytest.raises(OutputError, match="another configuration"):
+        convert(ds_dir, out, str(spec_file), resume=True)
