@@ -20,28 +20,13 @@ import struct
 from dataclasses import dataclass
 from typing import BinaryIO, Iterable, Iterator
 
-import google_crc32c
-
 from rt2data.errors import DataError
+from rt2data.shards.tfrecord import frame_record, masked_crc32c  # one TFRecord codec for reading and writing
 
 __all__ = ["FramedRecord", "FramingError", "masked_crc32c", "frame_record", "write_records", "iter_records"]
 
-_MASK_DELTA = 0xA282EAD8
-_U32 = 0xFFFFFFFF
 _HEADER = 12
 _OVERHEAD = 16
-
-
-def masked_crc32c(data: bytes) -> int:
-    """The masked CRC-32C of ``data`` as TFRecord stores it."""
-    crc = google_crc32c.value(data)
-    return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & _U32
-
-
-def frame_record(data: bytes) -> bytes:
-    """One framed record: ``len(data) + 16`` bytes."""
-    header = struct.pack("<Q", len(data))
-    return b"".join((header, struct.pack("<I", masked_crc32c(header)), data, struct.pack("<I", masked_crc32c(data))))
 
 
 def write_records(path: str | os.PathLike[str], records: Iterable[bytes]) -> int:
