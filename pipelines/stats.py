@@ -74,14 +74,15 @@ def codec_from_stats(spec, action_stats, *, out_of_range: str = "clip"):
 
 
 def _finite_rows(episode) -> tuple[np.ndarray, np.ndarray | None]:
+    """The episode's finite action rows and, separately, its finite proprio rows (convert keeps a step whose proprio
+    is not finite, so its action still counts)."""
     actions = np.asarray(episode.actions, dtype=np.float64)
-    rows = np.isfinite(actions).all(axis=1)
+    actions = actions[np.isfinite(actions).all(axis=1)]
     proprio = None
     if episode.proprio is not None:
         proprio = np.asarray(episode.proprio, dtype=np.float64)
-        rows &= np.isfinite(proprio).all(axis=1)
-        proprio = proprio[rows]
-    return actions[rows], proprio
+        proprio = proprio[np.isfinite(proprio).all(axis=1)]
+    return actions, proprio
 
 
 def compute_stats(

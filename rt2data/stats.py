@@ -324,7 +324,10 @@ class DatasetStatsAccumulator:
         self.num_trajectories = 0
 
     def add_episode(self, actions: Any, proprio: Any = None) -> DatasetStatsAccumulator:
-        """Add one episode: ``actions`` float64[N, D]; ``proprio`` float64[N, P] iff built with ``proprio_dim``.
+        """Add one episode: ``actions`` float64[N, D]; ``proprio`` float64[M, P] iff built with ``proprio_dim``.
+
+        M may be smaller than N: callers leave out non-finite rows of each array on its own, so a NaN in the proprio
+        state does not hide that step's action from the action statistics (and vice versa).
 
         An episode with N = 0 steps counts as a trajectory with no transitions. Returns self.
 
@@ -335,8 +338,8 @@ class DatasetStatsAccumulator:
             want = "no proprio" if self.proprio is None else f"proprio of shape [N, {self.proprio.dim}]"
             raise DataError(f"episode: expected {want}, got {'none' if proprio is None else 'proprio'}")
         n = np.shape(actions)[0] if np.ndim(actions) else -1
-        if proprio is not None and np.ndim(proprio) and np.shape(proprio)[0] != n:
-            raise DataError(f"episode: {np.shape(proprio)[0]} proprio rows but {n} action rows")
+        if proprio is not None and np.ndim(proprio) and np.shape(proprio)[0] > n:
+            raise DataError(f"episode: {np.shape(proprio)[0]} proprio rows but only {n} action rows")
         # Check everything before adding anything, so a bad episode leaves the accumulator untouched.
         checked_a = self.action._check(actions)
         checked_p = None if proprio is None else self.proprio._check(proprio)

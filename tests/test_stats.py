@@ -288,3 +288,20 @@ def test_stats_match_checks_the_input_fingerprint(tmp_path):
     assert not stats_match(path, spec_fingerprint="sha256:abc", split="train", input_fingerprint="sha256:data-b")
     write_stats(path, "d", _finalized(), rt2data_block=_block())  # a file without one never matches a given one
     assert not stats_match(path, spec_fingerprint="sha256:abc", split="train", input_fingerprint="sha256:data-a")
+
+
+def test_non_finite_proprio_does_not_hide_the_action_from_statistics():
+    from types import SimpleNamespace
+
+    from rt2data.pipelines.stats import _finite_rows
+    from rt2data.stats import DatasetStatsAccumulator
+
+    actions = np.array([[0.1, 0.2], [0.3, np.nan], [0.5, 0.6]])
+    proprio = np.array([[1.0], [np.nan], [3.0]])
+    proprio_with_nan_on_kept_step = np.array([[np.nan], [2.0], [3.0]])
+    acc = DatasetStatsAccumulator(2, proprio_dim=1)
+    acc.add_episode(*_finite_rows(SimpleNamespace(actions=actions, proprio=proprio)))
+    acc.add_episode(*_finite_rows(SimpleNamespace(actions=actions[[0, 2]], proprio=proprio_with_nan_on_kept_step[[0, 2]])))
+    out = acc.finalize()
+    assert out["num_transitions"] == 4  # 2 finite action rows per episode, whatever the proprio
+    assert out["action"]["count"] == [4, 4] and out["proprio"]["count"] == [3]
