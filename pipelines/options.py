@@ -61,5 +61,9 @@ def make_pipeline_options(
         args.append(f"--direct_num_workers={workers}")
         if workers > 1:
             args.append("--direct_running_mode=multi_processing")
+    if not any(a.startswith("--default_sdk_harness_log_level") for a in extra_args):
+        # Worker processes log to stderr at INFO by default; follow the driver's level instead.
+        level = logging.getLevelName(min(logging.getLogger().getEffectiveLevel(), logging.WARNING))
+        args.append(f"--default_sdk_harness_log_level={level}")
     args.extend(extra_args)
     return PipelineOptions(args, **overrides)
