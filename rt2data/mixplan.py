@@ -17,9 +17,11 @@ Size and exhaustion. The requested size T0 is ``examples``, or ``one_pass: NAME`
 exactly ``N_NAME`` draws), or none. A source's policy says what happens when it runs out:
 - ``repeat``: it is re-used, reshuffled every epoch;
 - ``stop``: the mixture ends before the source would be repeated: ``T <= T_stop``, the largest T with
-  ``d_i(T) <= N_i`` for every stop source;
+  ``d_i(t) <= N_i`` for every stop source and every ``t <= T``;
 - ``exhaust_all``: it is re-used, and the mixture does not end before every exhaust_all source was seen
-  completely: ``T >= T_all``, the smallest T with ``d_i(T) >= N_i``.
+  completely: ``T >= T_all``, the smallest T with ``d_i(t) >= N_i`` for every ``t >= T``.
+("every t": in global mode ``d_i`` is a largest-remainder apportionment, which is not monotone in T (the Alabama
+paradox: one more example can take a draw from a source), so the bound must hold for every size on its side.)
 Final size: ``T = min(max(T0, T_all), T_stop)`` (omitted terms skipped); without T0, ``T_all`` else ``T_stop``.
 
 Draws. Source i's draws are ordinals ``0..d_i-1``. Epoch e orders the N_i items by ``hash(seed, "rank", source, e,
@@ -291,16 +293,25 @@ def _bounds(reqs: Sequence[SourceRequest], fractions: list[Fraction], seed: int,
         return t_stop, t_all
     weights = [r.weight for r in reqs]
     if stop:
+        # every t <= lo keeps d_i(t) <= N_i (t * p_i <= N_i); t = hi exceeds some N_i: the first excess - 1
         lo = min(int(reqs[i].available / fractions[i]) for i in stop)
         hi = min(ceil((reqs[i].available + 1) / fractions[i]) for i in stop)
-        t_stop = _scan(hi - 1, lo - 1, -1, lambda t: all(
-            largest_remainder(t, weights)[i] <= reqs[i].available for i in stop))
+        t_stop = _scan(lo + 1, hi + 1, 1, lambda t: any(
+            largest_remainder(t, weights)[i] > reqs[i].available for i in stop)) - 1
     if cover:
-        lo = max(ceil((reqs[i].available - 1) / fractions[i]) for i in cover)
+        # every t >= hi gives d_i(t) >= N_i (t * p_i >= N_i); t = lo falls short for some source: the last short + 1
+        lo = max(int((reqs[i].available - 1) / fractions[i]) for i in cover)
         hi = max(ceil(reqs[i].available / fractions[i]) for i in cover)
-        t_all = _scan(lo, hi + 1, 1, lambda t: all(
-            largest_remainder(t, weights)[i] >= reqs[i].available for i in cover))
+        t_all = _scan(hi - 1, lo - 1, -1, lambda t: any(
+            largest_remainder(t, weights)[i] < reqs[i].available for i in cover)) + 1
     return t_stop, t_all
+
+
+def _within_policies(reqs: Sequence[SourceRequest], draws: Sequence[int]) -> bool:
+    """No stop source drawn more than its size, every exhaust_all source at least its size."""
+    return all(not (r.weight > 0 and ((r.policy == "stop" and d > r.available)
+                                      or (r.policy == "exhaust_all" and d < r.available)))
+               for r, d in zip(reqs, draws))
 
 
 def make_plan(
@@ -362,6 +373,10 @@ def make_plan(
         rest_w = [w if j != i else Fraction(0) for j, w in enumerate(weights)]
         draws = list(largest_remainder(total - n, rest_w)) if sum(rest_w) > 0 else [0] * len(reqs)
         draws[i] = n
+        if not _within_policies(reqs, draws):  # the bounds hold for the plain apportionment of this size
+            notes.append(f"one_pass source {reqs[i].name!r} not drawn exactly once: a stop/exhaust_all source "
+                         "bound the draws")
+            draws = list(largest_remainder(total, weights))
     else:
         draws = list(largest_remainder(total, weights))
     for r, d in zip(reqs, draws):

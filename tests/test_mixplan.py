@@ -202,3 +202,31 @@ def test_plan_errors_and_notes():
         make_plan(requests([1], [5], ["repeat"]), seed=0)
     with pytest.raises(ConfigError, match="all source weights are zero"):
         make_plan(requests([0, 0], [5, 5], ["repeat"] * 2), seed=0, examples=3)
+
+
+def test_bounds_survive_the_alabama_paradox():
+    """Largest-remainder draws are not monotone in the size: 0.7/1/1 gives the stop source 38 draws at T=144
+    but 37 at T=145. The stop bound must hold for every smaller size (and exhaust_all for every larger one)."""
+    reqs = requests([0.7, 1, 1], [37, 39, 13], ["stop", "repeat", "repeat"])
+    assert [largest_remainder(t, [exact_weight(w) for w in (0.7, 1, 1)])[0] for t in (143, 144, 145)] == [37, 38, 37]
+    plan = make_plan(reqs, seed=0, examples=144)
+    assert plan.total == 143 and plan.sources[0].draws == 37
+    assert make_plan(reqs, seed=0).total == 143
+    reqs = requests([0.66, 0.05, 3, 0.66], [9, 4, 18, 26], ["repeat", "exhaust_all", "repeat", "exhaust_all"])
+    plan = make_plan(reqs, seed=0, examples=295)
+    assert plan.sources[1].draws >= 4 and plan.sources[3].draws >= 26 and plan.total > 295
+
+
+@SETTINGS
+@given(weights=st.lists(st.sampled_from([0.05, 0.1, 0.15, 0.2, 0.3, 0.66, 0.7, 1, 2, 3]), min_size=3, max_size=5),
+       sizes=st.lists(st.integers(1, 40), min_size=5, max_size=5), policy=st.sampled_from(["stop", "exhaust_all"]),
+       one_pass=st.booleans())
+def test_global_mode_policy_bounds_hold_for_every_requested_size(weights, sizes, policy, one_pass):
+    reqs = requests(weights, sizes, [policy] + ["repeat"] * (len(weights) - 1))
+    n = reqs[0].available
+    top = int(n * sum(exact_weight(w) for w in weights) / exact_weight(weights[0])) + 5
+    sizes_to_try = [None] if one_pass else range(1, top)
+    for total in sizes_to_try:
+        plan = make_plan(reqs, seed=0, examples=total, one_pass="s1" if one_pass else None)
+        d = plan.sources[0].draws
+        assert d <= n if policy == "stop" else d >= n, (total, plan.total, d, n)
