@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from rt2data.cli.runner_opts import runner_options
+from rt2data.cli.runner_opts import runner_options, show_progress
 
 _FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecord")}
 
@@ -34,7 +34,8 @@ def _summary(manifest) -> str:
 @click.option("--resume", is_flag=True, help="Continue an interrupted run of the same mixture, keeping its shards.")
 @click.option("--check", is_flag=True, help="Only validate the mixture file and list its work; write nothing.")
 @runner_options
-def mix(mixture_file, out_dir, fmt, overwrite, resume, check, runner, workers, beam_args):
+@click.pass_context
+def mix(ctx, mixture_file, out_dir, fmt, overwrite, resume, check, runner, workers, beam_args):
     """Mix robot examples with web caption/VQA data into shuffled shards.
 
     MIXTURE_FILE is a YAML file (sources with relative weights, output size,
@@ -61,5 +62,6 @@ def mix(mixture_file, out_dir, fmt, overwrite, resume, check, runner, workers, b
         click.echo(f"{mixture_file}: ok")
         return
     manifest = run_mix(mixture, out_dir, formats=_FORMATS[fmt] if fmt else None, overwrite=overwrite,
-                       resume=resume, runner=runner, workers=workers, extra_args=beam_args)
+                       resume=resume, runner=runner, workers=workers, extra_args=beam_args,
+                       progress=show_progress(ctx))
     click.echo(_summary(manifest))

@@ -307,7 +307,7 @@ def run_convert(
     import apache_beam as beam
 
     from rt2data.pipelines.options import make_pipeline_options
-    from rt2data.pipelines.progress import StagingProgress
+    from rt2data.pipelines.progress import FileProgress, count_files
     from rt2data.pipelines.stats import STATS_FILE, codec_from_stats, load_or_compute_stats
     from rt2data.prompt import get_template
     from rt2data.rlds import open_dataset
@@ -358,7 +358,9 @@ def run_convert(
         fingerprint=fingerprint, multi_split=len({r.split for r in refs}) > 1,
     )
     try:
-        with StagingProgress(staging, total_shards=len(refs), enabled=progress), beam.Pipeline(options=options) as p:
+        shards_done = count_files(staging, "*.done.json")
+        bar = FileProgress(shards_done, total=len(refs), desc="convert", unit="input shard", enabled=progress)
+        with bar, beam.Pipeline(options=options) as p:
             _ = (
                 p
                 | "Shards" >> beam.Create(list(enumerate(refs)), reshuffle=False)

@@ -319,6 +319,7 @@ def run_mix(
     runner: str | None = None,
     workers: int = 1,
     extra_args: Sequence[str] = (),
+    progress: bool = False,
 ):
     """Build the mixture into ``out_dir`` and return the written ``Manifest``.
 
@@ -328,6 +329,7 @@ def run_mix(
         formats: override of ``output.formats``.
         overwrite: replace an existing output. resume: keep verified shards of an interrupted identical run.
         runner, workers, extra_args: Beam runner selection (``rt2data.pipelines.options``).
+        progress: show a progress bar (shards written) on stderr.
 
     Raises:
         ConfigError / DataError / OutputError: bad mixture, unusable sources, output directory conflicts.
@@ -336,7 +338,8 @@ def run_mix(
 
     from rt2data.mixaudit import build_manifest, plan_for_counts
     from rt2data.pipelines.options import make_pipeline_options
-    from rt2data.shards import ShardInfo, config_fingerprint, finalize_output, prepare_output_dir
+    from rt2data.pipelines.progress import FileProgress, count_files
+    from rt2data.shards import ShardInfo, config_fingerprint, finalize_output, prepare_output_dir, remove_output_files
 
     if formats:
         mixture = dataclasses.replace(mixture, output=dataclasses.replace(mixture.output, formats=tuple(formats)))
@@ -353,19 +356,28 @@ def run_mix(
                                                                    "shards")}
     options = make_pipeline_options(runner=runner, workers=workers, extra_args=extra_args)
 
-    _run(lambda p: _scan_graph(p, work, readers, saved), options)
-    counts = dict(_load(saved["counts"]))
-    winners = {tuple(k): (tuple(first[0]), first[1]) for k, first in _load(saved["duplicates"])}
     try:
-        plan = plan_for_counts(mixture, counts)
-    except DataError as exc:
-        _explain_empty_sources(exc, counts, _load(saved["scan_dead"]))
+        _run(lambda p: _scan_graph(p, work, readers, saved), options)
+        counts = dict(_load(saved["counts"]))
+        winners = {tuple(k): (tuple(first[0]), first[1]) for k, first in _load(saved["duplicates"])}
+        try:
+            plan = plan_for_counts(mixture, counts)
+        except DataError as exc:
+            _explain_empty_sources(exc, counts, _load(saved["scan_dead"]))
+            raise
+    except Exception:
+        if not done:  # nothing was written yet: leave no trace, so a corrected mixture runs without --overwrite
+            remove_output_files(out)
+            shutil.rmtree(staging, ignore_errors=True)
         raise
     log.info("plan: %d examples in %d shards; draws %s", plan.total, plan.num_shards,
              {s.name: s.draws for s in plan.sources})
     done_json = {name: info.to_json_dict() for name, info in done.items()}
-    _run(lambda p: _mix_graph(p, work, readers, plan, winners, mixture, out, saved, done_json,
-                              mixture.output.formats), options)
+    first_format = mixture.output.formats[0]
+    written = count_files(out, f"{mixture.output.prefix}-*.{'tar' if first_format == 'wds' else 'tfrecord'}")
+    with FileProgress(written, total=plan.num_shards, desc="mix", unit="shard", enabled=progress):
+        _run(lambda p: _mix_graph(p, work, readers, plan, winners, mixture, out, saved, done_json,
+                                  mixture.output.formats), options)
 
     shard_infos = [ShardInfo.from_json_dict(d) for d in _load(saved["shards"])]
     manifest = build_manifest(mixture, config=config, fingerprint=fingerprint, counts=list(counts.items()),

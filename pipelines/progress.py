@@ -1,35 +1,43 @@
-"""A progress bar for pipelines that works on any runner: workers leave marker files, the driver counts them.
+"""A progress bar for pipelines that works on any runner: workers leave files behind, the driver counts them.
 
-Each input shard a worker finishes leaves ``STAGING/<part>.done.json``; a driver thread polls them and updates a
-tqdm bar on stderr. Nothing is shown unless ``enabled`` (the CLI enables it on a terminal, without ``--quiet``).
+``convert`` counts the marker each finished input shard leaves (``STAGING/<part>.done.json``); ``mix`` counts the
+shards written. A driver thread polls ``count()`` and updates a tqdm bar on stderr. Nothing is shown unless
+``enabled`` (the CLI enables it on a terminal, without ``--quiet``).
 """
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Callable
 
-__all__ = ["StagingProgress"]
+__all__ = ["FileProgress", "count_files"]
 
 
-class StagingProgress:
-    def __init__(self, staging: Path, *, total_shards: int, enabled: bool, interval: float = 0.5):
-        self.staging, self.total, self.enabled, self.interval = Path(staging), total_shards, enabled, interval
+def count_files(folder: Path, pattern: str) -> Callable[[], int]:
+    """A counter of the files matching ``pattern`` in ``folder``."""
+    return lambda: len(list(Path(folder).glob(pattern)))
+
+
+class FileProgress:
+    """``with FileProgress(count, total=n, desc="convert", unit="shard", enabled=True): run()``."""
+
+    def __init__(self, count: Callable[[], int], *, total: int, desc: str, unit: str, enabled: bool,
+                 interval: float = 0.5):
+        self.count, self.total, self.desc, self.unit = count, total, desc, unit
+        self.enabled, self.interval = enabled, interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-
-    def _count(self) -> int:
-        return len(list(self.staging.glob("*.done.json")))
 
     def _run(self) -> None:
         from tqdm import tqdm
 
-        with tqdm(total=self.total, unit="shard", desc="convert", leave=False) as bar:
+        with tqdm(total=self.total, unit=self.unit, desc=self.desc, leave=False) as bar:
             while not self._stop.wait(self.interval):
-                bar.n = min(self._count(), self.total)
+                bar.n = min(self.count(), self.total)
                 bar.refresh()
 
-    def __enter__(self) -> "StagingProgress":
+    def __enter__(self) -> "FileProgress":
         if self.enabled:
             self._thread = threading.Thread(target=self._run, daemon=True)
             self._thread.start()

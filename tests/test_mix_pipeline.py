@@ -289,3 +289,23 @@ def test_issue_scenario_convert_output_vqav2_folder_caption_shards(rlds_dataset,
     robot_codec = load_manifest(converted).codec
     assert manifest.sources["robot"]["codec"] == robot_codec and manifest.codec == robot_codec
     assert "codec" not in manifest.sources["vqav2"]
+
+
+def test_a_mixture_that_fails_planning_leaves_no_trace(tmp_path):
+    """A failed first pass writes nothing into OUT_DIR, so the corrected mixture runs without --overwrite."""
+    import webdataset as wds_lib
+
+    from rt2data.mixture import mixture_from_dict
+    from rt2data.pipelines.mix import run_mix
+
+    with wds_lib.TarWriter(str(tmp_path / "imgs.tar")) as sink:  # images without captions: no usable item
+        sink.write({"__key__": "a", "jpg": b"\xff\xd8\xff\xe0not-really-a-jpeg"})
+    doc = {"seed": 0, "output": {"examples": 4, "shard_examples": 4},
+           "sources": [{"name": "cap", "kind": "caption", "format": "wds", "path": str(tmp_path / "imgs.tar"),
+                        "weight": 1.0}]}
+    out = tmp_path / "out"
+    from rt2data.errors import Rt2DataError
+
+    with pytest.raises(Rt2DataError, match="no usable"):
+        run_mix(mixture_from_dict(doc, base_dir=tmp_path), out)
+    assert not out.exists() or not any(out.iterdir())
