@@ -197,3 +197,24 @@ def test_options_validation():
         WdsCaptionOptions(path="x.tar", image_keys=[])
     with pytest.raises(ConfigError, match="does not exist"):
         plan_work("s", "caption", "wds", WdsCaptionOptions(path="/nonexistent/shard-{000..002}.tar"))
+
+
+def test_vgqa_entry_that_is_not_an_object_is_dead_lettered(tmp_path):
+    """A malformed QA pair in question_answers.json becomes a counted dead letter, not a crash."""
+    import json as _json
+
+    from PIL import Image
+
+    from rt2data.web.sources import plan_work, read_work_item
+    from rt2data.web.templates import DEFAULT_TEMPLATES
+    from rt2data.web.vqa import VgqaOptions
+
+    (tmp_path / "img").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "img" / "1.jpg")
+    qas = [{"qa_id": 10, "image_id": 1, "question": "What color?", "answer": "Black."}, "garbage"]
+    (tmp_path / "qa.json").write_text(_json.dumps([{"id": 1, "qas": qas}]))
+    options = VgqaOptions(questions=str(tmp_path / "qa.json"), images=str(tmp_path / "img"))
+    out = [r for item in plan_work("vg", "vqa", "vgqa", options)
+           for r in read_work_item(item, kind="vqa", fmt="vgqa", options=options, template=DEFAULT_TEMPLATES["vqa"])]
+    kinds = sorted(type(r).__name__ for r in out)
+    assert kinds == ["DeadLetter", "SourceItem"]

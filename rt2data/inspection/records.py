@@ -193,7 +193,7 @@ def open_rlds(
     spec_obj.require_match(dataset.features)
     episodes, skipped = _read_episodes(dataset, spec_obj, split, max_episodes)
     codec = _in_memory_codec(spec_obj, episodes, f"{path} split {split!r}")
-    config = ConvertConfig(source=spec_obj.name)
+    config = ConvertConfig(source=spec_obj.name, missing_instruction=spec_obj.missing_instruction)
     template = get_template(config.template_id)
     examples: list[Example] = []
     dropped: Counter[str] = Counter()

@@ -241,7 +241,10 @@ def vgqa_records(source: str, options: VgqaOptions) -> list[QaRecord]:
         raise DataError(f"source {source!r}: {options.questions!r} is not a Visual Genome QA list")
     records: list[QaRecord] = []
     for entry in doc:
-        for qa in (entry.get("qas") or []) if isinstance(entry, dict) else []:
+        for n, qa in enumerate((entry.get("qas") or []) if isinstance(entry, dict) else []):
+            if not isinstance(qa, dict):  # kept as a record without question or image: dead-lettered, counted
+                records.append((f"{entry.get('id')}-{n}", "", None, None))
+                continue
             image_id = qa.get("image_id", entry.get("id"))
             image_file = os.path.join(options.images, options.image_template.format(image_id=image_id))
             question = qa.get("question") if isinstance(qa.get("question"), str) else None
