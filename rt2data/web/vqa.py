@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, ClassVar, Iterator
 
 from rt2data.errors import ConfigError, DataError
 from rt2data.web.captions import DEFAULT_IMAGE_KEYS, text_of_member
@@ -183,19 +183,27 @@ def vqav2_records(source: str, options: Vqav2Options) -> list[QaRecord]:
 
 
 @dataclass(frozen=True)
-class GqaOptions:
-    """Options of ``kind: vqa, format: gqa``: ``questions`` is a JSON file or a folder of them."""
+class _QaFileOptions:
+    """Options shared by the question-file formats: a questions file, an image folder and the image file names."""
 
     questions: str = path_field("file")
     images: str = path_field("dir")
     image_template: str = "{image_id}.jpg"
     verify_images: bool = False
     chunk: int = 500
+    _SAMPLE_IMAGE_ID: ClassVar[object] = 12345  # what image ids look like, to check image_template early
 
     def __post_init__(self) -> None:
         check_bool(self.verify_images, "verify_images")
         check_positive(self.chunk, "chunk")
-        _check_image_template(self.image_template, image_id="n12345")
+        _check_image_template(self.image_template, image_id=self._SAMPLE_IMAGE_ID)
+
+
+@dataclass(frozen=True)
+class GqaOptions(_QaFileOptions):
+    """Options of ``kind: vqa, format: gqa``: ``questions`` is a JSON file or a folder of them."""
+
+    _SAMPLE_IMAGE_ID: ClassVar[object] = "n12345"
 
 
 def gqa_records(source: str, options: GqaOptions) -> list[QaRecord]:
@@ -219,19 +227,8 @@ def gqa_records(source: str, options: GqaOptions) -> list[QaRecord]:
 
 
 @dataclass(frozen=True)
-class VgqaOptions:
+class VgqaOptions(_QaFileOptions):
     """Options of ``kind: vqa, format: vgqa`` (Visual Genome ``question_answers.json``)."""
-
-    questions: str = path_field("file")
-    images: str = path_field("dir")
-    image_template: str = "{image_id}.jpg"
-    verify_images: bool = False
-    chunk: int = 500
-
-    def __post_init__(self) -> None:
-        check_bool(self.verify_images, "verify_images")
-        check_positive(self.chunk, "chunk")
-        _check_image_template(self.image_template, image_id=12345)
 
 
 def vgqa_records(source: str, options: VgqaOptions) -> list[QaRecord]:
