@@ -30,7 +30,7 @@ def _episodes(steps: int, episode_len: int, seed: int):
 
 
 def _one(mode: str, steps: int, episode_len: int, parts: int) -> dict:
-    from rt2data.stats import DatasetStatsAccumulator
+    from rt2data.stats.accumulators import DatasetStatsAccumulator
 
     dim = SCALES.size
     out: dict = {"mode": mode, "steps": steps}

@@ -15,6 +15,9 @@ import click
 import numpy as np
 
 from rt2data.errors import ConfigError, EncodeError, ParseError
+from rt2data.codec.action_codec import ActionCodec
+from rt2data.codec.action_text import parse
+from rt2data.codec.vocab import load_frequencies, write_constrained_decoding_set
 
 __all__ = ["tokenize", "detokenize", "vocab"]
 
@@ -32,7 +35,6 @@ def _codec_options(func: Any) -> Any:
 
 
 def _load_codec(action_space: Path | None, manifest: Path | None, out_of_range: str | None = None):
-    from rt2data.codec import ActionCodec
 
     if action_space is not None and manifest is not None:
         raise click.UsageError("give either --action-space or --manifest, not both")
@@ -151,7 +153,6 @@ def detokenize(action_string: str | None, action_space: Path | None, manifest: P
     Example:
       rt2data detokenize "0 128 91 241 5 101 127 200" --manifest out/bridge
     """
-    from rt2data.action_text import parse
 
     codec = _load_codec(action_space, manifest)
     text, from_stdin = _read_input(action_string, "action strings")
@@ -189,7 +190,6 @@ def vocab(strategy: str, vocab_size: int | None, frequencies: Path | None, mappi
     Example:
       rt2data vocab --strategy reserved_last --vocab-size 32000 --manifest out/bridge -o action_vocab.json
     """
-    from rt2data.vocab import load_frequencies, write_constrained_decoding_set
 
     codec = _load_codec(action_space, manifest)
     options: dict[str, Any] = {}

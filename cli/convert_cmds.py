@@ -7,6 +7,8 @@ import sys
 import click
 
 from rt2data.cli.runner_opts import runner_options, show_progress
+from rt2data.convert import ConvertConfig
+from rt2data.spec.model import DatasetSpec
 
 _FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecord")}
 
@@ -58,9 +60,8 @@ def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_exam
       rt2data convert ~/tensorflow_datasets/bridge_dataset/1.0.0 out/bridge \\
           --spec bridge_dataset --split 'train[:95%]' --format both
     """
-    from rt2data.convert import ConvertConfig
+    # imported when the command runs: Beam stays out of the CLI's start-up (keeps it light)
     from rt2data.pipelines.convert import ConvertJob, run_convert
-    from rt2data.spec import DatasetSpec
 
     spec = DatasetSpec.load(spec_name)
     job = ConvertJob(
@@ -120,8 +121,8 @@ def stats(dataset_dir, spec_name, split, out_path, corrupt, runner, workers, bea
     import tempfile
     from pathlib import Path
 
+    # imported when the command runs: Beam stays out of the CLI's start-up (keeps it light)
     from rt2data.pipelines.stats import compute_stats
-    from rt2data.spec import DatasetSpec
 
     spec = DatasetSpec.load(spec_name)
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,4 +1,4 @@
-"""``rt2data demo``: a thin click wrapper over ``rt2data.demo``."""
+"""``rt2data demo``: a thin click wrapper over ``rt2data.pipelines.demo``."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ def demo(ctx, out_dir, overwrite, layout, episodes, steps, no_plots):
       rt2data demo .demo-out
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter, if it is installed
-    from rt2data.demo import format_demo, run_demo
+    # imported when the command runs: Beam stays out of the CLI's start-up (keeps it light)
+    from rt2data.pipelines.demo import format_demo, run_demo
 
     quiet = (ctx.find_root().obj or {}).get("quiet")
     say = None if quiet else (lambda line: click.echo(line, err=True))

@@ -1,5 +1,5 @@
-"""``rt2data inspect`` and ``rt2data validate``: thin click wrappers over ``rt2data.inspection``, ``rt2data.plot``
-and ``rt2data.validate``."""
+"""``rt2data inspect`` and ``rt2data validate``: thin click wrappers over ``rt2data.inspection``, ``rt2data.inspection.plot``
+and ``rt2data.inspection.validate``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import textwrap
 import click
 
 from rt2data.cli.runner_opts import show_progress
+from rt2data.inspection import episode_table, format_episode, format_summary, open_inspectable, summarize
+from rt2data.inspection.validate import validate_output
 
 __all__ = ["inspect", "validate"]
 
@@ -54,7 +56,6 @@ def inspect(ctx, path, spec_name, split, max_episodes, fmt, episode, source, plo
       rt2data inspect ~/tensorflow_datasets/bridge_dataset/1.0.0 --spec bridge_dataset --max-episodes 20
       rt2data inspect out/mix --json > summary.json
     """
-    from rt2data.inspection import episode_table, format_episode, format_summary, open_inspectable, summarize
 
     item = open_inspectable(path, spec=spec_name, split=split, max_episodes=max_episodes if spec_name else None,
                             fmt=fmt)
@@ -63,7 +64,8 @@ def inspect(ctx, path, spec_name, split, max_episodes, fmt, episode, source, plo
         table = episode_table(item, episode, source=source)
         result["episode"] = table.to_json_dict()
         if plot_path:
-            from rt2data.plot import plot_episode
+            # imported when the command runs: matplotlib stays out of the CLI's start-up (keeps it light)
+            from rt2data.inspection.plot import plot_episode
 
             result["plot"] = str(plot_episode(table, plot_path))
         text = format_episode(table, width=_width())
@@ -71,7 +73,8 @@ def inspect(ctx, path, spec_name, split, max_episodes, fmt, episode, source, plo
         summary = summarize(item, progress=show_progress(ctx))
         result["summary"] = summary.to_json_dict()
         if plot_path:
-            from rt2data.plot import plot_bin_usage
+            # imported when the command runs: matplotlib stays out of the CLI's start-up (keeps it light)
+            from rt2data.inspection.plot import plot_bin_usage
 
             if not summary.usage:
                 raise click.UsageError(f"{path} has no action examples: --plot draws bin usage of robot examples")
@@ -105,7 +108,6 @@ def validate(ctx, out_dir, show, max_problems, as_json):
     Example:
       rt2data validate out/bridge && echo ok
     """
-    from rt2data.validate import validate_output
 
     report = validate_output(out_dir, max_problems=max_problems, progress=show_progress(ctx))
     if as_json:

@@ -55,7 +55,8 @@ def configure_logging(verbosity: int, quiet: bool) -> None:
     """Root logging for the CLI: warnings by default, -v info, -vv debug; Beam's import chatter silenced."""
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbosity, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
-    from rt2data.pipelines.options import quiet_beam_logging
+    # imported when the command runs: Beam stays out of the CLI's start-up (keeps it light)
+    from rt2data.pipelines.runner import quiet_beam_logging
 
     quiet_beam_logging()
     # `import apache_beam` warns about apitools on the root logger; Beam's own loggers are noisy at INFO.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from rt2data.cli.runner_opts import runner_options, show_progress
+from rt2data.mix.config import load_mixture
 
 _FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecord")}
 
@@ -47,10 +48,11 @@ def mix(ctx, mixture_file, out_dir, fmt, overwrite, resume, check, runner, worke
     Example:
       rt2data mix mixture.yaml out/mix --format both --workers 2
     """
-    from rt2data.mixture import load_mixture
-    from rt2data.pipelines.options import quiet_beam_logging
+    # imported when the command runs: Beam stays out of the CLI's start-up (keeps it light)
+    from rt2data.pipelines.runner import quiet_beam_logging
 
     quiet_beam_logging()  # before Beam is imported: it warns about apitools on the root logger
+    # imported when the command runs: Beam stays out of the CLI's start-up (keeps it light)
     from rt2data.pipelines.mix import plan_work_items, run_mix
 
     mixture = load_mixture(mixture_file)

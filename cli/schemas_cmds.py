@@ -1,8 +1,13 @@
-"""``rt2data schemas``: list, show and check dataset specs (``rt2data.spec``)."""
+"""``rt2data schemas``: list, show and check dataset specs (``rt2data.spec.model``)."""
 
 from __future__ import annotations
 
 import click
+from rt2data.spec.check import check_features
+from rt2data.rlds import find_builder_dir, load_features
+from rt2data.spec.model import DatasetSpec
+from rt2data.spec.model import DatasetSpec, list_specs
+from rt2data.spec.model import spec_path
 
 __all__ = ["schemas"]
 
@@ -28,7 +33,6 @@ def list_cmd() -> None:
     Example:
       rt2data schemas list
     """
-    from rt2data.spec import DatasetSpec, list_specs
 
     names = list_specs()
     width = max((len(n) for n in names), default=0)
@@ -46,7 +50,6 @@ def show_cmd(name: str) -> None:
     Example:
       rt2data schemas show generic_flat_eef > my_robot.yaml
     """
-    from rt2data.spec import spec_path
 
     click.echo(spec_path(name).read_text(encoding="utf-8"), nl=False)
 
@@ -64,12 +67,10 @@ def check_cmd(name: str, dataset_dir: str) -> None:
     Example:
       rt2data schemas check bridge_dataset ~/tensorflow_datasets/bridge_dataset/1.0.0
     """
-    from rt2data.rlds import find_builder_dir, load_features
-    from rt2data.spec import DatasetSpec
 
     spec = DatasetSpec.load(name)
     builder_dir = find_builder_dir(dataset_dir)
-    problems = spec.check(load_features(builder_dir))
+    problems = check_features(spec, load_features(builder_dir))
     if not problems:
         click.echo(f"ok: spec {spec.name} matches {builder_dir / 'features.json'}")
         return

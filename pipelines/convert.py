@@ -30,6 +30,24 @@ from typing import Any, Sequence
 
 from rt2data.convert import ConvertConfig, ConvertedEpisode, convert_episode
 from rt2data.errors import ConfigError, OutputError
+from rt2data.spec.check import require_match
+from rt2data import errors
+from rt2data.pipelines.progress import FileProgress, count_files
+from rt2data.pipelines.runner import make_pipeline_options
+from rt2data.pipelines.stats import load_or_compute_stats
+from rt2data.pipelines.transforms import DEAD, iter_standardized
+from rt2data.prompt import get_template
+from rt2data.rlds import open_dataset
+from rt2data.shards import Accounting, Manifest, config_fingerprint, finalize_output, validate_accounting
+from rt2data.shards import FORMATS
+from rt2data.shards import ShardInfo, shard_name
+from rt2data.shards import load_manifest, remove_output_files, scan_output_dir, verify_output
+from rt2data.shards import write_shards_multi
+from rt2data.shards.files import atomic_write_bytes
+from rt2data.shards.files import file_sha256
+from rt2data.spec.model import DatasetSpec
+from rt2data.stats.dataset_stats import STATS_FILE, codec_from_stats
+from rt2data.stats.dataset_stats import input_fingerprint
 
 __all__ = ["ConvertJob", "run_convert", "DEFAULT_SHARD_EXAMPLES"]
 
@@ -56,7 +74,6 @@ class ConvertJob:
     convert: ConvertConfig | None = None
 
     def __post_init__(self) -> None:
-        from rt2data.shards import FORMATS
 
         bad = [f for f in self.formats if f not in FORMATS]
         if bad or not self.formats:
@@ -134,9 +151,6 @@ class _ConvertShardFn:
 
     def __call__(self, item) -> dict[str, Any]:
         position, ref = item
-        from rt2data.pipelines.episodes import DEAD, iter_standardized
-        from rt2data.shards import write_shards_multi
-        from rt2data.shards.files import atomic_write_bytes
 
         marker = Path(self.staging) / f"{_part_prefix(position, ref)}.done.json"
         done = _read_marker(marker, self.fingerprint)
@@ -178,7 +192,6 @@ def _read_marker(marker: Path, fingerprint: str) -> dict | None:
     """The result of an input shard finished by an earlier run, if it matches this config and every part verifies."""
     if not marker.is_file():
         return None
-    from rt2data.shards.files import file_sha256
 
     doc = json.loads(marker.read_text())
     if doc.get("fingerprint") != fingerprint:
@@ -194,7 +207,6 @@ def _read_marker(marker: Path, fingerprint: str) -> dict | None:
 
 def _save_results(results: list[dict], path: str) -> None:
     """Write the per-shard results where the driver picks them up."""
-    from rt2data.shards.files import atomic_write_bytes
 
     atomic_write_bytes(Path(path), json.dumps(sorted(results, key=lambda r: r["order"]), sort_keys=True).encode())
 
@@ -202,7 +214,6 @@ def _save_results(results: list[dict], path: str) -> None:
 # ---------------------------------------------------------------------------------------------- driver side
 def _prepare(out: Path, *, overwrite: bool, resume: bool, fingerprint: str):
     """Refuse, clear or resume ``out``; returns a finished manifest when resuming an output that is complete."""
-    from rt2data.shards import load_manifest, remove_output_files, scan_output_dir, verify_output
 
     if overwrite and resume:
         raise OutputError("--overwrite and --resume exclude each other: pass one of them")
@@ -244,7 +255,6 @@ def _prepare(out: Path, *, overwrite: bool, resume: bool, fingerprint: str):
 
 def _rename_parts(out: Path, staging: Path, results: list[dict], formats, prefix: str):
     """Move every input shard's parts, in input order, to their final names ``PREFIX-%06d.EXT``."""
-    from rt2data.shards import ShardInfo, shard_name
 
     shards: dict[str, list] = {}
     for fmt in formats:
@@ -265,7 +275,6 @@ def _rename_parts(out: Path, staging: Path, results: list[dict], formats, prefix
 
 def _unwrap_pipeline_error(exc: BaseException) -> BaseException:
     """Beam wraps worker exceptions; find ours (by type in the chain, or by name in a remote traceback)."""
-    from rt2data import errors
 
     seen = exc
     while seen is not None:
@@ -301,19 +310,11 @@ def run_convert(
         out_dir: output directory (created); refused when it holds an output, unless ``overwrite``/``resume``.
         stats_path: statistics file to reuse or write (default ``OUT_DIR/dataset_statistics.json``).
         recompute_stats: compute statistics even when a matching file exists.
-        runner, workers, extra_args: Beam runner selection (see ``rt2data.pipelines.options``).
+        runner, workers, extra_args: Beam runner selection (see ``rt2data.pipelines.runner``).
         progress: show a progress bar (shards read, groups written) on stderr.
     """
     import apache_beam as beam
 
-    from rt2data.pipelines.options import make_pipeline_options
-    from rt2data.pipelines.progress import FileProgress, count_files
-    from rt2data.pipelines.stats import STATS_FILE, codec_from_stats, load_or_compute_stats
-    from rt2data.prompt import get_template
-    from rt2data.rlds import open_dataset
-    from rt2data.shards import Accounting, Manifest, config_fingerprint, finalize_output, validate_accounting
-    from rt2data.shards.files import atomic_write_bytes
-    from rt2data.spec import DatasetSpec
 
     spec = DatasetSpec.load(job.spec)
     if job.convert is None:
@@ -328,11 +329,10 @@ def run_convert(
             "{instruction} placeholder, e.g. rt2-action-v1"
         )
     dataset = open_dataset(Path(job.dataset_dir).absolute())
-    spec.require_match(dataset.features)
+    require_match(spec, dataset.features)
     refs = dataset.shards(job.split)
 
     out = Path(out_dir).absolute()  # workers may run in another directory
-    from rt2data.pipelines.stats import input_fingerprint
 
     # What decides the output bytes: the job, the spec's content (not only its name) and the input data.
     fingerprint = config_fingerprint(

@@ -37,10 +37,19 @@ from typing import Any, Sequence
 import apache_beam as beam
 
 from rt2data.errors import DataError
-from rt2data.mixplan import MixPlan, rank_hash
-from rt2data.mixture import Mixture
+from rt2data.mix.plan import MixPlan, rank_hash
+from rt2data.mix.config import Mixture
 from rt2data.web.dead_letters import DeadLetter
 from rt2data.web.samples import SourceItem, WorkItem
+from rt2data import errors
+from rt2data.mix.audit import build_manifest, plan_for_counts
+from rt2data.pipelines.progress import FileProgress, count_files
+from rt2data.pipelines.runner import make_pipeline_options
+from rt2data.shards import ShardInfo, config_fingerprint, finalize_output, prepare_output_dir, remove_output_files
+from rt2data.shards import shard_name, write_shard_at
+from rt2data.shards.files import atomic_write_bytes
+from rt2data.web.sources import plan_work
+from rt2data.web.sources import read_work_item
 
 __all__ = ["run_mix", "plan_work_items", "STAGING", "DEAD_LETTER_SAMPLES"]
 
@@ -52,7 +61,6 @@ DEAD_LETTER_SAMPLES = 20
 
 # ------------------------------------------------------------------------------------------ element functions
 def _read(item: WorkItem, readers: dict[str, tuple]):
-    from rt2data.web.sources import read_work_item
 
     kind, fmt, options, template = readers[item.source]
     yield from read_work_item(item, kind=kind, fmt=fmt, options=options, template=template)
@@ -149,7 +157,6 @@ def _rank(group, plan: MixPlan):
 
 def _write_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], prefix: str, done: dict[str, dict]):
     """Write one output shard (every format) from its placed examples; yields ShardInfo dicts."""
-    from rt2data.shards import shard_name, write_shard_at
 
     shard, placed = group
     placed = sorted(placed, key=lambda pe: pe[0])
@@ -167,7 +174,6 @@ def _write_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], pre
 
 
 def _save(value, path: str) -> str:
-    from rt2data.shards.files import atomic_write_bytes
 
     atomic_write_bytes(Path(path), json.dumps(value, sort_keys=True).encode("utf-8"))
     return path
@@ -247,7 +253,6 @@ def _mix_graph(p, work, readers, plan: MixPlan, winners: dict, mixture: Mixture,
 # ---------------------------------------------------------------------------------------------- driver side
 def plan_work_items(mixture: Mixture) -> tuple[list[WorkItem], dict[str, tuple]]:
     """Work items of every active source and the reader table ``{source: (kind, format, options, template)}``."""
-    from rt2data.web.sources import plan_work
 
     work: list[WorkItem] = []
     readers: dict[str, tuple] = {}
@@ -262,7 +267,6 @@ def plan_work_items(mixture: Mixture) -> tuple[list[WorkItem], dict[str, tuple]]
 def _unwrap(exc: BaseException) -> BaseException:
     """Beam wraps worker exceptions; find ours (by type in the chain, or by name in a remote traceback) and drop
     Beam's ``[while running 'Step']`` suffix."""
-    from rt2data import errors
 
     def clean(text: str) -> str:
         return re.sub(r"\s*\[while running '[^']*'\]\s*$", "", text.splitlines()[0] if text else text)
@@ -324,11 +328,11 @@ def run_mix(
     """Build the mixture into ``out_dir`` and return the written ``Manifest``.
 
     Args:
-        mixture: a validated mixture (``rt2data.mixture.load_mixture``).
+        mixture: a validated mixture (``rt2data.mix.config.load_mixture``).
         out_dir: output directory; refused when it holds an output unless ``overwrite`` or ``resume``.
         formats: override of ``output.formats``.
         overwrite: replace an existing output. resume: keep verified shards of an interrupted identical run.
-        runner, workers, extra_args: Beam runner selection (``rt2data.pipelines.options``).
+        runner, workers, extra_args: Beam runner selection (``rt2data.pipelines.runner``).
         progress: show a progress bar (shards written) on stderr.
 
     Raises:
@@ -336,10 +340,6 @@ def run_mix(
     """
     import dataclasses
 
-    from rt2data.mixaudit import build_manifest, plan_for_counts
-    from rt2data.pipelines.options import make_pipeline_options
-    from rt2data.pipelines.progress import FileProgress, count_files
-    from rt2data.shards import ShardInfo, config_fingerprint, finalize_output, prepare_output_dir, remove_output_files
 
     if formats:
         mixture = dataclasses.replace(mixture, output=dataclasses.replace(mixture.output, formats=tuple(formats)))

@@ -1,6 +1,6 @@
 """The statistics pass: per canonical action dimension (and proprio state) count, min, max, mean, std, q01, q99.
 
-A Beam CombineFn over episodes wraps ``rt2data.stats``: integer bucket counts and exact sums merge in any order,
+A Beam CombineFn over episodes wraps ``rt2data.stats.accumulators``: integer bucket counts and exact sums merge in any order,
 so the same data gives byte-identical statistics on any runner and worker count. Non-finite action rows are left
 out (``convert`` drops those steps).
 """
@@ -12,77 +12,19 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+from rt2data.spec.check import proprio_dim, require_match
+from rt2data.stats.dataset_stats import STATS_FILE, codec_from_stats, finite_rows, input_fingerprint, stats_block
+from rt2data.errors import DataError
+from rt2data.pipelines.runner import make_pipeline_options
+from rt2data.pipelines.transforms import split_tagged, iter_standardized
+from rt2data.rlds import open_dataset
+from rt2data.shards.files import atomic_write_bytes
+from rt2data.stats import accumulators as st
 
-__all__ = ["STATS_FILE", "compute_stats", "stats_block", "codec_from_stats", "input_fingerprint",
-           "load_or_compute_stats"]
+__all__ = ["compute_stats", "load_or_compute_stats"]
 
 log = logging.getLogger(__name__)
 
-STATS_FILE = "dataset_statistics.json"
-
-
-def input_fingerprint(dataset, refs) -> str:
-    """``sha256:...`` of the input a statistics pass reads: the dataset's ``dataset_info.json`` and, per shard of
-    the split, its file name, size and record range. Not the directory path, so a moved copy still matches.
-
-    Args:
-        dataset: ``rt2data.rlds.RldsDataset``.
-        refs: the ``ShardRef`` list of the split (``dataset.shards(split)``).
-    """
-    import hashlib
-    import json
-    import os
-
-    def size(path: str) -> int:
-        try:
-            return os.path.getsize(path)
-        except OSError:
-            return -1
-
-    info = Path(dataset.path) / "dataset_info.json"
-    doc = {
-        "name": dataset.name,
-        "version": dataset.version,
-        "dataset_info_sha256": hashlib.sha256(info.read_bytes()).hexdigest() if info.is_file() else None,
-        "shards": [[Path(r.path).name, size(r.path), r.first_record, r.stop_record] for r in refs],
-    }
-    return "sha256:" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
-
-
-def stats_block(spec, split: str, codec_json: dict[str, Any], *, input_fp: str | None = None) -> dict[str, Any]:
-    """Our versioned block of the statistics file: what the numbers were computed from and how to decode."""
-    block = {
-        "spec": spec.name,
-        "spec_fingerprint": spec.fingerprint(),
-        "split": split,
-        "action_dims": list(spec.action_space.names),
-        "codec": codec_json,
-    }
-    if input_fp is not None:
-        block["input_fingerprint"] = input_fp
-    return block
-
-
-def codec_from_stats(spec, action_stats, *, out_of_range: str = "clip"):
-    """The codec of a dataset: the spec's action space, normalized with its statistics by the spec's method."""
-    from rt2data.codec import ActionCodec
-
-    norm = spec.normalization
-    return ActionCodec.from_stats(
-        action_stats, spec.action_space, method=norm.method, mask=norm.mask, out_of_range=out_of_range
-    )
-
-
-def _finite_rows(episode) -> tuple[np.ndarray, np.ndarray | None]:
-    """The episode's finite action rows and, separately, its finite proprio rows (convert keeps a step whose proprio
-    is not finite, so its action still counts)."""
-    actions = np.asarray(episode.actions, dtype=np.float64)
-    actions = actions[np.isfinite(actions).all(axis=1)]
-    proprio = None
-    if episode.proprio is not None:
-        proprio = np.asarray(episode.proprio, dtype=np.float64)
-        proprio = proprio[np.isfinite(proprio).all(axis=1)]
-    return actions, proprio
 
 
 def compute_stats(
@@ -97,7 +39,7 @@ def compute_stats(
     corrupt: str = "error",
     out_of_range: str = "clip",
 ):
-    """Run the statistics pipeline and write the statistics file; returns ``rt2data.stats.StatsFile``.
+    """Run the statistics pipeline and write the statistics file; returns ``rt2data.stats.accumulators.StatsFile``.
 
     Raises:
         SpecError: the spec does not match the dataset (checked before anything runs).
@@ -105,26 +47,22 @@ def compute_stats(
     """
     import apache_beam as beam
 
-    from rt2data.pipelines.episodes import split_tagged, iter_standardized
-    from rt2data.pipelines.options import make_pipeline_options
-    from rt2data.rlds import open_dataset
-    from rt2data import stats as st
 
     dataset = open_dataset(Path(dataset_dir).absolute())
-    spec.require_match(dataset.features)
+    require_match(spec, dataset.features)
     refs = dataset.shards(split)
     action_dim = len(spec.action_space)
-    proprio_dim = spec.proprio_dim(dataset.features) or None
+    proprio_width = proprio_dim(spec, dataset.features) or None
     out_path = Path(out_path).absolute()  # workers may run in another directory
     dataset_dir = str(Path(dataset_dir).absolute())
     result_path = out_path.parent / f".{out_path.name}.state.json"
 
     class StatsCombineFn(beam.CombineFn):
         def create_accumulator(self):
-            return st.create_accumulator(action_dim=action_dim, proprio_dim=proprio_dim)
+            return st.create_accumulator(action_dim=action_dim, proprio_dim=proprio_width)
 
         def add_input(self, acc, episode):
-            actions, proprio = _finite_rows(episode)
+            actions, proprio = finite_rows(episode)
             return st.add_input(acc, actions, proprio)
 
         def merge_accumulators(self, accs):
@@ -136,7 +74,6 @@ def compute_stats(
     def write_state(item) -> None:
         import json
 
-        from rt2data.shards.files import atomic_write_bytes
 
         name, value = item
         if name == "dead" and value:
@@ -166,7 +103,6 @@ def compute_stats(
     result_path.unlink()
     acc = st.DatasetStatsAccumulator.from_state(state)
     if acc.num_transitions == 0:
-        from rt2data.errors import DataError
 
         raise DataError(f"{dataset_dir} split {split!r}: no step with a finite action; cannot compute statistics")
     stats = st.extract_output(acc)
@@ -179,8 +115,6 @@ def compute_stats(
 def load_or_compute_stats(dataset_dir: str, *, spec, split: str, path: str | Path, recompute: bool = False, **kw):
     """Reuse the statistics file at ``path`` when it exists and matches (spec fingerprint, split and input data:
     ``input_fingerprint``), else compute."""
-    from rt2data import stats as st
-    from rt2data.rlds import open_dataset
 
     path = Path(path)
     if not recompute and path.is_file():

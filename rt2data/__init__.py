@@ -21,9 +21,9 @@ from rt2data.errors import (
     SpecError,
 )
 from rt2data.example import Example
-from rt2data.action_space import ActionSpace, Dimension
-from rt2data.codec import ActionCodec
-from rt2data.normalize import Normalization
+from rt2data.codec.action_space import ActionSpace, Dimension
+from rt2data.codec.action_codec import ActionCodec
+from rt2data.codec.normalize import Normalization
 from rt2data.prompt import DEFAULT_ACTION_TEMPLATE, PromptTemplate
 
 __version__ = "0.1.0"

@@ -29,6 +29,9 @@ import numpy as np
 from rt2data.errors import ConfigError, DataError, EncodeError, PromptError
 from rt2data.example import Example, make_key
 from rt2data.images import ASPECT_POLICIES, resize_square
+from rt2data.prompt import DEFAULT_PLACEHOLDER
+from rt2data.prompt import action_target
+from rt2data.prompt import normalize_instruction
 
 __all__ = [
     "DROP_REASONS",
@@ -169,9 +172,9 @@ def convert_episode(
     """Turn one ``CanonicalEpisode`` into examples.
 
     Args:
-        episode: ``rt2data.spec.CanonicalEpisode`` (actions float64[N, D] in dataset units, images, instructions).
+        episode: ``rt2data.spec.model.CanonicalEpisode`` (actions float64[N, D] in dataset units, images, instructions).
         shard_index: index of the input shard the episode came from (for keys and ordering).
-        codec: ``rt2data.codec.ActionCodec`` whose normalization was built from the dataset statistics.
+        codec: ``rt2data.codec.action_codec.ActionCodec`` whose normalization was built from the dataset statistics.
         config: conversion options.
         template: ``rt2data.prompt.PromptTemplate`` for the action prompt.
         split: put in every example key (``example_key``) when several splits are converted together.
@@ -179,7 +182,6 @@ def convert_episode(
     Returns:
         ``ConvertedEpisode`` with examples for the kept steps and dead letters for the rest.
     """
-    from rt2data.prompt import normalize_instruction
 
     actions = np.asarray(episode.actions, dtype=np.float64)
     n = int(actions.shape[0])
@@ -278,7 +280,6 @@ def _convert_rowwise(episode, shard_index, codec, config, template, instructions
 
 
 def _make_example(episode, shard_index, t, action, tokens, text, instruction, config, template, split=None):
-    from rt2data.prompt import action_target
 
     image = episode.images[t]
     image_format = episode.image_format
@@ -311,7 +312,6 @@ def _make_example(episode, shard_index, t, action, tokens, text, instruction, co
 
 def template_placeholder() -> str:
     """Instruction shown for steps kept without one (policy ``keep``): ``prompt.DEFAULT_PLACEHOLDER``."""
-    from rt2data.prompt import DEFAULT_PLACEHOLDER
 
     return DEFAULT_PLACEHOLDER
 

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any, Mapping
 
 from rt2data.errors import SchemaError
+from rt2data.schemas import load_schema
 
 __all__ = [
     "Example",
@@ -165,7 +166,6 @@ def sniff_image_format(data: bytes) -> str | None:
 @lru_cache(maxsize=None)
 def example_schema() -> dict[str, Any]:
     """The JSON Schema of the example record (``schemas/example.schema.json``)."""
-    from rt2data.schemas import load_schema
 
     return load_schema("example")
 

@@ -27,6 +27,11 @@ import numpy as np
 
 from rt2data.example import IMAGE_FORMATS, Example
 from rt2data.inspection.deps import MissingDependencyError, require
+from rt2data.shards import hf_webdataset_features
+from rt2data.shards import iter_examples
+from rt2data.shards import iter_shard
+from rt2data.shards import resolve_shards
+from rt2data.shards.formats.tf_example import TFRECORD_FEATURES
 
 __all__ = [
     "shard_paths",
@@ -53,7 +58,6 @@ Paths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 def shard_paths(out_dir_or_shards: Paths, *, fmt: str = "wds") -> list[str]:
     """The shard files of an output in manifest order (or the given shard files), as strings."""
-    from rt2data.shards import resolve_shards
 
     return [os.fspath(path) for path, _, _ in resolve_shards(out_dir_or_shards, fmt=fmt)]
 
@@ -88,7 +92,6 @@ def iter_records(
         decode_images: give ``record["image"]`` as a PIL image (pixels decoded on first access).
         verify: check each shard's sha256, size and count against the manifest (and TFRecord CRCs).
     """
-    from rt2data.shards import iter_examples
 
     for example in iter_examples(out_dir_or_shards, fmt=fmt, verify=verify):
         yield example_to_record(example, decode_images=decode_images)
@@ -147,7 +150,6 @@ def _torch_class() -> type:
             return [self.shards[i] for i in order]
 
         def __iter__(self) -> Iterator[Any]:
-            from rt2data.shards import iter_shard
 
             info = torch.utils.data.get_worker_info()
             worker, num_workers = (info.id, info.num_workers) if info is not None else (0, 1)
@@ -194,7 +196,6 @@ def _tf() -> Any:
 
 def tf_features() -> dict[str, Any]:
     """The ``tf.io.parse_single_example`` feature dict of our TFRecord shards (as in the README's spec)."""
-    from rt2data.shards.tf_example import TFRECORD_FEATURES
 
     tf = _tf()
     return {spec.name: eval(spec.tf_parse, {"__builtins__": {}, "tf": tf}) for spec in TFRECORD_FEATURES}  # noqa: S307
@@ -251,7 +252,6 @@ def hf_load(out_dir_or_shards: Paths, *, split: str = "train", streaming: bool =
     ``datasets.load_dataset`` (e.g. ``cache_dir``, ``num_proc``).
     """
     datasets = require("datasets", what="rt2data.readers.hf_load", install=HF_INSTALL)
-    from rt2data.shards import hf_webdataset_features
 
     paths = shard_paths(out_dir_or_shards, fmt="wds")
     if not paths:

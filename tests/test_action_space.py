@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from rt2data.action_space import ActionSpace, Dimension, as_action_array
+from rt2data.codec.action_space import ActionSpace, Dimension, as_action_array
 from rt2data.errors import ActionSpaceError, EncodeError
 from rt2data.schemas import load_schema
 from rt2data.testing.strategies import action_spaces

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rt2data.action_space import ActionSpace
-from rt2data.action_text import parse, parse_many, render, render_many
+from rt2data.codec.action_space import ActionSpace
+from rt2data.codec.action_text import parse, parse_many, render, render_many
 from rt2data.errors import ParseError
 from rt2data.testing.strategies import action_spaces, token_arrays
 

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rt2data.action_space import ActionSpace, Dimension
-from rt2data.codec import ActionCodec, validate_codec_json
+from rt2data.codec.action_space import ActionSpace, Dimension
+from rt2data.codec.action_codec import ActionCodec, validate_codec_json
 from rt2data.errors import ActionSpaceError, ConfigError, EncodeError, ParseError, SchemaError
-from rt2data.normalize import Normalization
+from rt2data.codec.normalize import Normalization
 from rt2data.testing.strategies import action_spaces, actions_anywhere, codecs, normalizations, token_arrays
 
 RT2 = ActionSpace.rt2_default()

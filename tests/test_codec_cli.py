@@ -10,9 +10,9 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from rt2data.action_space import ActionSpace, Dimension
+from rt2data.codec.action_space import ActionSpace, Dimension
 from rt2data.cli.main import cli
-from rt2data.codec import ActionCodec
+from rt2data.codec.action_codec import ActionCodec
 
 EXAMPLE = "1 128 128 128 128 128 128 255"
 CENTERS = [1.0, 1 / 256, 1 / 256, 1 / 256, 1 / 256, 1 / 256, 1 / 256, 1 - 1 / 256]

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from rt2data.spec import DatasetSpec
+from rt2data.spec.model import DatasetSpec
 
 pytestmark = pytest.mark.slow
 

@@ -10,15 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rt2data.codec import ActionCodec
+from rt2data.codec.action_codec import ActionCodec
 from rt2data.convert import example_key
-from rt2data.discretize import Discretizer
+from rt2data.codec.bins import Discretizer
 from rt2data.errors import DataError, OutputError, SpecError
 from rt2data.pipelines.convert import ConvertJob, run_convert
 from rt2data.rlds import open_dataset
 from rt2data.shards import iter_examples, load_manifest, verify_output
-from rt2data.spec import DatasetSpec
+from rt2data.spec.model import DatasetSpec
 from rt2data.testing import rlds_builders as rb
+from rt2data.spec import standardize
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +31,7 @@ def canonical_episodes(dataset_dir: Path, spec_name: str, split: str = "train"):
     out = {}
     for ref in ds.shards(split):
         for raw in ds.read_shard(ref):
-            out[(ref.index, raw.record_index)] = spec.standardize(raw)
+            out[(ref.index, raw.record_index)] = standardize(spec, raw)
     return out
 
 
@@ -47,7 +48,7 @@ LAYOUTS = list(rb.LAYOUTS)  # one per shipped spec: "From a fresh clone, convert
 
 
 def test_every_shipped_spec_has_a_layout_under_test():
-    from rt2data.spec import list_specs
+    from rt2data.spec.model import list_specs
 
     assert sorted(LAYOUTS) == sorted(list_specs())
 

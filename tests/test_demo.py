@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from rt2data.demo import DEMO_ENTRIES, MARKER, _prepare, make_caption_tars, make_vqav2_folder
+from rt2data.pipelines.demo import DEMO_ENTRIES, MARKER, _prepare, make_caption_tars, make_vqav2_folder
 from rt2data.errors import OutputError
 
 
@@ -48,7 +48,7 @@ def test_demo_runs_and_reports(demo_run):
 def test_demo_outputs_are_real_and_valid(demo_run):
     from rt2data.rlds import open_dataset
     from rt2data.shards import iter_examples, load_manifest
-    from rt2data.validate import validate_output
+    from rt2data.inspection.validate import validate_output
 
     out, proc, _ = demo_run
     assert proc.returncode == 0

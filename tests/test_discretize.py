@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rt2data.action_space import ActionSpace, Dimension
-from rt2data.discretize import Discretizer
+from rt2data.codec.action_space import ActionSpace, Dimension
+from rt2data.codec.bins import Discretizer
 from rt2data.errors import EncodeError, ParseError
 from rt2data.testing.strategies import action_spaces, actions_anywhere, actions_in, token_arrays
 

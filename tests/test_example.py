@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rt2data.codec import ActionCodec
+from rt2data.codec.action_codec import ActionCodec
 from rt2data.errors import SchemaError
 from rt2data.example import Example, example_schema, make_key, sniff_image_format, validate_example_dict
 from rt2data.prompt import DEFAULT_ACTION_TEMPLATE, action_prompt, action_target

@@ -13,12 +13,12 @@ LIGHT_MODULES = [
     "rt2data",
     "rt2data.errors",
     "rt2data.example",
-    "rt2data.action_space",
-    "rt2data.normalize",
-    "rt2data.discretize",
-    "rt2data.action_text",
-    "rt2data.vocab",
-    "rt2data.codec",
+    "rt2data.codec.action_space",
+    "rt2data.codec.normalize",
+    "rt2data.codec.bins",
+    "rt2data.codec.action_text",
+    "rt2data.codec.vocab",
+    "rt2data.codec.action_codec",
     "rt2data.prompt",
     "rt2data.schemas",
     "rt2data.testing.strategies",
@@ -57,7 +57,7 @@ def test_probe_detects_heavy_imports():
 
 def test_codec_round_trip_in_light_interpreter():
     code = (
-        "from rt2data.codec import ActionCodec; import sys; c = ActionCodec.rt2_default(); "
+        "from rt2data.codec.action_codec import ActionCodec; import sys; c = ActionCodec.rt2_default(); "
         "e = c.encode([[1, 0, 0, 0, 0, 0, 0, 1]]); print(e.texts[0]); "
         "print(sorted({m.split('.')[0] for m in sys.modules} & set(%r)))" % (HEAVY,)
     )

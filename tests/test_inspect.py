@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rt2data.codec import ActionCodec
+from rt2data.codec.action_codec import ActionCodec
 from rt2data.errors import ConfigError, OutputError
 from rt2data.example import Example
 from rt2data.inspection import (

@@ -1,4 +1,4 @@
-"""``rt2data inspect`` from the shell, and ``rt2data.plot``: tables, --json, --episode, --plot pictures (checked as
+"""``rt2data inspect`` from the shell, and ``rt2data.inspection.plot``: tables, --json, --episode, --plot pictures (checked as
 images), RLDS on the fly, one-line errors, and a clear message when matplotlib is missing."""
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def test_missing_matplotlib(converted, monkeypatch, capsys, tmp_path):
     _, out = converted
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    from rt2data.plot import plot_episode
+    from rt2data.inspection.plot import plot_episode
 
     with pytest.raises(MissingDependencyError, match=r"pip install 'rt2data\[plot\]'"):
         plot_episode(episode_table(open_output(out), "0"), tmp_path / "x.png")
@@ -120,7 +120,7 @@ def test_missing_matplotlib(converted, monkeypatch, capsys, tmp_path):
 
 
 def test_plot_functions_directly(converted, tmp_path):
-    from rt2data.plot import plot_bin_usage, plot_episode
+    from rt2data.inspection.plot import plot_bin_usage, plot_episode
 
     _, out = converted
     item = open_output(out)

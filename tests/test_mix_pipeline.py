@@ -23,9 +23,9 @@ from PIL import Image
 from rt2data.cli.main import cli
 from rt2data.errors import OutputError
 from rt2data.example import Example
-from rt2data.mixaudit import plan_for_counts
-from rt2data.mixplan import reference_layout
-from rt2data.mixture import load_mixture
+from rt2data.mix.audit import plan_for_counts
+from rt2data.testing.mix_oracle import reference_layout
+from rt2data.mix.config import load_mixture
 from rt2data.pipelines.mix import run_mix
 from rt2data.shards import Accounting, Manifest, iter_examples, load_manifest, verify_output, write_manifest, write_shards
 
@@ -295,7 +295,7 @@ def test_a_mixture_that_fails_planning_leaves_no_trace(tmp_path):
     """A failed first pass writes nothing into OUT_DIR, so the corrected mixture runs without --overwrite."""
     import webdataset as wds_lib
 
-    from rt2data.mixture import mixture_from_dict
+    from rt2data.mix.config import mixture_from_dict
     from rt2data.pipelines.mix import run_mix
 
     with wds_lib.TarWriter(str(tmp_path / "imgs.tar")) as sink:  # images without captions: no usable item

@@ -10,14 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rt2data.errors import ConfigError, DataError
-from rt2data.mixplan import (
+from rt2data.testing.mix_oracle import reference_layout
+from rt2data.mix.plan import (
     SourceRequest,
     block_layout,
     exact_weight,
     feistel_permute,
     largest_remainder,
     make_plan,
-    reference_layout,
     stable_hash,
 )
 

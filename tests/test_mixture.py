@@ -11,7 +11,7 @@ import webdataset as wds
 import yaml
 
 from rt2data.errors import ConfigError
-from rt2data.mixture import load_mixture, mixture_from_dict, mixture_schema
+from rt2data.mix.config import load_mixture, mixture_from_dict, mixture_schema
 from rt2data.schemas import SCHEMA_DIR, load_schema
 
 

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from referencing import Registry, Resource
 
-from rt2data.action_space import ActionSpace
+from rt2data.codec.action_space import ActionSpace
 from rt2data.errors import ActionSpaceError, EncodeError
-from rt2data.normalize import Normalization, default_mask
+from rt2data.codec.normalize import Normalization, default_mask
 from rt2data.schemas import load_schema
 from rt2data.testing.strategies import action_stats
 

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from rt2data import readers
-from rt2data.codec import ActionCodec
+from rt2data.codec.action_codec import ActionCodec
 from rt2data.example import Example
 from rt2data.inspection import MissingDependencyError
 from rt2data.prompt import DEFAULT_ACTION_TEMPLATE
@@ -191,7 +191,7 @@ def test_hf_missing_names_the_install(monkeypatch, output):
 def test_import_is_light():
     import subprocess
 
-    code = ("import sys, rt2data.readers, rt2data.inspection, rt2data.validate, rt2data.plot; "
+    code = ("import sys, rt2data.readers, rt2data.inspection, rt2data.inspection.validate, rt2data.inspection.plot; "
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'tensorflow', 'datasets', 'matplotlib', "
             "'apache_beam'}))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -91,7 +91,7 @@ def workdir(rlds_dataset, tmp_path_factory) -> Path:
     import webdataset as wds
     from PIL import Image
 
-    from rt2data.mixture import load_mixture
+    from rt2data.mix.config import load_mixture
     from rt2data.pipelines.convert import ConvertJob, run_convert
     from rt2data.pipelines.mix import run_mix
 

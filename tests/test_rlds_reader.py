@@ -14,13 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rt2data.errors import ConfigError, DataError
-from rt2data.rlds import BadRecord, RawEpisode, ShardRef, image_skip_decoders, open_dataset, read_shard
+from rt2data.rlds import BadRecord, RawEpisode, ShardRef, image_skip_decoders, open_dataset
 from rt2data.rlds.framing import frame_record, iter_records, masked_crc32c, write_records
 from rt2data.testing import rlds_builders as rb
 
 
 def read_all(ds, split: str = "train", **kwargs) -> list:
-    return [item for ref in ds.shards(split) for item in read_shard(ref, **kwargs)]
+    return [item for ref in ds.shards(split) for item in ds.read_shard(ref, **kwargs)]
 
 
 def episode_index(ep: RawEpisode) -> int:
@@ -49,7 +49,7 @@ def test_framing_round_trip_and_slices(tmp_path_factory, payloads, start, extra)
 
 
 def test_framing_is_what_the_shards_reader_reads(tmp_path):
-    shards_tfrecord = pytest.importorskip("rt2data.shards.tfrecord")  # an independent implementation in this repo
+    shards_tfrecord = pytest.importorskip("rt2data.shards.formats.tfrecord")  # an independent implementation in this repo
     write_records(tmp_path / "x.tfrecord", [b"a", b"", b"xyz" * 100])
     assert list(shards_tfrecord.iter_tfrecord(tmp_path / "x.tfrecord")) == [b"a", b"", b"xyz" * 100]
     assert frame_record(b"abc") == shards_tfrecord.frame_record(b"abc")
@@ -215,7 +215,7 @@ def _only_shard(path: Path) -> ShardRef:
 def test_data_crc_mismatch_raises_with_file_offset_and_record(damaged):
     ref = _only_shard(damaged)
     offset = rb.corrupt_record(ref.path, record=2)
-    stream = read_shard(ref)
+    stream = open_dataset(ref.dataset_dir).read_shard(ref)
     assert [e.record_index for e in (next(stream), next(stream))] == [0, 1]  # streamed: good records come first
     with pytest.raises(DataError) as info:
         next(stream)
@@ -226,7 +226,7 @@ def test_data_crc_mismatch_raises_with_file_offset_and_record(damaged):
 def test_data_crc_mismatch_skip_policy_yields_bad_record_and_continues(damaged):
     ref = _only_shard(damaged)
     offset = rb.corrupt_record(ref.path, record=2)
-    items = list(read_shard(ref, corrupt="skip"))
+    items = list(open_dataset(ref.dataset_dir).read_shard(ref, corrupt="skip"))
     assert [type(x).__name__ for x in items] == ["RawEpisode"] * 2 + ["BadRecord"] + ["RawEpisode"] * 3
     assert items[2] == BadRecord(ref.path, 2, offset, "crc_mismatch", items[2].message)
     assert [x.record_index for x in items if isinstance(x, RawEpisode)] == [0, 1, 3, 4, 5]
@@ -235,7 +235,7 @@ def test_data_crc_mismatch_skip_policy_yields_bad_record_and_continues(damaged):
 def test_corrupt_header_ends_the_shard_under_skip(damaged):
     ref = _only_shard(damaged)
     offset = rb.corrupt_record(ref.path, record=4, where="header")
-    items = list(read_shard(ref, corrupt="skip"))
+    items = list(open_dataset(ref.dataset_dir).read_shard(ref, corrupt="skip"))
     assert len(items) == 5 and isinstance(items[-1], BadRecord)
     assert (items[-1].index, items[-1].offset, items[-1].reason) == (4, offset, "corrupt_header")
 
@@ -244,8 +244,8 @@ def test_truncated_shard(damaged):
     ref = _only_shard(damaged)
     offset = rb.truncate_shard(ref.path, drop_bytes=7)
     with pytest.raises(DataError, match=rf"record 5 at byte offset {offset}: .*truncated"):
-        list(read_shard(ref))
-    items = list(read_shard(ref, corrupt="skip"))
+        list(open_dataset(ref.dataset_dir).read_shard(ref))
+    items = list(open_dataset(ref.dataset_dir).read_shard(ref, corrupt="skip"))
     assert len(items) == 6 and items[-1].reason == "truncated" and items[-1].index == 5
 
 
@@ -255,7 +255,7 @@ def test_shard_shorter_than_dataset_info_says(damaged):
     last = [r.offset for r in iter_records(ref.path)][-1]
     Path(ref.path).write_bytes(data[:last])  # cut exactly at a record boundary: framing is fine, a record is gone
     with pytest.raises(DataError, match="ends after 5 records but dataset_info.json says it has 6"):
-        list(read_shard(ref))
+        list(open_dataset(ref.dataset_dir).read_shard(ref))
 
 
 def test_wrong_shape_episode_is_a_bad_record_not_an_error(damaged):
@@ -263,7 +263,7 @@ def test_wrong_shape_episode_is_a_bad_record_not_an_error(damaged):
     ref = _only_shard(damaged)
     assert ref.num_records == 7 and index == 6
     for policy in ("error", "skip"):
-        items = list(read_shard(ref, corrupt=policy))
+        items = list(open_dataset(ref.dataset_dir).read_shard(ref, corrupt=policy))
         assert [isinstance(x, RawEpisode) for x in items] == [True] * 6 + [False]
         bad = items[-1]
         assert bad.reason == "decode_error" and bad.index == 6 and bad.path == str(shard) and bad.message
@@ -276,13 +276,13 @@ def test_corrupt_array_record(tmp_path):
     damaged[500] ^= 0xFF  # inside the first record's chunk (file header 64 B, chunk header 40 B, ~10 kB of data)
     Path(ref.path).write_bytes(bytes(damaged))
     with pytest.raises(DataError, match=rf"{ref.path}: record 0: cannot read array_record record: .*hash mismatch"):
-        list(read_shard(ref))
-    items = list(read_shard(ref, corrupt="skip"))  # one chunk per record: the others still read
+        list(open_dataset(ref.dataset_dir).read_shard(ref))
+    items = list(open_dataset(ref.dataset_dir).read_shard(ref, corrupt="skip"))  # one chunk per record: the others still read
     assert [type(x).__name__ for x in items] == ["BadRecord", "RawEpisode", "RawEpisode"]
     assert items[0].reason == "unreadable" and items[0].offset is None
     Path(ref.path).write_bytes(b"\0" * 64)
     with pytest.raises(DataError, match=rf"{ref.path}: record 0: the array_record shard has 0 records"):
-        list(read_shard(ref))
+        list(open_dataset(ref.dataset_dir).read_shard(ref))
 
 
 def test_missing_shard_file(damaged):
@@ -290,19 +290,19 @@ def test_missing_shard_file(damaged):
     os.remove(ref.path)
     for policy in ("error", "skip"):
         with pytest.raises(DataError, match=r"shard 0 of split 'train' is missing \(6 episodes\)"):
-            list(read_shard(ref, corrupt=policy))
+            list(open_dataset(ref.dataset_dir).read_shard(ref, corrupt=policy))
 
 
 def test_bad_policy_name(damaged):
     with pytest.raises(ValueError, match="corrupt="):
-        list(read_shard(_only_shard(damaged), corrupt="ignore"))
+        list(open_dataset(damaged).read_shard(_only_shard(damaged), corrupt="ignore"))
 
 
 def test_no_tensorflow_imported_and_rt2data_import_is_light():
     import subprocess
     import sys
 
-    code = ("import sys, rt2data, rt2data.rlds, rt2data.spec; "
+    code = ("import sys, rt2data, rt2data.rlds, rt2data.spec.model; "
             "print(any(m in sys.modules for m in ('tensorflow', 'tensorflow_datasets', 'apache_beam')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONWARNINGS": "ignore"})

@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from rt2data.cli.main import cli, main
-from rt2data.spec import list_specs, spec_path
+from rt2data.spec.model import list_specs, spec_path
 
 
 @pytest.fixture()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from rt2data.errors import DataError
 from rt2data.example import Example
-from rt2data.shards.tf_example import (
+from rt2data.shards.formats.tf_example import (
     TFRECORD_FEATURE_SPEC_DOC,
     Feature,
     decode_tf_example,
@@ -21,7 +21,7 @@ from rt2data.shards.tf_example import (
     example_to_tf_example_bytes,
     tf_example_bytes_to_example,
 )
-from rt2data.shards.tfrecord import iter_tfrecord, masked_crc32c, write_tfrecord_records
+from rt2data.shards.formats.tfrecord import iter_tfrecord, masked_crc32c, write_tfrecord_records
 
 tf_example_pb2 = pytest.importorskip("tensorflow_datasets.proto").tf_example_pb2
 

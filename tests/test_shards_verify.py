@@ -23,7 +23,7 @@ from rt2data.shards import (
     write_shards,
 )
 from rt2data.errors import DataError
-from rt2data.shards.wds import TAR_FORMAT
+from rt2data.shards.formats.wds import TAR_FORMAT
 
 CONFIG = {"spec": "bridge", "shard_examples": 4}
 

@@ -13,7 +13,7 @@ from PIL import Image
 from rt2data.errors import DataError
 from rt2data.example import Example
 from rt2data.shards import iter_examples, iter_shard, write_shard, write_shards
-from rt2data.shards.wds import TAR_FORMAT, encode_sample, tar_end_size
+from rt2data.shards.formats.wds import TAR_FORMAT, encode_sample, tar_end_size
 
 
 def _image(i: int, fmt: str) -> bytes:

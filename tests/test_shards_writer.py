@@ -22,7 +22,7 @@ from rt2data.shards import (
     write_shard_at,
     write_shards,
 )
-from rt2data.shards.wds import tar_end_size
+from rt2data.shards.formats.wds import tar_end_size
 
 texts = st.text(min_size=1, max_size=20)
 

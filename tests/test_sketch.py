@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rt2data.errors import DataError
-from rt2data.sketch import LogBuckets, QuantileSketch, _octave_table
+from rt2data.stats.sketch import LogBuckets, QuantileSketch, _octave_table
 
 B = LogBuckets()  # alpha 0.005, min_indexable 1e-9
 

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from rt2data.errors import SpecError
 from rt2data.rlds import open_dataset
-from rt2data.spec import DatasetSpec, GripperSpec, list_specs, spec_path
-from rt2data.spec_standardize import decode_utf8_codes, gripper_to_canonical
+from rt2data.spec.model import DatasetSpec, GripperSpec, list_specs, spec_path
+from rt2data.spec.standardize import decode_utf8_codes, gripper_to_canonical
+from rt2data.spec import proprio_dim, require_match
 
 SHIPPED = {
     "bridge_dataset", "bridge", "fractal20220817_data", "kuka", "taco_play", "jaco_play", "berkeley_autolab_ur5",
@@ -229,11 +230,11 @@ def test_spec_is_data_not_python():
 def test_require_match_and_proprio_dim(rlds_dataset):
     features = open_dataset(rlds_dataset("viola")).features
     viola = DatasetSpec.load("viola")
-    viola.require_match(features)  # no error
-    assert viola.proprio_dim(features) == 7 + 2
-    assert DatasetSpec.load("roboturk").proprio_dim(features) == 0
+    require_match(viola, features)  # no error
+    assert proprio_dim(viola, features) == 7 + 2
+    assert proprio_dim(DatasetSpec.load("roboturk"), features) == 0
     with pytest.raises(SpecError) as info:
-        DatasetSpec.load("toto").require_match(features, where="viola/0.1.0")
+        require_match(DatasetSpec.load("toto"), features, where="viola/0.1.0")
     first = str(info.value).splitlines()[0]
     assert first.startswith("spec 'toto' does not match viola/0.1.0: 3 mismatch(es), first: steps/observation/image ")
     assert "steps/action/open_gripper (action gripper): missing" in str(info.value)

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from rt2data.errors import DataError, SpecError
-from rt2data.rlds import RawEpisode, load_features, open_dataset, read_shard
+from rt2data.rlds import RawEpisode, load_features, open_dataset
 from rt2data.spec import CanonicalEpisode, DatasetSpec, list_specs
 from rt2data.testing import rlds_builders as rb
+from rt2data.spec import check_features, standardize
 
 STEPS = 6
 DERIVED_IDS = {"kuka", "taco_play", "toto", "roboturk", "viola"}  # layouts with no episode id field
@@ -26,8 +27,8 @@ def _standardized(spec: DatasetSpec, path: Path) -> list[tuple[CanonicalEpisode,
     ds = open_dataset(path)
     out = []
     for ref in ds.shards("train"):
-        for raw in read_shard(ref):
-            out.append((spec.standardize(raw), raw))
+        for raw in open_dataset(ref.dataset_dir).read_shard(ref):
+            out.append((standardize(spec, raw), raw))
     return out
 
 
@@ -59,7 +60,7 @@ def test_shipped_spec_on_its_layout(rlds_dataset, name):
     spec = DatasetSpec.load(name)
     path = rlds_dataset(name, episodes=3, steps=STEPS, blank_instruction_episodes=[2])
     ds = open_dataset(path)
-    assert spec.check(ds.features) == []
+    assert check_features(spec, ds.features) == []
     layout = rb.LAYOUTS[name]
     expected = [rb.generate_episode(ds.features, name=name, index=i, steps=STEPS, roles=layout.roles,
                                     blank_instruction=i == 2) for i in range(3)]
@@ -117,7 +118,7 @@ def test_droid_falls_back_to_alternative_instructions(rlds_dataset):
     steps = raw.data["steps"]
     steps["language_instruction"] = np.array([b""] * STEPS, dtype=object)
     steps["language_instruction_2"] = np.array([b"", b"alt two"] * (STEPS // 2), dtype=object)
-    got = spec.standardize(raw).instructions
+    got = standardize(spec, raw).instructions
     assert got[1] == "alt two" and got[0] == steps["language_instruction_3"][0].decode()
 
 
@@ -129,7 +130,7 @@ def test_raw_uint8_images_are_png_encoded(rlds_dataset):
     (_, raw), *_ = _standardized(spec, rlds_dataset("bridge", episodes=1, steps=STEPS))
     pixels = np.random.default_rng(0).integers(0, 256, (STEPS, 8, 8, 3), dtype=np.uint8)
     raw.data["steps"]["observation"]["image"] = pixels  # as if the dataset stored a raw uint8 tensor
-    canon = spec.standardize(raw)
+    canon = standardize(spec, raw)
     assert canon.image_format == "png"
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(canon.images[3]))), pixels[3])
 
@@ -144,7 +145,7 @@ def test_wrong_action_shape_names_episode_and_field(fractal_raw):
     spec, raw = fractal_raw
     raw.data["steps"]["action"]["world_vector"] = np.zeros((STEPS, 2), np.float32)
     with pytest.raises(DataError) as info:
-        spec.standardize(raw)
+        standardize(spec, raw)
     msg = str(info.value)
     assert "episode 'fractal20220817_data-00000'" in msg and f"record {raw.record_index}" in msg
     assert "field steps/action/world_vector" in msg and "2 values per step, the spec needs 3" in msg
@@ -156,29 +157,29 @@ def test_bad_image_and_bad_text_name_the_step(fractal_raw):
     images[3] = b"not an image"
     raw.data["steps"]["observation"]["image"] = images
     with pytest.raises(DataError, match=r"step 3\): field steps/observation/image: primary image is not an encoded"):
-        spec.standardize(raw)
+        standardize(spec, raw)
     raw.data["steps"]["observation"]["image"][3] = raw.data["steps"]["observation"]["image"][2]
     text = raw.data["steps"]["observation"]["natural_language_instruction"].copy()
     text[4] = b"\xff\xfe bad"
     raw.data["steps"]["observation"]["natural_language_instruction"] = text
     with pytest.raises(DataError, match=r"step 4\): field steps/observation/natural_language_instruction: .*UTF-8"):
-        spec.standardize(raw)
+        standardize(spec, raw)
 
 
 def test_missing_field_and_empty_episode(fractal_raw, tmp_path):
     spec, raw = fractal_raw
     del raw.data["steps"]["action"]["terminate_episode"]
     with pytest.raises(SpecError, match="terminate one-hot field steps/action/terminate_episode is not in episode"):
-        spec.standardize(raw)
+        standardize(spec, raw)
     empty = open_dataset(rb.build_dataset("fractal20220817_data", tmp_path, episodes=1, steps=0))
-    (raw0,) = list(read_shard(empty.shards("train")[0]))
+    (raw0,) = list(empty.read_shard(empty.shards("train")[0]))
     with pytest.raises(DataError, match="has no steps"):
-        spec.standardize(raw0)
+        standardize(spec, raw0)
 
 
 def test_canonical_episode_is_read_only(fractal_raw):
     spec, raw = fractal_raw
-    canon = spec.standardize(raw)
+    canon = standardize(spec, raw)
     with pytest.raises(ValueError):
         canon.actions[0, 0] = 5.0
     with pytest.raises(DataError, match="disagree on N"):

@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import rt2data.stats as stats_mod
+import rt2data.stats.accumulators as stats_mod
 from rt2data.errors import DataError, SchemaError
 from rt2data.schemas import load_schema
-from rt2data.stats import (
+from rt2data.stats.accumulators import (
     ArrayStatsAccumulator,
     DatasetStatsAccumulator,
     add_input,
@@ -293,8 +293,8 @@ def test_stats_match_checks_the_input_fingerprint(tmp_path):
 def test_non_finite_proprio_does_not_hide_the_action_from_statistics():
     from types import SimpleNamespace
 
-    from rt2data.pipelines.stats import _finite_rows
-    from rt2data.stats import DatasetStatsAccumulator
+    from rt2data.stats.dataset_stats import finite_rows as _finite_rows
+    from rt2data.stats.accumulators import DatasetStatsAccumulator
 
     actions = np.array([[0.1, 0.2], [0.3, np.nan], [0.5, 0.6]])
     proprio = np.array([[1.0], [np.nan], [3.0]])

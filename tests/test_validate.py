@@ -1,4 +1,4 @@
-"""rt2data.validate / ``rt2data validate``: a good output passes; a tampered byte, a wrong target, a prompt that is not
+"""rt2data.inspection.validate / ``rt2data validate``: a good output passes; a tampered byte, a wrong target, a prompt that is not
 its template, tokens that disagree with the raw action are each caught, located and make the command exit non-zero."""
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from click.testing import CliRunner
 from PIL import Image
 
 from rt2data.cli.main import cli
-from rt2data.codec import ActionCodec
+from rt2data.codec.action_codec import ActionCodec
 from rt2data.example import Example
 from rt2data.prompt import DEFAULT_ACTION_TEMPLATE, action_target
 from rt2data.shards import Accounting, Manifest, write_manifest, write_shards
-from rt2data.validate import example_checker, prompt_problem, template_regex, validate_output
+from rt2data.inspection.validate import example_checker, prompt_problem, template_regex, validate_output
 
 CODEC = ActionCodec.rt2_default()
 TEMPLATES = {"rt2-action-v1": DEFAULT_ACTION_TEMPLATE.text, "caption-v1": "Caption:", "vqa-v1": "Q: {question} A:"}

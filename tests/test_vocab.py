@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rt2data.action_space import ActionSpace, Dimension
-from rt2data.codec import ActionCodec
+from rt2data.codec.action_space import ActionSpace, Dimension
+from rt2data.codec.action_codec import ActionCodec
 from rt2data.errors import ConfigError, ParseError
-from rt2data.normalize import Normalization
+from rt2data.codec.normalize import Normalization
 from rt2data.testing.strategies import action_spaces, token_arrays
-from rt2data.vocab import (
+from rt2data.codec.vocab import (
     STRATEGIES,
     IntegerText,
     ReservedLast,

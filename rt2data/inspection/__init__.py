@@ -4,7 +4,7 @@
 - ``summary``: examples, episodes, sources, kinds; per action dimension the clip rate, bin usage, top bins and
   warnings for saturated / collapsed / clipped dimensions (:func:`summarize` -> :class:`Summary`).
 - ``episode``: one episode step by step, decoded vs raw action and the error in bins (:func:`episode_table`).
-- ``text``: plain-text rendering for 80-100 column terminals. ``rt2data.plot`` draws the pictures.
+- ``text``: plain-text rendering for 80-100 column terminals. ``rt2data.inspection.plot`` draws the pictures.
 
 Everything returns frozen dataclasses with ``to_json_dict()`` (what ``rt2data inspect --json`` prints)::
 

@@ -17,9 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from rt2data.codec import ActionCodec
+from rt2data.codec.action_codec import ActionCodec
 from rt2data.errors import ConfigError, Rt2DataError
 from rt2data.example import Example
+from rt2data.codec.action_text import parse
+from rt2data.prompt import split_target
 
 __all__ = ["StepRow", "EpisodeTable", "episode_table", "list_episodes", "raw_bin_widths", "error_in_bins"]
 
@@ -120,8 +122,6 @@ def list_episodes(examples) -> list[tuple[str, str]]:
 
 
 def _row(example: Example, codec: ActionCodec | None, widths: np.ndarray | None, copies: int) -> StepRow:
-    from rt2data.action_text import parse
-    from rt2data.prompt import split_target
 
     raw = tuple(example.action_raw or ())
     tokens = decoded = err = problem = None

@@ -4,7 +4,7 @@ Both give an :class:`Inspectable`: a way to stream the examples again and the ac
 so the summary and the per-episode table are computed the same way whatever the origin.
 
 An RLDS dataset is read with ``rt2data.rlds`` and standardized by its dataset spec; its action statistics are
-computed in memory with ``rt2data.stats`` over the episodes read (at most ``max_episodes``), the codec is built from
+computed in memory with ``rt2data.stats.accumulators`` over the episodes read (at most ``max_episodes``), the codec is built from
 them exactly as ``convert`` does (``pipelines.stats.codec_from_stats``), and every episode goes through
 ``rt2data.convert.convert_episode``. A plain loop, no Beam: meant for inspection-sized data.
 """
@@ -20,9 +20,19 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from rt2data.codec import ActionCodec
+from rt2data.codec.action_codec import ActionCodec
 from rt2data.errors import ConfigError, DataError, Rt2DataError, SpecError
 from rt2data.example import Example
+from rt2data.spec.check import require_match
+from rt2data.spec.standardize import standardize
+from rt2data.convert import ConvertConfig, convert_episode
+from rt2data.prompt import get_template
+from rt2data.rlds import BadRecord
+from rt2data.rlds import open_dataset
+from rt2data.shards import iter_examples, load_manifest
+from rt2data.spec.model import DatasetSpec
+from rt2data.stats import accumulators as st
+from rt2data.stats.dataset_stats import codec_from_stats
 
 __all__ = ["Inspectable", "open_inspectable", "open_output", "open_rlds", "codecs_from_manifest", "ACTION_SOURCE_KINDS"]
 
@@ -113,7 +123,6 @@ def open_output(path: str | os.PathLike[str], *, fmt: str | None = None) -> Insp
     Raises:
         OutputError: no manifest there; SchemaError / DataError: an unreadable manifest.
     """
-    from rt2data.shards import iter_examples, load_manifest
 
     out = Path(path)
     if out.is_file():  # manifest.json itself is fine; a shard or any other file is not an output
@@ -134,7 +143,6 @@ def open_output(path: str | os.PathLike[str], *, fmt: str | None = None) -> Insp
 
 def _read_episodes(dataset, spec, split: str, max_episodes: int | None) -> tuple[list, Counter]:
     """``[(shard index, CanonicalEpisode)]`` (at most ``max_episodes``) and counts of skipped records by reason."""
-    from rt2data.rlds import BadRecord
 
     episodes: list = []
     skipped: Counter[str] = Counter()
@@ -147,7 +155,7 @@ def _read_episodes(dataset, spec, split: str, max_episodes: int | None) -> tuple
                 log.warning("skipped %s record %d: %s", record.path, record.index, record.message)
                 continue
             try:
-                episodes.append((ref.index, spec.standardize(record)))
+                episodes.append((ref.index, standardize(spec, record)))
             except (SpecError, DataError) as exc:
                 skipped["bad_episode"] += 1
                 log.warning("skipped %s: %s", record.describe(), exc)
@@ -155,8 +163,6 @@ def _read_episodes(dataset, spec, split: str, max_episodes: int | None) -> tuple
 
 
 def _in_memory_codec(spec, episodes: list, where: str) -> ActionCodec:
-    from rt2data import stats as st
-    from rt2data.pipelines.stats import codec_from_stats
 
     acc = st.create_accumulator(action_dim=len(spec.action_space))
     for _, episode in episodes:
@@ -181,16 +187,12 @@ def open_rlds(
     Raises:
         SpecError: the spec does not match the dataset; DataError: unreadable dataset or no usable step.
     """
-    from rt2data.convert import ConvertConfig, convert_episode
-    from rt2data.prompt import get_template
-    from rt2data.rlds import open_dataset
-    from rt2data.spec import DatasetSpec
 
     if max_episodes is not None and max_episodes < 1:
         raise ConfigError(f"--max-episodes must be >= 1, got {max_episodes}")
     dataset = open_dataset(path)
     spec_obj = DatasetSpec.load(spec)
-    spec_obj.require_match(dataset.features)
+    require_match(spec_obj, dataset.features)
     episodes, skipped = _read_episodes(dataset, spec_obj, split, max_episodes)
     codec = _in_memory_codec(spec_obj, episodes, f"{path} split {split!r}")
     config = ConvertConfig(source=spec_obj.name, missing_instruction=spec_obj.missing_instruction)

@@ -24,7 +24,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from rt2data.codec import ActionCodec
+from rt2data.codec.action_codec import ActionCodec
 from rt2data.errors import EncodeError
 from rt2data.example import Example
 

@@ -2,7 +2,7 @@
 
 >>> ds = open_dataset("/data/bridge/0.1.0")                    # doctest: +SKIP
 >>> for ref in ds.shards("train[:95%]"):                      # doctest: +SKIP
-...     for ep in read_shard(ref, corrupt="skip"):
+...     for ep in ds.read_shard(ref, corrupt="skip"):
 ...         ...  # RawEpisode (ep.get("steps/observation/image")) or BadRecord
 
 ``tensorflow_datasets`` and ``array_record`` are imported inside functions, never at import time.

@@ -16,6 +16,7 @@ from typing import Any
 
 from rt2data.errors import DataError
 from rt2data.rlds.splits import FILE_FORMATS, ShardRef, SplitInfo, resolve_split, split_infos
+from rt2data.rlds.reader import read_shard
 
 __all__ = ["RldsDataset", "open_dataset", "load_features", "find_builder_dir"]
 
@@ -96,7 +97,6 @@ class RldsDataset:
 
     def read_shard(self, ref: ShardRef, *, corrupt: str = "error"):
         """Stream one shard's episodes; see ``rt2data.rlds.reader.read_shard``."""
-        from rt2data.rlds.reader import read_shard
 
         return read_shard(ref, features=self.features, corrupt=corrupt)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterable, Iterator
 
 from rt2data.errors import DataError
-from rt2data.shards.tfrecord import frame_record, masked_crc32c  # one TFRecord codec for reading and writing
+from rt2data.shards.formats.tfrecord import frame_record, masked_crc32c  # one TFRecord codec for reading and writing
 
 __all__ = ["FramedRecord", "FramingError", "masked_crc32c", "frame_record", "write_records", "iter_records"]
 

@@ -191,18 +191,12 @@ def decode_episode(data: bytes, *, features: Any, decoders: Any = None) -> dict[
     return _to_numpy(value, features)
 
 
-def _features_for(ref: ShardRef) -> Any:
-    from rt2data.rlds.dataset import open_dataset
-
-    return open_dataset(ref.dataset_dir).features
-
-
-def read_shard(ref: ShardRef, *, features: Any = None, corrupt: str = "error") -> Iterator[RawEpisode | BadRecord]:
+def read_shard(ref: ShardRef, *, features: Any, corrupt: str = "error") -> Iterator[RawEpisode | BadRecord]:
     """Stream the episodes ``[ref.first_record, ref.stop_record)`` of one shard, one record at a time.
 
     Args:
         ref: the shard and record range (from ``RldsDataset.shards``).
-        features: the dataset's tfds ``FeaturesDict``; read from ``ref.dataset_dir`` when omitted (cached per process).
+        features: the dataset's tfds ``FeaturesDict`` (``RldsDataset.features``).
         corrupt: ``"error"`` raises ``DataError`` on a framing/CRC problem; ``"skip"`` yields a ``BadRecord`` instead.
 
     Yields:
@@ -220,7 +214,6 @@ def read_shard(ref: ShardRef, *, features: Any = None, corrupt: str = "error") -
             f"{ref.path}: shard {ref.index} of split {ref.split!r} is missing ({ref.num_records} episodes); "
             "dataset_info.json lists it, so the download or copy is incomplete"
         )
-    features = features if features is not None else _features_for(ref)
     decoders = image_skip_decoders(features)
     records = _iter_tfrecord(ref) if ref.file_format == "tfrecord" else _iter_array_record(ref)
     for item in records:

@@ -30,14 +30,14 @@ from rt2data.shards.manifest import (
     write_manifest,
 )
 from rt2data.shards.reader import iter_examples, iter_shard, resolve_shards
-from rt2data.shards.tf_example import (
+from rt2data.shards.formats.tf_example import (
     TFRECORD_FEATURE_SPEC_DOC,
     decode_tf_example,
     encode_tf_example,
     example_to_tf_example_bytes,
     tf_example_bytes_to_example,
 )
-from rt2data.shards.tfrecord import iter_tfrecord, masked_crc32c, write_tfrecord_records
+from rt2data.shards.formats.tfrecord import iter_tfrecord, masked_crc32c, write_tfrecord_records
 from rt2data.shards.verify import Problem, VerifyReport, verify_output
 from rt2data.shards.writer import (
     ShardingPlan,

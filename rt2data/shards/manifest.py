@@ -16,6 +16,8 @@ from typing import Any, Mapping, Sequence
 from rt2data.errors import DataError, OutputError, SchemaError
 from rt2data.shards.files import MANIFEST_NAME, atomic_write_bytes
 from rt2data.shards.info import FORMATS, ShardInfo
+from rt2data.schemas import load_schema
+import rt2data
 
 __all__ = [
     "MANIFEST_FORMAT_VERSION",
@@ -129,7 +131,6 @@ class Manifest:
         if not self.config_fingerprint:
             object.__setattr__(self, "config_fingerprint", config_fingerprint(self.config))
         if not self.created_by:
-            import rt2data
 
             object.__setattr__(self, "created_by", f"rt2data {rt2data.__version__}")
 
@@ -199,7 +200,6 @@ def write_manifest(out_dir: str | os.PathLike[str], manifest: Manifest) -> Path:
 def _check_schema(doc: Any, where: str) -> None:
     import jsonschema
 
-    from rt2data.schemas import load_schema
 
     validator = jsonschema.Draft202012Validator(load_schema("manifest"))
     errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])

@@ -12,9 +12,9 @@ from rt2data.example import Example
 from rt2data.shards.files import MANIFEST_NAME, HashingReader
 from rt2data.shards.info import FORMATS, SHARD_RE, ShardInfo, check_format, format_of_path
 from rt2data.shards.manifest import load_manifest
-from rt2data.shards.tf_example import tf_example_bytes_to_example
-from rt2data.shards.tfrecord import iter_tfrecord_stream
-from rt2data.shards.wds import iter_wds_samples, sample_to_example
+from rt2data.shards.formats.tf_example import tf_example_bytes_to_example
+from rt2data.shards.formats.tfrecord import iter_tfrecord_stream
+from rt2data.shards.formats.wds import iter_wds_samples, sample_to_example
 
 __all__ = ["iter_examples", "iter_shard", "resolve_shards"]
 

@@ -15,9 +15,9 @@ from rt2data.shards.files import HashingReader
 from rt2data.shards.info import SHARD_RE, ShardInfo
 from rt2data.shards.layout import scan_output_dir
 from rt2data.shards.manifest import Manifest, load_manifest, validate_accounting
-from rt2data.shards.tf_example import tf_example_bytes_to_example
-from rt2data.shards.tfrecord import iter_tfrecord_stream
-from rt2data.shards.wds import iter_wds_samples, sample_to_example
+from rt2data.shards.formats.tf_example import tf_example_bytes_to_example
+from rt2data.shards.formats.tfrecord import iter_tfrecord_stream
+from rt2data.shards.formats.wds import iter_wds_samples, sample_to_example
 
 __all__ = ["CheckExample", "Problem", "VerifyReport", "verify_output"]
 

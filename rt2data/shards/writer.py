@@ -19,9 +19,9 @@ from rt2data.example import Example
 from rt2data.shards import ledger
 from rt2data.shards.files import HashingWriter, fsync_dir, temp_path
 from rt2data.shards.info import ShardInfo, check_format, shard_name
-from rt2data.shards.tf_example import example_to_tf_example_bytes
-from rt2data.shards.tfrecord import frame_record
-from rt2data.shards.wds import encode_sample, tar_end_size
+from rt2data.shards.formats.tf_example import example_to_tf_example_bytes
+from rt2data.shards.formats.tfrecord import frame_record
+from rt2data.shards.formats.wds import encode_sample, tar_end_size
 
 __all__ = [
     "ShardWriter",

@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
+from rt2data.rlds.framing import frame_record
+from rt2data.rlds.framing import write_records
 
 __all__ = [
     "LAYOUTS",
@@ -370,7 +372,6 @@ def _without_tensorflow() -> Iterator[None]:
     from tensorflow_datasets.core import file_adapters
     from tensorflow_datasets.core.features import image_feature
 
-    from rt2data.rlds.framing import write_records
 
     def write_examples(cls, path, iterator):
         write_records(os.fspath(path), (record for _, record in iterator))
@@ -531,7 +532,6 @@ def append_record(dataset_dir: str | os.PathLike[str], record: bytes, *, split: 
     Returns:
         (shard path, record index of the appended record).
     """
-    from rt2data.rlds.framing import frame_record
 
     root = Path(dataset_dir)
     info_path = root / "dataset_info.json"

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from rt2data.action_space import ActionSpace, Dimension
-from rt2data.codec import ActionCodec
-from rt2data.normalize import Normalization
+from rt2data.codec.action_space import ActionSpace, Dimension
+from rt2data.codec.action_codec import ActionCodec
+from rt2data.codec.normalize import Normalization
 
 __all__ = [
     "dimension_names",

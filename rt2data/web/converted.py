@@ -16,6 +16,10 @@ from rt2data.errors import ConfigError, Rt2DataError
 from rt2data.web.dead_letters import DeadLetter
 from rt2data.web.options import path_field
 from rt2data.web.samples import SourceItem, WorkItem, derive_key
+from rt2data.shards import iter_shard
+from rt2data.shards import load_manifest
+from rt2data.shards import resolve_shards
+from rt2data.shards.files import MANIFEST_NAME
 
 __all__ = ["ConvertedOptions", "converted_work_items", "read_converted", "converted_templates", "converted_codec"]
 
@@ -39,7 +43,6 @@ class ConvertedOptions:
 
 def converted_work_items(source: str, options: ConvertedOptions) -> list[WorkItem]:
     """One work item per shard; ``part`` = the shard's format."""
-    from rt2data.shards import resolve_shards
 
     try:
         shards = resolve_shards(options.path, fmt=options.shard_format)
@@ -53,8 +56,6 @@ def converted_work_items(source: str, options: ConvertedOptions) -> list[WorkIte
 
 def converted_templates(options: ConvertedOptions) -> dict[str, str]:
     """Template id -> text recorded in the convert output's manifest ({} without a manifest)."""
-    from rt2data.shards import load_manifest
-    from rt2data.shards.files import MANIFEST_NAME
 
     if not os.path.isfile(os.path.join(options.path, MANIFEST_NAME)):
         return {}
@@ -63,8 +64,6 @@ def converted_templates(options: ConvertedOptions) -> dict[str, str]:
 
 def converted_codec(options: ConvertedOptions) -> dict[str, Any] | None:
     """The codec JSON recorded in the convert output's manifest (None without a manifest or codec)."""
-    from rt2data.shards import load_manifest
-    from rt2data.shards.files import MANIFEST_NAME
 
     if not os.path.isfile(os.path.join(options.path, MANIFEST_NAME)):
         return None
@@ -74,7 +73,6 @@ def converted_codec(options: ConvertedOptions) -> dict[str, Any] | None:
 
 def read_converted(item: WorkItem, factory: Any, options: ConvertedOptions) -> Iterator[SourceItem | DeadLetter]:
     """Items of one shard (``factory`` is unused: examples are already built)."""
-    from rt2data.shards import iter_shard
 
     index = 0
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rt2data.errors import PromptError
+from rt2data.prompt import PromptTemplate
 
 __all__ = ["WebTemplate", "DEFAULT_TEMPLATES", "PLACEHOLDERS", "default_template"]
 
@@ -41,7 +42,6 @@ class WebTemplate:
     def __post_init__(self) -> None:
         if self.kind not in PLACEHOLDERS:
             raise PromptError(f"template {self.id!r}: kind {self.kind!r} is not one of {sorted(PLACEHOLDERS)}")
-        from rt2data.prompt import PromptTemplate
 
         # Same id and brace rules as every other template of the project.
         names = set(PromptTemplate(self.id, self.prompt, self.kind).fields)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rt2data.action_space import ActionSpace, as_action_array
+from rt2data.codec.action_space import ActionSpace, as_action_array
 from rt2data.errors import EncodeError, ParseError
 
 __all__ = ["Discretizer", "OUT_OF_RANGE_POLICIES", "as_token_array", "raise_out_of_range"]

@@ -14,6 +14,8 @@ import apache_beam as beam
 
 from rt2data.convert import DeadLetter
 from rt2data.errors import DataError, SpecError
+from rt2data.spec.standardize import standardize
+from rt2data.rlds import BadRecord, open_dataset
 
 __all__ = ["OK", "DEAD", "tagged", "split_tagged", "iter_standardized", "bad_record_letter"]
 
@@ -57,7 +59,6 @@ def iter_standardized(ref, spec, *, corrupt: str) -> Iterator[tuple[str, Any]]:
     raises ``DataError`` naming file and offset under ``corrupt="error"``. An episode the spec cannot standardize
     (wrong shape, missing key) is dead-lettered with reason ``bad_episode``, its steps counted as dropped.
     """
-    from rt2data.rlds import BadRecord, open_dataset
 
     dataset = open_dataset(ref.dataset_dir)
     for record in dataset.read_shard(ref, corrupt=corrupt):
@@ -65,7 +66,7 @@ def iter_standardized(ref, spec, *, corrupt: str) -> Iterator[tuple[str, Any]]:
             yield DEAD, bad_record_letter(record)
             continue
         try:
-            episode = spec.standardize(record)
+            episode = standardize(spec, record)
         except (SpecError, DataError) as exc:
             steps = record.num_steps
             log.warning("dead-lettered %s: %s", record.describe(), exc)

@@ -20,8 +20,10 @@ from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence
 
 from rt2data.errors import DataError
-from rt2data.mixplan import MixPlan, SourceRequest, make_plan
-from rt2data.mixture import Mixture
+from rt2data.mix.plan import MixPlan, SourceRequest, make_plan
+from rt2data.mix.config import Mixture
+from rt2data.shards import Accounting, Manifest, validate_accounting
+from rt2data.web.converted import converted_codec, converted_templates
 
 __all__ = ["plan_for_counts", "build_manifest", "source_audit"]
 
@@ -73,8 +75,6 @@ def source_audit(plan: MixPlan, index: int, *, realized: int, dead: Mapping[str,
 def build_manifest(mixture: Mixture, *, config: Mapping[str, Any], fingerprint: str, counts: Sequence,
                    stats: Sequence, samples: Sequence, shard_infos: Sequence):
     """The ``Manifest`` (kind ``mix``) of a finished run; raises ``DataError`` if shards differ from the plan."""
-    from rt2data.shards import Accounting, Manifest, validate_accounting
-    from rt2data.web.converted import converted_codec, converted_templates
 
     plan = plan_for_counts(mixture, dict(counts))
     usable, dead, seen_templates = _stats(stats)

@@ -30,6 +30,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 from rt2data.errors import DataError, OutputError
+from rt2data.inspection import MissingDependencyError, episode_table
+from rt2data.inspection import format_summary
+from rt2data.inspection import open_output, summarize
+from rt2data.inspection.plot import plot_bin_usage, plot_episode
+from rt2data.inspection.validate import validate_output
+from rt2data.mix.config import load_mixture
+from rt2data.pipelines.convert import ConvertJob, run_convert
+from rt2data.pipelines.mix import run_mix
+from rt2data.testing.rlds_builders import build_dataset
 
 __all__ = ["DemoResult", "run_demo", "make_caption_tars", "make_vqav2_folder", "write_mixture", "format_demo",
            "MARKER", "DEMO_ENTRIES"]
@@ -162,10 +171,8 @@ def _prepare(root: Path, overwrite: bool) -> None:
 
 
 def _plots(root: Path, inspectable: Any, summary: Any) -> tuple[tuple[Path, ...], list[str]]:
-    from rt2data.inspection import MissingDependencyError, episode_table
 
     try:
-        from rt2data.plot import plot_bin_usage, plot_episode
 
         episode = plot_episode(episode_table(inspectable, "0"), root / "plots" / "episode.png")
         bins = plot_bin_usage(summary, root / "plots" / "bins.png")
@@ -190,12 +197,6 @@ def run_demo(
     Raises:
         OutputError: OUT_DIR is not empty (see ``overwrite``); DataError: an output failed validation.
     """
-    from rt2data.inspection import open_output, summarize
-    from rt2data.mixture import load_mixture
-    from rt2data.pipelines.convert import ConvertJob, run_convert
-    from rt2data.pipelines.mix import run_mix
-    from rt2data.testing.rlds_builders import build_dataset
-    from rt2data.validate import validate_output
 
     if layout not in LAYOUTS:
         raise OutputError(f"demo layout {layout!r} is not one of {sorted(LAYOUTS)}")
@@ -260,7 +261,6 @@ def _mix_table(manifest: Any) -> list[str]:
 
 def format_demo(result: DemoResult, *, width: int = 100) -> str:
     """The demo's closing report: summary, mixture ratios, checks, and where everything is."""
-    from rt2data.inspection import format_summary
 
     conv, mix = result.convert_manifest, result.mix_manifest
     lines = ["", "== robot examples (rt2data inspect " + str(result.robot) + ")", format_summary(result.robot_summary,

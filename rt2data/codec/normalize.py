@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
-from rt2data.action_space import as_action_array
+from rt2data.codec.action_space import as_action_array
 from rt2data.errors import ActionSpaceError
 
 if TYPE_CHECKING:
-    from rt2data.action_space import ActionSpace
+    from rt2data.codec.action_space import ActionSpace
 
 __all__ = ["Normalization", "METHODS", "default_mask"]
 

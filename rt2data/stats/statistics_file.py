@@ -17,6 +17,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from rt2data.errors import SchemaError
+from rt2data.schemas import load_schema
+from rt2data.shards.files import atomic_write_bytes
 
 __all__ = ["STATS_FORMAT_VERSION", "OPENVLA_KEYS", "StatsFile", "stats_json_bytes", "write_stats", "load_stats",
            "stats_match"]
@@ -80,7 +82,6 @@ def write_stats(
     path: str | os.PathLike, dataset_name: str, stats: Mapping[str, Any], *, rt2data_block: Mapping[str, Any]
 ) -> Path:
     """Write the statistics file atomically (temp file in the same folder, fsync, rename). Returns the path."""
-    from rt2data.shards.files import atomic_write_bytes
 
     path = Path(path)
     data = stats_json_bytes(dataset_name, stats, rt2data_block=rt2data_block)
@@ -93,7 +94,6 @@ def _validate_doc(doc: Any, where: str, name: str | None) -> None:
     """JSON Schema, then consistency of entry ``name`` (None: the only entry) with the rt2data block."""
     import jsonschema
 
-    from rt2data.schemas import load_schema
 
     validator = jsonschema.Draft202012Validator(load_schema("stats"))
     errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])

@@ -13,8 +13,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from rt2data.action_space import ActionSpace
-from rt2data.discretize import as_token_array
+from rt2data.codec.action_space import ActionSpace
+from rt2data.codec.bins import as_token_array
 from rt2data.errors import ParseError
 
 __all__ = ["SEPARATOR", "render", "render_many", "parse", "parse_many"]

@@ -1,7 +1,7 @@
 """Dataset statistics of actions (and proprio): mergeable, streaming, and identical for any split of the data.
 
 Per dimension: count, min, max, mean, std (population, ddof=0, like ``np.std`` in OpenVLA/Octo) and quantiles
-(q01/q99 by default) from a log-bucketed sketch (``rt2data.sketch``). Everything an accumulator holds is exact:
+(q01/q99 by default) from a log-bucketed sketch (``rt2data.stats.sketch``). Everything an accumulator holds is exact:
 integer bucket counts, exact min/max, and the sum and sum of squares as Python integers on a fixed binary scale
 (every float64 is ``M * 2**(e - 53)`` with an integer ``M``, so sums of ``M`` grouped by ``e`` are exact in
 int64 pieces and are folded into big integers). Merging is therefore commutative and associative, and the same
@@ -9,7 +9,7 @@ values give byte-identical ``finalize()`` output whatever the batching, worker c
 are the correctly rounded mean and (to 2**-110) std of the exact values: no cancellation, no order effect. The sum
 of squares is exact too (not a sum of rounded float64 squares), so a constant dimension has std exactly 0.0.
 Quantile estimates follow ``np.quantile``'s default "linear" rule; each order statistic used is within
-``max(alpha * |x|, min_indexable)`` of the true one and is clamped into the exact [min, max] (see ``rt2data.sketch``).
+``max(alpha * |x|, min_indexable)`` of the true one and is clamped into the exact [min, max] (see ``rt2data.stats.sketch``).
 
 Memory per accumulator is flat: a dense int64 table ``(7, dim * 2098)`` (allocated on first add), the sketch
 buckets (``O(log(max/min) / alpha)``, independent of the count) and ``dim`` big integers.
@@ -30,7 +30,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from rt2data.errors import DataError
-from rt2data.sketch import DEFAULT_MIN_INDEXABLE, DEFAULT_RELATIVE_ACCURACY, LogBuckets, QuantileSketch
+from rt2data.stats.sketch import DEFAULT_MIN_INDEXABLE, DEFAULT_RELATIVE_ACCURACY, LogBuckets, QuantileSketch
 
 __all__ = [
     "DEFAULT_QUANTILES",
@@ -444,7 +444,7 @@ def extract_output(
 
 
 # The statistics file lives in its own module; re-exported here for one import site.
-from rt2data.stats_file import (  # noqa: E402
+from rt2data.stats.statistics_file import (  # noqa: E402
     OPENVLA_KEYS,
     STATS_FORMAT_VERSION,
     StatsFile,

@@ -7,7 +7,7 @@ framing, every example against the JSON Schema, unique keys, the accounting) and
   prompt exactly (with the example's instruction, or the placeholder ``convert`` uses when it has none); a
   caption / VQA prompt by matching the template with its fields (``{question}``) as wildcards, since the question
   itself is not stored separately;
-- an action example's target parses with its source's codec (``rt2data.action_text.parse``: one token per
+- an action example's target parses with its source's codec (``rt2data.codec.action_text.parse``: one token per
   dimension, each inside the action space), the parsed tokens equal ``action_tokens``, the plan part equals
   ``plan``, and encoding ``action_raw`` with the codec gives the same tokens;
 - a caption / VQA example carries no action fields.
@@ -26,10 +26,15 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from rt2data.codec import ActionCodec
+from rt2data.codec.action_codec import ActionCodec
 from rt2data.errors import EncodeError, Rt2DataError
 from rt2data.example import Example
 from rt2data.shards.verify import Problem, VerifyReport
+from rt2data.codec.action_text import parse
+from rt2data.inspection.records import codecs_from_manifest
+from rt2data.prompt import DEFAULT_PLACEHOLDER, PromptTemplate
+from rt2data.prompt import split_target
+from rt2data.shards import load_manifest, verify_output
 
 __all__ = ["validate_output", "example_checker", "prompt_problem", "template_regex"]
 
@@ -48,7 +53,6 @@ def template_regex(text: str) -> re.Pattern[str]:
 
 def prompt_problem(example: Example, templates: Mapping[str, str]) -> str | None:
     """Why the example's prompt is not its recorded template rendered (None when it is)."""
-    from rt2data.prompt import DEFAULT_PLACEHOLDER, PromptTemplate
 
     text = templates.get(example.template_id)
     if text is None:
@@ -68,8 +72,6 @@ def prompt_problem(example: Example, templates: Mapping[str, str]) -> str | None
 
 
 def _action_problems(example: Example, codec: ActionCodec) -> list[str]:
-    from rt2data.action_text import parse
-    from rt2data.prompt import split_target
 
     plan, text = split_target(example.target)
     problems = []
@@ -134,8 +136,6 @@ def validate_output(
     Returns:
         A ``VerifyReport`` (problems with shard, key and message); never raises for problems in the data.
     """
-    from rt2data.inspection.records import codecs_from_manifest
-    from rt2data.shards import load_manifest, verify_output
 
     out = Path(out_dir)
     try:

@@ -39,7 +39,7 @@ from math import ceil
 from typing import Any, Sequence
 
 from rt2data.errors import ConfigError, DataError
-from rt2data.mixorder import block_layout, feistel_permute, rank_hash, reference_layout, stable_hash
+from rt2data.mix.order import block_layout, feistel_permute, rank_hash, stable_hash
 
 __all__ = [
     "POLICIES",
@@ -54,7 +54,6 @@ __all__ = [
     "block_layout",
     "make_plan",
     "rank_hash",
-    "reference_layout",
 ]
 
 POLICIES = ("repeat", "stop", "exhaust_all")

@@ -27,9 +27,10 @@ from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 
-from rt2data.action_space import ActionSpace
-from rt2data.discretize import as_token_array
+from rt2data.codec.action_space import ActionSpace
+from rt2data.codec.bins import as_token_array
 from rt2data.errors import ConfigError, ParseError
+from rt2data.codec.action_codec import ActionCodec
 
 __all__ = [
     "TokenStrategy",
@@ -286,7 +287,6 @@ def load_frequencies(path: str | Path) -> list[float] | dict[str, float]:
 
 
 def _space_and_codec(codec_or_space: Any) -> tuple[ActionSpace, Any]:
-    from rt2data.codec import ActionCodec
 
     if isinstance(codec_or_space, ActionCodec):
         return codec_or_space.action_space, codec_or_space

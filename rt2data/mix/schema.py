@@ -1,21 +1,26 @@
 """The JSON Schema of mixture files, generated from the option dataclasses so the two never drift.
 
 ``schemas/mixture.schema.json`` is ``build_schema()`` written with ``json.dumps(..., indent=2)``; a test keeps
-them equal. The schema is a second, machine-readable description of what ``rt2data.mixture`` checks (that module's
+them equal. The schema is a second, machine-readable description of what ``rt2data.mix.config`` checks (that module's
 own checks run first and give the friendlier messages).
 """
 
 from __future__ import annotations
 
+import re
+
 import dataclasses
 from typing import Any
 
-from rt2data.mixplan import POLICIES
-from rt2data.mixture import _NAME_RE, OUTPUT_FORMATS
+from rt2data.mix.plan import POLICIES
 from rt2data.web.sources import FORMATS
 from rt2data.web.templates import DEFAULT_TEMPLATES
 
-__all__ = ["build_schema"]
+__all__ = ["build_schema", "NAME_RE", "OUTPUT_FORMATS"]
+
+OUTPUT_FORMATS = ("wds", "tfrecord")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+"""Source names: used in example keys and shard prefixes."""
 
 
 def _field_schema(f: dataclasses.Field) -> dict[str, Any]:
@@ -44,7 +49,7 @@ def build_schema() -> dict[str, Any]:
     variants = []
     for (kind, fmt), spec in sorted(FORMATS.items()):
         props: dict[str, Any] = {
-            "name": {"type": "string", "pattern": _NAME_RE.pattern},
+            "name": {"type": "string", "pattern": NAME_RE.pattern},
             "kind": {"const": kind},
             "format": {"const": fmt},
             "weight": {"type": "number", "minimum": 0},
@@ -63,7 +68,7 @@ def build_schema() -> dict[str, Any]:
         "$id": "https://rt2data.dev/schemas/mixture.schema.json",
         "title": "rt2data mixture file",
         "description": "A co-fine-tuning mixture of robot examples (rt2data convert outputs) and web caption/VQA "
-                       "data. Generated from rt2data.mixture.mixture_schema(); a test keeps them equal.",
+                       "data. Generated from rt2data.mix.config.mixture_schema(); a test keeps them equal.",
         "type": "object",
         "additionalProperties": False,
         "required": ["sources"],

@@ -7,14 +7,16 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from rt2data.spec import DatasetSpec, Ref
+from rt2data.errors import SpecError
+from rt2data.spec.model import DatasetSpec, Ref
 
-__all__ = ["Leaf", "feature_table", "check_features"]
+__all__ = ["Leaf", "feature_table", "check_features", "require_match", "proprio_dim"]
 
 
 @dataclass(frozen=True)
@@ -162,3 +164,26 @@ def _check_action(spec: DatasetSpec, c: _Checker) -> None:
                               f"vector with an index {term.index}")
     elif term.type in ("float", "bool"):
         c.numeric(term.ref, "terminate", size=1, kinds="b" if term.type == "bool" else "fiu")
+
+
+def require_match(spec: DatasetSpec, features: Any, *, where: str = "the dataset") -> None:
+    """Raise ``SpecError`` listing every mismatch with ``features`` (first line: the count and the first one)."""
+    problems = check_features(spec, features)
+    if problems:
+        raise SpecError(
+            f"spec {spec.name!r} does not match {where}: {len(problems)} mismatch(es), first: {problems[0]}"
+            + "".join(f"\n  - {p}" for p in problems)
+            + f"\n(run `rt2data schemas check {spec.name} DATASET_DIR`, or fix the spec {spec.source})"
+        )
+
+
+def proprio_dim(spec: DatasetSpec, features: Any) -> int:
+    """P, the width of ``CanonicalEpisode.proprio`` for a dataset with these features (0 without proprio)."""
+    table = feature_table(features)
+    total = 0
+    for ref in spec.proprio:
+        leaf = table.get(ref.full_path)
+        if leaf is None or any(d is None for d in leaf.shape):
+            raise SpecError(f"spec {spec.name!r}: proprio field {ref.full_path} is missing or has no fixed shape")
+        total += int(math.prod(leaf.shape))
+    return total

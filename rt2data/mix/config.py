@@ -13,7 +13,7 @@ sources:
 ```
 
 ``output``: ``examples`` (a number) or ``one_pass`` (a source name: one pass over it) or neither (the size comes
-from the stop/exhaust_all policies, see ``rt2data.mixplan``); ``block_size`` turns on block mode; ``formats`` is
+from the stop/exhaust_all policies, see ``rt2data.mix.plan``); ``block_size`` turns on block mode; ``formats`` is
 ``[wds]``, ``[tfrecord]`` or both; ``rank_bucket_examples`` bounds the items a worker sorts at once.
 A source entry holds ``name``, ``kind``, ``format`` (not for ``examples``), ``weight``, optional
 ``when_exhausted`` and ``template`` (``{id, prompt}``), plus its format's options (``rt2data.web.sources``).
@@ -33,11 +33,13 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from rt2data.errors import ConfigError, PromptError, Rt2DataError
-from rt2data.mixplan import POLICIES, block_quotas, exact_weight
+from rt2data.mix.plan import POLICIES, block_quotas, exact_weight
 from rt2data.web.options import path_fields
 from rt2data.web.paths import check_patterns_exist, resolve_path
 from rt2data.web.sources import get_format
 from rt2data.web.templates import DEFAULT_TEMPLATES, WebTemplate
+from rt2data.mix.schema import NAME_RE as _NAME_RE, OUTPUT_FORMATS, build_schema
+from rt2data.schemas import load_schema
 
 __all__ = [
     "OUTPUT_FORMATS",
@@ -49,8 +51,6 @@ __all__ = [
     "mixture_schema",
 ]
 
-OUTPUT_FORMATS = ("wds", "tfrecord")
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 _TOP_KEYS = ("seed", "when_exhausted", "output", "templates", "sources")
 _OUTPUT_KEYS = ("examples", "one_pass", "shard_examples", "formats", "block_size", "prefix", "rank_bucket_examples")
 _SOURCE_KEYS = ("name", "kind", "format", "weight", "when_exhausted", "template")
@@ -362,7 +362,6 @@ def load_mixture(path: str | os.PathLike[str]) -> Mixture:
 def _check_schema(doc: Any) -> None:
     import jsonschema
 
-    from rt2data.schemas import load_schema
 
     errors = sorted(jsonschema.Draft202012Validator(load_schema("mixture")).iter_errors(doc),
                     key=lambda e: [str(x) for x in e.absolute_path])
@@ -373,6 +372,5 @@ def _check_schema(doc: Any) -> None:
 
 def mixture_schema() -> dict[str, Any]:
     """The JSON Schema of mixture files (``schemas/mixture.schema.json``), built from the dataclasses."""
-    from rt2data.mixschema import build_schema
 
     return build_schema()

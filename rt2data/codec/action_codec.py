@@ -19,11 +19,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from rt2data import action_text
-from rt2data.action_space import ActionSpace, as_action_array
-from rt2data.discretize import OUT_OF_RANGE_POLICIES, Discretizer, raise_out_of_range
+from rt2data.codec import action_text
+from rt2data.codec.action_space import ActionSpace, as_action_array
+from rt2data.codec.bins import OUT_OF_RANGE_POLICIES, Discretizer, raise_out_of_range
 from rt2data.errors import ActionSpaceError, ConfigError, EncodeError, ParseError, SchemaError
-from rt2data.normalize import Normalization, default_mask
+from rt2data.codec.normalize import Normalization, default_mask
+from rt2data.schemas import load_schema
 
 __all__ = ["ActionCodec", "EncodedActions", "CODEC_VERSION", "validate_codec_json"]
 
@@ -243,7 +244,7 @@ class ActionCodec:
             raise ActionSpaceError(f"{path}: {exc}") from exc
         raise ConfigError(
             f"{path}: not an action space, codec, rt2data stats file or manifest (top-level keys: {sorted(data)[:10]}); "
-            "expected a 'dimensions', 'action_space', 'codec' or 'rt2data.codec' key"
+            "expected a 'dimensions', 'action_space', 'codec' or 'rt2data.codec.action_codec' key"
         )
 
 
@@ -256,7 +257,6 @@ def validate_codec_json(data: Mapping[str, Any]) -> None:
     import jsonschema
     from referencing import Registry, Resource
 
-    from rt2data.schemas import load_schema
 
     schema = load_schema("action_space")
     registry = Registry().with_resource(schema["$id"], Resource.from_contents(schema))

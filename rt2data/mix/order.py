@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-from typing import TYPE_CHECKING, Mapping, Sequence
 
-if TYPE_CHECKING:
-    from rt2data.mixplan import MixPlan
-
-__all__ = ["stable_hash", "feistel_permute", "block_layout", "rank_hash", "reference_layout"]
+__all__ = ["stable_hash", "feistel_permute", "block_layout", "rank_hash"]
 
 
 def stable_hash(*parts: str | int) -> int:
@@ -64,24 +60,3 @@ def block_layout(seed: int, quotas: tuple[int, ...], block: int) -> tuple[tuple[
 def rank_hash(seed: int, source: str, epoch: int, key: str) -> int:
     """The hash that orders a source's items in one epoch (ties, impossible in practice, go by key)."""
     return stable_hash(seed, "rank", source, epoch, key)
-
-
-def reference_layout(plan: "MixPlan", keys: Mapping[str, Sequence[str]]) -> list[tuple[str, str, int]]:
-    """The whole output in memory: position -> (source, item key, epoch). The specification the scalable
-    pipeline implements (it ranks by the same hash in buckets); for tests and small audits only.
-
-    Args:
-        plan: the plan.
-        keys: the usable item keys of every source with draws (``len == available``).
-    """
-    out: list[tuple[str, str, int] | None] = [None] * plan.total
-    for i, src in enumerate(plan.sources):
-        ks = list(keys.get(src.name, ()))
-        if len(ks) != src.available:
-            raise ValueError(f"source {src.name!r}: {len(ks)} keys given, the plan has {src.available}")
-        for epoch in range(src.epochs):
-            ranked = sorted(ks, key=lambda k: (rank_hash(plan.seed, src.name, epoch, k), k))
-            for rank, key in enumerate(ranked[: src.needed(epoch)]):
-                out[plan.position(i, epoch * src.available + rank)] = (src.name, key, epoch)
-    assert all(x is not None for x in out)
-    return out  # type: ignore[return-value]

@@ -26,7 +26,7 @@ import numpy as np
 
 from rt2data.errors import DataError, SpecError
 from rt2data.example import sniff_image_format
-from rt2data.spec import DatasetSpec, GripperSpec, Ref, TerminateSpec
+from rt2data.spec.model import DatasetSpec, GripperSpec, Ref, TerminateSpec
 
 __all__ = ["CanonicalEpisode", "standardize", "gripper_to_canonical", "decode_utf8_codes"]
 

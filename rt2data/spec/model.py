@@ -5,10 +5,10 @@ A spec is a YAML (or JSON) file checked by ``schemas/dataset_spec.schema.json``;
 
 ``DatasetSpec.load(name_or_path)`` validates the file (errors name the file and field), then:
 
-- ``spec.check(features) -> list[str]``: every mismatch against a dataset's tfds features (missing key, shape,
-  dtype), before anything runs (``rt2data.spec_check``);
-- ``spec.standardize(raw_episode) -> CanonicalEpisode``: images, per-step instructions and the canonical action
-  vector (``rt2data.spec_standardize``);
+- ``check_features(spec, features) -> list[str]``: every mismatch against a dataset's tfds features (missing key,
+  shape, dtype), before anything runs (``rt2data.spec.check``);
+- ``standardize(spec, raw_episode) -> CanonicalEpisode``: images, per-step instructions and the canonical action
+  vector (``rt2data.spec.standardize``);
 - ``spec.fingerprint()``: sha256 of the spec's canonical JSON (description excluded), for the statistics cache.
 
 Canonical action vector = the action space's dimensions in order: ``terminate`` (discrete, 0/1) first when the
@@ -21,16 +21,19 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from rt2data.errors import SpecError
+from rt2data.codec.action_space import ActionSpace
+from rt2data.errors import ActionSpaceError
+from rt2data.schemas import SPEC_DIR
+from rt2data.schemas import load_schema
 
 __all__ = [
-    "DatasetSpec", "CanonicalEpisode", "Ref", "ActionPart", "GripperSpec", "TerminateSpec", "NormalizationSpec",
+    "DatasetSpec", "Ref", "ActionPart", "GripperSpec", "TerminateSpec", "NormalizationSpec",
     "list_specs", "spec_path", "parse_ref",
 ]
 
@@ -91,23 +94,13 @@ class TerminateSpec:
 
 @dataclass(frozen=True)
 class NormalizationSpec:
-    """How the codec normalizes: ``method`` (``rt2data.normalize.METHODS``) and a per-dimension ``mask``."""
+    """How the codec normalizes: ``method`` (``rt2data.codec.normalize.METHODS``) and a per-dimension ``mask``."""
 
     method: str
     mask: tuple[bool, ...]
 
 
-def __getattr__(name: str) -> Any:
-    # CanonicalEpisode lives in rt2data.spec_standardize (which imports this module); re-exported lazily here.
-    if name == "CanonicalEpisode":
-        from rt2data.spec_standardize import CanonicalEpisode
-
-        return CanonicalEpisode
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def spec_dir() -> Path:
-    from rt2data.schemas import SPEC_DIR
 
     return SPEC_DIR
 
@@ -148,7 +141,6 @@ def _read(path: Path) -> Any:
 def _schema_errors(data: Any) -> list[str]:
     import jsonschema
 
-    from rt2data.schemas import load_schema
 
     validator = jsonschema.Draft202012Validator(load_schema("dataset_spec"))
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
@@ -225,41 +217,6 @@ class DatasetSpec:
         """``action_space.to_json()``."""
         return self.action_space.to_json()
 
-    def check(self, features: Any) -> list[str]:
-        """Every mismatch between this spec and a dataset's tfds ``FeaturesDict`` (empty list: it fits)."""
-        from rt2data.spec_check import check_features
-
-        return check_features(self, features)
-
-    def require_match(self, features: Any, *, where: str = "the dataset") -> None:
-        """Raise ``SpecError`` listing every mismatch with ``features`` (first line: the count and the first one)."""
-        problems = self.check(features)
-        if problems:
-            raise SpecError(
-                f"spec {self.name!r} does not match {where}: {len(problems)} mismatch(es), first: {problems[0]}"
-                + "".join(f"\n  - {p}" for p in problems)
-                + f"\n(run `rt2data schemas check {self.name} DATASET_DIR`, or fix the spec {self.source})"
-            )
-
-    def proprio_dim(self, features: Any) -> int:
-        """P, the width of ``CanonicalEpisode.proprio`` for a dataset with these features (0 without proprio)."""
-        from rt2data.spec_check import feature_table
-
-        table = feature_table(features)
-        total = 0
-        for ref in self.proprio:
-            leaf = table.get(ref.full_path)
-            if leaf is None or any(d is None for d in leaf.shape):
-                raise SpecError(f"spec {self.name!r}: proprio field {ref.full_path} is missing or has no fixed shape")
-            total += int(math.prod(leaf.shape))
-        return total
-
-    def standardize(self, raw: Any):
-        """One ``RawEpisode`` -> ``CanonicalEpisode`` (see ``rt2data.spec_standardize``)."""
-        from rt2data.spec_standardize import standardize
-
-        return standardize(self, raw)
-
     def to_dict(self) -> dict[str, Any]:
         """The spec as loaded (a deep copy)."""
         return copy.deepcopy(dict(self.data))
@@ -272,8 +229,6 @@ class DatasetSpec:
 
 
 def _action_space(value: Any) -> Any:
-    from rt2data.action_space import ActionSpace
-    from rt2data.errors import ActionSpaceError
 
     try:
         return ActionSpace.rt2_default() if value == "rt2_default" else ActionSpace.from_json(value)

@@ -1,0 +1,80 @@
+"""What a dataset's statistics are computed from and how they become a codec (no Beam here).
+
+``input_fingerprint`` names the input a statistics pass reads, ``stats_block`` is the rt2data block of the
+statistics file, ``codec_from_stats`` builds a dataset's codec from its action statistics, and ``finite_rows``
+is the row filter every statistics pass applies (non-finite actions are dropped, as ``convert`` drops them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rt2data.codec.action_codec import ActionCodec
+
+__all__ = ["STATS_FILE", "input_fingerprint", "stats_block", "codec_from_stats", "finite_rows"]
+
+STATS_FILE = "dataset_statistics.json"
+
+
+def input_fingerprint(dataset, refs) -> str:
+    """``sha256:...`` of the input a statistics pass reads: the dataset's ``dataset_info.json`` and, per shard of
+    the split, its file name, size and record range. Not the directory path, so a moved copy still matches.
+
+    Args:
+        dataset: ``rt2data.rlds.RldsDataset``.
+        refs: the ``ShardRef`` list of the split (``dataset.shards(split)``).
+    """
+    def size(path: str) -> int:
+        try:
+            return os.path.getsize(path)
+        except OSError:
+            return -1
+
+    info = Path(dataset.path) / "dataset_info.json"
+    doc = {
+        "name": dataset.name,
+        "version": dataset.version,
+        "dataset_info_sha256": hashlib.sha256(info.read_bytes()).hexdigest() if info.is_file() else None,
+        "shards": [[Path(r.path).name, size(r.path), r.first_record, r.stop_record] for r in refs],
+    }
+    return "sha256:" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def stats_block(spec, split: str, codec_json: dict[str, Any], *, input_fp: str | None = None) -> dict[str, Any]:
+    """Our versioned block of the statistics file: what the numbers were computed from and how to decode."""
+    block = {
+        "spec": spec.name,
+        "spec_fingerprint": spec.fingerprint(),
+        "split": split,
+        "action_dims": list(spec.action_space.names),
+        "codec": codec_json,
+    }
+    if input_fp is not None:
+        block["input_fingerprint"] = input_fp
+    return block
+
+
+def codec_from_stats(spec, action_stats, *, out_of_range: str = "clip"):
+    """The codec of a dataset: the spec's action space, normalized with its statistics by the spec's method."""
+    norm = spec.normalization
+    return ActionCodec.from_stats(
+        action_stats, spec.action_space, method=norm.method, mask=norm.mask, out_of_range=out_of_range
+    )
+
+
+def finite_rows(episode) -> tuple[np.ndarray, np.ndarray | None]:
+    """The episode's finite action rows and, separately, its finite proprio rows (convert keeps a step whose proprio
+    is not finite, so its action still counts)."""
+    actions = np.asarray(episode.actions, dtype=np.float64)
+    actions = actions[np.isfinite(actions).all(axis=1)]
+    proprio = None
+    if episode.proprio is not None:
+        proprio = np.asarray(episode.proprio, dtype=np.float64)
+        proprio = proprio[np.isfinite(proprio).all(axis=1)]
+    return actions, proprio
