@@ -6,11 +6,12 @@ import sys
 
 import click
 
+from rt2data.shards.formats import format_choices
 from rt2data.cli.runner_opts import runner_options, show_progress
 from rt2data.convert import ConvertConfig
 from rt2data.spec.model import DatasetSpec
 
-_FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecord")}
+_FORMATS = format_choices()
 
 
 @click.command(context_settings={"show_default": True})

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
+from rt2data.shards.formats import format_choices
 from rt2data.cli.runner_opts import runner_options, show_progress
 from rt2data.mix.config import load_mixture
 
-_FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecord")}
+_FORMATS = format_choices()
 
 
 def _summary(manifest) -> str:

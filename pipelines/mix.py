@@ -48,6 +48,7 @@ from rt2data.pipelines.runner import make_pipeline_options
 from rt2data.shards import ShardInfo, config_fingerprint, finalize_output, prepare_output_dir, remove_output_files
 from rt2data.shards import shard_name, write_shard_at
 from rt2data.shards.files import atomic_write_bytes
+from rt2data.shards.formats import EXTENSIONS
 from rt2data.web.sources import plan_work
 from rt2data.web.sources import read_work_item
 
@@ -374,7 +375,7 @@ def run_mix(
              {s.name: s.draws for s in plan.sources})
     done_json = {name: info.to_json_dict() for name, info in done.items()}
     first_format = mixture.output.formats[0]
-    written = count_files(out, f"{mixture.output.prefix}-*.{'tar' if first_format == 'wds' else 'tfrecord'}")
+    written = count_files(out, f"{mixture.output.prefix}-*.{EXTENSIONS[first_format]}")
     with FileProgress(written, total=plan.num_shards, desc="mix", unit="shard", enabled=progress):
         _run(lambda p: _mix_graph(p, work, readers, plan, winners, mixture, out, saved, done_json,
                                   mixture.output.formats), options)
