@@ -47,7 +47,7 @@ _FORMATS = format_choices()
 @click.pass_context
 def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_examples, shard_bytes, resize, aspect,
             jpeg_quality, template_id, missing_instruction, idle_threshold, min_episode_steps, corrupt, out_of_range,
-            stats_path, recompute_stats, overwrite, resume, runner, workers, beam_args):
+            stats_path, recompute_stats, overwrite, resume, runner_options):
     """Convert an RLDS dataset (a TFDS builder directory) into RT-2 examples.
 
     Each step becomes one example: the primary camera image, the prompt
@@ -84,7 +84,7 @@ def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_exam
     )
     manifest = run_convert(
         job, out_dir, overwrite=overwrite, resume=resume, stats_path=stats_path, recompute_stats=recompute_stats,
-        runner=runner, workers=workers, extra_args=beam_args, progress=show_progress(ctx),
+        runner_options=runner_options, progress=show_progress(ctx),
     )
     acc = manifest.accounting
     dropped = ", ".join(f"{k} {v}" for k, v in acc.dropped.items()) or "none"
@@ -108,7 +108,7 @@ def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_exam
               help="Statistics file to write (default: print to stdout only).")
 @click.option("--corrupt", type=click.Choice(["error", "skip"]), default="error", help="Corrupt records policy.")
 @runner_options
-def stats(dataset_dir, spec_name, split, out_path, corrupt, runner, workers, beam_args):
+def stats(dataset_dir, spec_name, split, out_path, corrupt, runner_options):
     """Compute action statistics (count, min, max, mean, std, q01, q99) of a dataset.
 
     The file has the layout OpenVLA-style trainers read
@@ -128,6 +128,6 @@ def stats(dataset_dir, spec_name, split, out_path, corrupt, runner, workers, bea
     spec = DatasetSpec.load(spec_name)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(out_path) if out_path else Path(tmp) / "stats.json"
-        compute_stats(dataset_dir, spec=spec, split=split, out_path=path, runner=runner, workers=workers,
-                      extra_args=beam_args, corrupt=corrupt)
+        compute_stats(dataset_dir, spec=spec, split=split, out_path=path, runner_options=runner_options,
+                      corrupt=corrupt)
         sys.stdout.write(path.read_text())

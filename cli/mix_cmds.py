@@ -37,7 +37,7 @@ def _summary(manifest) -> str:
 @click.option("--check", is_flag=True, help="Only validate the mixture file and list its work; write nothing.")
 @runner_options
 @click.pass_context
-def mix(ctx, mixture_file, out_dir, fmt, overwrite, resume, check, runner, workers, beam_args):
+def mix(ctx, mixture_file, out_dir, fmt, overwrite, resume, check, runner_options):
     """Mix robot examples with web caption/VQA data into shuffled shards.
 
     MIXTURE_FILE is a YAML file (sources with relative weights, output size,
@@ -65,6 +65,6 @@ def mix(ctx, mixture_file, out_dir, fmt, overwrite, resume, check, runner, worke
         click.echo(f"{mixture_file}: ok")
         return
     manifest = run_mix(mixture, out_dir, formats=_FORMATS[fmt] if fmt else None, overwrite=overwrite,
-                       resume=resume, runner=runner, workers=workers, extra_args=beam_args,
+                       resume=resume, runner_options=runner_options,
                        progress=show_progress(ctx))
     click.echo(_summary(manifest))

@@ -31,9 +31,8 @@ from typing import Any, Sequence
 from rt2data.convert import ConvertConfig, ConvertedEpisode, convert_episode
 from rt2data.errors import ConfigError, OutputError
 from rt2data.spec.check import require_match
-from rt2data import errors
 from rt2data.pipelines.progress import FileProgress, count_files
-from rt2data.pipelines.runner import make_pipeline_options
+from rt2data.pipelines.runner import RunnerOptions, run_pipeline
 from rt2data.pipelines.stats import load_or_compute_stats
 from rt2data.pipelines.transforms import DEAD, iter_standardized
 from rt2data.prompt import get_template
@@ -273,23 +272,6 @@ def _rename_parts(out: Path, staging: Path, results: list[dict], formats, prefix
     return shards
 
 
-def _unwrap_pipeline_error(exc: BaseException) -> BaseException:
-    """Beam wraps worker exceptions; find ours (by type in the chain, or by name in a remote traceback)."""
-
-    seen = exc
-    while seen is not None:
-        if isinstance(seen, errors.Rt2DataError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    text = str(exc)
-    for name in ("DataError", "SpecError", "OutputError", "EncodeError", "SchemaError", "ConfigError"):
-        marker = f"rt2data.errors.{name}: "
-        if marker in text:
-            line = text.split(marker, 1)[1].splitlines()[0]
-            return getattr(errors, name)(line)
-    return exc
-
-
 def run_convert(
     job: ConvertJob,
     out_dir: str | os.PathLike[str],
@@ -298,9 +280,7 @@ def run_convert(
     resume: bool = False,
     stats_path: str | os.PathLike[str] | None = None,
     recompute_stats: bool = False,
-    runner: str | None = None,
-    workers: int = 1,
-    extra_args: Sequence[str] = (),
+    runner_options: RunnerOptions | None = None,
     progress: bool = False,
 ):
     """Convert an RLDS dataset to sharded examples and return the written ``Manifest``.
@@ -310,7 +290,7 @@ def run_convert(
         out_dir: output directory (created); refused when it holds an output, unless ``overwrite``/``resume``.
         stats_path: statistics file to reuse or write (default ``OUT_DIR/dataset_statistics.json``).
         recompute_stats: compute statistics even when a matching file exists.
-        runner, workers, extra_args: Beam runner selection (see ``rt2data.pipelines.runner``).
+        runner_options: where the pipelines run (``rt2data.pipelines.runner.RunnerOptions``; default embedded).
         progress: show a progress bar (shards read, groups written) on stderr.
     """
     import apache_beam as beam
@@ -344,7 +324,7 @@ def run_convert(
     out.mkdir(parents=True, exist_ok=True)
     stats = load_or_compute_stats(
         job.dataset_dir, spec=spec, split=job.split, path=stats_path or out / STATS_FILE, recompute=recompute_stats,
-        runner=runner, workers=workers, extra_args=extra_args, corrupt=job.corrupt, out_of_range=job.out_of_range,
+        runner_options=runner_options, corrupt=job.corrupt, out_of_range=job.out_of_range,
     )
     codec = codec_from_stats(spec, stats.stats["action"], out_of_range=job.out_of_range)
     staging = out / STAGING
@@ -352,28 +332,23 @@ def run_convert(
     (staging / "fingerprint").write_text(fingerprint)
     results_path = os.fspath(staging / "results.json")
 
-    options = make_pipeline_options(runner=runner, workers=workers, extra_args=extra_args)
     convert_shard = _ConvertShardFn(
         spec=spec, codec=codec, config=config, template=template, job=job, staging=os.fspath(staging),
         fingerprint=fingerprint, multi_split=len({r.split for r in refs}) > 1,
     )
-    try:
-        shards_done = count_files(staging, "*.done.json")
-        bar = FileProgress(shards_done, total=len(refs), desc="convert", unit="input shard", enabled=progress)
-        with bar, beam.Pipeline(options=options) as p:
-            _ = (
-                p
-                | "Shards" >> beam.Create(list(enumerate(refs)), reshuffle=False)
-                | "Spread" >> beam.Reshuffle()
-                | "Convert" >> beam.Map(convert_shard)
-                | "Results" >> beam.combiners.ToList()
-                | "Save" >> beam.Map(_save_results, results_path)
-            )
-    except Exception as exc:
-        ours = _unwrap_pipeline_error(exc)
-        if ours is not exc:
-            raise ours from exc
-        raise
+    def build(p) -> None:
+        _ = (
+            p
+            | "Shards" >> beam.Create(list(enumerate(refs)), reshuffle=False)
+            | "Spread" >> beam.Reshuffle()
+            | "Convert" >> beam.Map(convert_shard)
+            | "Results" >> beam.combiners.ToList()
+            | "Save" >> beam.Map(_save_results, results_path)
+        )
+
+    shards_done = count_files(staging, "*.done.json")
+    with FileProgress(shards_done, total=len(refs), desc="convert", unit="input shard", enabled=progress):
+        run_pipeline(build, runner_options)
 
     results = json.loads(Path(results_path).read_text())
     summary = _merge_summaries(r["summary"] for r in results)

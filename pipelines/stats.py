@@ -15,7 +15,7 @@ import numpy as np
 from rt2data.spec.check import proprio_dim, require_match
 from rt2data.stats.dataset_stats import STATS_FILE, codec_from_stats, finite_rows, input_fingerprint, stats_block
 from rt2data.errors import DataError
-from rt2data.pipelines.runner import make_pipeline_options
+from rt2data.pipelines.runner import RunnerOptions, run_pipeline
 from rt2data.pipelines.transforms import split_tagged, iter_standardized
 from rt2data.rlds import open_dataset
 from rt2data.shards.files import atomic_write_bytes
@@ -33,9 +33,7 @@ def compute_stats(
     spec,
     split: str = "train",
     out_path: str | Path,
-    runner: str | None = None,
-    workers: int = 1,
-    extra_args: Sequence[str] = (),
+    runner_options: RunnerOptions | None = None,
     corrupt: str = "error",
     out_of_range: str = "clip",
 ):
@@ -82,8 +80,7 @@ def compute_stats(
         if name == "state":
             atomic_write_bytes(result_path, json.dumps(value).encode())
 
-    options = make_pipeline_options(runner=runner, workers=workers, extra_args=extra_args)
-    with beam.Pipeline(options=options) as p:
+    def build(p) -> None:
         tagged = (
             p
             | "Shards" >> beam.Create(refs, reshuffle=False)
@@ -96,6 +93,8 @@ def compute_stats(
         n_dead = dead | "CountDead" >> beam.combiners.Count.Globally() | "TagDead" >> beam.Map(lambda n: ("dead", n))
         # One sink that depends on every branch: Beam's DaskRunner computes only the last transform's graph.
         _ = (state, n_dead) | "Results" >> beam.Flatten() | "Write" >> beam.Map(write_state)
+
+    run_pipeline(build, runner_options)
 
     import json
 

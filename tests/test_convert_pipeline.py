@@ -15,6 +15,7 @@ from rt2data.convert import example_key
 from rt2data.codec.bins import Discretizer
 from rt2data.errors import DataError, OutputError, SpecError
 from rt2data.pipelines.convert import ConvertJob, run_convert
+from rt2data.pipelines.runner import RunnerOptions
 from rt2data.rlds import open_dataset
 from rt2data.shards import iter_examples, load_manifest, verify_output
 from rt2data.spec.model import DatasetSpec
@@ -116,7 +117,7 @@ def test_same_input_gives_byte_identical_output(rlds_dataset, tmp_path):
 def test_two_worker_processes_give_the_same_bytes(rlds_dataset, tmp_path):
     ds_dir = rlds_dataset("bridge_dataset", episodes=4, steps=5, shards=3)
     convert(ds_dir, tmp_path / "one", "bridge_dataset", shard_examples=6)
-    convert(ds_dir, tmp_path / "two", "bridge_dataset", shard_examples=6, workers=2)
+    convert(ds_dir, tmp_path / "two", "bridge_dataset", shard_examples=6, runner_options=RunnerOptions(workers=2))
     assert shard_digests(tmp_path / "one") == shard_digests(tmp_path / "two")
 
 
