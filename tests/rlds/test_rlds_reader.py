@@ -294,7 +294,7 @@ def test_missing_shard_file(damaged):
 
 
 def test_bad_policy_name(damaged):
-    with pytest.raises(ValueError, match="corrupt="):
+    with pytest.raises(ConfigError, match="--corrupt"):
         list(open_dataset(damaged).read_shard(_only_shard(damaged), corrupt="ignore"))
 
 
