@@ -7,6 +7,7 @@ import sys
 import click
 
 from rt2data.shards.formats import format_choices
+from rt2data.sources import open_source
 from rt2data.cli.runner_opts import runner_options, show_progress
 from rt2data.convert import ConvertConfig
 from rt2data.spec.model import DatasetSpec
@@ -84,7 +85,7 @@ def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_exam
     )
     manifest = run_convert(
         job, out_dir, overwrite=overwrite, resume=resume, stats_path=stats_path, recompute_stats=recompute_stats,
-        runner_options=runner_options, progress=show_progress(ctx),
+        runner_options=runner_options, progress=show_progress(ctx), spec=spec,
     )
     acc = manifest.accounting
     dropped = ", ".join(f"{k} {v}" for k, v in acc.dropped.items()) or "none"
@@ -128,6 +129,6 @@ def stats(dataset_dir, spec_name, split, out_path, corrupt, runner_options):
     spec = DatasetSpec.load(spec_name)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(out_path) if out_path else Path(tmp) / "stats.json"
-        compute_stats(dataset_dir, spec=spec, split=split, out_path=path, runner_options=runner_options,
+        compute_stats(open_source(dataset_dir), spec=spec, split=split, out_path=path, runner_options=runner_options,
                       corrupt=corrupt)
         sys.stdout.write(path.read_text())

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import click
-from rt2data.spec.check import check_features
+
 from rt2data.rlds import find_builder_dir, load_features
-from rt2data.spec.model import DatasetSpec
-from rt2data.spec.model import DatasetSpec, list_specs
-from rt2data.spec.model import spec_path
+from rt2data.spec.check import check_features
+from rt2data.spec.model import DatasetSpec, list_specs, spec_path
 
 __all__ = ["schemas"]
 

@@ -26,7 +26,9 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+
+import apache_beam as beam
 
 from rt2data.convert import ConvertConfig, ConvertedEpisode, convert_episode
 from rt2data.errors import ConfigError, OutputError
@@ -34,9 +36,10 @@ from rt2data.spec.check import require_match
 from rt2data.pipelines.progress import FileProgress, count_files
 from rt2data.pipelines.runner import RunnerOptions, run_pipeline
 from rt2data.pipelines.stats import load_or_compute_stats
-from rt2data.pipelines.transforms import DEAD, iter_standardized
+from rt2data.pipelines.transforms import spread
+from rt2data.spec.episodes import DEAD, iter_standardized
 from rt2data.prompt import get_template
-from rt2data.rlds import open_dataset
+from rt2data.sources import RobotSource, open_source
 from rt2data.shards import Accounting, Manifest, config_fingerprint, finalize_output, validate_accounting
 from rt2data.shards import FORMATS
 from rt2data.shards import ShardInfo, shard_name
@@ -142,8 +145,9 @@ def _part_prefix(position: int, ref) -> str:
 class _ConvertShardFn:
     """Convert one input shard, streaming, into parts of every format in the staging dir; returns a small result."""
 
-    def __init__(self, *, spec, codec, config, template, job: "ConvertJob", staging: str, fingerprint: str,
+    def __init__(self, *, source, spec, codec, config, template, job: "ConvertJob", staging: str, fingerprint: str,
                  multi_split: bool = False):
+        self.source = source  # pickles as its location; a worker reopens it once per process
         self.spec, self.codec, self.config, self.template = spec, codec, config, template
         self.job, self.staging, self.fingerprint = job, staging, fingerprint
         self.multi_split = multi_split
@@ -159,7 +163,7 @@ class _ConvertShardFn:
         letters: list[dict] = []
 
         def examples():
-            for tag, value in iter_standardized(ref, self.spec, corrupt=self.job.corrupt):
+            for tag, value in iter_standardized(self.source, ref, self.spec, corrupt=self.job.corrupt):
                 if tag == DEAD:
                     summaries.append(_dead_summary(value))
                     letters.append(value.to_json_dict())
@@ -282,8 +286,10 @@ def run_convert(
     recompute_stats: bool = False,
     runner_options: RunnerOptions | None = None,
     progress: bool = False,
+    spec: DatasetSpec | None = None,
+    source: RobotSource | None = None,
 ):
-    """Convert an RLDS dataset to sharded examples and return the written ``Manifest``.
+    """Convert a robot-data source (an RLDS dataset) to sharded examples and return the written ``Manifest``.
 
     Args:
         job: what to convert and how (decides the output bytes).
@@ -292,11 +298,10 @@ def run_convert(
         recompute_stats: compute statistics even when a matching file exists.
         runner_options: where the pipelines run (``rt2data.pipelines.runner.RunnerOptions``; default embedded).
         progress: show a progress bar (shards read, groups written) on stderr.
+        spec: ``job.spec`` already loaded (the CLI loads it once); loaded here when omitted.
+        source: ``job.dataset_dir`` already opened (``rt2data.sources.open_source``); opened here when omitted.
     """
-    import apache_beam as beam
-
-
-    spec = DatasetSpec.load(job.spec)
+    spec = spec if spec is not None else DatasetSpec.load(job.spec)
     if job.convert is None:
         job = dataclasses.replace(
             job, convert=ConvertConfig(source=spec.name, missing_instruction=spec.missing_instruction)
@@ -308,22 +313,22 @@ def run_convert(
             f"--template {template.id!r} is a {template.kind} template; convert needs an action template with an "
             "{instruction} placeholder, e.g. rt2-action-v1"
         )
-    dataset = open_dataset(Path(job.dataset_dir).absolute())
-    require_match(spec, dataset.features)
-    refs = dataset.shards(job.split)
+    source = source if source is not None else open_source(Path(job.dataset_dir).absolute())
+    require_match(spec, source.features)
+    refs = source.work_units(job.split)
 
     out = Path(out_dir).absolute()  # workers may run in another directory
 
     # What decides the output bytes: the job, the spec's content (not only its name) and the input data.
     fingerprint = config_fingerprint(
-        {"job": job.to_json(), "spec": spec.fingerprint(), "input": input_fingerprint(dataset, refs)}
+        {"job": job.to_json(), "spec": spec.fingerprint(), "input": input_fingerprint(source, refs)}
     )
     done = _prepare(out, overwrite=overwrite, resume=resume, fingerprint=fingerprint)
     if done is not None:
         return done
     out.mkdir(parents=True, exist_ok=True)
     stats = load_or_compute_stats(
-        job.dataset_dir, spec=spec, split=job.split, path=stats_path or out / STATS_FILE, recompute=recompute_stats,
+        source, spec=spec, split=job.split, path=stats_path or out / STATS_FILE, recompute=recompute_stats,
         runner_options=runner_options, corrupt=job.corrupt, out_of_range=job.out_of_range,
     )
     codec = codec_from_stats(spec, stats.stats["action"], out_of_range=job.out_of_range)
@@ -333,14 +338,13 @@ def run_convert(
     results_path = os.fspath(staging / "results.json")
 
     convert_shard = _ConvertShardFn(
-        spec=spec, codec=codec, config=config, template=template, job=job, staging=os.fspath(staging),
+        source=source, spec=spec, codec=codec, config=config, template=template, job=job, staging=os.fspath(staging),
         fingerprint=fingerprint, multi_split=len({r.split for r in refs}) > 1,
     )
+
     def build(p) -> None:
         _ = (
-            p
-            | "Shards" >> beam.Create(list(enumerate(refs)), reshuffle=False)
-            | "Spread" >> beam.Reshuffle()
+            spread(p, list(enumerate(refs)), "Shards")
             | "Convert" >> beam.Map(convert_shard)
             | "Results" >> beam.combiners.ToList()
             | "Save" >> beam.Map(_save_results, results_path)

@@ -7,7 +7,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from rt2data.errors import DataError, Rt2DataError, SchemaError
 from rt2data.example import Example, validate_example_dict

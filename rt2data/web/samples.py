@@ -16,7 +16,7 @@ import io
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from rt2data.example import IMAGE_FORMATS, Example, make_key, sniff_image_format
+from rt2data.example import Example, make_key, sniff_image_format
 from rt2data.web.dead_letters import DeadLetter
 from rt2data.web.templates import WebTemplate
 from rt2data.web.text import clean_text, majority_answer

@@ -13,7 +13,7 @@ from rt2data.example import Example
 
 __all__ = ["ShardFormat", "RawRecord"]
 
-RawRecord = tuple[str, "Example | None", "dict[str, Any] | str"]
+RawRecord = tuple[str, Example | None, dict[str, Any] | str]
 """``(key, example or None, the example's JSON fields | why it could not be decoded)``, one per stored example."""
 
 
