@@ -13,8 +13,9 @@ cluster. Output order is input order (input shard, record, step). Each input sha
 smaller. Shards appear under their final names only after the whole run succeeded. With ``resume``, input shards
 finished by an interrupted run (a verified marker in ``.staging/``) are not converted again.
 
-The output directory must be a filesystem path every worker can write (local disk for the embedded runner and
-Dask's LocalCluster; a shared mount for a cluster).
+The input and the output directory may be local paths or URLs (``gs://``, ``s3://``: ``rt2data.io``). On an object
+store nothing is renamed in place: parts are written under ``OUT/.staging/``, copied to their final names, and
+``manifest.json`` is written last, so its presence marks a complete output; no worker needs a shared disk.
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ import dataclasses
 import json
 import logging
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import apache_beam as beam
 
+from rt2data import io
 from rt2data.convert import ConvertConfig, ConvertedEpisode, convert_episode
 from rt2data.errors import ConfigError, OutputError
 from rt2data.spec.check import require_match
@@ -93,7 +94,8 @@ class ConvertJob:
         d = dataclasses.asdict(self)
         d["formats"] = list(self.formats)
         d["convert"] = self.convert.to_json() if self.convert else None
-        d["dataset_dir"] = os.fspath(Path(self.dataset_dir).resolve())
+        d["dataset_dir"] = (io.absolute(self.dataset_dir) if io.is_url(self.dataset_dir)
+                            else os.fspath(Path(self.dataset_dir).resolve()))
         return d
 
 
@@ -155,7 +157,7 @@ class _ConvertShardFn:
     def __call__(self, item) -> dict[str, Any]:
         position, ref = item
 
-        marker = Path(self.staging) / f"{_part_prefix(position, ref)}.done.json"
+        marker = io.join(self.staging, f"{_part_prefix(position, ref)}.done.json")
         done = _read_marker(marker, self.fingerprint)
         if done is not None:
             return done
@@ -191,27 +193,27 @@ class _ConvertShardFn:
         return result
 
 
-def _read_marker(marker: Path, fingerprint: str) -> dict | None:
+def _read_marker(marker: str, fingerprint: str) -> dict | None:
     """The result of an input shard finished by an earlier run, if it matches this config and every part verifies."""
-    if not marker.is_file():
+    if not io.is_file(marker):
         return None
 
-    doc = json.loads(marker.read_text())
+    doc = json.loads(io.read_bytes(marker))
     if doc.get("fingerprint") != fingerprint:
         return None
     for infos in doc["result"]["parts"].values():
         for info in infos:
-            path = marker.parent / info["name"]
-            if not path.is_file() or file_sha256(path) != (info["sha256"], info["bytes"]):
+            path = io.join(io.dirname(marker), info["name"])
+            if not io.is_file(path) or file_sha256(path) != (info["sha256"], info["bytes"]):
                 return None
-    log.info("resume: input shard %s already converted", marker.name)
+    log.info("resume: input shard %s already converted", io.basename(marker))
     return doc["result"]
 
 
 def _save_results(results: list[dict], path: str) -> None:
     """Write the per-shard results where the driver picks them up."""
 
-    atomic_write_bytes(Path(path), json.dumps(sorted(results, key=lambda r: r["order"]), sort_keys=True).encode())
+    atomic_write_bytes(io.location(path), json.dumps(sorted(results, key=lambda r: r["order"]), sort_keys=True).encode())
 
 
 # ---------------------------------------------------------------------------------------------- driver side
@@ -220,20 +222,21 @@ def _prepare(out: Path, *, overwrite: bool, resume: bool, fingerprint: str):
 
     if overwrite and resume:
         raise OutputError("--overwrite and --resume exclude each other: pass one of them")
-    staging = out / STAGING
+    staging = io.join(out, STAGING)
     state = scan_output_dir(out)
-    if state.empty and not staging.exists():
+    unfinished = io.is_dir(staging)
+    if state.empty and not unfinished:
         return None
     if not (overwrite or resume):
         raise OutputError(
             f"output directory {out} already holds an rt2data output ({state.describe()}"
-            f"{', an unfinished run' if staging.exists() else ''}); pass --overwrite to replace it or --resume to "
+            f"{', an unfinished run' if unfinished else ''}); pass --overwrite to replace it or --resume to "
             "continue it"
         )
     if overwrite:
         remove_output_files(out)
-        shutil.rmtree(staging, ignore_errors=True)
-        (out / DEAD_LETTERS).unlink(missing_ok=True)
+        io.delete_tree(staging)
+        io.delete([io.join(out, DEAD_LETTERS)])
         return None
     if state.manifest:
         manifest = load_manifest(out)
@@ -248,16 +251,17 @@ def _prepare(out: Path, *, overwrite: bool, resume: bool, fingerprint: str):
         log.warning("%s: finished output fails verification (%s); converting again", out, report.problems[0].message)
         remove_output_files(out)
         return None
-    marker = staging / "fingerprint"
-    if staging.exists() and marker.is_file() and marker.read_text() != fingerprint:
+    marker = io.join(staging, "fingerprint")
+    if unfinished and io.is_file(marker) and io.read_text(marker) != fingerprint:
         raise OutputError(
             f"cannot resume {out}: its unfinished run used another configuration; pass --overwrite to start over"
         )
     return None
 
 
-def _rename_parts(out: Path, staging: Path, results: list[dict], formats, prefix: str):
-    """Move every input shard's parts, in input order, to their final names ``PREFIX-%06d.EXT``."""
+def _rename_parts(out, staging, results: list[dict], formats, prefix: str):
+    """Move every input shard's parts, in input order, to their final names ``PREFIX-%06d.EXT`` (on an object
+    store: copy, then delete the part; a part already moved by an interrupted commit is found under its final name)."""
 
     shards: dict[str, list] = {}
     for fmt in formats:
@@ -266,10 +270,10 @@ def _rename_parts(out: Path, staging: Path, results: list[dict], formats, prefix
             for part in result["parts"][fmt]:
                 info = ShardInfo.from_json_dict(part)
                 final = shard_name(prefix, len(infos), fmt)
-                src = staging / info.name
-                if src.exists():
-                    os.replace(src, out / final)
-                elif not (out / final).is_file():
+                src = io.join(staging, info.name)
+                if io.is_file(src):
+                    io.rename(src, io.join(out, final))
+                elif not io.is_file(io.join(out, final)):
                     raise OutputError(f"convert {out}: part {src} vanished before it could be renamed to {final}")
                 infos.append(dataclasses.replace(info, name=final))
         shards[fmt] = infos
@@ -313,11 +317,13 @@ def run_convert(
             f"--template {template.id!r} is a {template.kind} template; convert needs an action template with an "
             "{instruction} placeholder, e.g. rt2-action-v1"
         )
-    source = source if source is not None else open_source(Path(job.dataset_dir).absolute())
+    if runner_options is not None:
+        runner_options.configure_io()  # the driver reads metadata and writes the output through rt2data.io
+    source = source if source is not None else open_source(io.absolute(job.dataset_dir))
     require_match(spec, source.features)
     refs = source.work_units(job.split)
 
-    out = Path(out_dir).absolute()  # workers may run in another directory
+    out = io.location(io.absolute(out_dir))  # workers may run in another directory
 
     # What decides the output bytes: the job, the spec's content (not only its name) and the input data.
     fingerprint = config_fingerprint(
@@ -326,16 +332,16 @@ def run_convert(
     done = _prepare(out, overwrite=overwrite, resume=resume, fingerprint=fingerprint)
     if done is not None:
         return done
-    out.mkdir(parents=True, exist_ok=True)
+    io.makedirs(out)
     stats = load_or_compute_stats(
-        source, spec=spec, split=job.split, path=stats_path or out / STATS_FILE, recompute=recompute_stats,
+        source, spec=spec, split=job.split, path=stats_path or io.join(out, STATS_FILE), recompute=recompute_stats,
         runner_options=runner_options, corrupt=job.corrupt, out_of_range=job.out_of_range,
     )
     codec = codec_from_stats(spec, stats.stats["action"], out_of_range=job.out_of_range)
-    staging = out / STAGING
-    staging.mkdir(exist_ok=True)
-    (staging / "fingerprint").write_text(fingerprint)
-    results_path = os.fspath(staging / "results.json")
+    staging = io.location(io.join(out, STAGING))
+    io.makedirs(staging)
+    io.write_bytes(io.join(staging, "fingerprint"), fingerprint.encode())
+    results_path = io.join(staging, "results.json")
 
     convert_shard = _ConvertShardFn(
         source=source, spec=spec, codec=codec, config=config, template=template, job=job, staging=os.fspath(staging),
@@ -354,7 +360,7 @@ def run_convert(
     with FileProgress(shards_done, total=len(refs), desc="convert", unit="input shard", enabled=progress):
         run_pipeline(build, runner_options)
 
-    results = json.loads(Path(results_path).read_text())
+    results = json.loads(io.read_bytes(results_path))
     summary = _merge_summaries(r["summary"] for r in results)
     letters = sorted(
         (d for r in results for d in r["dead"]),
@@ -372,7 +378,7 @@ def run_convert(
         shards=shards,
         accounting=accounting,
         codec=codec.to_json(),
-        statistics=json.loads(Path(stats.path).read_text()),
+        statistics=json.loads(io.read_bytes(stats.path)),
         templates={template.id: template.text},
         sources={
             config.source: {
@@ -390,7 +396,7 @@ def run_convert(
             }
         },
     )
-    atomic_write_bytes(out / DEAD_LETTERS, "".join(json.dumps(d, sort_keys=True) + "\n" for d in letters).encode())
+    atomic_write_bytes(io.location(io.join(out, DEAD_LETTERS)), "".join(json.dumps(d, sort_keys=True) + "\n" for d in letters).encode())
     finalize_output(out, [i for infos in shards.values() for i in infos], manifest=manifest)
-    shutil.rmtree(staging, ignore_errors=True)
+    io.delete_tree(staging)
     return manifest

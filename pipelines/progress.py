@@ -11,12 +11,14 @@ import threading
 from pathlib import Path
 from typing import Callable
 
+from rt2data import io
+
 __all__ = ["FileProgress", "count_files"]
 
 
 def count_files(folder: Path, pattern: str) -> Callable[[], int]:
     """A counter of the files matching ``pattern`` in ``folder``."""
-    return lambda: len(list(Path(folder).glob(pattern)))
+    return lambda: len(io.glob(io.join(folder, pattern)))
 
 
 class FileProgress:

@@ -5,6 +5,12 @@ The default is Beam's embedded FnApiRunner (offline; Beam 2.77's DirectRunner fi
 binary). ``workers > 1`` runs the FnApiRunner with that many worker processes. Any other runner (DataflowRunner,
 FlinkRunner, SparkRunner, DaskRunner) is chosen by name and configured with its standard Beam flags passed through
 ``beam_args``; the pipelines use only portable transforms, so no code changes between runners.
+
+Filesystem options (``--s3_endpoint_url``, ``--s3_region_name``, ``--project``, ... in ``beam_args``) reach every
+process that touches a URL: the driver (:meth:`RunnerOptions.configure_io`, called by the pipelines before their
+driver-side reads and writes), the embedded runner's worker processes (its provision info carries the encoded
+options; Beam 2.77's default carries none), Dask workers (a ``WorkerPlugin`` calling ``FileSystems.set_options``:
+Beam's DaskRunner hands them no options) and remote runners such as Dataflow (Beam ships the options itself).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from rt2data import errors
+from rt2data import errors, io
 from rt2data.errors import ConfigError
 
 __all__ = ["DEFAULT_RUNNER", "RunnerOptions", "run_pipeline", "unwrap_worker_error", "make_pipeline_options",
@@ -102,6 +108,13 @@ class RunnerOptions:
         return make_pipeline_options(runner=self.runner, workers=self.workers, extra_args=self.beam_args,
                                      **overrides)
 
+    def configure_io(self) -> None:
+        """Give ``beam_args``' filesystem options to this process's URL I/O (``rt2data.io``): the driver's reads of
+        metadata and statistics and its writes of the manifest. Without ``beam_args`` nothing changes (the SDKs'
+        environment variables still apply) and Beam is not imported."""
+        if self.beam_args:
+            io.set_options(self.pipeline_options())
+
 
 _ERROR_NAMES = tuple(name for name in errors.__all__ if name.endswith("Error"))
 
@@ -146,6 +159,54 @@ def unwrap_worker_error(exc: BaseException) -> BaseException:
     return exc
 
 
+def _runner(options: RunnerOptions, pipeline_options: Any) -> Any:
+    """The runner object when the options must be handed to workers by us, else None (Beam picks by name)."""
+    name = options.runner or DEFAULT_RUNNER
+    if name == "FnApiRunner":
+        # The embedded runner's worker processes (--workers N) get their options from the provision info, which
+        # Beam's default leaves empty: without this, an s3:// read in a worker ignores --s3_endpoint_url.
+        from apache_beam.portability.api import beam_provision_api_pb2
+        from apache_beam.runners.portability.fn_api_runner import fn_runner
+        from apache_beam.runners.portability.portable_runner import JobServiceHandle
+
+        encoded = JobServiceHandle.encode_pipeline_options(pipeline_options.get_all_options())
+        info = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
+        return fn_runner.FnApiRunner(provision_info=info)
+    if name == "DaskRunner" and options.beam_args:
+        _configure_dask_workers(pipeline_options)
+    return None
+
+
+def _configure_dask_workers(pipeline_options: Any) -> None:
+    """Register a ``WorkerPlugin`` that sets the filesystem options on every worker of the Dask cluster the
+    DaskRunner will use (Beam's DaskRunner hands its workers no options)."""
+    from apache_beam.runners.dask.dask_runner import DaskOptions  # light: Dask only for the Dask runner
+    import distributed
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class FileSystemOptionsPlugin(WorkerPlugin):
+        """Sets Beam's filesystem options in each Dask worker process (cloudpickled with the options dict)."""
+
+        def __init__(self, options: dict[str, Any]) -> None:
+            self.options = dict(options)
+
+        def setup(self, worker: Any = None) -> None:
+            from apache_beam.io.filesystems import FileSystems
+            from apache_beam.options.pipeline_options import PipelineOptions
+
+            FileSystems.set_options(PipelineOptions.from_dictionary(self.options))
+
+    address = pipeline_options.view_as(DaskOptions).address
+    if not address:
+        return
+    client = distributed.Client(address, set_as_default=False)
+    try:
+        client.register_plugin(FileSystemOptionsPlugin(pipeline_options.get_all_options(drop_default=True)),
+                               name="rt2data-filesystem-options")
+    finally:
+        client.close()
+
+
 def run_pipeline(build: Callable[[Any], None], options: RunnerOptions | None = None) -> None:
     """Build a pipeline with ``build(pipeline)`` and run it to completion with ``options``.
 
@@ -155,11 +216,12 @@ def run_pipeline(build: Callable[[Any], None], options: RunnerOptions | None = N
     import apache_beam as beam  # Beam is imported when a pipeline runs: `import rt2data.pipelines.runner` stays light
 
     options = options or RunnerOptions()
+    pipeline_options = options.pipeline_options()
     beam_errors = logging.getLogger("apache_beam.runners.common")
     level = beam_errors.level
     beam_errors.setLevel(logging.CRITICAL)  # it logs every worker exception before re-raising it; we report it
     try:
-        with beam.Pipeline(options=options.pipeline_options()) as pipeline:
+        with beam.Pipeline(runner=_runner(options, pipeline_options), options=pipeline_options) as pipeline:
             build(pipeline)
     except Exception as exc:
         ours = unwrap_worker_error(exc)

@@ -16,6 +16,7 @@ import apache_beam as beam
 from rt2data.errors import DataError
 from rt2data.pipelines.runner import RunnerOptions, run_pipeline
 from rt2data.pipelines.transforms import ReadStandardized, split_tagged
+from rt2data import io
 from rt2data.shards.files import atomic_write_bytes
 from rt2data.spec.check import proprio_dim, require_match
 from rt2data.spec.model import DatasetSpec
@@ -69,7 +70,7 @@ def _write_state(item, result_path: str) -> None:
     if name == "dead" and value:
         log.warning("statistics pass: %d records could not be read or standardized (see convert's dead letters)", value)
     if name == "state":
-        atomic_write_bytes(Path(result_path), json.dumps(value).encode())
+        atomic_write_bytes(io.location(result_path), json.dumps(value).encode())
 
 
 def compute_stats(
@@ -98,8 +99,10 @@ def compute_stats(
     require_match(spec, source.features)
     units = source.work_units(split)
     width = proprio_dim(spec, source.features) or None
-    out_path = Path(out_path).absolute()  # workers may run in another directory
-    result_path = out_path.parent / f".{out_path.name}.state.json"
+    out_path = io.location(io.absolute(out_path))  # workers may run in another directory
+    result_path = io.join(io.dirname(out_path), f".{io.basename(out_path)}.state.json")
+    if runner_options is not None:
+        runner_options.configure_io()
 
     def build(p) -> None:
         tagged = p | "Read" >> ReadStandardized(source, units, spec, corrupt=corrupt)
@@ -112,8 +115,8 @@ def compute_stats(
 
     run_pipeline(build, runner_options)
 
-    state = json.loads(result_path.read_text())
-    result_path.unlink()
+    state = json.loads(io.read_bytes(result_path))
+    io.delete([result_path])
     acc = st.DatasetStatsAccumulator.from_state(state)
     if acc.num_transitions == 0:
         raise DataError(f"{source.path} split {split!r}: no step with a finite action; cannot compute statistics")
@@ -128,8 +131,8 @@ def load_or_compute_stats(source, *, spec: DatasetSpec, split: str, path: str | 
                           **kw):
     """Reuse the statistics file at ``path`` when it exists and matches (spec fingerprint, split and input data:
     ``input_fingerprint``), else compute (``kw`` go to :func:`compute_stats`)."""
-    path = Path(path)
-    if not recompute and path.is_file():
+    path = io.location(path)
+    if not recompute and io.is_file(path):
         input_fp = input_fingerprint(source, source.work_units(split))
         if st.stats_match(path, spec_fingerprint=spec.fingerprint(), split=split, input_fingerprint=input_fp):
             log.info("reusing statistics %s", path)

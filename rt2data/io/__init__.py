@@ -35,6 +35,7 @@ __all__ = [
     "basename",
     "dirname",
     "absolute",
+    "location",
     "open_read",
     "open_write",
     "read_bytes",
@@ -46,6 +47,7 @@ __all__ = [
     "is_dir",
     "size",
     "listdir",
+    "list_sizes",
     "glob",
     "delete",
     "delete_tree",
@@ -106,6 +108,13 @@ def dirname(path: str | os.PathLike[str]) -> str:
 def absolute(path: str | os.PathLike[str]) -> str:
     """A URL unchanged, a local path made absolute (workers may run in another directory)."""
     return os.fspath(path).rstrip("/") if is_url(path) else os.path.abspath(_local(path))
+
+
+def location(path: str | os.PathLike[str]) -> Any:
+    """``path`` as the library keeps it: a ``pathlib.Path`` for a local path, the URL string for a URL."""
+    from pathlib import Path  # light: pathlib is cheap; kept beside its only use
+
+    return os.fspath(path).rstrip("/") if is_url(path) else Path(_local(path))
 
 
 # ---------------------------------------------------------------------------------------------- Beam's layer
@@ -324,6 +333,15 @@ def listdir(path: str | os.PathLike[str]) -> list[str]:
     base = os.fspath(path).rstrip("/") + "/"
     names = (p[len(base):] for p, _ in _match(base + "*") if p.startswith(base))
     return sorted(n for n in names if n and "/" not in n)
+
+
+def list_sizes(path: str | os.PathLike[str]) -> dict[str, int]:
+    """``{name: size in bytes}`` of the files directly in ``path`` (one listing request on an object store)."""
+    if not is_url(path):
+        local = _local(path)
+        return {name: os.path.getsize(os.path.join(local, name)) for name in listdir(local)}
+    base = os.fspath(path).rstrip("/") + "/"
+    return {p[len(base):]: n for p, n in _match(base + "*") if p.startswith(base) and "/" not in p[len(base):]}
 
 
 def glob(pattern: str | os.PathLike[str]) -> list[str]:

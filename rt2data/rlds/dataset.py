@@ -1,8 +1,12 @@
 """Open a TFDS/RLDS builder directory without TensorFlow: name, features, splits and the shards a split reads.
 
 The directory is what ``tfds`` writes and what Open X-Embodiment publishes: ``dataset_info.json``,
-``features.json`` and the shards. ``tfds.builder_from_directory`` reads the metadata (no TensorFlow needed);
-``tensorflow_datasets`` is imported inside the functions here so ``import rt2data`` stays light.
+``features.json`` and the shards, on a local disk or at a URL (``gs://gresearch/robotics/bridge/0.1.0``,
+``s3://...``). Both metadata files are read through ``rt2data.io`` (so Beam's filesystem options apply, and no
+fsspec/etils configuration is needed): ``features.json`` becomes the ``FeaturesDict`` with
+``tfds.features.FeatureConnector.from_json``, ``dataset_info.json`` the split table with tfds's own
+``get_split_dict_from_proto`` (no TensorFlow needed). ``tensorflow_datasets`` is imported inside the functions here
+so ``import rt2data`` stays light.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rt2data import io
 from rt2data.errors import DataError
 from rt2data.rlds.splits import FILE_FORMATS, ShardRef, SplitInfo, resolve_split, split_infos
 from rt2data.rlds.reader import read_shard
@@ -32,12 +37,16 @@ def _version_key(name: str) -> tuple[int, ...]:
         return (-1,)
 
 
-def find_builder_dir(path: str | os.PathLike[str]) -> Path:
+def find_builder_dir(path: str | os.PathLike[str]) -> Path | str:
     """The version folder holding ``features.json``: ``path`` itself, or its highest-version subfolder.
+
+    A local ``Path`` (resolved), or the URL string for a URL.
 
     Raises:
         DataError: no ``features.json`` in ``path`` or its version subfolders.
     """
+    if io.is_url(path):
+        return _find_builder_url(io.absolute(path))
     root = Path(path).expanduser()
     if not root.is_dir():
         raise DataError(f"{root}: not a directory (expected a TFDS builder directory with features.json)")
@@ -48,24 +57,47 @@ def find_builder_dir(path: str | os.PathLike[str]) -> Path:
         key=lambda p: _version_key(p.name),
     )
     if not versions:
-        raise DataError(
-            f"{root}: no features.json or dataset_info.json here or in a version subfolder; point at the TFDS builder "
-            "directory (e.g. .../bridge/0.1.0)"
-        )
+        raise DataError(_no_builder_dir(root))
     if len(versions) > 1:
         log.info("%s: several versions %s, using %s", root, [p.name for p in versions], versions[-1].name)
     return versions[-1].resolve()
 
 
-def load_features(path: str | os.PathLike[str]) -> Any:
-    """The dataset's tfds ``FeaturesDict`` from its ``features.json`` (no shards or dataset_info.json needed)."""
+def _no_builder_dir(root: Any) -> str:
+    return (f"{root}: no features.json or dataset_info.json here or in a version subfolder; point at the TFDS builder "
+            "directory (e.g. .../bridge/0.1.0)")
+
+
+def _find_builder_url(root: str) -> str:
+    """:func:`find_builder_dir` for a URL: one listing of the prefix (object stores have no directories)."""
+    names = io.listdir(root)
+    if "features.json" in names or "dataset_info.json" in names:
+        return root
+    versions = sorted((io.basename(io.dirname(p)) for p in io.glob(io.join(root, "*", "features.json"))),
+                      key=_version_key)
+    if not versions:
+        raise DataError(_no_builder_dir(root))
+    if len(versions) > 1:
+        log.info("%s: several versions %s, using %s", root, versions, versions[-1])
+    return io.join(root, versions[-1])
+
+
+def _features_from_json(builder_dir: Path | str) -> Any:
+    """The ``FeaturesDict`` rebuilt from ``features.json``'s bytes (read through ``rt2data.io``)."""
     import tensorflow_datasets as tfds
 
-    builder_dir = find_builder_dir(path)
+    path = io.join(builder_dir, "features.json")
     try:
-        return tfds.features.FeatureConnector.from_config(os.fspath(builder_dir))
+        return tfds.features.FeatureConnector.from_json(json.loads(io.read_bytes(path)))
+    except DataError:
+        raise
     except Exception as exc:  # tfds raises many types for a bad features.json
-        raise DataError(f"{builder_dir / 'features.json'}: cannot rebuild the features: {exc}") from exc
+        raise DataError(f"{path}: cannot rebuild the features: {exc}") from exc
+
+
+def load_features(path: str | os.PathLike[str]) -> Any:
+    """The dataset's tfds ``FeaturesDict`` from its ``features.json`` (no shards or dataset_info.json needed)."""
+    return _features_from_json(find_builder_dir(path))
 
 
 @dataclass(frozen=True)
@@ -73,15 +105,15 @@ class RldsDataset:
     """A TFDS builder directory opened for reading.
 
     Attributes:
-        path: the version folder (holds ``dataset_info.json`` and ``features.json``).
+        path: the version folder (holds ``dataset_info.json`` and ``features.json``): a local ``Path`` or a URL.
         name: dataset name from ``dataset_info.json``.
         version: dataset version string.
         file_format: ``"tfrecord"`` or ``"array_record"``.
-        features: the tfds ``FeaturesDict`` (``builder.info.features``).
+        features: the tfds ``FeaturesDict`` (from ``features.json``).
         splits: ``SplitInfo`` per split name.
     """
 
-    path: Path
+    path: Path | str
     name: str
     version: str
     file_format: str
@@ -115,16 +147,16 @@ class RldsDataset:
         record range. Not the directory path, so a moved copy still matches."""
         def size(path: str) -> int:
             try:
-                return os.path.getsize(path)
-            except OSError:
+                return io.size(path)
+            except DataError:
                 return -1
 
-        info = self.path / "dataset_info.json"
+        info = io.join(self.path, "dataset_info.json")
         doc = {
             "name": self.name,
             "version": self.version,
-            "dataset_info_sha256": hashlib.sha256(info.read_bytes()).hexdigest() if info.is_file() else None,
-            "shards": [[Path(r.path).name, size(r.path), r.first_record, r.stop_record] for r in units],
+            "dataset_info_sha256": hashlib.sha256(io.read_bytes(info)).hexdigest() if io.is_file(info) else None,
+            "shards": [[io.basename(r.path), size(r.path), r.first_record, r.stop_record] for r in units],
         }
         return "sha256:" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
@@ -135,41 +167,66 @@ class RldsDataset:
 
 
 def open_dataset(path: str | os.PathLike[str]) -> RldsDataset:
-    """Open a TFDS builder directory (the version folder, or its parent with one or more versions).
+    """Open a TFDS builder directory (the version folder, or its parent with one or more versions), local or a URL.
 
     Raises:
         DataError: not a builder directory, unreadable metadata, or a file format other than tfrecord/array_record.
     """
     builder_dir = find_builder_dir(path)
-    if not (builder_dir / "dataset_info.json").is_file():
+    info_path = io.join(builder_dir, "dataset_info.json")
+    if not io.is_file(info_path):
         raise DataError(
             f"{builder_dir}: has features.json but no dataset_info.json, so its splits and shards are unknown "
             "(copy the dataset_info.json that came with the shards)"
         )
-    stamp = tuple((builder_dir / n).stat().st_mtime_ns for n in ("dataset_info.json", "features.json")
-                  if (builder_dir / n).is_file())
+    if io.is_url(builder_dir):  # metadata is read once per process; an object store has no cheap mtime to check
+        stamp: tuple[int, ...] = ()
+    else:
+        stamp = tuple((builder_dir / n).stat().st_mtime_ns for n in ("dataset_info.json", "features.json")
+                      if (builder_dir / n).is_file())
     return _open_cached(os.fspath(builder_dir), stamp)
+
+
+@dataclass(frozen=True)
+class _Info:
+    """What rt2data uses of a tfds ``DatasetInfo``: name, version, file format and the ``SplitDict``."""
+
+    name: str
+    version: str
+    file_format: str
+    splits: Any
+
+
+def _read_info(builder_dir: str) -> _Info:
+    """``dataset_info.json`` (read through ``rt2data.io``) as name, version, file format and tfds's ``SplitDict``."""
+    from google.protobuf import json_format
+    from tensorflow_datasets.core import dataset_info
+    from tensorflow_datasets.core.proto import dataset_info_pb2
+
+    proto = json_format.Parse(io.read_bytes(io.join(builder_dir, "dataset_info.json")),
+                              dataset_info_pb2.DatasetInfo(), ignore_unknown_fields=True)
+    file_format = proto.file_format or "tfrecord"
+    if file_format not in FILE_FORMATS:
+        raise DataError(f"{builder_dir}: shards are {file_format!r}; rt2data reads {list(FILE_FORMATS)}")
+    splits = dataset_info.get_split_dict_from_proto(proto, builder_dir, file_format=file_format)
+    return _Info(name=proto.name, version=proto.version, file_format=file_format, splits=splits)
 
 
 @functools.lru_cache(maxsize=16)
 def _open_cached(builder_dir: str, stamp: tuple[int, ...]) -> RldsDataset:
     """Open once per process and metadata version (Beam workers read many shards of one dataset)."""
-    import tensorflow_datasets as tfds
-
     try:
-        builder = tfds.builder_from_directory(builder_dir)
-        info = builder.info
-        features = info.features
-    except Exception as exc:  # tfds raises many types for bad metadata
+        info = _read_info(builder_dir)
+        features = _features_from_json(builder_dir)
+    except DataError:
+        raise
+    except Exception as exc:  # tfds/protobuf raise many types for bad metadata
         raise DataError(f"{builder_dir}: cannot read the TFDS metadata (dataset_info.json / features.json): {exc}") from exc
-    file_format = getattr(info.file_format, "value", None) or "tfrecord"
-    if file_format not in FILE_FORMATS:
-        raise DataError(f"{builder_dir}: shards are {file_format!r}; rt2data reads {list(FILE_FORMATS)}")
     return RldsDataset(
-        path=Path(builder_dir),
+        path=builder_dir if io.is_url(builder_dir) else Path(builder_dir),
         name=str(info.name),
         version=str(info.version),
-        file_format=file_format,
+        file_format=info.file_format,
         features=features,
         splits=split_infos(info),
         _info=info,

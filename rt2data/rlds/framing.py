@@ -20,6 +20,7 @@ import struct
 from dataclasses import dataclass
 from typing import BinaryIO, Iterable, Iterator
 
+from rt2data import io
 from rt2data.errors import DataError
 from rt2data.shards.formats.tfrecord import frame_record, masked_crc32c  # one TFRecord codec for reading and writing
 
@@ -30,12 +31,18 @@ _OVERHEAD = 16
 
 
 def write_records(path: str | os.PathLike[str], records: Iterable[bytes]) -> int:
-    """Write ``records`` to a new TFRecord file at ``path``; returns the number of records written."""
+    """Write ``records`` to a new TFRecord file at ``path`` (a local path or a URL); returns the number of records
+    written."""
     count = 0
-    with open(path, "wb") as f:
+    f = io.open_write(path)
+    try:
         for data in records:
             f.write(frame_record(bytes(data)))
             count += 1
+    except BaseException:
+        f.close()
+        raise
+    io.close_writer(f, path)
     return count
 
 
@@ -79,13 +86,14 @@ def iter_records(
     record (the length was trustworthy). The caller decides whether an error is fatal.
 
     Args:
-        path: the TFRecord file.
+        path: the TFRecord file, a local path or a URL (streamed through ``rt2data.io``; skipped records are
+            seeked over, so a slice reads little of a large object).
         start: first record index to yield (earlier records are skipped by seeking).
         stop: record index to stop before; ``None`` reads to the end of the file.
         verify: check the data CRC of yielded records (length CRCs are always checked).
     """
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
+    size = io.size(path)
+    with io.open_read(path) as f:
         yield from _iter_stream(f, size, start=start, stop=stop, verify=verify)
 
 

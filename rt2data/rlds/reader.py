@@ -17,12 +17,12 @@ Bad input never disappears silently:
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import numpy as np
 
+from rt2data import io
 from rt2data.errors import ConfigError, DataError
 from rt2data.rlds.framing import FramedRecord, FramingError, iter_records
 from rt2data.rlds.splits import ShardRef
@@ -209,7 +209,7 @@ def read_shard(ref: ShardRef, *, features: Any, corrupt: str = "error") -> Itera
     """
     if corrupt not in CORRUPT_POLICIES:
         raise ConfigError(f"--corrupt {corrupt!r} is not one of {list(CORRUPT_POLICIES)}")
-    if not os.path.isfile(ref.path):
+    if not io.is_file(ref.path):
         raise DataError(
             f"{ref.path}: shard {ref.index} of split {ref.split!r} is missing ({ref.num_records} episodes); "
             "dataset_info.json lists it, so the download or copy is incomplete"
@@ -241,7 +241,7 @@ def _iter_tfrecord(ref: ShardRef) -> Iterator[FramedRecord | FramingError]:
         count = item.index + 1
     if count < ref.stop_record:
         yield FramingError(
-            count, os.path.getsize(ref.path), "truncated",
+            count, io.size(ref.path), "truncated",
             f"the shard ends after {count} records but dataset_info.json says it has {ref.num_records}", False,
         )
 
@@ -249,6 +249,11 @@ def _iter_tfrecord(ref: ShardRef) -> Iterator[FramedRecord | FramingError]:
 def _iter_array_record(ref: ShardRef) -> Iterator[FramedRecord | FramingError]:
     from array_record.python import array_record_module
 
+    if io.is_url(ref.path):
+        raise DataError(
+            f"{ref.path}: array_record shards are read from local paths only (the reader is a C++ library that "
+            "opens files itself); copy the dataset to a local disk or use its tfrecord version"
+        )
     try:
         reader = array_record_module.ArrayRecordReader(ref.path)
     except Exception as exc:  # the C++ reader raises RuntimeError/ValueError/OSError

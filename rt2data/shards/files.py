@@ -1,4 +1,8 @@
-"""Small file-system helpers: temp names, atomic writes, fsync, hashing, our file-name patterns."""
+"""Small file-system helpers: temp names, atomic writes, fsync, hashing, our file-name patterns.
+
+Paths may be local or URLs (``rt2data.io``). On an object store a write is one object that appears whole when
+closed, so "atomic" needs no rename there, and fsync has nothing to do.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,15 @@ import os
 import re
 import uuid
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from rt2data import io
 __all__ = [
     "MANIFEST_NAME",
     "LEDGER_NAME",
     "LOCK_NAME",
+    "LEDGER_ENTRY_RE",
+    "ledger_entry_name",
     "TEMP_RE",
     "temp_path",
     "fsync_dir",
@@ -25,17 +32,30 @@ __all__ = [
 MANIFEST_NAME = "manifest.json"
 LEDGER_NAME = ".shards.partial.jsonl"
 LOCK_NAME = ".shards.partial.lock"
+LEDGER_ENTRY_RE = re.compile(r"^\.shards\.partial\.(?P<name>.+)\.json$")
+"""On an object store (no append, no lock) the ledger is a header object plus one ``.shards.partial.NAME.json``
+per complete shard."""
 TEMP_RE = re.compile(r"^\..+\.tmp-[0-9a-f]{32}$")
 """Our temporary files: ``.NAME.tmp-<uuid4 hex>`` beside the final ``NAME``."""
 
 
-def temp_path(final: Path) -> Path:
-    """A fresh temporary path beside ``final`` (same directory, so a rename is atomic)."""
+def ledger_entry_name(shard: str) -> str:
+    """The ledger entry object of a complete shard on an object store."""
+    return f".shards.partial.{shard}.json"
+
+
+def temp_path(final: Any) -> Any:
+    """A fresh temporary path beside ``final`` (same directory, so a rename is atomic; a URL stays a string)."""
+    if io.is_url(final):
+        return io.join(io.dirname(final), f".{io.basename(final)}.tmp-{uuid.uuid4().hex}")
+    final = Path(final)
     return final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex}")
 
 
-def fsync_dir(directory: Path) -> None:
-    """Flush a directory entry change (rename) to disk where the platform allows it."""
+def fsync_dir(directory: Any) -> None:
+    """Flush a directory entry change (rename) to disk where the platform allows it (nothing to do for a URL)."""
+    if io.is_url(directory):
+        return
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:
@@ -48,8 +68,13 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temp file, fsync, rename onto ``path``: readers see the old or the new file."""
+def atomic_write_bytes(path: Any, data: bytes) -> None:
+    """Write ``data`` to a temp file, fsync, rename onto ``path``: readers see the old or the new file.
+
+    For a URL: one object write (an object store replaces an object whole)."""
+    if io.is_url(path):
+        io.write_bytes(path, data)
+        return
     path = Path(path)
     tmp = temp_path(path)
     try:
@@ -64,11 +89,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
-def file_sha256(path: Path, *, chunk: int = 1 << 20) -> tuple[str, int]:
-    """``(hex sha256, size in bytes)`` of a file, streaming."""
+def file_sha256(path: Any, *, chunk: int = 1 << 20) -> tuple[str, int]:
+    """``(hex sha256, size in bytes)`` of a file or object, streaming."""
     h = hashlib.sha256()
     size = 0
-    with open(path, "rb") as f:
+    with io.open_read(path) as f:
         while block := f.read(chunk):
             h.update(block)
             size += len(block)

@@ -2,7 +2,9 @@
 
 Our files in an output directory: ``manifest.json``, shards ``PREFIX-NNNNNN.tar|tfrecord``, the progress ledger
 ``.shards.partial.jsonl`` + ``.shards.partial.lock``, and temp files ``.NAME.tmp-<uuid>``. Nothing else is ever
-touched (no other files, no sub-directories).
+touched (no other files, no sub-directories). ``out_dir`` may be a URL (``rt2data.io``): on an object store the
+ledger is a header object plus one ``.shards.partial.NAME.json`` per shard (see ``ledger``), and renames are
+copies; the commit order is the same (shards, then ``manifest.json`` last, then the ledger is removed).
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from rt2data import io
 from rt2data.errors import OutputError, Rt2DataError
 from rt2data.shards import ledger as ledger_lib
-from rt2data.shards.files import LEDGER_NAME, LOCK_NAME, MANIFEST_NAME, TEMP_RE, file_sha256
+from rt2data.shards.files import LEDGER_ENTRY_RE, LEDGER_NAME, LOCK_NAME, MANIFEST_NAME, TEMP_RE, file_sha256
 from rt2data.shards.info import SHARD_RE, ShardInfo
 from rt2data.shards.manifest import Manifest, load_manifest, write_manifest
 
@@ -47,11 +50,10 @@ class OutputState:
 
 def scan_output_dir(out_dir: str | os.PathLike[str]) -> OutputState:
     """Our files in ``out_dir`` (which may not exist)."""
-    out = Path(out_dir)
-    names = sorted(p.name for p in out.iterdir() if p.is_file()) if out.is_dir() else []
+    names = io.listdir(out_dir)
     return OutputState(
         manifest=MANIFEST_NAME in names,
-        ledger=LEDGER_NAME in names,
+        ledger=LEDGER_NAME in names or any(LEDGER_ENTRY_RE.match(n) for n in names),
         shards=tuple(n for n in names if SHARD_RE.match(n)),
         temps=tuple(n for n in names if TEMP_RE.match(n)),
     )
@@ -59,29 +61,27 @@ def scan_output_dir(out_dir: str | os.PathLike[str]) -> OutputState:
 
 def remove_output_files(out_dir: str | os.PathLike[str]) -> int:
     """Remove our files (manifest, shards, ledger, lock, temps) from ``out_dir``; returns how many."""
-    out = Path(out_dir)
+    out = io.location(out_dir)
     state = scan_output_dir(out)
-    names = [*state.shards, *state.temps, MANIFEST_NAME, LEDGER_NAME, LOCK_NAME]
-    removed = 0
-    for name in names:
-        path = out / name
-        if path.is_file():
-            path.unlink()
-            removed += 1
+    present = set(io.listdir(out))
+    names = [*state.shards, *state.temps, MANIFEST_NAME, LEDGER_NAME, LOCK_NAME,
+             *(n for n in sorted(present) if LEDGER_ENTRY_RE.match(n))]
+    doomed = [io.join(out, name) for name in names if name in present]
+    io.delete(doomed)
+    removed = len(doomed)
     log.info("removed %d files of a previous output from %s", removed, out)
     return removed
 
 
 def _remove_temps(out: Path, state: OutputState) -> None:
-    for name in state.temps:
-        (out / name).unlink(missing_ok=True)
+    io.delete([io.join(out, name) for name in state.temps])
     if state.temps:
         log.info("removed %d temp files of an interrupted run from %s", len(state.temps), out)
 
 
 def _verified(out: Path, info: ShardInfo) -> bool:
-    path = out / info.name
-    if not path.is_file() or path.stat().st_size != info.bytes:
+    path = io.join(out, info.name)
+    if not io.is_file(path) or io.size(path) != info.bytes:
         return False
     return file_sha256(path) == (info.sha256, info.bytes)
 
@@ -120,9 +120,9 @@ def _resume(out: Path, state: OutputState, fingerprint: str) -> dict[str, ShardI
             verified[name] = info
         else:
             log.warning("resume: shard %s is missing or does not match its record; it will be rewritten", name)
-            (out / name).unlink(missing_ok=True)
+            io.delete([io.join(out, name)])
     ledger_lib.start_ledger(out, fingerprint, verified)
-    (out / MANIFEST_NAME).unlink(missing_ok=True)  # rewritten at the end; the ledger now holds its shards
+    io.delete([io.join(out, MANIFEST_NAME)])  # rewritten at the end; the ledger now holds its shards
     log.info("resume %s: %d complete verified shards kept", out, len(verified))
     return verified
 
@@ -146,12 +146,12 @@ def prepare_output_dir(
         OutputError: the directory holds an output and neither flag was given, both flags were given, the
             previous run's fingerprint differs, or nothing proves which shards are complete.
     """
-    out = Path(out_dir)
+    out = io.location(out_dir)
     if overwrite and resume:
         raise OutputError("--overwrite and --resume exclude each other: pass one of them")
-    if out.exists() and not out.is_dir():
+    if io.is_file(out) and not io.is_dir(out):
         raise OutputError(f"output path {out} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
+    io.makedirs(out)
     state = scan_output_dir(out)
     if not state.empty and not (overwrite or resume):
         raise OutputError(
@@ -186,24 +186,24 @@ def finalize_output(
     Raises:
         OutputError: a listed shard is missing or has another size.
     """
-    out = Path(out_dir)
+    out = io.location(out_dir)
     infos = list(shard_infos)
     _remove_temps(out, scan_output_dir(out))
+    sizes = io.list_sizes(out)
     for info in infos:
-        path = out / info.name
-        if not path.is_file():
+        if info.name not in sizes:
             raise OutputError(f"finalize {out}: shard {info.name} is missing; the run did not complete")
-        if path.stat().st_size != info.bytes:
+        if sizes[info.name] != info.bytes:
             raise OutputError(
-                f"finalize {out}: shard {info.name} has {path.stat().st_size} bytes, its record says {info.bytes}"
+                f"finalize {out}: shard {info.name} has {sizes[info.name]} bytes, its record says {info.bytes}"
             )
     if remove_stale:
         listed = {info.name for info in infos}
         prefixes = {SHARD_RE.match(name).group("prefix") for name in listed if SHARD_RE.match(name)}
         for name in scan_output_dir(out).shards:
             if name not in listed and SHARD_RE.match(name).group("prefix") in prefixes:
-                log.warning("removing stale shard %s (not part of this output)", out / name)
-                (out / name).unlink()
+                log.warning("removing stale shard %s (not part of this output)", io.join(out, name))
+                io.delete([io.join(out, name)])
     if manifest is not None:
         write_manifest(out, manifest)
         ledger_lib.remove_ledger(out)

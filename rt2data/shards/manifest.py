@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from rt2data.errors import DataError, OutputError, SchemaError
+from rt2data import io
 from rt2data.shards.files import MANIFEST_NAME, atomic_write_bytes
 from rt2data.shards.formats import FORMATS
 from rt2data.shards.info import ShardInfo
@@ -193,7 +194,7 @@ def write_manifest(out_dir: str | os.PathLike[str], manifest: Manifest) -> Path:
     """Validate ``manifest`` against the schema and write ``out_dir/manifest.json`` atomically; returns the path."""
     data = manifest_to_bytes(manifest)
     _check_schema(json.loads(data), "manifest to write")
-    path = Path(out_dir) / MANIFEST_NAME
+    path = io.location(io.join(out_dir, MANIFEST_NAME))
     atomic_write_bytes(path, data)
     return path
 
@@ -219,13 +220,13 @@ def load_manifest(out_dir_or_path: str | os.PathLike[str]) -> Manifest:
         DataError: it is not valid JSON.
         SchemaError: it does not match ``schemas/manifest.schema.json``; names the field.
     """
-    path = Path(out_dir_or_path)
-    if path.is_dir():
-        path = path / MANIFEST_NAME
-    if not path.is_file():
+    path = io.location(out_dir_or_path)
+    if io.basename(path) != MANIFEST_NAME and (io.is_url(path) or path.is_dir()):
+        path = io.location(io.join(path, MANIFEST_NAME))
+    if not io.is_file(path):
         raise OutputError(f"no manifest at {path}: is this an rt2data output directory (convert/mix OUT_DIR)?")
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(io.read_text(path))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(f"{path}: not valid JSON ({exc})") from exc
     _check_schema(doc, str(path))

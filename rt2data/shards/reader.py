@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+from rt2data import io
 from rt2data.errors import ConfigError, DataError
 from rt2data.example import Example
 from rt2data.shards.files import MANIFEST_NAME, HashingReader
@@ -36,7 +37,7 @@ def iter_shard(path: str | os.PathLike[str], *, fmt: str | None = None, verify: 
     shard_format = get_format(fmt if fmt is not None else format_of_path(str(path)))
     name = str(path)
     count = 0
-    with open(path, "rb") as raw:
+    with io.open_read(path) as raw:
         f = HashingReader(raw)
         for example in shard_format.iter_examples(f, name=name, verify=verify):
             count += 1
@@ -60,32 +61,32 @@ def resolve_shards(
     order. A directory without one: its ``PREFIX-NNNNNN`` shard files of ``fmt`` sorted by name (``fmt`` needed
     when both formats are present). A file or list of files: those, in the given order.
     """
-    if isinstance(out_dir_or_shard_paths, (str, os.PathLike)) and Path(out_dir_or_shard_paths).is_dir():
-        out = Path(out_dir_or_shard_paths)
-        if (out / MANIFEST_NAME).is_file():
+    if isinstance(out_dir_or_shard_paths, (str, os.PathLike)) and io.is_dir(out_dir_or_shard_paths):
+        out = io.location(out_dir_or_shard_paths)
+        if io.is_file(io.join(out, MANIFEST_NAME)):
             manifest = load_manifest(out)
             if not manifest.formats:
                 return []
             chosen = check_format(fmt) if fmt is not None else manifest.formats[0]
             if chosen not in manifest.shards:
                 raise ConfigError(f"{out} has no {chosen!r} shards; its manifest lists {list(manifest.formats)}")
-            return [(out / i.name, chosen, i) for i in manifest.shards[chosen]]
+            return [(io.location(io.join(out, i.name)), chosen, i) for i in manifest.shards[chosen]]
         log.warning("%s has no manifest.json; reading its shard files in name order", out)
-        files = sorted(p for p in out.iterdir() if p.is_file() and SHARD_RE.match(p.name))
-        found = sorted({format_of_path(p.name) for p in files}, key=FORMATS.index)
+        files = [io.location(io.join(out, n)) for n in io.listdir(out) if SHARD_RE.match(n)]
+        found = sorted({format_of_path(io.basename(p)) for p in files}, key=FORMATS.index)
         if fmt is None and len(found) > 1:
             raise ConfigError(f"{out} holds both {found} shards; pass fmt= to choose one")
         chosen = check_format(fmt) if fmt is not None else (found[0] if found else "wds")
-        return [(p, chosen, None) for p in files if format_of_path(p.name) == chosen]
+        return [(p, chosen, None) for p in files if format_of_path(io.basename(p)) == chosen]
     paths: Iterable = (
         [out_dir_or_shard_paths] if isinstance(out_dir_or_shard_paths, (str, os.PathLike)) else out_dir_or_shard_paths
     )
     result = []
     for p in paths:
-        path = Path(p)
-        if not path.is_file():
+        path = io.location(p)
+        if not io.is_file(path):
             raise DataError(f"shard {path} does not exist")
-        result.append((path, check_format(fmt) if fmt is not None else format_of_path(path.name), None))
+        result.append((path, check_format(fmt) if fmt is not None else format_of_path(io.basename(path)), None))
     return result
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from rt2data import io
 from rt2data.errors import DataError, Rt2DataError, SchemaError
 from rt2data.example import Example, validate_example_dict
 from rt2data.shards.files import HashingReader
@@ -83,15 +84,15 @@ class _Checker:
                 self.add(name, key, message)
 
     def shard(self, info: ShardInfo, seen_keys: set[str]) -> None:
-        path = self.out / info.name
-        if not path.is_file():
+        path = io.join(self.out, info.name)
+        if not io.is_file(path):
             self.add(info.name, None, "shard file listed in the manifest is missing")
             return
         self.shards_checked += 1
         count, first, last = 0, None, None
         sources: Counter[str] = Counter()
         kinds: Counter[str] = Counter()
-        with open(path, "rb") as raw:
+        with io.open_read(path) as raw:
             f = HashingReader(raw)
             try:
                 for key, example, fields in get_format(info.format).iter_raw(f, name=str(path), verify=True):
@@ -157,7 +158,7 @@ def verify_output(
     Returns:
         A :class:`VerifyReport`; never raises for problems in the data.
     """
-    out = Path(out_dir)
+    out = io.location(out_dir)
     try:
         manifest = load_manifest(out)
     except Rt2DataError as exc:

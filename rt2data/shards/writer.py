@@ -3,6 +3,8 @@
 A shard is written to ``.NAME.tmp-<uuid>`` in the output directory while its SHA-256, size and counts are
 computed, then fsynced and renamed to ``NAME`` (and recorded in the progress ledger when a run started one):
 a shard exists under its final name only when complete. Examples stream through; nothing holds a whole shard.
+On an object store (``out_dir`` a URL, see ``rt2data.io``) the temp object is uploaded when closed and copied to
+``NAME`` (an object appears whole or not at all), then deleted.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ import logging
 import os
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable, Sequence
 
+from rt2data import io
 from rt2data.errors import ConfigError, OutputError
 from rt2data.example import Example
 from rt2data.shards import ledger
@@ -50,16 +52,16 @@ class ShardWriter:
     def __init__(self, out_dir: str | os.PathLike[str], name: str, *, fmt: str, record_progress: bool = True):
         self.format = get_format(fmt)
         self.fmt = self.format.name
-        self.out_dir = Path(out_dir)
+        self.out_dir = io.location(out_dir)
         self.name = name
-        self.final = self.out_dir / name
+        self.final = io.location(io.join(self.out_dir, name))
         self.tmp = temp_path(self.final)
         self.record_progress = record_progress
-        if not self.out_dir.is_dir():
+        if not io.is_url(self.out_dir) and not self.out_dir.is_dir():
             raise OutputError(
                 f"output directory {self.out_dir} does not exist; create it (prepare_output_dir) before writing shards"
             )
-        self._file = open(self.tmp, "xb")
+        self._file = io.open_write(self.tmp, exclusive=True)
         self._out = HashingWriter(self._file)
         self.count = 0
         self._first: str | None = None
@@ -89,9 +91,10 @@ class ShardWriter:
             raise OutputError(f"shard {self.final} is already closed")
         self._out.write(self.format.trailer(self._out.bytes))
         self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        os.replace(self.tmp, self.final)
+        if not io.is_url(self.tmp):
+            os.fsync(self._file.fileno())
+        io.close_writer(self._file, self.tmp)
+        io.rename(self.tmp, self.final)
         fsync_dir(self.out_dir)
         self._closed = True
         info = ShardInfo(
@@ -114,8 +117,10 @@ class ShardWriter:
         """Drop the unfinished shard: close and remove the temp file (the final name is never created)."""
         if not self._closed:
             self._closed = True
-            self._file.close()
-            self.tmp.unlink(missing_ok=True)
+            try:
+                self._file.close()
+            finally:
+                io.delete([self.tmp])
 
     def __enter__(self) -> "ShardWriter":
         return self

@@ -16,7 +16,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from rt2data.errors import SchemaError
+from rt2data import io
+from rt2data.errors import DataError, SchemaError
 from rt2data.schemas import load_schema
 from rt2data.shards.files import atomic_write_bytes
 
@@ -83,9 +84,9 @@ def write_stats(
 ) -> Path:
     """Write the statistics file atomically (temp file in the same folder, fsync, rename). Returns the path."""
 
-    path = Path(path)
+    path = io.location(path)
     data = stats_json_bytes(dataset_name, stats, rt2data_block=rt2data_block)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    io.makedirs(io.dirname(path))
     atomic_write_bytes(path, data)
     return path
 
@@ -131,10 +132,10 @@ def load_stats(path: str | os.PathLike, dataset_name: str | None = None) -> Stat
     Raises:
         SchemaError: unreadable JSON or a schema/consistency failure (names the file and field).
     """
-    path = Path(path)
+    path = io.location(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc = json.loads(io.read_text(path))
+    except (OSError, DataError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SchemaError(f"{path}: cannot read statistics JSON: {exc}") from exc
     if isinstance(doc, dict):
         names = sorted(k for k in doc if k != _BLOCK)
@@ -155,8 +156,8 @@ def stats_match(
     With ``input_fingerprint`` (what the numbers were computed from, see ``rt2data.pipelines.stats``), the file's
     ``rt2data.input_fingerprint`` must equal it too: statistics of another dataset with the same spec do not match.
     """
-    path = Path(path)
-    if not path.is_file():
+    path = io.location(path)
+    if not io.is_file(path):
         return False
     try:
         block = load_stats(path).rt2data
