@@ -11,6 +11,11 @@ needs what only the OS gives (fsync, atomic ``os.replace``, ``O_APPEND`` + ``flo
 ``import rt2data`` must not import Beam. fsspec is not used: Beam's layer has everything needed here (streaming
 reads and writes, listing, copy, delete), and one layer means one set of options on every worker.
 
+One exception, for speed: Beam's ``S3FileSystem`` builds a new boto3 session and client for every call (about a
+second each on a busy machine); ``s3://`` goes through a subclass of it that keeps one Beam ``S3IO`` (one boto3
+client, thread-safe) per process and options, and writes an empty object with one PUT (Beam's multipart upload
+cannot write zero bytes). Everything else is Beam's code.
+
 Object stores have no directories and no atomic rename: :func:`makedirs` is a no-op there, :func:`is_dir` means
 "some object has this prefix", :func:`rename` is copy + delete (each object appears whole or not at all, which is
 all the output commit relies on; see ``rt2data.shards.layout``).
@@ -18,6 +23,7 @@ all the output commit relies on; see ``rt2data.shards.layout``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import posixpath
@@ -124,12 +130,70 @@ def _filesystems():
     return FileSystems
 
 
+_CACHE: dict[Any, Any] = {}
+
+
+def _cached_s3(options: Any):
+    """Beam's S3 filesystem keeping one ``S3IO`` (one boto3 client) for ``options`` (see the module docstring)."""
+    key = ("s3", id(options))
+    if key not in _CACHE or _CACHE[key][0] is not options:
+        _CACHE[key] = (options, _s3_class()(options))
+    return _CACHE[key][1]
+
+
+@functools.cache
+def _s3_class() -> type:
+    from apache_beam.io.aws import s3filesystem, s3io  # light: only for s3:// URLs
+    from apache_beam.io.filesystem import BeamIOError, FileMetadata
+
+    class CachedS3FileSystem(s3filesystem.S3FileSystem):
+        @classmethod
+        def scheme(cls) -> str:
+            return "rt2data-cached-s3"  # not "s3": Beam's registry must keep finding exactly one s3 filesystem
+
+        def __init__(self, pipeline_options: Any) -> None:
+            super().__init__(pipeline_options)
+            self._io = s3io.S3IO(options=pipeline_options)
+
+        def _list(self, dir_or_prefix):
+            try:
+                for p, (n, updated) in self._io.list_files(dir_or_prefix, with_metadata=True):
+                    yield FileMetadata(p, n, updated)
+            except Exception as e:  # as Beam's S3FileSystem._list
+                raise BeamIOError("List operation failed", {dir_or_prefix: e})
+
+        def _path_open(self, p, mode, mime_type="application/octet-stream", compression_type=None):
+            return self._io.open(p, mode, mime_type=mime_type)
+
+        def copy(self, sources, destinations):
+            return self._io.copy_paths(list(zip(sources, destinations)))
+
+        def exists(self, p):
+            return self._io.exists(p)
+
+        def size(self, p):
+            return self._io.size(p)
+
+        def delete(self, paths):
+            errors = {p: e for p, e in self._io.delete_paths(paths).items() if e is not None}
+            if errors:
+                raise BeamIOError("Delete operation failed", errors)
+
+        def put_empty(self, p):
+            bucket, name = s3io.parse_s3_path(p)
+            self._io.client.client.put_object(Bucket=bucket, Key=name, Body=b"")
+
+    return CachedS3FileSystem
+
+
 def _filesystem(path: str):
     """Beam's filesystem for ``path``'s scheme, or a one-line ConfigError naming the extra to install."""
     fs = _filesystems()
     name = scheme(path)
     try:
         filesystem = fs.get_filesystem(path)
+        if name == "s3":
+            filesystem = _cached_s3(fs._pipeline_options)
     except ValueError:
         filesystem = None
     except Exception as exc:  # Beam wraps a filesystem's failing constructor (missing SDK) in BeamIOError
@@ -251,6 +315,14 @@ def open_write(path: str | os.PathLike[str], *, exclusive: bool = False) -> Bina
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` (replacing it). Not atomic on a local disk: use
     ``rt2data.shards.files.atomic_write_bytes`` there; one object PUT is atomic on an object store."""
+    if not data and scheme(path) == "s3":
+        try:
+            _filesystem(os.fspath(path)).put_empty(os.fspath(path))
+        except Rt2Errors:
+            raise
+        except Exception as exc:  # boto3 raises its own types
+            raise OutputError(f"{path}: cannot write: {_short(exc)}") from exc
+        return
     f = open_write(path)
     try:
         f.write(data)
