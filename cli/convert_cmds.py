@@ -8,7 +8,7 @@ import click
 
 from rt2data.shards.formats import format_choices
 from rt2data.sources import open_source
-from rt2data.cli.runner_opts import runner_options, show_progress
+from rt2data.cli.runner_opts import PathOrUrl, runner_options, show_progress
 from rt2data.convert import ConvertConfig
 from rt2data.spec.model import DatasetSpec
 
@@ -16,8 +16,8 @@ _FORMATS = format_choices()
 
 
 @click.command(context_settings={"show_default": True})
-@click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False))
-@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.argument("dataset_dir", type=PathOrUrl(exists=True, file_okay=False))
+@click.argument("out_dir", type=PathOrUrl(file_okay=False))
 @click.option("--spec", "spec_name", required=True, help="Dataset spec name (rt2data schemas list) or a spec file.")
 @click.option("--split", default="train", help="Split or slice, e.g. train, train[:95%], validation[10:20].")
 @click.option("--format", "fmt", type=click.Choice(sorted(_FORMATS)), default="wds", help="Shard format(s).")
@@ -39,7 +39,7 @@ _FORMATS = format_choices()
               help="Actions outside the action space after normalization: clip to the end bins (counted) or drop "
                    "the step (counted as out_of_range). q01_q99-normalized dims are clipped by that method, never "
                    "out of range.")
-@click.option("--stats", "stats_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--stats", "stats_path", type=PathOrUrl(dir_okay=False), default=None,
               help="Statistics file to reuse or write (default OUT_DIR/dataset_statistics.json).")
 @click.option("--recompute-stats", is_flag=True, help="Recompute statistics even when a matching file exists.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output in OUT_DIR.")
@@ -102,7 +102,7 @@ def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_exam
 
 
 @click.command(context_settings={"show_default": True})
-@click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("dataset_dir", type=PathOrUrl(exists=True, file_okay=False))
 @click.option("--spec", "spec_name", required=True, help="Dataset spec name or file.")
 @click.option("--split", default="train", help="Split or slice.")
 @click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False), default=None,

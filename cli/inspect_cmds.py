@@ -9,7 +9,7 @@ import textwrap
 
 import click
 
-from rt2data.cli.runner_opts import show_progress
+from rt2data.cli.runner_opts import PathOrUrl, filesystem_options, show_progress
 from rt2data.inspection import episode_table, format_episode, format_summary, open_inspectable, summarize
 from rt2data.inspection.validate import validate_output
 
@@ -28,7 +28,7 @@ def _echo(text: str) -> None:
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=True))
+@click.argument("path", type=PathOrUrl(exists=True))
 @click.option("--spec", "spec_name", default=None,
               help="PATH is an RLDS dataset: tokenize it on the fly with this dataset spec (rt2data schemas list).")
 @click.option("--split", default="train", show_default=True, help="RLDS split or slice (with --spec).")
@@ -42,6 +42,7 @@ def _echo(text: str) -> None:
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write a picture (PNG/SVG/PDF): the episode with --episode, else bin usage per dimension.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of tables.")
+@filesystem_options
 @click.pass_context
 def inspect(ctx, path, spec_name, split, max_episodes, fmt, episode, source, plot_path, as_json):
     """Show what the tokenizer did: bin usage, clipping and warnings, or one episode step by step.
@@ -89,12 +90,13 @@ def inspect(ctx, path, spec_name, split, max_episodes, fmt, episode, source, plo
 
 
 @click.command()
-@click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("out_dir", type=PathOrUrl(exists=True, file_okay=False))
 @click.option("--show", type=click.IntRange(min=1), default=20, show_default=True,
               help="How many problems to print.")
 @click.option("--max-problems", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Stop recording problems after this many (the check goes on).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@filesystem_options
 @click.pass_context
 def validate(ctx, out_dir, show, max_problems, as_json):
     """Check an output completely; exit 0 only when everything holds.

@@ -1,4 +1,4 @@
-"""Shared click options: Beam runner selection and progress display."""
+"""Shared click options: Beam runner selection, filesystem options, paths that may be URLs, progress display."""
 
 from __future__ import annotations
 
@@ -7,7 +7,36 @@ import sys
 
 import click
 
+from rt2data import io
 from rt2data.pipelines.runner import RunnerOptions
+
+
+class PathOrUrl(click.ParamType):
+    """A local path checked like ``click.Path(**checks)``, or a URL (``gs://``, ``s3://``) passed through: an
+    object store is checked when it is read."""
+
+    name = "path"
+
+    def __init__(self, **checks) -> None:
+        self.local = click.Path(**checks)
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and io.is_url(value):
+            return value
+        return self.local.convert(value, param, ctx)
+
+
+def filesystem_options(fn):
+    """A repeatable --beam-arg for commands that run no pipeline but may read URLs (inspect, validate): the
+    filesystem flags (--s3_endpoint_url=..., --project=...) are set for this process's I/O."""
+
+    @functools.wraps(fn)
+    def command(*args, beam_args, **kwargs):
+        RunnerOptions(beam_args=tuple(beam_args)).configure_io()
+        return fn(*args, **kwargs)
+
+    return click.option("--beam-arg", "beam_args", multiple=True,
+                        help="Beam filesystem flag for URLs, repeatable (e.g. --beam-arg=--s3_endpoint_url=...).")(command)
 
 
 def runner_options(fn):
@@ -19,10 +48,13 @@ def runner_options(fn):
     @functools.wraps(inner)
     def command(*args, runner, workers, beam_args, **kwargs):
         options = RunnerOptions(runner=runner, workers=workers, beam_args=tuple(beam_args))
+        options.configure_io()  # the command's own reads and writes of URLs see the filesystem flags too
         return inner(*args, runner_options=options, **kwargs)
 
     fn = click.option("--beam-arg", "beam_args", multiple=True,
-                      help="Extra Beam pipeline flag, repeatable (e.g. --beam-arg=--project=my-project).")(command)
+                      help="Extra Beam pipeline flag, repeatable (e.g. --beam-arg=--project=my-project, "
+                           "--beam-arg=--s3_endpoint_url=http://...); filesystem flags also apply to the "
+                           "command's own reads and writes of URLs.")(command)
     fn = click.option("--workers", type=click.IntRange(min=1), default=1,
                       help="Worker processes for the embedded runner.")(fn)
     fn = click.option("--runner", default=None,

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
+from rt2data import io
 from rt2data.codec.action_codec import ActionCodec
 from rt2data.errors import ConfigError, DataError, Rt2DataError
 from rt2data.example import Example
@@ -123,8 +124,10 @@ def open_output(path: str | os.PathLike[str], *, fmt: str | None = None) -> Insp
         OutputError: no manifest there; SchemaError / DataError: an unreadable manifest.
     """
 
-    out = Path(path)
-    if out.is_file():  # manifest.json itself is fine; a shard or any other file is not an output
+    out = io.location(path)
+    if io.is_url(out):  # an object store has no directories: a URL names the output, or its manifest.json
+        out = io.dirname(out) if io.basename(out) == "manifest.json" else out
+    elif out.is_file():  # manifest.json itself is fine; a shard or any other file is not an output
         if out.name != "manifest.json":
             raise ConfigError(f"{out} is a file; pass the convert/mix output directory that holds it and manifest.json")
         out = out.parent
@@ -217,7 +220,11 @@ def open_inspectable(
     path: str | os.PathLike[str], *, spec: str | None = None, split: str = "train", max_episodes: int | None = None,
     fmt: str | None = None,
 ) -> Inspectable:
-    """An output directory, or (with ``spec``) an RLDS dataset; a clear error when PATH is neither."""
+    """An output directory, or (with ``spec``) an RLDS dataset; a clear error when PATH is neither (local or URL)."""
+    if io.is_url(path):
+        if spec is not None:
+            return open_rlds(path, spec=spec, split=split, max_episodes=max_episodes)
+        return open_output(path, fmt=fmt)
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"{p} does not exist; pass a convert/mix output directory or an RLDS dataset with --spec")

@@ -21,11 +21,11 @@ from __future__ import annotations
 import os
 import re
 import string
-from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from rt2data import io
 from rt2data.codec.action_codec import ActionCodec
 from rt2data.errors import EncodeError, Rt2DataError
 from rt2data.example import Example
@@ -137,7 +137,7 @@ def validate_output(
         A ``VerifyReport`` (problems with shard, key and message); never raises for problems in the data.
     """
 
-    out = Path(out_dir)
+    out = io.location(out_dir)
     try:
         manifest = load_manifest(out)
         codecs, default, notes = codecs_from_manifest(manifest, out)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rt2data import io
-from rt2data.errors import OutputError
+from rt2data.errors import DataError, OutputError
 from rt2data.pipelines.convert import ConvertJob, run_convert
 from rt2data.pipelines.runner import RunnerOptions
 
@@ -50,17 +50,119 @@ def local_run(dataset, tmp_path_factory):
     return out, manifest
 
 
+def job(dataset_dir: str) -> ConvertJob:
+    return ConvertJob(dataset_dir=dataset_dir, spec=SPEC, formats=("wds", "tfrecord"), shard_examples=5)
+
+
+@pytest.fixture(scope="module")
+def bucket_stats(s3, local_run):
+    """The local run's statistics file, in a bucket: ``--stats s3://...`` skips the statistics pass."""
+    url = s3.bucket("rt2-stats") + "/bridge_stats.json"
+    s3.client.upload_file(str(local_run[0] / "dataset_statistics.json"), "rt2-stats", "bridge_stats.json")
+    return url
+
+
+@pytest.fixture(scope="module")
+def bucket_run(s3, bucket_dataset):
+    """convert s3 -> s3 on one worker process (statistics computed from the bucket too)."""
+    out = s3.bucket("rt2-out-1") + "/bridge"
+    manifest = run_convert(job(bucket_dataset), out, runner_options=RunnerOptions(beam_args=s3.beam_args))
+    return out, manifest
+
+
+def cli(*args: str):
+    from click.testing import CliRunner
+
+    from rt2data.cli.main import main
+
+    return CliRunner().invoke(main, list(args))
+
+
 @pytest.mark.parametrize("workers", [1, 2])
-def test_convert_bucket_to_bucket_gives_the_local_bytes(s3, bucket_dataset, local_run, workers):
-    out = f"s3://{s3.bucket(f'rt2-out-{workers}')}".rstrip("/") + "/bridge"
-    job = ConvertJob(dataset_dir=bucket_dataset, spec=SPEC, formats=("wds", "tfrecord"), shard_examples=5)
-    manifest = run_convert(job, out, runner_options=RunnerOptions(workers=workers, beam_args=s3.beam_args))
+def test_convert_bucket_to_bucket_gives_the_local_bytes(s3, bucket_dataset, bucket_stats, bucket_run, local_run,
+                                                         workers):
+    if workers == 1:
+        out, manifest = bucket_run
+    else:  # worker processes get the S3 flags through the runner's provision info; no shared disk involved
+        out = s3.bucket("rt2-out-2") + "/bridge"
+        manifest = run_convert(job(bucket_dataset), out, stats_path=bucket_stats,
+                               runner_options=RunnerOptions(workers=2, beam_args=s3.beam_args))
 
     local_out, local_manifest = local_run
     got = s3.objects(out)
     assert shards(got) == shards(local_files(local_out)) and len(shards(got)) >= 4
-    assert got["dataset_statistics.json"] == (local_out / "dataset_statistics.json").read_bytes()
     assert manifest.accounting == local_manifest.accounting
+    expected = sorted(local_files(local_out))
+    if workers == 1:
+        assert got["dataset_statistics.json"] == (local_out / "dataset_statistics.json").read_bytes()
+    else:  # statistics were read from --stats s3://..., not written into OUT
+        expected.remove("dataset_statistics.json")
     # Only the committed output is left: no staging prefix, no temp objects, no ledger.
-    assert sorted(got) == sorted(local_files(local_out))
+    assert sorted(got) == expected
     assert json.loads(got["manifest.json"])["config"]["dataset_dir"] == bucket_dataset
+
+
+def test_validate_inspect_and_read_a_bucket_output(s3, bucket_run, local_run):
+    out, _ = bucket_run
+    flag = [f"--beam-arg={a}" for a in s3.beam_args]
+    res = cli("validate", out, *flag)
+    assert res.exit_code == 0, res.output
+    res = cli("inspect", out, "--json", *flag)
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["examples"] == 12
+
+    from rt2data.readers import iter_records
+
+    remote = list(iter_records(out, decode_images=False, verify=True))
+    local = list(iter_records(local_run[0], decode_images=False, verify=True))
+    assert [r["key"] for r in remote] == [r["key"] for r in local] and len(remote) == 12
+    assert [r["target"] for r in remote] == [r["target"] for r in local]
+
+
+def test_a_damaged_bucket_shard_is_found_by_validate(s3, bucket_run):
+    out, manifest = bucket_run
+    copy = s3.bucket("rt2-damaged") + "/bridge"
+    for name, data in s3.objects(out).items():
+        s3.client.put_object(Bucket="rt2-damaged", Key=f"bridge/{name}", Body=data)
+    name = manifest.shards["wds"][1].name
+    body = bytearray(s3.objects(copy)[name])
+    body[700] ^= 0xFF
+    s3.client.put_object(Bucket="rt2-damaged", Key=f"bridge/{name}", Body=bytes(body))
+    res = cli("validate", copy, *[f"--beam-arg={a}" for a in s3.beam_args])
+    assert res.exit_code != 0 and name in res.output
+
+
+def test_an_interrupted_bucket_run_resumes_to_the_local_bytes(s3, dataset, bucket_stats, local_run):
+    """A run that dies midway (a corrupt input shard) leaves its staging prefix; after the shard is restored,
+    --resume finishes the output in the bucket and it equals the local run's."""
+    bucket = s3.bucket("rt2-resume")
+    url = s3.upload(dataset, f"{bucket}/{SPEC}/1.0.0")
+    shard = sorted(p for p in dataset.iterdir() if ".tfrecord-00001" in p.name)[0]
+    body = bytearray(shard.read_bytes())
+    body[40] ^= 0xFF  # a payload byte: the record's CRC fails, the size stays (so does the input fingerprint)
+    s3.client.put_object(Bucket="rt2-resume", Key=f"{SPEC}/1.0.0/{shard.name}", Body=bytes(body))
+    out = f"{bucket}/out"
+    options = RunnerOptions(beam_args=s3.beam_args)
+    with pytest.raises(DataError, match="CRC"):
+        run_convert(job(url), out, stats_path=bucket_stats, runner_options=options)
+    assert "manifest.json" not in s3.objects(out) and any(n.startswith(".staging/") for n in s3.objects(out))
+    with pytest.raises(OutputError, match="--resume"):
+        run_convert(job(url), out, stats_path=bucket_stats, runner_options=options)
+
+    s3.client.upload_file(str(shard), "rt2-resume", f"{SPEC}/1.0.0/{shard.name}")
+    run_convert(job(url), out, stats_path=bucket_stats, runner_options=options, resume=True)
+    got = s3.objects(out)
+    assert shards(got) == shards(local_files(local_run[0]))
+    assert not any(n.startswith(".") for n in got)
+    # A finished output with the same config is left as it is.
+    run_convert(job(url), out, stats_path=bucket_stats, runner_options=options, resume=True)
+    assert s3.objects(out) == got
+
+
+def test_a_missing_bucket_is_one_line(s3, bucket_dataset, bucket_stats):
+    flag = [f"--beam-arg={a}" for a in s3.beam_args]
+    res = cli("-q", "convert", bucket_dataset, "s3://rt2-no-such-bucket/out", "--spec", SPEC, "--stats", bucket_stats,
+              *flag)
+    assert res.exit_code != 0
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and "rt2-no-such-bucket" in lines[0], res.output
