@@ -133,10 +133,25 @@ def _filesystems():
 _CACHE: dict[Any, Any] = {}
 
 
+class _DropUploadTraceback(logging.Filter):
+    """Beam's S3 uploader logs a failed upload with its traceback on the root logger before raising; the raise
+    becomes our one-line OutputError, so the log record is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Error in _start_upload")
+
+
+def _quiet_s3_uploads() -> None:
+    root = logging.getLogger()
+    if not any(isinstance(f, _DropUploadTraceback) for f in root.filters):
+        root.addFilter(_DropUploadTraceback())
+
+
 def _cached_s3(options: Any):
     """Beam's S3 filesystem keeping one ``S3IO`` (one boto3 client) for ``options`` (see the module docstring)."""
     key = ("s3", id(options))
     if key not in _CACHE or _CACHE[key][0] is not options:
+        _quiet_s3_uploads()
         _CACHE[key] = (options, _s3_class()(options))
     return _CACHE[key][1]
 

@@ -6,6 +6,7 @@ with ``--beam-arg``); nothing is patched. Dummy keys, no network beyond 127.0.0.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -55,6 +56,7 @@ class S3:
 def s3():
     """One moto S3 server for the session (port 0: the OS picks a free port)."""
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request at INFO
     server.start()
     host, port = server.get_host_and_port()
     saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}

@@ -73,7 +73,7 @@ def bucket_run(s3, bucket_dataset):
 def cli(*args: str):
     from click.testing import CliRunner
 
-    from rt2data.cli.main import main
+    from rt2data.cli.main import cli as main
 
     return CliRunner().invoke(main, list(args))
 
@@ -109,7 +109,7 @@ def test_validate_inspect_and_read_a_bucket_output(s3, bucket_run, local_run):
     assert res.exit_code == 0, res.output
     res = cli("inspect", out, "--json", *flag)
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)["examples"] == 12
+    assert json.loads(res.output)["summary"]["examples"] == 12
 
     from rt2data.readers import iter_records
 
@@ -159,10 +159,15 @@ def test_an_interrupted_bucket_run_resumes_to_the_local_bytes(s3, dataset, bucke
     assert s3.objects(out) == got
 
 
-def test_a_missing_bucket_is_one_line(s3, bucket_dataset, bucket_stats):
+def test_a_missing_bucket_is_one_line(s3, bucket_dataset, bucket_stats, capsys):
+    from rt2data.cli.main import main
+
     flag = [f"--beam-arg={a}" for a in s3.beam_args]
-    res = cli("-q", "convert", bucket_dataset, "s3://rt2-no-such-bucket/out", "--spec", SPEC, "--stats", bucket_stats,
-              *flag)
-    assert res.exit_code != 0
-    lines = [line for line in res.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:") and "rt2-no-such-bucket" in lines[0], res.output
+    with pytest.raises(SystemExit) as info:
+        main(["-q", "convert", bucket_dataset, "s3://rt2-no-such-bucket/out", "--spec", SPEC, "--stats", bucket_stats,
+              *flag])
+    err = capsys.readouterr().err
+    assert info.value.code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "rt2-no-such-bucket" in lines[0], err
+    assert "NoSuchBucket" in lines[0]
