@@ -171,3 +171,24 @@ def test_a_missing_bucket_is_one_line(s3, bucket_dataset, bucket_stats, capsys):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "rt2-no-such-bucket" in lines[0], err
     assert "NoSuchBucket" in lines[0]
+
+
+def test_dask_workers_read_and_write_the_bucket(s3, bucket_dataset, bucket_stats, local_run):
+    """Beam's DaskRunner hands its workers no options: the runner registers a worker plugin that sets them."""
+    distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address=None)
+    client = distributed.Client(cluster)
+    try:
+        out = s3.bucket("rt2-out-dask") + "/bridge"
+        options = RunnerOptions(runner="DaskRunner",
+                                beam_args=(f"--dask_client_address={cluster.scheduler_address}", *s3.beam_args))
+        run_convert(job(bucket_dataset), out, stats_path=bucket_stats, runner_options=options)
+        assert shards(s3.objects(out)) == shards(local_files(local_run[0]))
+    finally:
+        from distributed.client import _global_clients  # DaskRunner leaves Clients of its own open
+
+        for other in list(_global_clients.values()):
+            other.close()
+        client.close()
+        cluster.close()
