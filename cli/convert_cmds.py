@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from rt2data import io
 from rt2data.shards.formats import format_choices
 from rt2data.sources import open_source
 from rt2data.cli.runner_opts import PathOrUrl, runner_options, show_progress
@@ -105,7 +106,7 @@ def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_exam
 @click.argument("dataset_dir", type=PathOrUrl(exists=True, file_okay=False))
 @click.option("--spec", "spec_name", required=True, help="Dataset spec name or file.")
 @click.option("--split", default="train", help="Split or slice.")
-@click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False), default=None,
+@click.option("-o", "--output", "out_path", type=PathOrUrl(dir_okay=False), default=None,
               help="Statistics file to write (default: print to stdout only).")
 @click.option("--corrupt", type=click.Choice(["error", "skip"]), default="error", help="Corrupt records policy.")
 @runner_options
@@ -128,7 +129,7 @@ def stats(dataset_dir, spec_name, split, out_path, corrupt, runner_options):
 
     spec = DatasetSpec.load(spec_name)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(out_path) if out_path else Path(tmp) / "stats.json"
+        path = out_path if out_path else Path(tmp) / "stats.json"
         compute_stats(open_source(dataset_dir), spec=spec, split=split, out_path=path, runner_options=runner_options,
                       corrupt=corrupt)
-        sys.stdout.write(path.read_text())
+        sys.stdout.write(io.read_text(path))

@@ -12,9 +12,6 @@ from pathlib import Path
 
 import pytest
 
-moto_server = pytest.importorskip("moto.server", reason="moto[server] is not installed (pip install -e '.[test]')")
-boto3 = pytest.importorskip("boto3", reason="boto3 is not installed (pip install 'rt2data[aws]')")
-
 REGION = "us-east-1"
 
 
@@ -25,6 +22,8 @@ class S3:
         self.endpoint = endpoint
         self.beam_args = (f"--s3_endpoint_url={endpoint}", f"--s3_region_name={REGION}",
                           "--s3_access_key_id=testing", "--s3_secret_access_key=testing")
+        import boto3
+
         self.client = boto3.client("s3", endpoint_url=endpoint, region_name=REGION,
                                    aws_access_key_id="testing", aws_secret_access_key="testing")
 
@@ -55,6 +54,8 @@ class S3:
 @pytest.fixture(scope="session")
 def s3():
     """One moto S3 server for the session (port 0: the OS picks a free port)."""
+    moto_server = pytest.importorskip("moto.server", reason="moto[server] is not installed (pip install -e '.[test]')")
+    pytest.importorskip("boto3", reason="boto3 is not installed (pip install 'rt2data[aws]')")
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request at INFO
     server.start()
