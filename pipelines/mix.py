@@ -302,6 +302,8 @@ def run_mix(
     import dataclasses
 
 
+    if runner_options is not None:
+        runner_options.configure_io()  # sources may be URLs (read on the driver for planning, then by workers)
     if formats:
         mixture = dataclasses.replace(mixture, output=dataclasses.replace(mixture.output, formats=tuple(formats)))
     config = mixture.to_json_dict()

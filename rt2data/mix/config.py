@@ -35,6 +35,7 @@ from typing import Any, Mapping
 from rt2data.errors import ConfigError, PromptError, Rt2DataError
 from rt2data.mix.plan import POLICIES, block_quotas, exact_weight
 from rt2data.web.options import path_fields
+from rt2data import io
 from rt2data.web.paths import check_patterns_exist, resolve_path
 from rt2data.web.sources import get_format
 from rt2data.web.templates import DEFAULT_TEMPLATES, WebTemplate
@@ -264,7 +265,7 @@ def _options(fmt_cls: type, entry: Mapping[str, Any], where: str, base_dir: str 
         if kind in ("file", "dir"):
             if len(values) != 1:
                 raise ConfigError(f"{where}: option {name!r} takes one path, got {value!r}")
-            ok = os.path.exists(values[0]) and (kind == "file" or os.path.isdir(values[0]))
+            ok = io.is_dir(values[0]) if kind == "dir" else io.exists(values[0])
             if not ok:
                 raise ConfigError(f"{where}: {name} {value!r} -> {values[0]!r} is not an existing {kind}; fix the "
                                   "path (relative paths are relative to the mixture file)")

@@ -8,10 +8,10 @@ A shard that fails to read is dead-lettered ``unreadable_file`` from the failing
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from rt2data import io
 from rt2data.errors import ConfigError, Rt2DataError
 from rt2data.web.dead_letters import DeadLetter
 from rt2data.web.options import path_field
@@ -57,7 +57,7 @@ def converted_work_items(source: str, options: ConvertedOptions) -> list[WorkIte
 def converted_templates(options: ConvertedOptions) -> dict[str, str]:
     """Template id -> text recorded in the convert output's manifest ({} without a manifest)."""
 
-    if not os.path.isfile(os.path.join(options.path, MANIFEST_NAME)):
+    if not io.is_file(io.join(options.path, MANIFEST_NAME)):
         return {}
     return dict(load_manifest(options.path).templates)
 
@@ -65,7 +65,7 @@ def converted_templates(options: ConvertedOptions) -> dict[str, str]:
 def converted_codec(options: ConvertedOptions) -> dict[str, Any] | None:
     """The codec JSON recorded in the convert output's manifest (None without a manifest or codec)."""
 
-    if not os.path.isfile(os.path.join(options.path, MANIFEST_NAME)):
+    if not io.is_file(io.join(options.path, MANIFEST_NAME)):
         return None
     codec = load_manifest(options.path).codec
     return dict(codec) if codec else None

@@ -10,6 +10,8 @@ from __future__ import annotations
 import glob
 import os
 from pathlib import Path
+
+from rt2data import io
 from typing import Sequence
 
 from braceexpand import braceexpand
@@ -23,7 +25,9 @@ PARQUET_SUFFIXES = (".parquet",)
 
 
 def resolve_path(path: str, base_dir: str | os.PathLike[str] | None) -> str:
-    """``path`` with ``~`` expanded, made absolute against ``base_dir`` when relative."""
+    """``path`` with ``~`` expanded, made absolute against ``base_dir`` when relative; a URL as it is."""
+    if io.is_url(path):
+        return path
     p = Path(os.path.expanduser(path))
     if not p.is_absolute() and base_dir is not None:
         p = Path(base_dir) / p

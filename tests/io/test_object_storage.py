@@ -192,3 +192,22 @@ def test_dask_workers_read_and_write_the_bucket(s3, bucket_dataset, bucket_stats
             other.close()
         client.close()
         cluster.close()
+
+
+def test_mix_reads_a_robot_source_in_the_bucket(s3, bucket_run, local_run, tmp_path):
+    """A mixture's ``examples`` source may be a convert output in a bucket: the same bytes as from the local copy."""
+    from rt2data.mix.config import load_mixture
+    from rt2data.pipelines.mix import run_mix
+
+    options = RunnerOptions(beam_args=s3.beam_args)
+    options.configure_io()  # the CLI does this before it loads the mixture (its paths are checked on load)
+    outs = {}
+    for where, path in (("bucket", bucket_run[0]), ("local", str(local_run[0]))):
+        mixture = tmp_path / f"{where}.yaml"
+        mixture.write_text(
+            "seed: 0\noutput: {examples: 8, shard_examples: 4, formats: [wds]}\n"
+            f"sources:\n  - {{name: robot, kind: examples, path: '{path}', weight: 1.0}}\n"
+        )
+        run_mix(load_mixture(mixture), tmp_path / where, runner_options=options)
+        outs[where] = shards(local_files(tmp_path / where))
+    assert outs["bucket"] == outs["local"] and len(outs["bucket"]) == 2
