@@ -23,14 +23,10 @@ all the output commit relies on; see ``rt2data.shards.layout``).
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
-import posixpath
-import re
 import shutil
-import sys
-from typing import Any, BinaryIO, Iterable, Sequence
+from typing import Any, BinaryIO, Iterable
 
 from rt2data.errors import ConfigError, DataError, OutputError
 
@@ -65,197 +61,13 @@ __all__ = [
     "EXTRAS",
 ]
 
+from rt2data.io.filesystems import EXTRAS, options_from_args, set_options
+from rt2data.io.filesystems import _filesystem, _short
+from rt2data.io.paths import _local, absolute, basename, dirname, is_url, join, location, scheme
+
 log = logging.getLogger(__name__)
 
-_URL_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
-
-EXTRAS = {"s3": "aws", "gs": "gcp"}
-"""URL scheme -> the rt2data extra that installs Beam's filesystem for it (``rt2data[aws]`` = ``apache-beam[aws]``)."""
-
-_SDK_MODULE = {"s3": "boto3", "gs": "google.cloud.storage"}
-
-
-def is_url(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` is a URL (``scheme://...``) rather than a local path; ``file://`` counts as local."""
-    match = _URL_RE.match(os.fspath(path))
-    return bool(match) and match.group(1).lower() != "file"
-
-
-def scheme(path: str | os.PathLike[str]) -> str:
-    """The URL scheme (``s3``, ``gs``) or ``""`` for a local path."""
-    return _URL_RE.match(os.fspath(path)).group(1).lower() if is_url(path) else ""
-
-
-def _local(path: str | os.PathLike[str]) -> str:
-    text = os.fspath(path)
-    return text[len("file://"):] if text.startswith("file://") else os.path.expanduser(text)
-
-
-def join(base: str | os.PathLike[str], *parts: str) -> str:
-    """``base/part/...``: ``/``-joined for a URL, ``os.path.join`` for a local path."""
-    if is_url(base):
-        return posixpath.join(os.fspath(base).rstrip("/") + "/", *parts) if parts else os.fspath(base)
-    return os.path.join(_local(base), *parts)
-
-
-def basename(path: str | os.PathLike[str]) -> str:
-    """The last component of ``path`` (``s3://b/x/y.tar`` -> ``y.tar``)."""
-    return posixpath.basename(os.fspath(path).rstrip("/")) if is_url(path) else os.path.basename(_local(path))
-
-
-def dirname(path: str | os.PathLike[str]) -> str:
-    """``path`` without its last component."""
-    if is_url(path):
-        head = posixpath.dirname(os.fspath(path).rstrip("/"))
-        return head if "://" in head else os.fspath(path)
-    return os.path.dirname(_local(path))
-
-
-def absolute(path: str | os.PathLike[str]) -> str:
-    """A URL unchanged, a local path made absolute (workers may run in another directory)."""
-    return os.fspath(path).rstrip("/") if is_url(path) else os.path.abspath(_local(path))
-
-
-def location(path: str | os.PathLike[str]) -> Any:
-    """``path`` as the library keeps it: a ``pathlib.Path`` for a local path, the URL string for a URL."""
-    from pathlib import Path  # light: pathlib is cheap; kept beside its only use
-
-    return os.fspath(path).rstrip("/") if is_url(path) else Path(_local(path))
-
-
-# ---------------------------------------------------------------------------------------------- Beam's layer
-def _filesystems():
-    from apache_beam.io.filesystems import FileSystems  # Beam is imported on first URL use: rt2data stays light
-
-    return FileSystems
-
-
-_CACHE: dict[Any, Any] = {}
-
-
-class _DropUploadTraceback(logging.Filter):
-    """Beam's S3 uploader logs a failed upload with its traceback on the root logger before raising; the raise
-    becomes our one-line OutputError, so the log record is dropped."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Error in _start_upload")
-
-
-def _quiet_s3_uploads() -> None:
-    root = logging.getLogger()
-    if not any(isinstance(f, _DropUploadTraceback) for f in root.filters):
-        root.addFilter(_DropUploadTraceback())
-
-
-def _cached_s3(options: Any):
-    """Beam's S3 filesystem keeping one ``S3IO`` (one boto3 client) for ``options`` (see the module docstring)."""
-    key = ("s3", id(options))
-    if key not in _CACHE or _CACHE[key][0] is not options:
-        _quiet_s3_uploads()
-        _CACHE[key] = (options, _s3_class()(options))
-    return _CACHE[key][1]
-
-
-@functools.cache
-def _s3_class() -> type:
-    from apache_beam.io.aws import s3filesystem, s3io  # light: only for s3:// URLs
-    from apache_beam.io.filesystem import BeamIOError, FileMetadata
-
-    class CachedS3FileSystem(s3filesystem.S3FileSystem):
-        @classmethod
-        def scheme(cls) -> str:
-            return "rt2data-cached-s3"  # not "s3": Beam's registry must keep finding exactly one s3 filesystem
-
-        def __init__(self, pipeline_options: Any) -> None:
-            super().__init__(pipeline_options)
-            self._io = s3io.S3IO(options=pipeline_options)
-
-        def _list(self, dir_or_prefix):
-            try:
-                for p, (n, updated) in self._io.list_files(dir_or_prefix, with_metadata=True):
-                    yield FileMetadata(p, n, updated)
-            except Exception as e:  # as Beam's S3FileSystem._list
-                raise BeamIOError("List operation failed", {dir_or_prefix: e})
-
-        def _path_open(self, p, mode, mime_type="application/octet-stream", compression_type=None):
-            return self._io.open(p, mode, mime_type=mime_type)
-
-        def copy(self, sources, destinations):
-            return self._io.copy_paths(list(zip(sources, destinations)))
-
-        def exists(self, p):
-            return self._io.exists(p)
-
-        def size(self, p):
-            return self._io.size(p)
-
-        def delete(self, paths):
-            errors = {p: e for p, e in self._io.delete_paths(paths).items() if e is not None}
-            if errors:
-                raise BeamIOError("Delete operation failed", errors)
-
-        def put_empty(self, p):
-            bucket, name = s3io.parse_s3_path(p)
-            self._io.client.client.put_object(Bucket=bucket, Key=name, Body=b"")
-
-    return CachedS3FileSystem
-
-
-def _filesystem(path: str):
-    """Beam's filesystem for ``path``'s scheme, or a one-line ConfigError naming the extra to install."""
-    fs = _filesystems()
-    name = scheme(path)
-    try:
-        filesystem = fs.get_filesystem(path)
-        if name == "s3":
-            filesystem = _cached_s3(fs._pipeline_options)
-    except ValueError:
-        filesystem = None
-    except Exception as exc:  # Beam wraps a filesystem's failing constructor (missing SDK) in BeamIOError
-        raise _missing_extra(path, name, exc) from exc
-    if filesystem is None:
-        raise _missing_extra(path, name, None)
-    module = _SDK_MODULE.get(name)
-    if module is not None:
-        try:
-            __import__(module)
-        except ImportError as exc:
-            raise _missing_extra(path, name, exc) from exc
-    return filesystem
-
-
-def _missing_extra(path: str, name: str, exc: BaseException | None) -> ConfigError:
-    extra = EXTRAS.get(name)
-    fix = (f"pip install 'rt2data[{extra}]' (Beam's apache-beam[{extra}])" if extra
-           else f"install the Apache Beam filesystem that handles {name}:// URLs")
-    why = f" ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})" if exc else ""
-    return ConfigError(f"{path}: no filesystem for {name}:// URLs is installed{why}; {fix}")
-
-
-def _short(exc: BaseException) -> str:
-    """A one-line description of a filesystem error (Beam's errors carry a dict of per-path exceptions)."""
-    inner = getattr(exc, "exception_details", None)
-    if isinstance(inner, dict) and inner:
-        exc = next(iter(inner.values()))
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text[:300]}"
-
-
-def set_options(options: Any) -> None:
-    """Set the filesystem options (Beam ``PipelineOptions``: ``--s3_endpoint_url``, ``--project``, ...) for URL I/O
-    in this process; ``None`` clears them. Pipelines call it on the driver and on every worker."""
-    if options is None:
-        if "apache_beam" in sys.modules:
-            _filesystems().set_options(None)
-        return
-    _filesystems().set_options(options)
-
-
-def options_from_args(args: Sequence[str]) -> Any:
-    """Beam ``PipelineOptions`` from flags (``["--s3_endpoint_url=http://..."]``)."""
-    from apache_beam.options.pipeline_options import PipelineOptions  # light: Beam only when options are given
-
-    return PipelineOptions(list(args))
+Rt2Errors = (ConfigError, DataError, OutputError)
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -514,5 +326,3 @@ def rename(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
     copy(src, dst)
     delete([src])
 
-
-Rt2Errors = (ConfigError, DataError, OutputError)

@@ -145,7 +145,11 @@ class RldsDataset:
     def input_fingerprint(self, units) -> str:
         """``sha256:...`` of the input ``units`` read: ``dataset_info.json`` and, per shard, its file name, size and
         record range. Not the directory path, so a moved copy still matches."""
+        listed = io.list_sizes(self.path) if io.is_url(self.path) else None  # one listing, not a request a shard
+
         def size(path: str) -> int:
+            if listed is not None:
+                return listed.get(io.basename(path), -1)
             try:
                 return io.size(path)
             except DataError:
