@@ -14,6 +14,7 @@ from typing import Any
 import click
 import numpy as np
 
+from rt2data.cli.output import complete_strategy, json_option, report
 from rt2data.errors import ConfigError, EncodeError, ParseError
 from rt2data.codec.action_codec import ActionCodec
 from rt2data.codec.action_text import parse
@@ -170,7 +171,8 @@ def detokenize(action_string: str | None, action_space: Path | None, manifest: P
 
 
 @click.command()
-@click.option("--strategy", required=True, help="integer_text | reserved_last | reserved_least_frequent")
+@click.option("--strategy", required=True, shell_complete=complete_strategy,
+              help="integer_text | reserved_last | reserved_least_frequent")
 @click.option("--vocab-size", type=int, default=None, help="Vocabulary size V (reserved_last; optional for least_frequent).")
 @click.option("--frequencies", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Token-frequency table JSON: a list of counts indexed by id, or {\"id\": count} (reserved_least_frequent).")
@@ -182,8 +184,9 @@ def detokenize(action_string: str | None, action_space: Path | None, manifest: P
 @_codec_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write the constrained-decoding JSON.")
+@json_option
 def vocab(strategy: str, vocab_size: int | None, frequencies: Path | None, mapping: Path | None, order: str | None,
-          exclude: str | None, action_space: Path | None, manifest: Path | None, output: Path) -> None:
+          exclude: str | None, action_space: Path | None, manifest: Path | None, output: Path, as_json: bool) -> None:
     """Write the constrained-decoding set: the legal token ids (or strings) for each action position.
 
     \b
@@ -211,5 +214,7 @@ def vocab(strategy: str, vocab_size: int | None, frequencies: Path | None, mappi
             raise ConfigError(f"--exclude must be comma-separated integer ids, got {exclude!r}") from None
     path = write_constrained_decoding_set(output, codec, strategy, **options)
     data = json.loads(path.read_text(encoding="utf-8"))
-    click.echo(f"wrote {path}: strategy {strategy}, {len(data['positions'])} positions, "
-               f"{len(data['action_tokens'])} action tokens")
+    summary = {"path": str(path), "strategy": strategy, "positions": len(data["positions"]),
+               "action_tokens": len(data["action_tokens"])}
+    report(summary, f"wrote {path}: strategy {strategy}, {summary['positions']} positions, "
+                    f"{summary['action_tokens']} action tokens", as_json=as_json)

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from rt2data.cli.output import complete_spec, json_option, report
 from rt2data.cli.runner_opts import runner_options, show_progress
 from rt2data.convert import ConvertConfig
 from rt2data.spec.model import DatasetSpec
@@ -16,7 +17,8 @@ _FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecor
 @click.command(context_settings={"show_default": True})
 @click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("out_dir", type=click.Path(file_okay=False))
-@click.option("--spec", "spec_name", required=True, help="Dataset spec name (rt2data schemas list) or a spec file.")
+@click.option("--spec", "spec_name", required=True, shell_complete=complete_spec,
+              help="Dataset spec name (rt2data schemas list) or a spec file.")
 @click.option("--split", default="train", help="Split or slice, e.g. train, train[:95%], validation[10:20].")
 @click.option("--format", "fmt", type=click.Choice(sorted(_FORMATS)), default="wds", help="Shard format(s).")
 @click.option("--prefix", default=None, help="Shard name prefix (default: the spec name).")
@@ -43,10 +45,11 @@ _FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecor
 @click.option("--overwrite", is_flag=True, help="Replace an existing output in OUT_DIR.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run, keeping its finished shards.")
 @runner_options
+@json_option
 @click.pass_context
 def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_examples, shard_bytes, resize, aspect,
             jpeg_quality, template_id, missing_instruction, idle_threshold, min_episode_steps, corrupt, out_of_range,
-            stats_path, recompute_stats, overwrite, resume, runner, workers, beam_args):
+            stats_path, recompute_stats, overwrite, resume, runner, workers, beam_args, as_json):
     """Convert an RLDS dataset (a TFDS builder directory) into RT-2 examples.
 
     Each step becomes one example: the primary camera image, the prompt
@@ -86,33 +89,39 @@ def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_exam
         runner=runner, workers=workers, extra_args=beam_args, progress=show_progress(ctx),
     )
     acc = manifest.accounting
-    dropped = ", ".join(f"{k} {v}" for k, v in acc.dropped.items()) or "none"
-    shards = ", ".join(f"{len(v)} {k}" for k, v in manifest.shards.items())
-    records = {}
+    records: dict[str, int] = {}
     for source in manifest.sources.values():
         for reason, n in source.get("episodes", {}).get("records_dropped", {}).items():
             records[reason] = records.get(reason, 0) + n
+    data = {"out_dir": out_dir, "examples": acc.written, "input_steps": acc.input, "dropped": dict(acc.dropped),
+            "records_dropped": dict(sorted(records.items())),
+            "shards": {fmt: len(infos) for fmt, infos in manifest.shards.items()}}
+    dropped = ", ".join(f"{k} {v}" for k, v in acc.dropped.items()) or "none"
+    shards = ", ".join(f"{n} {k}" for k, n in data["shards"].items())
     unread = ""
     if records:  # records that could not be read or standardized: their steps are not in the step counts
         unread = "; unreadable records dead-lettered: " + ", ".join(f"{k} {v}" for k, v in sorted(records.items()))
-    click.echo(f"{out_dir}: {acc.written} examples from {acc.input} steps in {shards} shards; dropped: {dropped}"
-               f"{unread}")
+    report(data, f"{out_dir}: {acc.written} examples from {acc.input} steps in {shards} shards; dropped: {dropped}"
+                 f"{unread}", as_json=as_json)
 
 
 @click.command(context_settings={"show_default": True})
 @click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False))
-@click.option("--spec", "spec_name", required=True, help="Dataset spec name or file.")
+@click.option("--spec", "spec_name", required=True, shell_complete=complete_spec, help="Dataset spec name or file.")
 @click.option("--split", default="train", help="Split or slice.")
 @click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False), default=None,
-              help="Statistics file to write (default: print to stdout only).")
+              help="Write the statistics file here and print a one-line summary (default: the file to stdout).")
 @click.option("--corrupt", type=click.Choice(["error", "skip"]), default="error", help="Corrupt records policy.")
 @runner_options
-def stats(dataset_dir, spec_name, split, out_path, corrupt, runner, workers, beam_args):
+@json_option
+def stats(dataset_dir, spec_name, split, out_path, corrupt, runner, workers, beam_args, as_json):
     """Compute action statistics (count, min, max, mean, std, q01, q99) of a dataset.
 
     The file has the layout OpenVLA-style trainers read
     ({"<dataset>": {"action": {...}, "num_transitions", "num_trajectories"}})
     plus an "rt2data" block (spec fingerprint, codec) to de-tokenize with.
+    Without -o the file is printed to stdout; with -o it is written there
+    and one summary line is printed (--json: the summary as JSON).
 
     \b
     Example:
@@ -127,6 +136,14 @@ def stats(dataset_dir, spec_name, split, out_path, corrupt, runner, workers, bea
     spec = DatasetSpec.load(spec_name)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(out_path) if out_path else Path(tmp) / "stats.json"
-        compute_stats(dataset_dir, spec=spec, split=split, out_path=path, runner=runner, workers=workers,
-                      extra_args=beam_args, corrupt=corrupt)
-        sys.stdout.write(path.read_text())
+        result = compute_stats(dataset_dir, spec=spec, split=split, out_path=path, runner=runner, workers=workers,
+                               extra_args=beam_args, corrupt=corrupt)
+        if out_path is None:  # the statistics file is the result: stdout, with or without --json
+            sys.stdout.write(path.read_text())
+            return
+    entry = result.stats
+    data = {"path": str(path), "dataset": result.dataset, "split": split,
+            "num_transitions": entry.get("num_transitions"), "num_trajectories": entry.get("num_trajectories"),
+            "action_dims": len(entry["action"]["mean"]), "proprio": "proprio" in entry}
+    report(data, f"wrote {path}: {result.dataset} split {split}, {data['num_transitions']} transitions in "
+                 f"{data['num_trajectories']} trajectories, {data['action_dims']} action dims", as_json=as_json)

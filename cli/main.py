@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "inspect": "inspect_cmds:inspect",
     "validate": "inspect_cmds:validate",
     "demo": "demo_cmds:demo",
+    "info": "info_cmds:info",
 }
 
 
@@ -116,12 +117,24 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+# Library errors suggest the Python keyword a caller passes; on the command line the same choice is a flag.
+PYTHON_TO_FLAG: dict[str, str] = {
+    "out_of_range='clip'": "--out-of-range clip",
+    "out_of_range='error'": "--out-of-range error",
+    'corrupt="skip"': "--corrupt skip",
+    "corrupt='skip'": "--corrupt skip",
+}
+
+
 def one_line(exc: BaseException) -> str:
-    """The first line of an error plus its notes (where it happened), as one line."""
+    """The first line of an error plus its notes (where it happened), as one line, naming CLI flags."""
     lines = str(exc).strip().splitlines()
     message = lines[0] if lines else type(exc).__name__
     notes = [n.strip() for n in getattr(exc, "__notes__", ()) if n.strip()]
-    return message + (f" ({'; '.join(notes)})" if notes else "")
+    text = message + (f" ({'; '.join(notes)})" if notes else "")
+    for keyword, flag in PYTHON_TO_FLAG.items():
+        text = text.replace(keyword, flag)
+    return text
 
 
 if __name__ == "__main__":

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import click
 
+from rt2data.cli.output import json_option, report
 from rt2data.cli.runner_opts import runner_options, show_progress
 from rt2data.mix.config import load_mixture
 
 _FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecord")}
+
+
+def _summary_data(out_dir: str, manifest) -> dict:
+    """The mix summary for --json: per source requested/realized fractions, examples, epochs, dead letters."""
+    sources = {
+        name: {"kind": s["kind"], "requested_fraction": s["requested_fraction"],
+               "realized_fraction": s["realized_fraction"], "examples": s["realized_examples"], "epochs": s["epochs"],
+               "dead_letters": dict(s["dead_letters"]), "notes": list(s.get("notes", []))}
+        for name, s in manifest.sources.items()
+    }
+    return {"out_dir": out_dir, "examples": manifest.accounting.written, "formats": list(manifest.formats),
+            "shards": {fmt: len(infos) for fmt, infos in manifest.shards.items()}, "sources": sources}
 
 
 def _summary(manifest) -> str:
@@ -35,8 +48,9 @@ def _summary(manifest) -> str:
 @click.option("--resume", is_flag=True, help="Continue an interrupted run of the same mixture, keeping its shards.")
 @click.option("--check", is_flag=True, help="Only validate the mixture file and list its work; write nothing.")
 @runner_options
+@json_option
 @click.pass_context
-def mix(ctx, mixture_file, out_dir, fmt, overwrite, resume, check, runner, workers, beam_args):
+def mix(ctx, mixture_file, out_dir, fmt, overwrite, resume, check, runner, workers, beam_args, as_json):
     """Mix robot examples with web caption/VQA data into shuffled shards.
 
     MIXTURE_FILE is a YAML file (sources with relative weights, output size,
@@ -58,12 +72,15 @@ def mix(ctx, mixture_file, out_dir, fmt, overwrite, resume, check, runner, worke
     mixture = load_mixture(mixture_file)
     if check:
         work, _ = plan_work_items(mixture)
-        for spec in mixture.active_sources:
-            n = sum(1 for w in work if w.source == spec.name)
-            click.echo(f"{spec.name}: kind {spec.kind}, format {spec.format}, weight {spec.weight:g}, {n} work items")
-        click.echo(f"{mixture_file}: ok")
+        sources = {spec.name: {"kind": spec.kind, "format": spec.format, "weight": spec.weight,
+                               "work_items": sum(1 for w in work if w.source == spec.name)}
+                   for spec in mixture.active_sources}
+        lines = [f"{name}: kind {s['kind']}, format {s['format']}, weight {s['weight']:g}, {s['work_items']} work items"
+                 for name, s in sources.items()]
+        report({"mixture": mixture_file, "ok": True, "sources": sources}, "\n".join([*lines, f"{mixture_file}: ok"]),
+               as_json=as_json)
         return
     manifest = run_mix(mixture, out_dir, formats=_FORMATS[fmt] if fmt else None, overwrite=overwrite,
                        resume=resume, runner=runner, workers=workers, extra_args=beam_args,
                        progress=show_progress(ctx))
-    click.echo(_summary(manifest))
+    report(_summary_data(out_dir, manifest), lambda: _summary(manifest), as_json=as_json)

@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from rt2data.cli.output import complete_runner
+
 
 def runner_options(fn):
     """--runner, --workers and repeatable --beam-arg (passed to Beam untouched)."""
@@ -13,7 +15,7 @@ def runner_options(fn):
                       help="Extra Beam pipeline flag, repeatable (e.g. --beam-arg=--project=my-project).")(fn)
     fn = click.option("--workers", type=click.IntRange(min=1), default=1,
                       help="Worker processes for the embedded runner.")(fn)
-    fn = click.option("--runner", default=None,
+    fn = click.option("--runner", default=None, shell_complete=complete_runner,
                       help="Beam runner (default: embedded FnApiRunner; DataflowRunner, FlinkRunner, SparkRunner, "
                            "DaskRunner with their usual flags via --beam-arg).")(fn)
     return fn

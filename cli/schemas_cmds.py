@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import click
+
+from rt2data.cli.output import complete_spec, json_option, report
 from rt2data.spec.check import check_features
 from rt2data.rlds import find_builder_dir, load_features
-from rt2data.spec.model import DatasetSpec
 from rt2data.spec.model import DatasetSpec, list_specs
 from rt2data.spec.model import spec_path
 
@@ -26,7 +27,8 @@ def schemas() -> None:
 
 
 @schemas.command("list")
-def list_cmd() -> None:
+@json_option
+def list_cmd(as_json: bool) -> None:
     """List the shipped specs with the first line of their description.
 
     \b
@@ -34,15 +36,14 @@ def list_cmd() -> None:
       rt2data schemas list
     """
 
-    names = list_specs()
-    width = max((len(n) for n in names), default=0)
-    for name in names:
-        first = DatasetSpec.load(name).description.splitlines()[0]
-        click.echo(f"{name:<{width}}  {first}")
+    firsts = {name: DatasetSpec.load(name).description.splitlines()[0] for name in list_specs()}
+    width = max((len(n) for n in firsts), default=0)
+    report([{"name": name, "description": first} for name, first in firsts.items()],
+           "\n".join(f"{name:<{width}}  {first}" for name, first in firsts.items()), as_json=as_json)
 
 
 @schemas.command("show")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_spec)
 def show_cmd(name: str) -> None:
     """Print a spec's YAML (NAME of a shipped spec, or a path); copy one to start your own.
 
@@ -55,9 +56,10 @@ def show_cmd(name: str) -> None:
 
 
 @schemas.command("check")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_spec)
 @click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False))
-def check_cmd(name: str, dataset_dir: str) -> None:
+@json_option
+def check_cmd(name: str, dataset_dir: str, as_json: bool) -> None:
     """Hold spec NAME against DATASET_DIR's features.json; exit 1 listing every mismatch.
 
     NAME is a shipped spec or a spec file. DATASET_DIR is a TFDS builder directory (the version folder, or its
@@ -71,11 +73,15 @@ def check_cmd(name: str, dataset_dir: str) -> None:
     spec = DatasetSpec.load(name)
     builder_dir = find_builder_dir(dataset_dir)
     problems = check_features(spec, load_features(builder_dir))
+    features = builder_dir / "features.json"
     if not problems:
-        click.echo(f"ok: spec {spec.name} matches {builder_dir / 'features.json'}")
+        text = f"ok: spec {spec.name} matches {features}"
+    else:
+        text = "\n".join([f"spec {spec.name} does not match {features}: {len(problems)} mismatch(es)",
+                          *(f"  - {line}" for line in problems)])
+    report({"spec": spec.name, "features": str(features), "ok": not problems, "problems": list(problems)}, text,
+           as_json=as_json)
+    if not problems:
         return
-    click.echo(f"spec {spec.name} does not match {builder_dir / 'features.json'}: {len(problems)} mismatch(es)")
-    for line in problems:
-        click.echo(f"  - {line}")
     # SystemExit, not ctx.exit: main() runs click with standalone_mode=False, which swallows ctx.exit's code.
     raise SystemExit(1)
