@@ -4,10 +4,13 @@ Hugging Face ``datasets.Dataset``.
 Nothing heavy is imported at ``import rt2data.readers``: torch, tensorflow and datasets are imported by the function
 that needs them, and a missing one raises ``MissingDependencyError`` (an ``ImportError``) with the install command.
 
-- :func:`iter_records`: dicts with numpy action arrays and a PIL image (opened lazily: pixels decode on first use).
+- :func:`iter_records`: dicts with numpy action arrays and a PIL image (opened lazily: pixels decode on first use);
+  optionally through a seeded sample-level shuffle buffer.
 - :func:`torch_dataset` / ``TorchWebDataset``: a ``torch.utils.data.IterableDataset`` over the WebDataset shards;
   the shards are split across DataLoader workers (and, with ``rank``/``world_size``, across processes), so every
-  example is read exactly once per epoch.
+  example is read exactly once per epoch. For training (the default) shard order and a sample-level shuffle buffer
+  are seeded per epoch, rank and worker, so a batch mixes episodes; ``train=False`` reads in manifest order.
+- :func:`shuffle_buffer`: the buffer itself (webdataset's ``.shuffle(n)``, but seeded and reproducible).
 - :func:`tf_parse_fn` / :func:`tf_dataset`: ``tf.io.parse_single_example`` with the feature spec of our TFRecord
   shards (``rt2data.shards.TFRECORD_FEATURE_SPEC_DOC``).
 - :func:`hf_load`: ``datasets.load_dataset("webdataset", data_files=..., features=...)`` with the features our
@@ -21,10 +24,11 @@ import logging
 import os
 import tarfile
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
+from rt2data.errors import ConfigError
 from rt2data.example import IMAGE_FORMATS, Example
 from rt2data.inspection.deps import MissingDependencyError, require
 from rt2data.shards import hf_webdataset_features
@@ -37,6 +41,8 @@ __all__ = [
     "shard_paths",
     "example_to_record",
     "iter_records",
+    "shuffle_buffer",
+    "DEFAULT_SHUFFLE_BUFFER",
     "torch_dataset",
     "torch_sample",
     "TorchWebDataset",
@@ -54,6 +60,10 @@ TORCH_INSTALL = "pip install torch  (or: pip install 'rt2data[torch]')"
 TF_INSTALL = "pip install 'rt2data[tensorflow]'  (tensorflow-cpu)"
 HF_INSTALL = "pip install datasets"
 Paths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+T = TypeVar("T")
+
+DEFAULT_SHUFFLE_BUFFER = 1000
+"""Samples a training reader holds to shuffle (per DataLoader worker): about 1000 encoded examples, tens of MB."""
 
 
 def shard_paths(out_dir_or_shards: Paths, *, fmt: str = "wds") -> list[str]:
@@ -81,8 +91,37 @@ def example_to_record(example: Example, *, decode_images: bool = True) -> dict[s
     return record
 
 
+def shuffle_buffer(items: Iterable[T], *, size: int, rng: np.random.Generator) -> Iterator[T]:
+    """Shuffle a stream with a buffer of ``size`` items: each output is drawn uniformly from the buffer and replaced
+    by the next input (webdataset's ``.shuffle(size)``, with an explicit generator instead of a global one).
+
+    Every input is yielded exactly once; an item moves at most about ``size`` places from where a sequential reader
+    would see it, so ``size`` should span many episodes (a convert output stores an episode's steps together).
+    Memory: ``size`` items. ``size`` 0 or 1 passes the stream through unchanged.
+
+    Raises:
+        ConfigError: ``size`` is negative.
+    """
+    if size < 0:
+        raise ConfigError(f"shuffle buffer size must be >= 0 (0: no shuffle), got {size}")
+    if size <= 1:
+        yield from items
+        return
+    buffer: list[T] = []
+    for item in items:
+        if len(buffer) < size:
+            buffer.append(item)
+            continue
+        j = int(rng.integers(size))
+        yield buffer[j]
+        buffer[j] = item
+    for j in rng.permutation(len(buffer)):
+        yield buffer[int(j)]
+
+
 def iter_records(
-    out_dir_or_shards: Paths, *, fmt: str | None = None, decode_images: bool = True, verify: bool = False
+    out_dir_or_shards: Paths, *, fmt: str | None = None, decode_images: bool = True, verify: bool = False,
+    shuffle: int = 0, seed: int = 0,
 ) -> Iterator[dict[str, Any]]:
     """Stream an output (directory, one shard or a list of shards) as plain records, in manifest order.
 
@@ -91,9 +130,12 @@ def iter_records(
         fmt: ``wds`` | ``tfrecord`` (default: the manifest's first format / the file extension).
         decode_images: give ``record["image"]`` as a PIL image (pixels decoded on first access).
         verify: check each shard's sha256, size and count against the manifest (and TFRecord CRCs).
+        shuffle: size of a sample-level shuffle buffer (0: manifest order; see :func:`shuffle_buffer`).
+        seed: seed of the shuffle buffer; the same seed gives the same order.
     """
 
-    for example in iter_examples(out_dir_or_shards, fmt=fmt, verify=verify):
+    examples = iter_examples(out_dir_or_shards, fmt=fmt, verify=verify)
+    for example in shuffle_buffer(examples, size=shuffle, rng=np.random.default_rng(seed)):
         yield example_to_record(example, decode_images=decode_images)
 
 
@@ -131,16 +173,21 @@ def _torch_class() -> type:
         """An ``IterableDataset`` over an output's WebDataset shards (see :func:`torch_dataset`)."""
 
         def __init__(self, out_dir_or_shards: Paths, *, transform: Callable[[dict], Any] | None = torch_sample,
-                     shuffle_shards: bool = False, seed: int = 0, rank: int = 0, world_size: int = 1) -> None:
+                     train: bool = True, shuffle_shards: bool | None = None, shuffle: int | None = None,
+                     seed: int = 0, rank: int = 0, world_size: int = 1) -> None:
             super().__init__()
             if not 0 <= rank < world_size:
                 raise ValueError(f"rank {rank} is not in [0, world_size={world_size})")
+            if shuffle is not None and shuffle < 0:
+                raise ConfigError(f"shuffle (the shuffle buffer size) must be >= 0, got {shuffle}")
             self.shards = shard_paths(out_dir_or_shards, fmt="wds")
-            self.transform, self.shuffle_shards, self.seed = transform, shuffle_shards, seed
+            self.transform, self.seed, self.train = transform, seed, train
+            self.shuffle_shards = train if shuffle_shards is None else shuffle_shards
+            self.shuffle = (DEFAULT_SHUFFLE_BUFFER if train else 0) if shuffle is None else shuffle
             self.rank, self.world_size, self.epoch = rank, world_size, 0
 
         def set_epoch(self, epoch: int) -> None:
-            """Reshuffle the shard order for ``epoch`` (with ``shuffle_shards``); call it before each epoch."""
+            """Reshuffle shard order and samples for ``epoch``; call it before each epoch (as DistributedSampler)."""
             self.epoch = epoch
 
         def shard_order(self) -> list[str]:
@@ -158,10 +205,12 @@ def _torch_class() -> type:
             if not mine and worker == 0:
                 log.warning("%d shards for %d readers: some readers get none", len(self.shards),
                             num_workers * self.world_size)
-            for path in mine:
-                for example in iter_shard(path, fmt="wds"):
-                    record = example_to_record(example)
-                    yield self.transform(record) if self.transform is not None else record
+            examples = (example for path in mine for example in iter_shard(path, fmt="wds"))
+            # One generator per (seed, epoch, rank, worker): reproducible, and no two readers draw alike.
+            rng = np.random.default_rng([self.seed, self.epoch, self.rank, worker, num_workers])
+            for example in shuffle_buffer(examples, size=self.shuffle, rng=rng):
+                record = example_to_record(example)
+                yield self.transform(record) if self.transform is not None else record
 
     # Picklable by reference (DataLoader workers started with "spawn"): pickle finds it via the module __getattr__.
     TorchWebDataset.__module__, TorchWebDataset.__qualname__ = __name__, "TorchWebDataset"
@@ -174,11 +223,15 @@ def torch_dataset(out_dir_or_shards: Paths, **options: Any) -> Any:
 
     Args:
         out_dir_or_shards: a ``convert`` / ``mix`` output directory (its ``wds`` shards) or tar files.
-        **options: ``transform`` (record dict -> sample; default :func:`torch_sample`, None for the raw record),
-            ``shuffle_shards`` and ``seed`` (shard order per epoch, see ``set_epoch``), ``rank`` and ``world_size``
-            (distributed training: each process reads its own shards).
+        **options: ``transform`` (record dict -> sample; default :func:`torch_sample`, None for the raw record);
+            ``train`` (default True: shuffled shard order and a shuffle buffer; False: manifest order, for
+            evaluation); ``shuffle`` (shuffle buffer size in samples per worker; default
+            ``DEFAULT_SHUFFLE_BUFFER`` when training, 0 otherwise); ``shuffle_shards`` (default: ``train``);
+            ``seed`` (with ``set_epoch``, seeds both shuffles); ``rank`` and ``world_size`` (distributed training:
+            each process reads its own shards).
 
-    Shards are split across DataLoader workers and processes; each example is read once per epoch.
+    Shards are split across DataLoader workers and processes; each example is read once per epoch. The order is a
+    function of (seed, epoch, rank, worker, number of workers) only: the same settings give the same batches.
     """
     return _torch_class()(out_dir_or_shards, **options)
 

@@ -124,7 +124,8 @@ def test_torch_dataset_batches_and_spawned_workers(tmp_path):
     infos = write_shards(out, exs, fmt="wds", prefix="r", shard_examples=4, record_progress=False)
     write_manifest(out, Manifest(kind="convert", config={}, shards={"wds": infos}, accounting=Accounting(12, 12),
                                  templates={"rt2-action-v1": DEFAULT_ACTION_TEMPLATE.text}))
-    loader = DataLoader(readers.torch_dataset(out), batch_size=4, num_workers=1, multiprocessing_context="spawn")
+    loader = DataLoader(readers.torch_dataset(out, train=False), batch_size=4, num_workers=1,
+                        multiprocessing_context="spawn")
     batches = list(loader)
     assert [tuple(b["image"].shape) for b in batches] == [(4, 3, 6, 8)] * 3
     assert _keys(batches) == [e.key for e in exs]
