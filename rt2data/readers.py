@@ -12,7 +12,8 @@ that needs them, and a missing one raises ``MissingDependencyError`` (an ``Impor
   are seeded per epoch, rank and worker, so a batch mixes episodes; ``train=False`` reads in manifest order.
 - :func:`shuffle_buffer`: the buffer itself (webdataset's ``.shuffle(n)``, but seeded and reproducible).
 - :func:`tf_parse_fn` / :func:`tf_dataset`: ``tf.io.parse_single_example`` with the feature spec of our TFRecord
-  shards (``rt2data.shards.TFRECORD_FEATURE_SPEC_DOC``).
+  shards (``rt2data.shards.TFRECORD_FEATURE_SPEC_DOC``); ``tf_dataset`` gives fixed-length action fields plus an
+  ``action_mask`` so a mixture (caption/VQA rows have no action) batches with plain ``.batch(B)``.
 - :func:`hf_load`: ``datasets.load_dataset("webdataset", data_files=..., features=...)`` with the features our
   tars need (``rt2data.shards.hf_webdataset_features``); a convert output also loads without ``features``.
 """
@@ -34,6 +35,7 @@ from rt2data.inspection.deps import MissingDependencyError, require
 from rt2data.shards import hf_webdataset_features
 from rt2data.shards import iter_examples
 from rt2data.shards import iter_shard
+from rt2data.shards import load_manifest
 from rt2data.shards import resolve_shards
 from rt2data.shards.formats.tf_example import TFRECORD_FEATURES
 
@@ -46,6 +48,7 @@ __all__ = [
     "torch_dataset",
     "torch_sample",
     "TorchWebDataset",
+    "output_action_dims",
     "tf_features",
     "tf_parse_fn",
     "tf_dataset",
@@ -254,20 +257,59 @@ def tf_features() -> dict[str, Any]:
     return {spec.name: eval(spec.tf_parse, {"__builtins__": {}, "tf": tf}) for spec in TFRECORD_FEATURES}  # noqa: S307
 
 
-def tf_parse_fn(*, decode_image: bool = False) -> Callable[[Any], dict[str, Any]]:
+def output_action_dims(out_dir_or_shards: Paths) -> int:
+    """How wide an output's action fields are: the most dimensions of any codec in its manifest (the output's and
+    each robot source's), 0 for an output without robot examples. Shard files are looked up in the manifest beside
+    the first of them.
+
+    Raises:
+        ConfigError: no manifest.json beside the shards (pass ``action_dims=`` to the reader instead).
+    """
+    single = isinstance(out_dir_or_shards, (str, os.PathLike))
+    if single and Path(out_dir_or_shards).is_dir():
+        where = Path(out_dir_or_shards)
+    else:
+        resolved = resolve_shards(out_dir_or_shards)
+        if not resolved:
+            raise ConfigError("no shard files given; pass action_dims=")
+        where = resolved[0][0].parent
+    if not (where / "manifest.json").is_file():
+        raise ConfigError(f"{where} has no manifest.json to take the action dimensions from; pass action_dims=")
+    manifest = load_manifest(where)
+    codecs = [manifest.codec, *(source.get("codec") for source in manifest.sources.values())]
+    return max((len(c["action_space"]["dimensions"]) for c in codecs if c), default=0)
+
+
+def tf_parse_fn(*, decode_image: bool = False, action_dims: int | None = None) -> Callable[[Any], dict[str, Any]]:
     """A function ``serialized tf.train.Example -> dict of tensors`` for ``tf.data.Dataset.map``.
 
-    ``action_raw`` (float32) and ``action_tokens`` (int64) are dense [D] ([0] for web kinds), ``action_raw_f64``
-    is the exact float64 action; with ``decode_image`` the image is uint8[H, W, 3].
+    With ``action_dims=D`` the action fields have a fixed shape, so any output batches with plain ``.batch(B)``:
+    ``action_tokens`` int64[D], ``action_raw`` float32[D] and ``action_raw_f64`` float64[D] (the exact action), zero
+    where absent, and ``action_mask`` bool[D], True where the example has that dimension (all False for caption/VQA
+    examples). Without it they are as stored, [D] or [0] per example (batch a mixture with ``.ragged_batch``). With
+    ``decode_image`` the image is uint8[H, W, 3] (a mixture's images differ in size: resize them before batching).
     """
     tf = _tf()
     features = tf_features()
+    if action_dims is not None and action_dims < 0:
+        raise ConfigError(f"action_dims must be >= 0, got {action_dims}")
+
+    def fixed(values: Any) -> Any:
+        width = tf.shape(values)[0]
+        check = tf.debugging.assert_less_equal(width, action_dims,
+                                               message=f"an action is wider than action_dims={action_dims}")
+        with tf.control_dependencies([check]):
+            return tf.ensure_shape(tf.pad(values, [[0, action_dims - width]]), [action_dims])
 
     def parse(record: Any) -> dict[str, Any]:
         ex = tf.io.parse_single_example(record, features)
         ex["action_raw"] = tf.sparse.to_dense(ex["action_raw"])
         ex["action_tokens"] = tf.sparse.to_dense(ex["action_tokens"])
         ex["action_raw_f64"] = tf.io.decode_raw(ex["action_raw_f64"], tf.float64)
+        if action_dims is not None:
+            ex["action_mask"] = tf.range(action_dims) < tf.shape(ex["action_tokens"])[0]
+            for name in ("action_raw", "action_tokens", "action_raw_f64"):
+                ex[name] = fixed(ex[name])
         if decode_image:
             ex["image"] = tf.io.decode_image(ex["image"], channels=3, expand_animations=False)
         return ex
@@ -275,13 +317,19 @@ def tf_parse_fn(*, decode_image: bool = False) -> Callable[[Any], dict[str, Any]
     return parse
 
 
-def tf_dataset(out_dir_or_shards: Paths, *, decode_image: bool = False, num_parallel_calls: Any = None) -> Any:
-    """``tf.data.TFRecordDataset`` over an output's TFRecord shards (manifest order), mapped with :func:`tf_parse_fn`."""
+def tf_dataset(out_dir_or_shards: Paths, *, decode_image: bool = False, num_parallel_calls: Any = None,
+               action_dims: int | None = None) -> Any:
+    """``tf.data.TFRecordDataset`` over an output's TFRecord shards (manifest order), mapped with :func:`tf_parse_fn`.
+
+    The action fields are fixed-length with an ``action_mask`` (width ``action_dims``, default: from the manifest,
+    :func:`output_action_dims`), so ``.batch(B)`` works on convert and mix outputs alike.
+    """
     tf = _tf()
     files = shard_paths(out_dir_or_shards, fmt="tfrecord")
+    width = action_dims if action_dims is not None else output_action_dims(out_dir_or_shards)
     calls = tf.data.AUTOTUNE if num_parallel_calls is None else num_parallel_calls
-    return tf.data.TFRecordDataset(files).map(tf_parse_fn(decode_image=decode_image), num_parallel_calls=calls,
-                                              deterministic=True)
+    return tf.data.TFRecordDataset(files).map(tf_parse_fn(decode_image=decode_image, action_dims=width),
+                                              num_parallel_calls=calls, deterministic=True)
 
 
 # ---------------------------------------------------------------------------------------------- Hugging Face

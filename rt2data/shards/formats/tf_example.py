@@ -248,7 +248,7 @@ TFRECORD_FEATURE_SPEC_DOC = (
     '    ex["action_tokens"] = tf.sparse.to_dense(ex["action_tokens"])\n'
     '    ex["action_raw_f64"] = tf.io.decode_raw(ex["action_raw_f64"], tf.float64)\n'
     "    return ex\n\n"
-    'ds = tf.data.TFRecordDataset(tf.io.gfile.glob("OUT_DIR/*.tfrecord")).map(parse)\n'
+    'ds = tf.data.TFRecordDataset(sorted(tf.io.gfile.glob("OUT_DIR/*.tfrecord"))).map(parse)  # name order = manifest order\n'
 )
 """Text for the README: the ``tf.io.parse_single_example`` feature dict of our TFRecord shards."""
 
