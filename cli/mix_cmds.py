@@ -44,13 +44,17 @@ def _summary(manifest) -> str:
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(sorted(_FORMATS)), default=None,
               help="Shard format(s); overrides output.formats of the mixture file.")
+@click.option("--image-format", type=click.Choice(["jpg", "png", "keep"]), default=None,
+              help="How images are stored; overrides output.image_format (default jpg): jpg re-encodes non-JPEG images "
+                   "once (quality 95), png stores all losslessly (larger), keep leaves each source's format (a PNG+JPEG "
+                   "mixture then needs rt2data.readers.hf_load for Hugging Face datasets).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output in OUT_DIR.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run of the same mixture, keeping its shards.")
 @click.option("--check", is_flag=True, help="Only validate the mixture file and list its work; write nothing.")
 @runner_options
 @json_option
 @click.pass_context
-def mix(ctx, mixture_file, out_dir, fmt, overwrite, resume, check, runner, workers, beam_args, as_json):
+def mix(ctx, mixture_file, out_dir, fmt, image_format, overwrite, resume, check, runner, workers, beam_args, as_json):
     """Mix robot examples with web caption/VQA data into shuffled shards.
 
     MIXTURE_FILE is a YAML file (sources with relative weights, output size,
@@ -80,7 +84,7 @@ def mix(ctx, mixture_file, out_dir, fmt, overwrite, resume, check, runner, worke
         report({"mixture": mixture_file, "ok": True, "sources": sources}, "\n".join([*lines, f"{mixture_file}: ok"]),
                as_json=as_json)
         return
-    manifest = run_mix(mixture, out_dir, formats=_FORMATS[fmt] if fmt else None, overwrite=overwrite,
-                       resume=resume, runner=runner, workers=workers, extra_args=beam_args,
+    manifest = run_mix(mixture, out_dir, formats=_FORMATS[fmt] if fmt else None, image_format=image_format,
+                       overwrite=overwrite, resume=resume, runner=runner, workers=workers, extra_args=beam_args,
                        progress=show_progress(ctx))
     report(_summary_data(out_dir, manifest), lambda: _summary(manifest), as_json=as_json)

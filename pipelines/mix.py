@@ -37,6 +37,7 @@ from typing import Any, Sequence
 import apache_beam as beam
 
 from rt2data.errors import DataError
+from rt2data.images import transcode
 from rt2data.mix.plan import MixPlan, rank_hash
 from rt2data.mix.config import Mixture
 from rt2data.web.dead_letters import DeadLetter
@@ -155,7 +156,14 @@ def _rank(group, plan: MixPlan):
         rank += 1
 
 
-def _write_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], prefix: str, done: dict[str, dict]):
+def _stored(example, image_format: str):
+    """The example with its image in the output's image format (``output.image_format``; ``keep``: untouched)."""
+    data, fmt = transcode(example.image, example.image_format, to=image_format)
+    return example if data is example.image else example.replace(image=data, image_format=fmt)
+
+
+def _write_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], prefix: str, done: dict[str, dict],
+                 image_format: str = "keep"):
     """Write one output shard (every format) from its placed examples; yields ShardInfo dicts."""
 
     shard, placed = group
@@ -165,6 +173,8 @@ def _write_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], pre
     if [p for p, _ in placed] != expected:
         raise DataError(f"mix: shard {shard} received positions that do not tile it (internal error)")
     examples = [ex for _, ex in placed]
+    if any(name not in done for name in (shard_name(prefix, shard, fmt) for fmt in formats)):
+        examples = [_stored(ex, image_format) for ex in examples]
     for fmt in formats:
         name = shard_name(prefix, shard, fmt)
         if name in done:
@@ -233,7 +243,8 @@ def _mix_graph(p, work, readers, plan: MixPlan, winners: dict, mixture: Mixture,
         | "GroupBuckets" >> beam.GroupByKey()
         | "Rank" >> beam.FlatMap(_rank, plan)
         | "GroupShards" >> beam.GroupByKey()
-        | "Write" >> beam.FlatMap(_write_shard, plan, os.fspath(out), tuple(formats), mixture.output.prefix, done)
+        | "Write" >> beam.FlatMap(_write_shard, plan, os.fspath(out), tuple(formats), mixture.output.prefix, done,
+                                  mixture.output.image_format)
         | "ShardList" >> beam.combiners.ToList()
         | "SaveShards" >> beam.Map(_save, saved["shards"]),
         (usable, dead) | "StatInputs" >> beam.Flatten()
@@ -318,6 +329,7 @@ def run_mix(
     out_dir: str | os.PathLike[str],
     *,
     formats: Sequence[str] | None = None,
+    image_format: str | None = None,
     overwrite: bool = False,
     resume: bool = False,
     runner: str | None = None,
@@ -331,6 +343,7 @@ def run_mix(
         mixture: a validated mixture (``rt2data.mix.config.load_mixture``).
         out_dir: output directory; refused when it holds an output unless ``overwrite`` or ``resume``.
         formats: override of ``output.formats``.
+        image_format: override of ``output.image_format`` (``jpg`` | ``png`` | ``keep``, see ``rt2data.images``).
         overwrite: replace an existing output. resume: keep verified shards of an interrupted identical run.
         runner, workers, extra_args: Beam runner selection (``rt2data.pipelines.runner``).
         progress: show a progress bar (shards written) on stderr.
@@ -343,6 +356,8 @@ def run_mix(
 
     if formats:
         mixture = dataclasses.replace(mixture, output=dataclasses.replace(mixture.output, formats=tuple(formats)))
+    if image_format:
+        mixture = dataclasses.replace(mixture, output=dataclasses.replace(mixture.output, image_format=image_format))
     config = mixture.to_json_dict()
     fingerprint = config_fingerprint(config)
     work, readers = plan_work_items(mixture)
