@@ -23,20 +23,20 @@ from __future__ import annotations
 import io
 import logging
 import os
-import tarfile
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
 from rt2data.errors import ConfigError
-from rt2data.example import IMAGE_FORMATS, Example
+from rt2data.example import Example
 from rt2data.inspection.deps import MissingDependencyError, require
 from rt2data.shards import hf_webdataset_features
 from rt2data.shards import iter_examples
 from rt2data.shards import iter_shard
 from rt2data.shards import load_manifest
 from rt2data.shards import resolve_shards
+from rt2data.shards.card import wds_image_formats
 from rt2data.shards.formats.tf_example import TFRECORD_FEATURES
 
 __all__ = [
@@ -333,18 +333,6 @@ def tf_dataset(out_dir_or_shards: Paths, *, decode_image: bool = False, num_para
 
 
 # ---------------------------------------------------------------------------------------------- Hugging Face
-def wds_image_formats(paths: Sequence[str]) -> list[str]:
-    """The image formats present in WebDataset tars (from the member names; no data is read)."""
-    found: set[str] = set()
-    for path in paths:
-        with tarfile.open(path, "r:") as tar:
-            for member in tar:
-                ext = member.name.rsplit("/", 1)[-1].partition(".")[2]
-                if ext in IMAGE_FORMATS:
-                    found.add(ext)
-    return sorted(found) or ["jpg"]
-
-
 def hf_load(out_dir_or_shards: Paths, *, split: str = "train", streaming: bool = False, **load_options: Any) -> Any:
     """A Hugging Face dataset over the WebDataset shards of an output.
 

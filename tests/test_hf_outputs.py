@@ -2,7 +2,7 @@
 examples with PNG captions, through ``datasets.load_dataset("webdataset", data_files=...)`` with no features given.
 
 A mixture stores every image in one format (``output.image_format`` / ``mix --image-format``: ``jpg`` by default, or
-``png``), so every sample has the same members and ``datasets`` infers an ``Image()`` column; ``keep`` leaves each
+``png``: the same code path, checked here on ``transcode``), so every sample has the same members and ``datasets`` infers an ``Image()`` column; ``keep`` leaves each
 source's format, which plain ``datasets`` cannot read (``rt2data.readers.hf_load`` can). Real tfds-built dataset,
 real convert and mix runs (FnApiRunner), real ``datasets``."""
 
@@ -12,7 +12,6 @@ import io
 
 import numpy as np
 import pytest
-import yaml
 from PIL import Image
 
 from rt2data import readers
@@ -56,28 +55,9 @@ def test_image_format_is_validated(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def outputs(rlds_dataset, tmp_path_factory) -> dict:
-    import webdataset as wds
-
-    from rt2data.pipelines.convert import ConvertJob, run_convert
-    from rt2data.pipelines.mix import run_mix
-
-    root = tmp_path_factory.mktemp("hf")
-    ds = rlds_dataset("bridge_dataset", episodes=4, steps=5)
-    run_convert(ConvertJob(dataset_dir=str(ds), spec="bridge_dataset"), root / "bridge")
-    with wds.TarWriter(str(root / "captions.tar")) as sink:
-        for i in range(6):
-            sink.write({"__key__": f"c{i}", "png": png(i), "txt": f"a blue square number {i}"})
-    (root / "mix.yaml").write_text(yaml.safe_dump({
-        "seed": 0, "output": {"examples": 16, "shard_examples": 8},
-        "sources": [{"name": "robot", "kind": "examples", "path": "bridge", "weight": 0.5},
-                    {"name": "web", "kind": "caption", "format": "wds", "path": "captions.tar", "weight": 0.5}]}))
-    mixture = load_mixture(root / "mix.yaml")
-    outs = {"convert": root / "bridge"}
-    for image_format in ("jpg", "png", "keep"):
-        outs[image_format] = root / f"mix-{image_format}"
-        run_mix(mixture, outs[image_format], image_format=None if image_format == "jpg" else image_format)
-    return outs
+def outputs(trainer_outputs) -> dict:
+    out = trainer_outputs / "out"
+    return {"convert": out / "bridge", "jpg": out / "mix", "keep": out / "mix-keep"}
 
 
 def load_plain(out, tmp_path):
@@ -88,7 +68,7 @@ def load_plain(out, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name,column", [("convert", "jpg"), ("jpg", "jpg"), ("png", "png")])
+@pytest.mark.parametrize("name,column", [("convert", "jpg"), ("jpg", "jpg")])
 def test_plain_datasets_reads_convert_and_mix_outputs(outputs, tmp_path, name, column):
     datasets = pytest.importorskip("datasets", reason="datasets is not installed (it is in the test extra)")
     ds = load_plain(outputs[name], tmp_path)
@@ -133,3 +113,24 @@ def test_jpg_mixture_reencodes_only_non_jpeg_images(outputs):
             assert ex.key.split("-e")[0].removeprefix("robot-") in robot
         else:
             assert Image.open(io.BytesIO(ex.image)).size == Image.open(io.BytesIO(original.image)).size
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["convert", "jpg", "keep"])
+def test_datasets_reads_an_output_folder_with_exact_features(outputs, tmp_path, name):
+    """``load_dataset("OUT_DIR")``: the dataset card gives manifest order and the exact features, including the
+    fields that are null in the first samples (``plan``; the action fields of a mixture) and both image columns of a
+    ``keep`` mixture."""
+    datasets = pytest.importorskip("datasets", reason="datasets is not installed (it is in the test extra)")
+    from rt2data.shards import hf_webdataset_features
+
+    out = outputs[name]
+    ds = datasets.load_dataset(str(out), split="train", cache_dir=str(tmp_path / "hf"))
+    formats = readers.wds_image_formats(readers.shard_paths(out))
+    assert ds.features == hf_webdataset_features(formats)
+    assert ds.features["json"]["plan"] == datasets.Value("string")
+    expected = list(iter_examples(out))
+    assert [row["__key__"] for row in ds] == [ex.key for ex in expected]
+    for row, ex in zip(ds, expected):
+        assert row["json"]["action_raw"] == (list(ex.action_raw) if ex.action_raw else None)
+        assert row[ex.image_format].size == Image.open(io.BytesIO(ex.image)).size

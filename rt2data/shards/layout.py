@@ -1,8 +1,9 @@
 """Output directory policy: refuse, overwrite or resume an existing output; finalize a finished one.
 
 Our files in an output directory: ``manifest.json``, shards ``PREFIX-NNNNNN.tar|tfrecord``, the progress ledger
-``.shards.partial.jsonl`` + ``.shards.partial.lock``, and temp files ``.NAME.tmp-<uuid>``. Nothing else is ever
-touched (no other files, no sub-directories).
+``.shards.partial.jsonl`` + ``.shards.partial.lock``, temp files ``.NAME.tmp-<uuid>``, and the dataset card
+``README.md`` while it carries our marker (``rt2data.shards.card``). Nothing else is ever touched (no other files,
+no sub-directories).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Iterable
 
 from rt2data.errors import OutputError, Rt2DataError
 from rt2data.shards import ledger as ledger_lib
+from rt2data.shards.card import CARD_NAME, is_our_card, write_dataset_card
 from rt2data.shards.files import LEDGER_NAME, LOCK_NAME, MANIFEST_NAME, TEMP_RE, file_sha256
 from rt2data.shards.info import SHARD_RE, ShardInfo
 from rt2data.shards.manifest import Manifest, load_manifest, write_manifest
@@ -62,6 +64,8 @@ def remove_output_files(out_dir: str | os.PathLike[str]) -> int:
     out = Path(out_dir)
     state = scan_output_dir(out)
     names = [*state.shards, *state.temps, MANIFEST_NAME, LEDGER_NAME, LOCK_NAME]
+    if is_our_card(out / CARD_NAME):
+        names.append(CARD_NAME)
     removed = 0
     for name in names:
         path = out / name
@@ -174,7 +178,7 @@ def finalize_output(
     remove_stale: bool = True,
 ) -> None:
     """Finish an output: drop temp files, check every listed shard exists with its size, remove stale shards,
-    write the manifest (when given) and then the progress ledger.
+    write the dataset card and the manifest (when given) and then remove the progress ledger.
 
     Args:
         out_dir: the output directory.
@@ -205,5 +209,6 @@ def finalize_output(
                 log.warning("removing stale shard %s (not part of this output)", out / name)
                 (out / name).unlink()
     if manifest is not None:
+        write_dataset_card(out, manifest)  # before the manifest, whose presence means "complete"
         write_manifest(out, manifest)
         ledger_lib.remove_ledger(out)
