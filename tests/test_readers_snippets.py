@@ -60,7 +60,7 @@ print(row["json"]["kind"], row["json"]["target"])
 ]
 
 
-MARKERS = ("rt2data.readers", 'load_dataset("webdataset"', "TFRecordDataset")
+MARKERS = ("rt2data.readers", 'load_dataset("webdataset"', 'load_dataset("out/', "TFRecordDataset")
 
 
 def readme_snippets() -> list[str]:
@@ -92,7 +92,8 @@ def workdir(trainer_outputs) -> Path:
 
 
 def test_snippets_were_found():
-    assert len(SNIPPETS) >= 5
+    assert len(SNIPPETS) >= 7
+    assert any('load_dataset("out/' in s for s in SNIPPETS)  # a whole output folder, through its dataset card
     assert any("iter_records" in s for s in SNIPPETS) and any('load_dataset("webdataset"' in s for s in SNIPPETS)
 
 

@@ -1,10 +1,12 @@
 """Hugging Face ``datasets`` view of our WebDataset shards (``datasets`` is optional, imported lazily).
 
 ``datasets.load_dataset("webdataset", data_files=...)`` reads our tars with no rt2data code. It infers the column
-types from the first few samples, which works when every sample has the same members and non-null fields (a
-``convert`` output: one kind, one image format). For a mixture (caption/VQA examples have ``null`` action fields;
-images may be JPEG and PNG) pass explicit ``features``: :data:`HF_FEATURES_DOC` shows them in plain ``datasets``
-code and :func:`hf_webdataset_features` builds them.
+types from the first five samples: right when every sample has the same members (one image format per output: a
+convert output, or a mixture with ``image_format`` jpg/png) and those samples have every field. ``datasets.
+load_dataset(OUT_DIR)`` reads the output's dataset card (``rt2data.shards.card``), which carries these exact
+features. Elsewhere (a ``keep`` mixture of PNG and JPEG, a field null in the first samples) pass explicit
+``features``: :data:`HF_FEATURES_DOC` shows them in plain ``datasets`` code and :func:`hf_webdataset_features`
+builds them.
 """
 
 from __future__ import annotations
