@@ -132,7 +132,7 @@ def made(rlds_dataset, tmp_path_factory) -> dict:
         "seed: 0\noutput: {examples: 12, shard_examples: 6}\nsources:\n"
         "  - {name: robot, kind: examples, path: bridge, weight: 0.5}\n"
         "  - {name: web, kind: caption, format: wds, path: web/c-000000.tar, weight: 0.5}\n")
-    mix = json.loads(invoke("mix", root / "mix.yaml", root / "mix", "--json"))
+    mix = json.loads(invoke("mix", root / "mix.yaml", root / "mix", "--image-format", "png", "--json"))
     return {"root": root, "dataset": ds, "convert": convert, "mix": mix}
 
 
@@ -151,6 +151,11 @@ def test_mix_json_and_check_json(made):
     assert data["examples"] == 12 and data["formats"] == ["wds"] and data["shards"] == {"wds": 2}
     assert set(data["sources"]) == {"robot", "web"}
     assert sum(s["examples"] for s in data["sources"].values()) == 12
+    from rt2data.shards import iter_examples
+
+    stored = list(iter_examples(made["root"] / "mix"))
+    assert {ex.image_format for ex in stored} == {"png"}  # --image-format png: the robot JPEGs were stored as PNG
+    assert all(Image.open(io.BytesIO(ex.image)).format == "PNG" for ex in stored)
     check = json.loads(invoke("mix", made["root"] / "mix.yaml", made["root"] / "unused", "--check", "--json"))
     assert check["ok"] is True and set(check["sources"]) == {"robot", "web"}
     assert not (made["root"] / "unused").exists()
