@@ -277,7 +277,7 @@ class DatasetSpec:
         if self.semantics is None or self.dim_names != _RT2_DIMS or self.semantics.space != "eef_delta":
             return False
         kind = self.semantics.gripper_kind
-        return kind in ("position", "binary") or (kind == "relative" and self.gripper_transformed)
+        return kind in ("position", "binary", "none") or (kind == "relative" and self.gripper_transformed)
 
     def fingerprint(self) -> str:
         """sha256 hex of the spec's canonical JSON without ``description`` (same semantics -> same hash)."""

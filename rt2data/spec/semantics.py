@@ -22,7 +22,7 @@ from typing import Any, Mapping
 __all__ = ["Semantics", "SPACES", "GRIPPER_KINDS", "GRIPPER_MODES"]
 
 SPACES = ("eef_delta", "eef_velocity", "eef_absolute", "joint_delta", "joint_position", "joint_velocity",
-          "navigation", "non_numeric", "multimodal")
+          "navigation", "non_numeric", "multimodal", "unknown")
 GRIPPER_KINDS = ("position", "relative", "binary", "none")
 GRIPPER_MODES = ("absolute", "as-recorded")
 """``rt2data convert --gripper``: ``absolute`` runs the spec's gripper transforms, ``as-recorded`` skips them."""
