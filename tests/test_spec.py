@@ -17,7 +17,7 @@ from rt2data.spec.standardize import decode_utf8_codes, gripper_to_canonical
 from rt2data.spec import proprio_dim, require_match
 
 SHIPPED = {
-    "bridge_dataset", "bridge", "fractal20220817_data", "kuka", "taco_play", "jaco_play", "berkeley_autolab_ur5",
+    "bridge_dataset", "bridge_oxe_v0", "bridge", "fractal20220817_data", "kuka", "taco_play", "jaco_play", "berkeley_autolab_ur5",
     "language_table", "toto", "roboturk", "viola", "droid", "generic_flat_eef",
 }
 
@@ -60,7 +60,7 @@ def test_load_by_path_and_unknown_name(tmp_path):
 
 
 def test_schema_errors_name_the_file_and_every_field(tmp_path):
-    data = spec_dict("bridge")
+    data = spec_dict("bridge_oxe_v0")
     data["colour"] = "red"
     data["action"]["gripper"]["true_means"] = "sideways"
     data["images"]["primary"] = "episode:observation/image"
@@ -89,7 +89,7 @@ def test_schema_errors_name_the_file_and_every_field(tmp_path):
     ],
 )
 def test_semantic_errors_name_the_field(edit, match):
-    data = spec_dict("bridge")
+    data = spec_dict("bridge_oxe_v0")
     edit(data)
     with pytest.raises(SpecError, match=match):
         DatasetSpec.from_dict(data, source="bridge-edited.yaml")
@@ -116,9 +116,9 @@ def test_continuous_gripper_needs_range_open_value_at_an_end():
 
 
 def test_fingerprint_is_stable_and_ignores_description():
-    a, b = DatasetSpec.load("bridge"), DatasetSpec.load("bridge")
+    a, b = DatasetSpec.load("bridge_oxe_v0"), DatasetSpec.load("bridge_oxe_v0")
     assert a.fingerprint() == b.fingerprint() and len(a.fingerprint()) == 64
-    data = spec_dict("bridge")
+    data = spec_dict("bridge_oxe_v0")
     data["description"] = "something else entirely"
     assert DatasetSpec.from_dict(data).fingerprint() == a.fingerprint()
     data["action"]["terminate"]["threshold"] = 0.25
@@ -172,9 +172,9 @@ def test_utf8_codes():
 # --- checks against features --------------------------------------------------------------------------------------
 
 def test_check_names_missing_key_shape_and_dtype(rlds_dataset):
-    features = open_dataset(rlds_dataset("bridge")).features
-    assert DatasetSpec.load("bridge").check(features) == []
-    data = spec_dict("bridge")
+    features = open_dataset(rlds_dataset("bridge_oxe_v0")).features
+    assert DatasetSpec.load("bridge_oxe_v0").check(features) == []
+    data = spec_dict("bridge_oxe_v0")
     data["images"]["primary"] = "observation/image_0"                          # missing key
     data["action"]["dict"][0]["size"] = 2                                       # shape
     data["action"]["dict"][1] = {"key": "action/rotation_delta", "size": 4}
@@ -241,7 +241,7 @@ def test_require_match_and_proprio_dim(rlds_dataset):
 
 
 def test_normalization_defaults_and_constraints():
-    data = spec_dict("bridge")
+    data = spec_dict("bridge_oxe_v0")
     del data["normalization"]
     spec = DatasetSpec.from_dict(data)
     assert spec.normalization.method == "q01_q99" and spec.normalization.mask == (False,) + (True,) * 6 + (False,)
