@@ -239,3 +239,38 @@ def test_subsample_spec_keeps_every_kth_and_the_last(built):
     full = standardize(DatasetSpec.load("berkeley_gnm_recon"), raw)
     np.testing.assert_array_equal(ep.actions[:, 1:], full.actions[[0, 4, 5], 1:])
     assert ep.actions[:, 0].tolist() == [0, 0, 1] and ep.images == [full.images[i] for i in (0, 4, 5)]
+
+
+def test_mix_names_every_action_space_it_holds():
+    from rt2data.mix.audit import action_spaces
+
+    def src(dims, **sem):
+        return {"codec": {"action_space": {"dimensions": [{"name": d} for d in dims]}}, "action_semantics": sem or None}
+
+    rt2 = ["terminate", "dx", "dy", "dz", "droll", "dpitch", "dyaw", "gripper"]
+    sources = {"fractal": src(rt2, space="eef_delta", gripper_kind="relative", gripper_mode="absolute", canonical=True),
+               "bridge": src(rt2, space="eef_delta", gripper_kind="relative", gripper_mode="absolute", canonical=True),
+               "mvp": src(["terminate", "j0", "gripper"], space="joint_delta", gripper_kind="binary",
+                          gripper_mode="absolute", canonical=False),
+               "web": {"codec": None}}
+    spaces = action_spaces(sources)
+    assert len(spaces) == 2 and sorted(map(sorted, spaces.values())) == [["bridge", "fractal"], ["mvp"]]
+    sources["bridge"]["action_semantics"]["gripper_mode"] = "as-recorded"
+    assert len(action_spaces(sources)) == 3  # the same dims with another gripper meaning is another space
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["bridge", "utokyo_xarm_bimanual_converted_externally_to_rlds"])
+def test_full_cli_convert_of_catalog_layouts(built, tmp_path, name):
+    from rt2data.cli.main import main
+    from rt2data.shards import load_manifest
+
+    for mode in ("absolute", "as-recorded"):
+        out = tmp_path / mode
+        with pytest.raises(SystemExit) as info:
+            main(["-q", "convert", str(built(name)), str(out), "--spec", name, "--gripper", mode])
+        assert info.value.code in (0, None)
+        m = load_manifest(out)
+        assert m.config["gripper"] == mode and m.accounting.written == STEPS
+        (source,) = m.sources.values()
+        assert source["gripper"] == mode and source["action_semantics"]["space"] == "eef_delta"
