@@ -31,6 +31,10 @@ _FORMATS = format_choices()
 @click.option("--missing-instruction", type=click.Choice(["drop", "keep"]), default=None,
               help="Steps without an instruction: drop (counted) or keep with a placeholder "
                    "[default: the spec's instruction.missing, drop in the shipped specs].")
+@click.option("--gripper", type=click.Choice(["absolute", "as-recorded"]), default="absolute",
+              help="absolute: run the spec's gripper transforms (relative RT-1 commands -> open/closed state, look-ahead "
+                   "binarization), so every dataset's gripper means a state; as-recorded: skip them (RT-1's raw "
+                   "gripper_closedness_action, as the RT-2 paper trained on). Recorded in the manifest.")
 @click.option("--idle-threshold", type=float, default=None, help="Drop steps whose movement is below this.")
 @click.option("--min-episode-steps", type=int, default=1, help="Drop episodes shorter than this.")
 @click.option("--corrupt", type=click.Choice(["error", "skip"]), default="error",
@@ -47,8 +51,8 @@ _FORMATS = format_choices()
 @runner_options
 @click.pass_context
 def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_examples, shard_bytes, resize, aspect,
-            jpeg_quality, template_id, missing_instruction, idle_threshold, min_episode_steps, corrupt, out_of_range,
-            stats_path, recompute_stats, overwrite, resume, runner_options):
+            jpeg_quality, template_id, missing_instruction, gripper, idle_threshold, min_episode_steps, corrupt,
+            out_of_range, stats_path, recompute_stats, overwrite, resume, runner_options):
     """Convert an RLDS dataset (a TFDS builder directory) into RT-2 examples.
 
     Each step becomes one example: the primary camera image, the prompt
@@ -76,6 +80,7 @@ def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_exam
         shard_bytes=shard_bytes,
         corrupt=corrupt,
         out_of_range=out_of_range,
+        gripper=gripper,
         convert=ConvertConfig(
             source=spec.name, template_id=template_id,
             missing_instruction=missing_instruction or spec.missing_instruction,

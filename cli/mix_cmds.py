@@ -6,6 +6,7 @@ import click
 
 from rt2data.shards.formats import format_choices
 from rt2data.cli.runner_opts import runner_options, show_progress
+from rt2data.mix.audit import action_spaces
 from rt2data.mix.config import load_mixture
 
 _FORMATS = format_choices()
@@ -24,6 +25,11 @@ def _summary(manifest) -> str:
     rows.append(f"{total} examples in {shards} shards per format ({', '.join(manifest.formats) or 'none'})")
     notes = sorted({n for s in manifest.sources.values() for n in s.get("notes", [])})
     rows += [f"note: {n}" for n in notes]
+    spaces = action_spaces(manifest.sources)
+    if len(spaces) > 1:
+        rows.append(f"note: this mixture holds {len(spaces)} action spaces (each source keeps its own codec in the "
+                    "manifest):")
+        rows += [f"  {label}: {', '.join(names)}" for label, names in spaces.items()]
     return "\n".join(rows)
 
 

@@ -48,6 +48,7 @@ from rt2data.shards import write_shards_multi
 from rt2data.shards.files import atomic_write_bytes
 from rt2data.shards.files import file_sha256
 from rt2data.spec.model import DatasetSpec
+from rt2data.spec.semantics import GRIPPER_MODES
 from rt2data.stats.dataset_stats import STATS_FILE, codec_from_stats
 from rt2data.stats.dataset_stats import input_fingerprint
 
@@ -74,8 +75,11 @@ class ConvertJob:
     corrupt: str = "error"
     out_of_range: str = "clip"
     convert: ConvertConfig | None = None
+    gripper: str = "absolute"
 
     def __post_init__(self) -> None:
+        if self.gripper not in GRIPPER_MODES:
+            raise ConfigError(f"--gripper must be one of {list(GRIPPER_MODES)}, got {self.gripper!r}")
 
         bad = [f for f in self.formats if f not in FORMATS]
         if bad or not self.formats:
@@ -301,7 +305,7 @@ def run_convert(
         spec: ``job.spec`` already loaded (the CLI loads it once); loaded here when omitted.
         source: ``job.dataset_dir`` already opened (``rt2data.sources.open_source``); opened here when omitted.
     """
-    spec = spec if spec is not None else DatasetSpec.load(job.spec)
+    spec = (spec if spec is not None else DatasetSpec.load(job.spec)).with_gripper(job.gripper)
     if job.convert is None:
         job = dataclasses.replace(
             job, convert=ConvertConfig(source=spec.name, missing_instruction=spec.missing_instruction)
@@ -379,6 +383,12 @@ def run_convert(
                 "kind": "action",
                 "spec": spec.name,
                 "split": job.split,
+                "gripper": job.gripper,
+                "action_semantics": {
+                    "space": spec.semantics.space if spec.semantics else None,
+                    "gripper_kind": spec.semantics.gripper_kind if spec.semantics else None,
+                    "canonical": spec.canonical,
+                },
                 "examples": summary["written"],
                 "episodes": {
                     "input": summary["episodes"],
