@@ -24,6 +24,11 @@ __all__ = ["tokenize", "detokenize", "vocab"]
 
 def _codec_options(func: Any) -> Any:
     func = click.option(
+        "--binning", type=click.Choice(["uniform", "openvla"]), default=None,
+        help="uniform: true 256 bins (RT-2, the default); openvla: OpenVLA's digitize over linspace(-1, 1, 256). "
+             "Default: the codec's own (a manifest records it).",
+    )(func)
+    func = click.option(
         "--manifest", "manifest", type=click.Path(exists=True, path_type=Path),
         help="Output manifest.json (or the output directory holding it), stats JSON or codec JSON to take the codec from.",
     )(func)
@@ -34,12 +39,20 @@ def _codec_options(func: Any) -> Any:
     return func
 
 
-def _load_codec(action_space: Path | None, manifest: Path | None, out_of_range: str | None = None):
+def _load_codec(action_space: Path | None, manifest: Path | None, out_of_range: str | None = None,
+                binning: str | None = None):
 
     if action_space is not None and manifest is not None:
         raise click.UsageError("give either --action-space or --manifest, not both")
     source = action_space or manifest
     codec = ActionCodec.from_file(source) if source is not None else ActionCodec.rt2_default()
+    if binning is not None and binning != codec.binning:
+        if manifest is not None:
+            raise ConfigError(
+                f"--binning {binning}: {manifest} was made with binning {codec.binning!r}; drop --binning to decode "
+                "with the manifest's codec"
+            )
+        codec = dataclasses.replace(codec, binning=binning)
     if out_of_range is not None and out_of_range != codec.out_of_range:
         codec = dataclasses.replace(codec, out_of_range=out_of_range)
     return codec
@@ -112,7 +125,8 @@ def _parse_json_actions(text: str, d: int) -> list[tuple[int | None, np.ndarray]
 @_codec_options
 @click.option("--out-of-range", type=click.Choice(["clip", "error"]), default=None,
               help="Values outside the action space: clip to the end bins and count (default) or fail.")
-def tokenize(actions_json: str | None, action_space: Path | None, manifest: Path | None, out_of_range: str | None) -> None:
+def tokenize(actions_json: str | None, action_space: Path | None, manifest: Path | None, out_of_range: str | None,
+             binning: str | None) -> None:
     """Encode actions to action strings, one line per action.
 
     ACTIONS_JSON is a JSON array of numbers (one action, raw units) or an array of arrays (many); without it,
@@ -123,7 +137,7 @@ def tokenize(actions_json: str | None, action_space: Path | None, manifest: Path
       echo '[[1,0,0,0,0,0,0,1]]' | rt2data tokenize
       1 128 128 128 128 128 128 255
     """
-    codec = _load_codec(action_space, manifest, out_of_range)
+    codec = _load_codec(action_space, manifest, out_of_range, binning)
     text, _ = _read_input(actions_json, "actions (JSON)")
     counts = np.zeros(codec.n_dims, dtype=np.int64)
     out: list[str] = []
@@ -143,7 +157,8 @@ def tokenize(actions_json: str | None, action_space: Path | None, manifest: Path
 @click.command()
 @click.argument("action_string", required=False)
 @_codec_options
-def detokenize(action_string: str | None, action_space: Path | None, manifest: Path | None) -> None:
+def detokenize(action_string: str | None, action_space: Path | None, manifest: Path | None,
+               binning: str | None) -> None:
     """Decode action strings to actions (raw units, bin centers): one JSON array of floats per line.
 
     ACTION_STRING is one action string such as "1 128 91 241 5 101 127 200"; without it, stdin is read,
@@ -154,7 +169,7 @@ def detokenize(action_string: str | None, action_space: Path | None, manifest: P
       rt2data detokenize "0 128 91 241 5 101 127 200" --manifest out/bridge
     """
 
-    codec = _load_codec(action_space, manifest)
+    codec = _load_codec(action_space, manifest, binning=binning)
     text, from_stdin = _read_input(action_string, "action strings")
     strings = _lines(text) if from_stdin else [text]
     if not strings:
@@ -183,7 +198,8 @@ def detokenize(action_string: str | None, action_space: Path | None, manifest: P
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write the constrained-decoding JSON.")
 def vocab(strategy: str, vocab_size: int | None, frequencies: Path | None, mapping: Path | None, order: str | None,
-          exclude: str | None, action_space: Path | None, manifest: Path | None, output: Path) -> None:
+          exclude: str | None, action_space: Path | None, manifest: Path | None, binning: str | None,
+          output: Path) -> None:
     """Write the constrained-decoding set: the legal token ids (or strings) for each action position.
 
     \b
@@ -191,7 +207,7 @@ def vocab(strategy: str, vocab_size: int | None, frequencies: Path | None, mappi
       rt2data vocab --strategy reserved_last --vocab-size 32000 --manifest out/bridge -o action_vocab.json
     """
 
-    codec = _load_codec(action_space, manifest)
+    codec = _load_codec(action_space, manifest, binning=binning)
     options: dict[str, Any] = {}
     if vocab_size is not None:
         options["vocab_size"] = vocab_size

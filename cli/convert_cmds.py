@@ -37,6 +37,9 @@ _FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecor
               help="Actions outside the action space after normalization: clip to the end bins (counted) or drop "
                    "the step (counted as out_of_range). q01_q99-normalized dims are clipped by that method, never "
                    "out of range.")
+@click.option("--binning", type=click.Choice(["uniform", "openvla"]), default="uniform",
+              help="uniform: true 256 bins (RT-2); openvla: OpenVLA's action tokenizer bit for bit (recorded in the "
+                   "manifest's codec).")
 @click.option("--stats", "stats_path", type=click.Path(dir_okay=False), default=None,
               help="Statistics file to reuse or write (default OUT_DIR/dataset_statistics.json).")
 @click.option("--recompute-stats", is_flag=True, help="Recompute statistics even when a matching file exists.")
@@ -46,7 +49,7 @@ _FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecor
 @click.pass_context
 def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_examples, shard_bytes, resize, aspect,
             jpeg_quality, template_id, missing_instruction, idle_threshold, min_episode_steps, corrupt, out_of_range,
-            stats_path, recompute_stats, overwrite, resume, runner, workers, beam_args):
+            binning, stats_path, recompute_stats, overwrite, resume, runner, workers, beam_args):
     """Convert an RLDS dataset (a TFDS builder directory) into RT-2 examples.
 
     Each step becomes one example: the primary camera image, the prompt
@@ -74,6 +77,7 @@ def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_exam
         shard_bytes=shard_bytes,
         corrupt=corrupt,
         out_of_range=out_of_range,
+        binning=binning,
         convert=ConvertConfig(
             source=spec.name, template_id=template_id,
             missing_instruction=missing_instruction or spec.missing_instruction,

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from rt2data.codec.bins import BINNINGS
 from rt2data.convert import ConvertConfig, ConvertedEpisode, convert_episode
 from rt2data.errors import ConfigError, OutputError
 from rt2data.spec.check import require_match
@@ -72,6 +73,7 @@ class ConvertJob:
     corrupt: str = "error"
     out_of_range: str = "clip"
     convert: ConvertConfig | None = None
+    binning: str = "uniform"
 
     def __post_init__(self) -> None:
 
@@ -86,12 +88,16 @@ class ConvertJob:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {v}")
         if self.corrupt not in ("error", "skip"):
             raise ConfigError(f"--corrupt must be 'error' or 'skip', got {self.corrupt!r}")
+        if self.binning not in BINNINGS:
+            raise ConfigError(f"--binning must be one of {list(BINNINGS)}, got {self.binning!r}")
 
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["formats"] = list(self.formats)
         d["convert"] = self.convert.to_json() if self.convert else None
         d["dataset_dir"] = os.fspath(Path(self.dataset_dir).resolve())
+        if self.binning == "uniform":  # the default leaves the recorded config (and its fingerprint) as before
+            del d["binning"]
         return d
 
 
@@ -347,6 +353,8 @@ def run_convert(
         runner=runner, workers=workers, extra_args=extra_args, corrupt=job.corrupt, out_of_range=job.out_of_range,
     )
     codec = codec_from_stats(spec, stats.stats["action"], out_of_range=job.out_of_range)
+    if job.binning != codec.binning:
+        codec = dataclasses.replace(codec, binning=job.binning)
     staging = out / STAGING
     staging.mkdir(exist_ok=True)
     (staging / "fingerprint").write_text(fingerprint)
