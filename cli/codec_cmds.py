@@ -14,10 +14,12 @@ from typing import Any
 import click
 import numpy as np
 
-from rt2data.errors import ConfigError, EncodeError, ParseError
+from rt2data.errors import ConfigError, EncodeError, ParseError, TokenizerError
 from rt2data.codec.action_codec import ActionCodec
 from rt2data.codec.action_text import parse
-from rt2data.codec.vocab import load_frequencies, write_constrained_decoding_set
+from rt2data.codec.token_report import StrategyReport, action_trie, strategy_report, token_strategy
+from rt2data.codec.tokenizers import load_tokenizer
+from rt2data.codec.vocab import get_strategy, load_frequencies, write_constrained_decoding_set
 
 __all__ = ["tokenize", "detokenize", "vocab"]
 
@@ -185,7 +187,11 @@ def detokenize(action_string: str | None, action_space: Path | None, manifest: P
 
 
 @click.command()
-@click.option("--strategy", required=True, help="integer_text | reserved_last | reserved_least_frequent")
+@click.option("--strategy", default=None,
+              help="integer_text | reserved_last | reserved_least_frequent (with --tokenizer: default all three).")
+@click.option("--tokenizer", "tokenizer_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A real tokenizer file: SentencePiece .model, Hugging Face tokenizer.json, tekken JSON or CLIP's "
+                   "bpe_simple_vocab_16e6.txt.gz. V and the never-reserved ids come from it; prints a report.")
 @click.option("--vocab-size", type=int, default=None, help="Vocabulary size V (reserved_last; optional for least_frequent).")
 @click.option("--frequencies", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Token-frequency table JSON: a list of counts indexed by id, or {\"id\": count} (reserved_least_frequent).")
@@ -195,16 +201,23 @@ def detokenize(action_string: str | None, action_space: Path | None, manifest: P
               help="reserved_last: bin b -> V-1-b (descending, OpenVLA) or V-N+b (ascending).")
 @click.option("--exclude", default=None, help="Comma-separated ids never to overwrite (reserved_least_frequent).")
 @_codec_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Where to write the constrained-decoding JSON.")
-def vocab(strategy: str, vocab_size: int | None, frequencies: Path | None, mapping: Path | None, order: str | None,
-          exclude: str | None, action_space: Path | None, manifest: Path | None, binning: str | None,
-          output: Path) -> None:
-    """Write the constrained-decoding set: the legal token ids (or strings) for each action position.
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the constrained-decoding JSON (required without --tokenizer).")
+@click.option("--json", "as_json", is_flag=True, help="With --tokenizer: print the full report as JSON.")
+def vocab(strategy: str | None, tokenizer_path: Path | None, vocab_size: int | None, frequencies: Path | None,
+          mapping: Path | None, order: str | None, exclude: str | None, action_space: Path | None,
+          manifest: Path | None, binning: str | None, output: Path | None, as_json: bool) -> None:
+    """Action tokens in a model's vocabulary: the constrained-decoding set, or a real tokenizer's report.
+
+    Without --tokenizer: write the legal token ids (or strings) for each action position. With --tokenizer:
+    for each strategy, per bin the token ids it has inside a target, tokens per action string and whether
+    decode(encode(target)) is exact (a lossy tokenizer is refused for integer_text with the reason); -o
+    writes the chosen strategy's constrained-decoding JSON with its per-position trie.
 
     \b
     Example:
       rt2data vocab --strategy reserved_last --vocab-size 32000 --manifest out/bridge -o action_vocab.json
+      rt2data vocab --tokenizer tokenizer.model --manifest out/bridge
     """
 
     codec = _load_codec(action_space, manifest, binning=binning)
@@ -225,7 +238,46 @@ def vocab(strategy: str, vocab_size: int | None, frequencies: Path | None, mappi
             options["exclude"] = [int(v) for v in exclude.split(",") if v.strip()]
         except ValueError:
             raise ConfigError(f"--exclude must be comma-separated integer ids, got {exclude!r}") from None
+    if tokenizer_path is not None:
+        _tokenizer_report(codec, tokenizer_path, strategy, options, output, as_json)
+        return
+    if strategy is None or output is None:
+        raise click.UsageError("without --tokenizer, give --strategy and -o/--output")
     path = write_constrained_decoding_set(output, codec, strategy, **options)
     data = json.loads(path.read_text(encoding="utf-8"))
     click.echo(f"wrote {path}: strategy {strategy}, {len(data['positions'])} positions, "
                f"{len(data['action_tokens'])} action tokens")
+
+
+def _tokenizer_report(codec, path: Path, strategy: str | None, options: dict[str, Any], output: Path | None,
+                      as_json: bool) -> None:
+    tokenizer = load_tokenizer(path)
+    if "vocab_size" in options:
+        raise click.UsageError("--vocab-size comes from --tokenizer; drop one of them")
+    names = [strategy] if strategy else ["integer_text", "reserved_last", "reserved_least_frequent"]
+    reports = []
+    for name in names:
+        opts = {k: v for k, v in options.items() if k in get_strategy(name).options}
+        if name == "reserved_least_frequent" and "frequencies" not in opts:
+            reports.append(StrategyReport(name, refused="needs --frequencies (a token-frequency table)"))
+            continue
+        reports.append(strategy_report(tokenizer, codec.action_space, name, **opts))
+    if as_json:
+        click.echo(json.dumps({"tokenizer": tokenizer.to_json(), "strategies": [r.to_json() for r in reports]},
+                              sort_keys=True))
+    else:
+        t = tokenizer.to_json()
+        click.echo(f"{path}: {t['kind']}, V = {t['vocab_size']}, {len(tokenizer.never_reserve())} special/control/"
+                   "byte/unknown ids never reserved")
+        for r in reports:
+            click.echo(r.summary(tokenizer))
+    if output is not None:
+        if strategy is None:
+            raise click.UsageError("-o with --tokenizer writes one strategy's set: give --strategy")
+        if reports[0].refused:
+            raise TokenizerError(f"{strategy}: {reports[0].refused}")
+        built = token_strategy(strategy, codec.action_space, tokenizer, **{
+            k: v for k, v in options.items() if k in get_strategy(strategy).options})
+        write_constrained_decoding_set(output, codec, built, tokenizer=tokenizer,
+                                       trie=action_trie(tokenizer, codec.action_space, built))
+        click.echo(f"wrote {output}: strategy {strategy} in {path.name}, per-position trie of token ids")
