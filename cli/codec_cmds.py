@@ -17,6 +17,7 @@ import numpy as np
 from rt2data.errors import ConfigError, EncodeError, ParseError, TokenizerError
 from rt2data.codec.action_codec import ActionCodec
 from rt2data.codec.action_text import parse
+from rt2data.codec.chunks import check_horizon, parse_chunk
 from rt2data.codec.token_report import StrategyReport, action_trie, strategy_report, token_strategy
 from rt2data.codec.tokenizers import load_tokenizer
 from rt2data.codec.vocab import get_strategy, load_frequencies, write_constrained_decoding_set
@@ -159,8 +160,11 @@ def tokenize(actions_json: str | None, action_space: Path | None, manifest: Path
 @click.command()
 @click.argument("action_string", required=False)
 @_codec_options
+@click.option("--action-chunk", type=int, default=None,
+              help="H: each string is a chunk of H actions (H x D integers); printed as a JSON array of H arrays. "
+                   "Default: what the manifest's convert config records, else 1.")
 def detokenize(action_string: str | None, action_space: Path | None, manifest: Path | None,
-               binning: str | None) -> None:
+               binning: str | None, action_chunk: int | None) -> None:
     """Decode action strings to actions (raw units, bin centers): one JSON array of floats per line.
 
     ACTION_STRING is one action string such as "1 128 91 241 5 101 127 200"; without it, stdin is read,
@@ -172,6 +176,7 @@ def detokenize(action_string: str | None, action_space: Path | None, manifest: P
     """
 
     codec = _load_codec(action_space, manifest, binning=binning)
+    horizon = check_horizon(action_chunk if action_chunk is not None else _manifest_chunk(manifest))
     text, from_stdin = _read_input(action_string, "action strings")
     strings = _lines(text) if from_stdin else [text]
     if not strings:
@@ -179,11 +184,27 @@ def detokenize(action_string: str | None, action_space: Path | None, manifest: P
     rows = []
     for number, s in enumerate(strings, start=1):
         try:
-            rows.append(parse(s, codec.action_space))
+            rows.append(parse(s, codec.action_space) if horizon == 1 else parse_chunk(s, codec.action_space, horizon))
         except ParseError as exc:
             raise ParseError(f"line {number}: {exc}" if from_stdin else str(exc)) from None
-    decoded = codec.decode_tokens(np.asarray(rows, dtype=np.int64))
-    click.echo("\n".join(json.dumps([float(v) if math.isfinite(v) else None for v in row]) for row in decoded.tolist()))
+    decoded = codec.decode_tokens(np.asarray(rows, dtype=np.int64).reshape(-1, codec.n_dims))
+    values = [[float(v) if math.isfinite(v) else None for v in row] for row in decoded.tolist()]
+    if horizon > 1:
+        values = [values[i:i + horizon] for i in range(0, len(values), horizon)]  # type: ignore[misc]
+    click.echo("\n".join(json.dumps(v) for v in values))
+
+
+def _manifest_chunk(manifest: Path | None) -> int:
+    """The action chunk H a convert output was made with (1 when not recorded or not a manifest)."""
+    if manifest is None:
+        return 1
+    path = manifest / "manifest.json" if manifest.is_dir() else manifest
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return 1
+    convert = (data.get("config") or {}).get("convert") if isinstance(data, dict) else None
+    return int(convert.get("action_chunk", 1)) if isinstance(convert, dict) else 1
 
 
 @click.command()

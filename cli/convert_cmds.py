@@ -40,6 +40,9 @@ _FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecor
 @click.option("--binning", type=click.Choice(["uniform", "openvla"]), default="uniform",
               help="uniform: true 256 bins (RT-2); openvla: OpenVLA's action tokenizer bit for bit (recorded in the "
                    "manifest's codec).")
+@click.option("--action-chunk", type=int, default=1,
+              help="H: each target is the actions of steps t..t+H-1 (H x D integers); past the episode end the final "
+                   "action repeats and the example records how many steps are real (chunk_real).")
 @click.option("--stats", "stats_path", type=click.Path(dir_okay=False), default=None,
               help="Statistics file to reuse or write (default OUT_DIR/dataset_statistics.json).")
 @click.option("--recompute-stats", is_flag=True, help="Recompute statistics even when a matching file exists.")
@@ -49,7 +52,7 @@ _FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecor
 @click.pass_context
 def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_examples, shard_bytes, resize, aspect,
             jpeg_quality, template_id, missing_instruction, idle_threshold, min_episode_steps, corrupt, out_of_range,
-            binning, stats_path, recompute_stats, overwrite, resume, runner, workers, beam_args):
+            binning, action_chunk, stats_path, recompute_stats, overwrite, resume, runner, workers, beam_args):
     """Convert an RLDS dataset (a TFDS builder directory) into RT-2 examples.
 
     Each step becomes one example: the primary camera image, the prompt
@@ -82,7 +85,7 @@ def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_exam
             source=spec.name, template_id=template_id,
             missing_instruction=missing_instruction or spec.missing_instruction,
             idle_threshold=idle_threshold, min_episode_steps=min_episode_steps, resize=resize, aspect=aspect,
-            jpeg_quality=jpeg_quality,
+            jpeg_quality=jpeg_quality, action_chunk=action_chunk,
         ),
     )
     manifest = run_convert(

@@ -30,7 +30,7 @@ from rt2data.codec.action_codec import ActionCodec
 from rt2data.errors import EncodeError, Rt2DataError
 from rt2data.example import Example
 from rt2data.shards.verify import Problem, VerifyReport
-from rt2data.codec.action_text import parse
+from rt2data.codec.chunks import parse_chunk
 from rt2data.inspection.records import codecs_from_manifest
 from rt2data.prompt import DEFAULT_PLACEHOLDER, PromptTemplate
 from rt2data.prompt import split_target
@@ -77,15 +77,18 @@ def _action_problems(example: Example, codec: ActionCodec) -> list[str]:
     problems = []
     if plan != example.plan:
         problems.append(f"target's plan {plan!r} differs from the plan field {example.plan!r}")
-    tokens = parse(text, codec.action_space)  # ParseError names position and dimension
+    horizon = example.chunk_steps or 1  # an action chunk: H action strings, H x D values step-major
+    tokens = tuple(parse_chunk(text, codec.action_space, horizon).ravel().tolist())  # ParseError names the position
     if tokens != tuple(example.action_tokens or ()):
         problems.append(f"target tokens {list(tokens)} differ from action_tokens {list(example.action_tokens or ())}")
     raw = example.action_raw or ()
-    if len(raw) != codec.n_dims:
-        problems.append(f"action_raw has {len(raw)} values; the action space has {codec.n_dims} dimensions")
+    if len(raw) != codec.n_dims * horizon:
+        problems.append(f"action_raw has {len(raw)} values; the action space has {codec.n_dims} dimensions"
+                        + (f" x {horizon} chunk steps" if horizon > 1 else ""))
     elif np.isfinite(raw).all():
         try:
-            encoded = tuple(int(t) for t in codec.encode(np.asarray([raw], dtype=np.float64)).tokens[0])
+            rows = np.asarray(raw, dtype=np.float64).reshape(horizon, codec.n_dims)
+            encoded = tuple(int(t) for t in codec.encode(rows).tokens.ravel())
         except EncodeError as exc:
             problems.append(f"action_raw does not encode: {exc}")
         else:
