@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -43,6 +44,9 @@ _FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecor
 @click.option("--action-chunk", type=int, default=1,
               help="H: each target is the actions of steps t..t+H-1 (H x D integers); past the episode end the final "
                    "action repeats and the example records how many steps are real (chunk_real).")
+@click.option("--tokenizer", "tokenizer_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A real tokenizer file (SentencePiece .model, tokenizer.json, tekken JSON): add input_ids and labels "
+                   "(prompt masked with -100) to every example, as a trainer tokenizes prompt + ' ' + target.")
 @click.option("--stats", "stats_path", type=click.Path(dir_okay=False), default=None,
               help="Statistics file to reuse or write (default OUT_DIR/dataset_statistics.json).")
 @click.option("--recompute-stats", is_flag=True, help="Recompute statistics even when a matching file exists.")
@@ -52,7 +56,7 @@ _FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecor
 @click.pass_context
 def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_examples, shard_bytes, resize, aspect,
             jpeg_quality, template_id, missing_instruction, idle_threshold, min_episode_steps, corrupt, out_of_range,
-            binning, action_chunk, stats_path, recompute_stats, overwrite, resume, runner, workers, beam_args):
+            binning, action_chunk, tokenizer_path, stats_path, recompute_stats, overwrite, resume, runner, workers, beam_args):
     """Convert an RLDS dataset (a TFDS builder directory) into RT-2 examples.
 
     Each step becomes one example: the primary camera image, the prompt
@@ -81,6 +85,7 @@ def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_exam
         corrupt=corrupt,
         out_of_range=out_of_range,
         binning=binning,
+        tokenizer=None if tokenizer_path is None else str(Path(tokenizer_path).resolve()),
         convert=ConvertConfig(
             source=spec.name, template_id=template_id,
             missing_instruction=missing_instruction or spec.missing_instruction,

@@ -29,6 +29,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rt2data.codec.bins import BINNINGS
+from rt2data.codec.pretokenize import tokenize_example, tokenizer_record
+from rt2data.codec.token_report import check_lossless, sample_targets
+from rt2data.codec.tokenizers import load_tokenizer
 from rt2data.convert import ConvertConfig, ConvertedEpisode, convert_episode
 from rt2data.errors import ConfigError, OutputError
 from rt2data.spec.check import require_match
@@ -74,6 +77,7 @@ class ConvertJob:
     out_of_range: str = "clip"
     convert: ConvertConfig | None = None
     binning: str = "uniform"
+    tokenizer: str | None = None
 
     def __post_init__(self) -> None:
 
@@ -98,6 +102,10 @@ class ConvertJob:
         d["dataset_dir"] = os.fspath(Path(self.dataset_dir).resolve())
         if self.binning == "uniform":  # the default leaves the recorded config (and its fingerprint) as before
             del d["binning"]
+        if self.tokenizer is None:
+            del d["tokenizer"]
+        else:  # kind, file, sha256 (so the fingerprint follows the file's content), path and the join rule
+            d["tokenizer"] = tokenizer_record(load_tokenizer(self.tokenizer))
         return d
 
 
@@ -177,7 +185,11 @@ class _ConvertShardFn:
                 )
                 summaries.append(_summary(converted))
                 letters.extend(d.to_json_dict() for d in converted.dead_letters)
-                yield from converted.examples
+                if self.job.tokenizer is None:
+                    yield from converted.examples
+                else:
+                    tokenizer = load_tokenizer(self.job.tokenizer)
+                    yield from (tokenize_example(ex, tokenizer) for ex in converted.examples)
 
         parts = write_shards_multi(
             self.staging, examples(), formats=self.job.formats, prefix=_part_prefix(position, ref),
@@ -288,7 +300,7 @@ def _unwrap_pipeline_error(exc: BaseException) -> BaseException:
             return seen
         seen = seen.__cause__ or seen.__context__
     text = str(exc)
-    for name in ("DataError", "SpecError", "OutputError", "EncodeError", "SchemaError", "ConfigError"):
+    for name in ("DataError", "SpecError", "OutputError", "EncodeError", "SchemaError", "TokenizerError", "ConfigError"):
         marker = f"rt2data.errors.{name}: "
         if marker in text:
             line = text.split(marker, 1)[1].splitlines()[0]
@@ -355,6 +367,8 @@ def run_convert(
     codec = codec_from_stats(spec, stats.stats["action"], out_of_range=job.out_of_range)
     if job.binning != codec.binning:
         codec = dataclasses.replace(codec, binning=job.binning)
+    if job.tokenizer is not None:  # refuse a lossy tokenizer before any work, with the reason
+        check_lossless(load_tokenizer(job.tokenizer), sample_targets(codec.action_space, 300))
     staging = out / STAGING
     staging.mkdir(exist_ok=True)
     (staging / "fingerprint").write_text(fingerprint)
