@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -43,6 +44,15 @@ _FORMATS = format_choices()
               help="Actions outside the action space after normalization: clip to the end bins (counted) or drop "
                    "the step (counted as out_of_range). q01_q99-normalized dims are clipped by that method, never "
                    "out of range.")
+@click.option("--binning", type=click.Choice(["uniform", "openvla"]), default="uniform",
+              help="uniform: true 256 bins (RT-2); openvla: OpenVLA's action tokenizer bit for bit (recorded in the "
+                   "manifest's codec).")
+@click.option("--action-chunk", type=int, default=1,
+              help="H: each target is the actions of steps t..t+H-1 (H x D integers); past the episode end the final "
+                   "action repeats and the example records how many steps are real (chunk_real).")
+@click.option("--tokenizer", "tokenizer_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A real tokenizer file (SentencePiece .model, tokenizer.json, tekken JSON): add input_ids and labels "
+                   "(prompt masked with -100) to every example, as a trainer tokenizes prompt + ' ' + target.")
 @click.option("--stats", "stats_path", type=click.Path(dir_okay=False), default=None,
               help="Statistics file to reuse or write (default OUT_DIR/dataset_statistics.json).")
 @click.option("--recompute-stats", is_flag=True, help="Recompute statistics even when a matching file exists.")
@@ -52,7 +62,8 @@ _FORMATS = format_choices()
 @click.pass_context
 def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_examples, shard_bytes, resize, aspect,
             jpeg_quality, template_id, missing_instruction, gripper, idle_threshold, min_episode_steps, corrupt,
-            out_of_range, stats_path, recompute_stats, overwrite, resume, runner_options):
+            out_of_range, binning, action_chunk, tokenizer_path, stats_path, recompute_stats, overwrite, resume,
+            runner_options):
     """Convert an RLDS dataset (a TFDS builder directory) into RT-2 examples.
 
     Each step becomes one example: the primary camera image, the prompt
@@ -81,11 +92,13 @@ def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_exam
         corrupt=corrupt,
         out_of_range=out_of_range,
         gripper=gripper,
+        binning=binning,
+        tokenizer=None if tokenizer_path is None else str(Path(tokenizer_path).resolve()),
         convert=ConvertConfig(
             source=spec.name, template_id=template_id,
             missing_instruction=missing_instruction or spec.missing_instruction,
             idle_threshold=idle_threshold, min_episode_steps=min_episode_steps, resize=resize, aspect=aspect,
-            jpeg_quality=jpeg_quality,
+            jpeg_quality=jpeg_quality, action_chunk=action_chunk,
         ),
     )
     manifest = run_convert(

@@ -41,9 +41,12 @@ def _summary(manifest) -> str:
 @click.option("--overwrite", is_flag=True, help="Replace an existing output in OUT_DIR.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run of the same mixture, keeping its shards.")
 @click.option("--check", is_flag=True, help="Only validate the mixture file and list its work; write nothing.")
+@click.option("--tokenizer", "tokenizer_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A real tokenizer file: add input_ids and labels (prompt masked with -100) to every example, as a "
+                   "trainer tokenizes prompt + ' ' + target; a target it cannot give back is dead-lettered.")
 @runner_options
 @click.pass_context
-def mix(ctx, mixture_file, out_dir, fmt, overwrite, resume, check, runner_options):
+def mix(ctx, mixture_file, out_dir, fmt, overwrite, resume, check, tokenizer_path, runner_options):
     """Mix robot examples with web caption/VQA data into shuffled shards.
 
     MIXTURE_FILE is a YAML file (sources with relative weights, output size,
@@ -72,5 +75,5 @@ def mix(ctx, mixture_file, out_dir, fmt, overwrite, resume, check, runner_option
         return
     manifest = run_mix(mixture, out_dir, formats=_FORMATS[fmt] if fmt else None, overwrite=overwrite,
                        resume=resume, runner_options=runner_options,
-                       progress=show_progress(ctx))
+                       progress=show_progress(ctx), tokenizer=tokenizer_path)
     click.echo(_summary(manifest))

@@ -30,6 +30,10 @@ from typing import Any
 
 import apache_beam as beam
 
+from rt2data.codec.bins import BINNINGS
+from rt2data.codec.pretokenize import tokenize_example, tokenizer_record
+from rt2data.codec.token_report import check_lossless, sample_targets
+from rt2data.codec.tokenizers import load_tokenizer
 from rt2data.convert import ConvertConfig, ConvertedEpisode, convert_episode
 from rt2data.errors import ConfigError, OutputError
 from rt2data.spec.check import require_match
@@ -76,6 +80,8 @@ class ConvertJob:
     out_of_range: str = "clip"
     convert: ConvertConfig | None = None
     gripper: str = "absolute"
+    binning: str = "uniform"
+    tokenizer: str | None = None
 
     def __post_init__(self) -> None:
         if self.gripper not in GRIPPER_MODES:
@@ -92,12 +98,20 @@ class ConvertJob:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {v}")
         if self.corrupt not in ("error", "skip"):
             raise ConfigError(f"--corrupt must be 'error' or 'skip', got {self.corrupt!r}")
+        if self.binning not in BINNINGS:
+            raise ConfigError(f"--binning must be one of {list(BINNINGS)}, got {self.binning!r}")
 
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["formats"] = list(self.formats)
         d["convert"] = self.convert.to_json() if self.convert else None
         d["dataset_dir"] = os.fspath(Path(self.dataset_dir).resolve())
+        if self.binning == "uniform":  # the default leaves the recorded config (and its fingerprint) as before
+            del d["binning"]
+        if self.tokenizer is None:
+            del d["tokenizer"]
+        else:  # kind, file, sha256 (so the fingerprint follows the file's content), path and the join rule
+            d["tokenizer"] = tokenizer_record(load_tokenizer(self.tokenizer))
         return d
 
 
@@ -178,7 +192,11 @@ class _ConvertShardFn:
                 )
                 summaries.append(_summary(converted))
                 letters.extend(d.to_json_dict() for d in converted.dead_letters)
-                yield from converted.examples
+                if self.job.tokenizer is None:
+                    yield from converted.examples
+                else:
+                    tokenizer = load_tokenizer(self.job.tokenizer)
+                    yield from (tokenize_example(ex, tokenizer) for ex in converted.examples)
 
         parts = write_shards_multi(
             self.staging, examples(), formats=self.job.formats, prefix=_part_prefix(position, ref),
@@ -336,6 +354,10 @@ def run_convert(
         runner_options=runner_options, corrupt=job.corrupt, out_of_range=job.out_of_range,
     )
     codec = codec_from_stats(spec, stats.stats["action"], out_of_range=job.out_of_range)
+    if job.binning != codec.binning:
+        codec = dataclasses.replace(codec, binning=job.binning)
+    if job.tokenizer is not None:  # refuse a lossy tokenizer before any work, with the reason
+        check_lossless(load_tokenizer(job.tokenizer), sample_targets(codec.action_space, 300))
     staging = out / STAGING
     staging.mkdir(exist_ok=True)
     (staging / "fingerprint").write_text(fingerprint)

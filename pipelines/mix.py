@@ -25,6 +25,7 @@ shuffled once per epoch it can be drawn in (also the unused tail of a partial la
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -35,7 +36,9 @@ from typing import Any, Sequence
 
 import apache_beam as beam
 
-from rt2data.errors import DataError
+from rt2data.codec.pretokenize import tokenize_example, tokenizer_record
+from rt2data.codec.tokenizers import load_tokenizer
+from rt2data.errors import DataError, TokenizerError
 from rt2data.mix.plan import MixPlan, rank_hash
 from rt2data.mix.config import Mixture
 from rt2data.web.dead_letters import DeadLetter
@@ -59,10 +62,22 @@ DEAD_LETTER_SAMPLES = 20
 
 
 # ------------------------------------------------------------------------------------------ element functions
-def _read(item: WorkItem, readers: dict[str, tuple]):
+def _read(item: WorkItem, readers: dict[str, tuple], tokenizer: str | None = None):
 
     kind, fmt, options, template = readers[item.source]
-    yield from read_work_item(item, kind=kind, fmt=fmt, options=options, template=template)
+    samples = read_work_item(item, kind=kind, fmt=fmt, options=options, template=template)
+    if tokenizer is None:
+        yield from samples
+        return
+    tok = load_tokenizer(tokenizer)
+    for x in samples:  # --tokenizer: input_ids + labels; a target the tokenizer cannot give back is dead-lettered
+        if isinstance(x, SourceItem):
+            try:
+                x = dataclasses.replace(x, example=tokenize_example(x.example, tok))
+            except TokenizerError as exc:
+                x = DeadLetter(source=x.source, key=x.raw_key, reason="untokenizable", detail=str(exc),
+                               where=x.where or f"work item {x.location[0]}, sample {x.location[1]}")
+        yield x
 
 
 def _is_item(x: Any) -> bool:
@@ -189,17 +204,17 @@ def _finish(sinks: list) -> None:
     _ = tuple(sinks) | "Sinks" >> beam.Flatten() | "Done" >> beam.combiners.Count.Globally()
 
 
-def _read_items(p, work, readers):
+def _read_items(p, work, readers, tokenizer: str | None = None):
     read = (p | "WorkItems" >> beam.Create(work, reshuffle=False) | "Spread" >> beam.Reshuffle()
-            | "Read" >> beam.FlatMap(_read, readers))
+            | "Read" >> beam.FlatMap(_read, readers, tokenizer))
     return read | "Items" >> beam.Filter(_is_item), read | "ReadDead" >> beam.Filter(_is_dead)
 
 
 # ---------------------------------------------------------------------------------------------- the two passes
-def _scan_graph(p, work, readers, saved: dict[str, str]) -> None:
+def _scan_graph(p, work, readers, saved: dict[str, str], tokenizer: str | None = None) -> None:
     """Pass 1: usable items per source, the duplicated keys (with their first location), and dead letters per
     (source, reason) with the first one (to explain a source without usable items before pass 2)."""
-    items, read_dead = _read_items(p, work, readers)
+    items, read_dead = _read_items(p, work, readers, tokenizer)
     per_key = (items | "KeyLocations" >> beam.Map(lambda it: ((it.source, it.key), (it.location, it.where)))
                | "CountKeys" >> beam.CombinePerKey(_CountFirst()))
     counts = (per_key | "KeySource" >> beam.Map(lambda kv: kv[0][0]) | "CountSources" >> beam.combiners.Count.PerElement()
@@ -214,10 +229,10 @@ def _scan_graph(p, work, readers, saved: dict[str, str]) -> None:
 
 
 def _mix_graph(p, work, readers, plan: MixPlan, winners: dict, mixture: Mixture, out: Path, saved: dict[str, str],
-               done: dict, formats: Sequence[str]) -> None:
+               done: dict, formats: Sequence[str], tokenizer: str | None = None) -> None:
     """Pass 2: dedupe, rank per bucket, place, write shards; save stats and shard records."""
     bucket_examples = mixture.output.rank_bucket_examples
-    items, read_dead = _read_items(p, work, readers)
+    items, read_dead = _read_items(p, work, readers, tokenizer)
     checked = items | "Dedupe" >> beam.FlatMap(_dedupe, winners)
     usable = checked | "Usable" >> beam.Filter(_is_item)
     dead = (read_dead, checked | "DupDead" >> beam.Filter(_is_dead)) | "AllDead" >> beam.Flatten()
@@ -285,6 +300,7 @@ def run_mix(
     resume: bool = False,
     runner_options: RunnerOptions | None = None,
     progress: bool = False,
+    tokenizer: str | os.PathLike[str] | None = None,
 ):
     """Build the mixture into ``out_dir`` and return the written ``Manifest``.
 
@@ -295,16 +311,20 @@ def run_mix(
         overwrite: replace an existing output. resume: keep verified shards of an interrupted identical run.
         runner_options: where the pipelines run (``rt2data.pipelines.runner.RunnerOptions``; default embedded).
         progress: show a progress bar (shards written) on stderr.
+        tokenizer: a real tokenizer file: every example gets ``input_ids`` and ``labels``
+            (``rt2data.codec.pretokenize``); recorded in the manifest's config.
 
     Raises:
         ConfigError / DataError / OutputError: bad mixture, unusable sources, output directory conflicts.
     """
-    import dataclasses
 
 
     if formats:
         mixture = dataclasses.replace(mixture, output=dataclasses.replace(mixture.output, formats=tuple(formats)))
     config = mixture.to_json_dict()
+    if tokenizer is not None:
+        tokenizer = os.fspath(Path(tokenizer).resolve())
+        config["tokenizer"] = tokenizer_record(load_tokenizer(tokenizer))
     fingerprint = config_fingerprint(config)
     work, readers = plan_work_items(mixture)
     out = Path(out_dir)
@@ -317,7 +337,7 @@ def run_mix(
                                                                    "shards")}
 
     try:
-        run_pipeline(lambda p: _scan_graph(p, work, readers, saved), runner_options)
+        run_pipeline(lambda p: _scan_graph(p, work, readers, saved, tokenizer), runner_options)
         counts = dict(_load(saved["counts"]))
         winners = {tuple(k): (tuple(first[0]), first[1]) for k, first in _load(saved["duplicates"])}
         try:
@@ -337,7 +357,7 @@ def run_mix(
     written = count_files(out, f"{mixture.output.prefix}-*.{EXTENSIONS[first_format]}")
     with FileProgress(written, total=plan.num_shards, desc="mix", unit="shard", enabled=progress):
         run_pipeline(lambda p: _mix_graph(p, work, readers, plan, winners, mixture, out, saved, done_json,
-                                          mixture.output.formats), runner_options)
+                                          mixture.output.formats, tokenizer), runner_options)
 
     shard_infos = [ShardInfo.from_json_dict(d) for d in _load(saved["shards"])]
     manifest = build_manifest(mixture, config=config, fingerprint=fingerprint, counts=list(counts.items()),

@@ -237,6 +237,10 @@ TFRECORD_FEATURES: tuple[_Spec, ...] = (
         "exact raw action: tf.io.decode_raw(x, tf.float64), little-endian",
     ),
     _Spec("action_tokens", "int64", "tf.io.VarLenFeature(tf.int64)", "bin index per dimension"),
+    _Spec("chunk_steps", "int64", "tf.io.FixedLenFeature([], tf.int64, default_value=1)", "action chunk H; absent: 1"),
+    _Spec("chunk_real", "int64", "tf.io.FixedLenFeature([], tf.int64, default_value=1)", "real steps of the chunk"),
+    _Spec("input_ids", "int64", "tf.io.VarLenFeature(tf.int64)", "--tokenizer: ids of prompt + ' ' + target"),
+    _Spec("labels", "int64", "tf.io.VarLenFeature(tf.int64)", "--tokenizer: input_ids, prompt masked with -100"),
 )
 
 TFRECORD_FEATURE_SPEC_DOC = (
@@ -249,6 +253,8 @@ TFRECORD_FEATURE_SPEC_DOC = (
     "    ex = tf.io.parse_single_example(record, FEATURES)\n"
     '    ex["action_raw"] = tf.sparse.to_dense(ex["action_raw"])\n'
     '    ex["action_tokens"] = tf.sparse.to_dense(ex["action_tokens"])\n'
+    '    ex["input_ids"] = tf.sparse.to_dense(ex["input_ids"])\n'
+    '    ex["labels"] = tf.sparse.to_dense(ex["labels"])\n'
     '    ex["action_raw_f64"] = tf.io.decode_raw(ex["action_raw_f64"], tf.float64)\n'
     "    return ex\n\n"
     'ds = tf.data.TFRecordDataset(tf.io.gfile.glob("OUT_DIR/*.tfrecord")).map(parse)\n'
@@ -275,6 +281,12 @@ def example_to_features(example: Example) -> dict[str, Feature]:
         out["action_raw_f64"] = Feature("bytes", (np.asarray(example.action_raw, dtype="<f8").tobytes(),))
     if example.action_tokens is not None:
         out["action_tokens"] = Feature("int64", example.action_tokens)
+    for name in ("chunk_steps", "chunk_real"):  # optional, absent when None (older outputs keep their bytes)
+        if getattr(example, name) is not None:
+            out[name] = Feature("int64", (getattr(example, name),))
+    if example.input_ids is not None:
+        out["input_ids"] = Feature("int64", example.input_ids)
+        out["labels"] = Feature("int64", example.labels)
     return out
 
 
@@ -332,6 +344,13 @@ def features_to_example(features: Mapping[str, Feature]) -> Example:
     if tokens is not None and tokens.kind != "int64":
         raise DataError(f"feature 'action_tokens': expected int64 values, got {tokens.kind}")
     fields["action_tokens"] = None if tokens is None else tuple(tokens.values)
+    for name in ("chunk_steps", "chunk_real"):
+        fields[name] = _one(features, name, "int64", required=False)
+    for name in ("input_ids", "labels"):
+        feature = features.get(name)
+        if feature is not None and feature.kind != "int64":
+            raise DataError(f"feature {name!r}: expected int64 values, got {feature.kind}")
+        fields[name] = None if feature is None else tuple(feature.values)
     image = _one(features, "image", "bytes", required=True)
     try:
         return Example(image=bytes(image), **fields)
