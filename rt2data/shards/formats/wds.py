@@ -47,17 +47,41 @@ class TarSample(NamedTuple):
         return len(self.data)
 
 
-def _member(name: str, payload: bytes) -> bytes:
+def _tarfile_header(name: str, size: int) -> bytes:
+    """The header ``tarfile`` writes for a regular member with our fixed metadata (PAX when a field needs it)."""
     info = tarfile.TarInfo(name)
-    info.size = len(payload)
+    info.size = size
     info.mtime = 0
     info.mode = 0o644
     info.uid = info.gid = 0
     info.uname = info.gname = ""
     info.type = tarfile.REGTYPE
-    header = info.tobuf(TAR_FORMAT, "utf-8", "surrogateescape")
-    pad = -len(payload) % _BLOCK
-    return header + payload + b"\0" * pad
+    return info.tobuf(TAR_FORMAT, "utf-8", "surrogateescape")
+
+
+# A ustar header block of our members, field by field as tarfile's _create_header lays it out: name[100] mode[8]
+# uid[8] gid[8] size[12] mtime[12] chksum[8] type[1] linkname[100] magic[8] uname[32] gname[32] devmajor[8]
+# devminor[8] prefix[155], padded to 512 bytes. Only name, size and the checksum vary.
+_MODE_IDS = b"0000644\0" + b"0000000\0" * 2
+_MTIME = b"00000000000\0"
+_TAIL = (tarfile.REGTYPE + b"\0" * 100 + tarfile.POSIX_MAGIC + b"\0" * (32 + 32 + 8 + 8 + 155)).ljust(_BLOCK - 156, b"\0")
+_FIXED_SUM = 8 * ord(" ") + sum(_MODE_IDS) + sum(_MTIME) + sum(_TAIL)  # the checksum counts its field as spaces
+_MAX_USTAR_SIZE = 8**11  # larger sizes need a PAX record
+
+
+def _header(name: str, size: int) -> bytes:
+    """The 512-byte ustar header of member ``name`` of ``size`` bytes: the same bytes as :func:`_tarfile_header`,
+    built from a template (tarfile builds a dict, a TarInfo and a PAX check per member); falls back to tarfile
+    when the name is not ASCII or longer than 100 bytes, or the size needs more than 11 octal digits."""
+    raw = name.encode("ascii", "replace")
+    if len(raw) > 100 or size >= _MAX_USTAR_SIZE or not name.isascii():
+        return _tarfile_header(name, size)
+    size_field = b"%011o\0" % size
+    checksum = _FIXED_SUM + sum(raw) + sum(size_field)
+    return b"".join((raw.ljust(100, b"\0"), _MODE_IDS, size_field, _MTIME, b"%06o\0 " % checksum, _TAIL))
+
+
+_PADDING = tuple(b"\0" * (-n % _BLOCK) for n in range(_BLOCK))
 
 
 def encode_sample(example: Example) -> TarSample:
@@ -65,7 +89,10 @@ def encode_sample(example: Example) -> TarSample:
     members = sorted(
         [(f"{example.key}.{example.image_format}", example.image), (f"{example.key}.json", example.to_json_bytes())]
     )
-    return TarSample(example.key, b"".join(_member(name, payload) for name, payload in members))
+    parts = []
+    for name, payload in members:
+        parts += (_header(name, len(payload)), payload, _PADDING[len(payload) % _BLOCK])
+    return TarSample(example.key, b"".join(parts))
 
 
 def tar_end_size(offset: int) -> int:
