@@ -32,6 +32,7 @@ from rt2data.convert import ConvertConfig, ConvertedEpisode, convert_episode
 from rt2data.errors import ConfigError, OutputError
 from rt2data.spec.check import require_match
 from rt2data import errors
+from rt2data.pipelines.local import is_local, map_items
 from rt2data.pipelines.progress import FileProgress, count_files
 from rt2data.pipelines.runner import make_pipeline_options
 from rt2data.pipelines.stats import load_or_compute_stats
@@ -290,6 +291,22 @@ def _unwrap_pipeline_error(exc: BaseException) -> BaseException:
     return exc
 
 
+def _run_beam(convert_shard: _ConvertShardFn, refs, results_path: str, *, runner, workers, extra_args) -> None:
+    """The conversion on a Beam runner: the same per-shard function, spread by a Reshuffle."""
+    import apache_beam as beam  # here, not at the top: only the Beam runners import Beam (keeps start-up light)
+
+    options = make_pipeline_options(runner=runner, workers=workers, extra_args=extra_args)
+    with beam.Pipeline(options=options) as p:
+        _ = (
+            p
+            | "Shards" >> beam.Create(list(enumerate(refs)), reshuffle=False)
+            | "Spread" >> beam.Reshuffle()
+            | "Convert" >> beam.Map(convert_shard)
+            | "Results" >> beam.combiners.ToList()
+            | "Save" >> beam.Map(_save_results, results_path)
+        )
+
+
 def run_convert(
     job: ConvertJob,
     out_dir: str | os.PathLike[str],
@@ -310,12 +327,10 @@ def run_convert(
         out_dir: output directory (created); refused when it holds an output, unless ``overwrite``/``resume``.
         stats_path: statistics file to reuse or write (default ``OUT_DIR/dataset_statistics.json``).
         recompute_stats: compute statistics even when a matching file exists.
-        runner, workers, extra_args: Beam runner selection (see ``rt2data.pipelines.runner``).
+        runner, workers, extra_args: ``None`` (or ``"local"``): the embedded runner, ``workers`` processes
+            (``rt2data.pipelines.local``); any other name: that Beam runner (see ``rt2data.pipelines.runner``).
         progress: show a progress bar (shards read, groups written) on stderr.
     """
-    import apache_beam as beam
-
-
     spec = DatasetSpec.load(job.spec)
     if job.convert is None:
         job = dataclasses.replace(
@@ -352,7 +367,6 @@ def run_convert(
     (staging / "fingerprint").write_text(fingerprint)
     results_path = os.fspath(staging / "results.json")
 
-    options = make_pipeline_options(runner=runner, workers=workers, extra_args=extra_args)
     convert_shard = _ConvertShardFn(
         spec=spec, codec=codec, config=config, template=template, job=job, staging=os.fspath(staging),
         fingerprint=fingerprint, multi_split=len({r.split for r in refs}) > 1,
@@ -360,15 +374,11 @@ def run_convert(
     try:
         shards_done = count_files(staging, "*.done.json")
         bar = FileProgress(shards_done, total=len(refs), desc="convert", unit="input shard", enabled=progress)
-        with bar, beam.Pipeline(options=options) as p:
-            _ = (
-                p
-                | "Shards" >> beam.Create(list(enumerate(refs)), reshuffle=False)
-                | "Spread" >> beam.Reshuffle()
-                | "Convert" >> beam.Map(convert_shard)
-                | "Results" >> beam.combiners.ToList()
-                | "Save" >> beam.Map(_save_results, results_path)
-            )
+        with bar:
+            if is_local(runner):
+                _save_results(map_items(convert_shard, list(enumerate(refs)), workers=workers), results_path)
+            else:
+                _run_beam(convert_shard, refs, results_path, runner=runner, workers=workers, extra_args=extra_args)
     except Exception as exc:
         ours = _unwrap_pipeline_error(exc)
         if ours is not exc:

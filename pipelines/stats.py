@@ -16,7 +16,8 @@ from rt2data.spec.check import proprio_dim, require_match
 from rt2data.stats.dataset_stats import STATS_FILE, codec_from_stats, finite_rows, input_fingerprint, stats_block
 from rt2data.errors import DataError
 from rt2data.pipelines.runner import make_pipeline_options
-from rt2data.pipelines.transforms import split_tagged, iter_standardized
+from rt2data.pipelines.local import is_local, map_items
+from rt2data.pipelines.transforms import DEAD, split_tagged, iter_standardized
 from rt2data.rlds import open_dataset
 from rt2data.shards.files import atomic_write_bytes
 from rt2data.stats import accumulators as st
@@ -45,9 +46,6 @@ def compute_stats(
         SpecError: the spec does not match the dataset (checked before anything runs).
         DataError: a corrupt record under ``corrupt="error"``, or no finite action at all.
     """
-    import apache_beam as beam
-
-
     dataset = open_dataset(Path(dataset_dir).absolute())
     require_match(spec, dataset.features)
     refs = dataset.shards(split)
@@ -55,7 +53,53 @@ def compute_stats(
     proprio_width = proprio_dim(spec, dataset.features) or None
     out_path = Path(out_path).absolute()  # workers may run in another directory
     dataset_dir = str(Path(dataset_dir).absolute())
-    result_path = out_path.parent / f".{out_path.name}.state.json"
+    if is_local(runner):
+        shard_stats = _ShardStatsFn(spec=spec, corrupt=corrupt, action_dim=action_dim, proprio_dim=proprio_width)
+        parts = map_items(shard_stats, refs, workers=workers)
+        n_dead = sum(p["dead"] for p in parts)
+        if n_dead:
+            log.warning("statistics pass: %d records could not be read or standardized (see convert's dead letters)",
+                        n_dead)
+        empty = st.create_accumulator(action_dim=action_dim, proprio_dim=proprio_width)
+        acc = st.merge_accumulators(
+            [empty, *(st.DatasetStatsAccumulator.from_state(p["state"]) for p in parts)])
+    else:
+        acc = _beam_stats(refs, spec=spec, corrupt=corrupt, action_dim=action_dim, proprio_width=proprio_width,
+                          result_path=out_path.parent / f".{out_path.name}.state.json", runner=runner,
+                          workers=workers, extra_args=extra_args)
+    if acc.num_transitions == 0:
+
+        raise DataError(f"{dataset_dir} split {split!r}: no step with a finite action; cannot compute statistics")
+    stats = st.extract_output(acc)
+    codec = codec_from_stats(spec, stats["action"], out_of_range=out_of_range)
+    block = stats_block(spec, split, codec.to_json(), input_fp=input_fingerprint(dataset, refs))
+    st.write_stats(out_path, spec.name, stats, rt2data_block=block)
+    return st.load_stats(out_path, spec.name)
+
+
+class _ShardStatsFn:
+    """The statistics of one input shard (embedded runner): ``{"state": accumulator state, "dead": records}``."""
+
+    def __init__(self, *, spec, corrupt: str, action_dim: int, proprio_dim: int | None):
+        self.spec, self.corrupt, self.action_dim, self.proprio_dim = spec, corrupt, action_dim, proprio_dim
+
+    def __call__(self, ref) -> dict[str, Any]:
+        acc = st.create_accumulator(action_dim=self.action_dim, proprio_dim=self.proprio_dim)
+        dead = 0
+        for tag, value in iter_standardized(ref, self.spec, corrupt=self.corrupt):
+            if tag == DEAD:
+                dead += 1
+                continue
+            actions, proprio = finite_rows(value)
+            st.add_input(acc, actions, proprio)
+        return {"state": acc.to_state(), "dead": dead}
+
+
+def _beam_stats(refs, *, spec, corrupt, action_dim, proprio_width, result_path: Path, runner, workers, extra_args):
+    """The statistics pass on a Beam runner: a CombineFn over episodes; returns the merged accumulator."""
+    import json
+
+    import apache_beam as beam  # here, not at the top: only the Beam runners import Beam (keeps start-up light)
 
     class StatsCombineFn(beam.CombineFn):
         def create_accumulator(self):
@@ -72,9 +116,6 @@ def compute_stats(
             return acc.to_state()
 
     def write_state(item) -> None:
-        import json
-
-
         name, value = item
         if name == "dead" and value:
             log.warning("statistics pass: %d records could not be read or standardized (see convert's dead letters)",
@@ -97,19 +138,9 @@ def compute_stats(
         # One sink that depends on every branch: Beam's DaskRunner computes only the last transform's graph.
         _ = (state, n_dead) | "Results" >> beam.Flatten() | "Write" >> beam.Map(write_state)
 
-    import json
-
     state = json.loads(result_path.read_text())
     result_path.unlink()
-    acc = st.DatasetStatsAccumulator.from_state(state)
-    if acc.num_transitions == 0:
-
-        raise DataError(f"{dataset_dir} split {split!r}: no step with a finite action; cannot compute statistics")
-    stats = st.extract_output(acc)
-    codec = codec_from_stats(spec, stats["action"], out_of_range=out_of_range)
-    block = stats_block(spec, split, codec.to_json(), input_fp=input_fingerprint(dataset, refs))
-    st.write_stats(out_path, spec.name, stats, rt2data_block=block)
-    return st.load_stats(out_path, spec.name)
+    return st.DatasetStatsAccumulator.from_state(state)
 
 
 def load_or_compute_stats(dataset_dir: str, *, spec, split: str, path: str | Path, recompute: bool = False, **kw):

@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 from typing import Any, Iterator
 
-import apache_beam as beam
-
 from rt2data.convert import DeadLetter
 from rt2data.errors import DataError, SpecError
 from rt2data.spec.standardize import standardize
@@ -31,6 +29,8 @@ def tagged(tag: str, value: Any) -> tuple[str, Any]:
 
 def split_tagged(pcoll, label: str):
     """Split a PCollection of ``(tag, value)`` into ``(ok_values, dead_values)`` with two Filters."""
+    import apache_beam as beam  # here, not at the top: the embedded runner never imports Beam (keeps start-up light)
+
     ok = pcoll | f"{label}Ok" >> beam.Filter(lambda kv: kv[0] == OK) | f"{label}OkValues" >> beam.Map(lambda kv: kv[1])
     dead = (
         pcoll
