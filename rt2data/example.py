@@ -170,13 +170,39 @@ def example_schema() -> dict[str, Any]:
     return load_schema("example")
 
 
+@lru_cache(maxsize=1)
+def _compiled_example_validator() -> Any:
+    """The example schema compiled to Python by ``fastjsonschema`` (about 25x faster than ``jsonschema``).
+
+    The schema uses only keywords draft-07 already had (types, enums, patterns, ``if``/``then``), so its
+    ``$schema`` (2020-12, which fastjsonschema does not know) is left out; a test checks both validators agree.
+    """
+    import fastjsonschema  # here, not at the top: only validating needs it (keeps import rt2data light)
+
+    schema = {k: v for k, v in example_schema().items() if k != "$schema"}
+    return fastjsonschema.compile(schema)
+
+
 def validate_example_dict(fields: Mapping[str, Any]) -> None:
-    """Check one example's JSON member against the schema; raises ``SchemaError`` naming key and field."""
-    import jsonschema
+    """Check one example's JSON member against the schema; raises ``SchemaError`` naming key and field.
+
+    Every record is checked by the compiled validator; only a record that fails is checked again by
+    ``jsonschema``, whose error names the field the way users have seen it.
+    """
+    import fastjsonschema  # light: see _compiled_example_validator
+
+    record = dict(fields)
+    try:
+        _compiled_example_validator()(record)
+        return
+    except fastjsonschema.JsonSchemaValueException as exc:
+        fast_error = exc
+    import jsonschema  # light: only an invalid record gets here
 
     validator = jsonschema.Draft202012Validator(example_schema())
-    errors = sorted(validator.iter_errors(dict(fields)), key=lambda e: list(e.absolute_path))
+    errors = sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "(record)"
         raise SchemaError(f"example {fields.get('key')!r}: field {where}: {first.message}")
+    raise SchemaError(f"example {fields.get('key')!r}: {fast_error.message}")
