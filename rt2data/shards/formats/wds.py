@@ -13,6 +13,7 @@ is a ``tarfile.TarInfo`` header (``TarInfo.tobuf``) + data padded to 512 bytes, 
 from __future__ import annotations
 
 import json
+import struct
 import tarfile
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO, Iterator, NamedTuple
@@ -120,26 +121,123 @@ def check_member_name(name: str, *, shard: str) -> tuple[str, str]:
     return key, ext
 
 
+def _octal(field: bytes) -> int:
+    """A numeric header field as ``tarfile.nti`` reads it (octal text, or GNU base-256)."""
+    if field[:1] in (b"\x80", b"\xff"):
+        n = int.from_bytes(field[1:], "big")
+        return n - (256 ** (len(field) - 1)) if field[:1] == b"\xff" else n
+    return int(field.split(b"\0", 1)[0].strip() or b"0", 8)
+
+
+def _text(field: bytes) -> str:
+    return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def _pax_records(data: bytes) -> dict[str, str]:
+    """``{keyword: value}`` of a PAX extended header (records ``"<len> <keyword>=<value>\\n"``)."""
+    out, pos = {}, 0
+    while pos < len(data) and data[pos:pos + 1] != b"\0":
+        space = data.index(b" ", pos)
+        length = int(data[pos:space])
+        if length <= 0:
+            raise ValueError("PAX record of length 0")
+        keyword, _, value = data[space + 1 : pos + length - 1].partition(b"=")
+        out[keyword.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
+        pos += length
+    return out
+
+
+_REGULAR = (b"0", b"\0", b"7")  # tarfile's REGULAR_TYPES, less the sparse files tar never gives us here
+
+
+def _read_exact(f: BinaryIO, n: int) -> bytes:
+    data = f.read(n)
+    while len(data) < n:
+        more = f.read(n - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
 def iter_tar_members(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, str, bytes, int]]:
     """Stream ``(key, extension, data, header_offset)`` of every member of an rt2data tar shard.
+
+    Headers are parsed here, block by block, as ``tarfile`` parses them (ustar fields, checksum, PAX ``path`` and
+    ``size`` records for long names), without its per-member objects: reading is several times faster.
 
     Raises:
         DataError: unreadable/corrupt tar, non-regular member, or a member name that escapes the shard.
     """
+    offset = 0
+    pax: dict[str, str] = {}
+    pax_offset: int | None = None
+    while True:
+        header = _read_exact(f, _BLOCK)
+        if not header or header == _ZERO_BLOCK:
+            if offset == 0 and not header:
+                raise DataError(f"{shard}: not a readable tar archive (ReadError: empty file)")
+            return  # the end-of-archive blocks (or an archive cut at a member boundary, as tarfile reads it)
+        if len(header) < _BLOCK:
+            raise DataError(f"{shard}: not a readable tar archive (truncated header at byte {offset})")
+        if _checksum_ok(header) is False:
+            raise DataError(f"{shard}: not a readable tar archive (bad header checksum at byte {offset})")
+        try:
+            size = _octal(header[124:136])
+            name = _text(header[0:100])
+            if header[257:263] == tarfile.POSIX_MAGIC[:6] and header[345:346] != b"\0":
+                name = _text(header[345:500]) + "/" + name
+        except ValueError as exc:
+            raise DataError(f"{shard}: not a readable tar archive (bad header at byte {offset}: {exc})") from exc
+        kind = header[156:157]
+        start = offset if pax_offset is None else pax_offset
+        data_offset = offset + _BLOCK
+        if kind in (b"x", b"g"):
+            payload = _read_exact(f, size)
+            if len(payload) < size:
+                raise DataError(f"{shard}: not a readable tar archive (truncated PAX header at byte {offset})")
+            _read_exact(f, -size % _BLOCK)
+            offset = data_offset + size + (-size % _BLOCK)
+            if kind == b"x":
+                try:
+                    pax = _pax_records(payload)
+                except ValueError as exc:
+                    raise DataError(
+                        f"{shard}: not a readable tar archive (bad PAX header at byte {start}: {exc})") from exc
+                pax_offset = start
+            continue
+        if "path" in pax:
+            name = pax["path"]
+        if "size" in pax:
+            size = int(pax["size"])
+        pax, pax_offset = {}, None
+        key, ext = check_member_name(name, shard=shard)
+        if kind not in _REGULAR:
+            raise DataError(f"{shard}: tar member {name!r} at byte {start} is not a regular file")
+        data = _read_exact(f, size)
+        if len(data) != size:
+            raise DataError(f"{shard}: tar member {name!r} at byte {start} is truncated")
+        pad = -size % _BLOCK
+        if pad and len(_read_exact(f, pad)) != pad:
+            raise DataError(f"{shard}: tar member {name!r} at byte {start} is truncated (padding)")
+        offset = data_offset + size + pad
+        yield key, ext, data, start
+
+
+_ZERO_BLOCK = b"\0" * _BLOCK
+
+
+def _checksum_ok(header: bytes) -> bool:
+    """The header checksum as ``tarfile`` accepts it: unsigned or signed byte sum, its own field as spaces."""
     try:
-        with tarfile.open(fileobj=f, mode="r|") as tar:
-            for info in tar:
-                key, ext = check_member_name(info.name, shard=shard)
-                if not info.isreg():
-                    raise DataError(f"{shard}: tar member {info.name!r} at byte {info.offset} is not a regular file")
-                member = tar.extractfile(info)
-                data = member.read() if member is not None else b""
-                if len(data) != info.size:
-                    raise DataError(f"{shard}: tar member {info.name!r} at byte {info.offset} is truncated")
-                yield key, ext, data, info.offset
-                tar.members = []  # streaming: do not keep every TarInfo
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        raise DataError(f"{shard}: not a readable tar archive ({type(exc).__name__}: {exc})") from exc
+        stored = int(header[148:156].split(b"\0", 1)[0].strip() or b"-1", 8)
+    except ValueError:
+        return False
+    unsigned = 256 + sum(header[:148]) + sum(header[156:])
+    if stored == unsigned:
+        return True
+    signed = 256 + sum(struct.unpack_from("148b8x356b", header))
+    return stored == signed
 
 
 def iter_wds_samples(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, dict[str, bytes], int]]:
