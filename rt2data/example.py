@@ -107,11 +107,9 @@ class Example:
     def to_json_dict(self) -> dict[str, Any]:
         """The example's fields without the image bytes, as stored in ``KEY.json``."""
         out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            if f.name == "image":
-                continue
-            value = getattr(self, f.name)
-            out[f.name] = list(value) if isinstance(value, tuple) else value
+        for name in _JSON_FIELD_ORDER:
+            value = getattr(self, name)
+            out[name] = list(value) if isinstance(value, tuple) else value
         return out
 
     def to_json_bytes(self) -> bytes:
@@ -123,8 +121,7 @@ class Example:
     @classmethod
     def from_json_dict(cls, fields: Mapping[str, Any], image: bytes) -> "Example":
         """Rebuild an example from its JSON member and its image bytes."""
-        known = {f.name for f in dataclasses.fields(cls)} - {"image"}
-        unknown = set(fields) - known
+        unknown = set(fields) - _JSON_FIELDS
         if unknown:
             raise SchemaError(f"example {fields.get('key')!r}: unknown fields {sorted(unknown)}")
         return cls(image=image, **dict(fields))
@@ -132,6 +129,10 @@ class Example:
     def replace(self, **changes: Any) -> "Example":
         """A copy with some fields changed (e.g. a new key in a mixture)."""
         return dataclasses.replace(self, **changes)
+
+
+_JSON_FIELD_ORDER = tuple(f.name for f in dataclasses.fields(Example) if f.name != "image")
+_JSON_FIELDS = frozenset(_JSON_FIELD_ORDER)
 
 
 def make_key(*parts: object) -> str:
