@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import apache_beam as beam
-
 from rt2data.codec.bins import BINNINGS
 from rt2data.codec.pretokenize import tokenize_example, tokenizer_record
 from rt2data.codec.token_report import check_lossless, sample_targets
@@ -37,10 +35,10 @@ from rt2data.codec.tokenizers import load_tokenizer
 from rt2data.convert import ConvertConfig, ConvertedEpisode, convert_episode
 from rt2data.errors import ConfigError, OutputError
 from rt2data.spec.check import require_match
+from rt2data.pipelines.local import is_local, map_items
 from rt2data.pipelines.progress import FileProgress, count_files
 from rt2data.pipelines.runner import RunnerOptions, run_pipeline
 from rt2data.pipelines.stats import load_or_compute_stats
-from rt2data.pipelines.transforms import spread
 from rt2data.spec.episodes import DEAD, iter_standardized
 from rt2data.prompt import get_template
 from rt2data.sources import RobotSource, open_source
@@ -318,7 +316,9 @@ def run_convert(
         out_dir: output directory (created); refused when it holds an output, unless ``overwrite``/``resume``.
         stats_path: statistics file to reuse or write (default ``OUT_DIR/dataset_statistics.json``).
         recompute_stats: compute statistics even when a matching file exists.
-        runner_options: where the pipelines run (``rt2data.pipelines.runner.RunnerOptions``; default embedded).
+        runner_options: where it runs (``rt2data.pipelines.runner.RunnerOptions``): no runner name (or ``local``)
+            is the embedded runner, ``workers`` local processes without Beam (``rt2data.pipelines.local``); any
+            other name is that Beam runner.
         progress: show a progress bar (shards read, groups written) on stderr.
         spec: ``job.spec`` already loaded (the CLI loads it once); loaded here when omitted.
         source: ``job.dataset_dir`` already opened (``rt2data.sources.open_source``); opened here when omitted.
@@ -369,6 +369,10 @@ def run_convert(
     )
 
     def build(p) -> None:
+        # Beam is imported for a Beam runner only: the embedded runner's start-up stays light
+        from rt2data.pipelines.transforms import spread
+        import apache_beam as beam
+
         _ = (
             spread(p, list(enumerate(refs)), "Shards")
             | "Convert" >> beam.Map(convert_shard)
@@ -376,9 +380,14 @@ def run_convert(
             | "Save" >> beam.Map(_save_results, results_path)
         )
 
+    runner_options = runner_options or RunnerOptions()
     shards_done = count_files(staging, "*.done.json")
     with FileProgress(shards_done, total=len(refs), desc="convert", unit="input shard", enabled=progress):
-        run_pipeline(build, runner_options)
+        if is_local(runner_options.runner):
+            _save_results(map_items(convert_shard, list(enumerate(refs)), workers=runner_options.workers),
+                          results_path)
+        else:
+            run_pipeline(build, runner_options)
 
     results = json.loads(Path(results_path).read_text())
     summary = _merge_summaries(r["summary"] for r in results)

@@ -263,13 +263,19 @@ class _Ctx:
     roles: Mapping[str, _Gripper]
 
 
+@functools.lru_cache(maxsize=8)
+def _gradient(h: int, w: int) -> np.ndarray:
+    """int64[h, w]: the gradient every generated image is a colour shift of (cached: building big datasets)."""
+    y, x = np.mgrid[0:h, 0:w]
+    return (x * 255 // max(w - 1, 1)) + (y * 255 // max(h - 1, 1)) // 2
+
+
 def _image_bytes(h: int, w: int, channels: int, fmt: str, episode: int, step: int) -> bytes:
     """A real JPEG/PNG: a gradient whose colour depends on (episode, step), so every step's bytes differ."""
     from PIL import Image
 
-    y, x = np.mgrid[0:h, 0:w]
     base = np.array([(37 * episode) % 256, (59 * step) % 256, (episode * 13 + step * 7) % 256], dtype=np.int64)
-    pixels = (((x * 255 // max(w - 1, 1)) + (y * 255 // max(h - 1, 1)) // 2)[..., None] + base) % 256
+    pixels = (_gradient(h, w)[..., None] + base) % 256
     pixels = pixels.astype(np.uint8)[..., 0] if channels == 1 else pixels.astype(np.uint8)
     buf = io.BytesIO()
     options = {"quality": 90} if fmt == "jpeg" else {"compress_level": 1}
