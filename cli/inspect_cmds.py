@@ -95,8 +95,10 @@ def inspect(ctx, path, spec_name, split, max_episodes, fmt, episode, source, plo
 @click.option("--max-problems", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Stop recording problems after this many (the check goes on).")
 @json_option
+@click.option("--tokenizer", "tokenizer_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Tokenizer to check input_ids/labels with (default: the file the manifest records).")
 @click.pass_context
-def validate(ctx, out_dir, show, max_problems, as_json):
+def validate(ctx, out_dir, show, max_problems, as_json, tokenizer_path):
     """Check an output completely; exit 0 only when everything holds.
 
     Every shard's sha256, size and count against manifest.json; every
@@ -109,7 +111,8 @@ def validate(ctx, out_dir, show, max_problems, as_json):
       rt2data validate out/bridge && echo ok
     """
 
-    report = validate_output(out_dir, max_problems=max_problems, progress=show_progress(ctx))
+    report = validate_output(out_dir, max_problems=max_problems, progress=show_progress(ctx),
+                             tokenizer=tokenizer_path)
     if as_json:
         click.echo(to_json(report.to_json_dict()))
     elif report.ok:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import click
 
 from rt2data.cli.output import json_option, report
+from rt2data.shards.formats import format_choices
 from rt2data.cli.runner_opts import runner_options, show_progress
+from rt2data.mix.audit import action_spaces
 from rt2data.mix.config import load_mixture
 
-_FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecord")}
+_FORMATS = format_choices()
 
 
 def _summary_data(out_dir: str, manifest) -> dict:
@@ -36,6 +38,11 @@ def _summary(manifest) -> str:
     rows.append(f"{total} examples in {shards} shards per format ({', '.join(manifest.formats) or 'none'})")
     notes = sorted({n for s in manifest.sources.values() for n in s.get("notes", [])})
     rows += [f"note: {n}" for n in notes]
+    spaces = action_spaces(manifest.sources)
+    if len(spaces) > 1:
+        rows.append(f"note: this mixture holds {len(spaces)} action spaces (each source keeps its own codec in the "
+                    "manifest):")
+        rows += [f"  {label}: {', '.join(names)}" for label, names in spaces.items()]
     return "\n".join(rows)
 
 
@@ -51,10 +58,14 @@ def _summary(manifest) -> str:
 @click.option("--overwrite", is_flag=True, help="Replace an existing output in OUT_DIR.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run of the same mixture, keeping its shards.")
 @click.option("--check", is_flag=True, help="Only validate the mixture file and list its work; write nothing.")
+@click.option("--tokenizer", "tokenizer_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A real tokenizer file: add input_ids and labels (prompt masked with -100) to every example, as a "
+                   "trainer tokenizes prompt + ' ' + target; a target it cannot give back is dead-lettered.")
 @runner_options
 @json_option
 @click.pass_context
-def mix(ctx, mixture_file, out_dir, fmt, image_format, overwrite, resume, check, runner, workers, beam_args, as_json):
+def mix(ctx, mixture_file, out_dir, fmt, image_format, overwrite, resume, check, tokenizer_path, runner_options,
+        as_json):
     """Mix robot examples with web caption/VQA data into shuffled shards.
 
     MIXTURE_FILE is a YAML file (sources with relative weights, output size,
@@ -85,6 +96,6 @@ def mix(ctx, mixture_file, out_dir, fmt, image_format, overwrite, resume, check,
                as_json=as_json)
         return
     manifest = run_mix(mixture, out_dir, formats=_FORMATS[fmt] if fmt else None, image_format=image_format,
-                       overwrite=overwrite, resume=resume, runner=runner, workers=workers, extra_args=beam_args,
-                       progress=show_progress(ctx))
+                       overwrite=overwrite, resume=resume, runner_options=runner_options,
+                       progress=show_progress(ctx), tokenizer=tokenizer_path)
     report(_summary_data(out_dir, manifest), lambda: _summary(manifest), as_json=as_json)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import click
 
 from rt2data.cli.output import complete_spec, json_option, report
-from rt2data.spec.check import check_features
 from rt2data.rlds import find_builder_dir, load_features
-from rt2data.spec.model import DatasetSpec, list_specs
-from rt2data.spec.model import spec_path
+from rt2data.spec.check import check_features
+from rt2data.spec.model import DatasetSpec, list_specs, spec_path
 
 __all__ = ["schemas"]
 
@@ -26,20 +25,35 @@ def schemas() -> None:
     """
 
 
+def _summary(name: str) -> tuple[str, str, str, str]:
+    """(action space, gripper kind, canonical, first description line) of a shipped spec, for ``schemas list``."""
+    reason = DatasetSpec.refusal(name)
+    if reason:
+        return "refused", "-", "no", reason
+    spec = DatasetSpec.load(name)
+    sem = spec.semantics
+    space = f"{sem.space if sem else '?'}[{len(spec.dim_names)}]"
+    return space, sem.gripper_kind if sem else "?", "yes" if spec.canonical else "no", spec.description.splitlines()[0]
+
+
 @schemas.command("list")
 @json_option
 def list_cmd(as_json: bool) -> None:
-    """List the shipped specs with the first line of their description.
+    """List the shipped specs: output action space (and its width with terminate), the recorded gripper kind,
+    whether the output is the canonical RT-2 space, and the first line of the description.
 
     \b
     Example:
       rt2data schemas list
     """
 
-    firsts = {name: DatasetSpec.load(name).description.splitlines()[0] for name in list_specs()}
-    width = max((len(n) for n in firsts), default=0)
-    report([{"name": name, "description": first} for name, first in firsts.items()],
-           "\n".join(f"{name:<{width}}  {first}" for name, first in firsts.items()), as_json=as_json)
+    names = list_specs()
+    width = max((len(n) for n in names), default=0)
+    rows = [(name, *_summary(name)) for name in names]
+    data = [{"name": name, "action_space": space, "gripper": grip, "canonical": canon == "yes", "description": first}
+            for name, space, grip, canon, first in rows]
+    report(data, "\n".join(f"{name:<{width}}  {space:<18} gripper {grip:<9} canonical {canon:<3}  {first}"
+                           for name, space, grip, canon, first in rows), as_json=as_json)
 
 
 @schemas.command("show")
@@ -70,12 +84,22 @@ def check_cmd(name: str, dataset_dir: str, as_json: bool) -> None:
       rt2data schemas check bridge_dataset ~/tensorflow_datasets/bridge_dataset/1.0.0
     """
 
-    spec = DatasetSpec.load(name)
     builder_dir = find_builder_dir(dataset_dir)
+    reason = DatasetSpec.refusal(name)
+    if reason:
+        report({"spec": name, "ok": False, "refused": reason, "problems": []},
+               f"refused: spec {name} does not convert {builder_dir}: {reason}", as_json=as_json)
+        raise SystemExit(1)
+    spec = DatasetSpec.load(name)
     problems = check_features(spec, load_features(builder_dir))
     features = builder_dir / "features.json"
     if not problems:
-        text = f"ok: spec {spec.name} matches {features}"
+        lines = [f"ok: spec {spec.name} matches {features}"]
+        if spec.semantics is not None:
+            lines.append(f"semantics: {spec.semantics.describe()}; canonical RT-2 space: "
+                         f"{'yes' if spec.canonical else 'no'}")
+            lines += [f"  {path}: {quote!r}" for path, quote in spec.semantics.provenance.get("quote", {}).items()]
+        text = "\n".join(lines)
     else:
         text = "\n".join([f"spec {spec.name} does not match {features}: {len(problems)} mismatch(es)",
                           *(f"  - {line}" for line in problems)])

@@ -15,9 +15,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from rt2data.pipelines.local import LOCAL_RUNNER
 from rt2data.pipelines.runner import DEFAULT_RUNNER
 
-__all__ = ["RunnerInfo", "RUNNERS", "runner_report", "extras_report", "versions", "environment_report",
+__all__ = ["RunnerInfo", "RUNNERS", "DEFAULTS", "runner_report", "extras_report", "versions", "environment_report",
            "format_environment"]
 
 _VERSIONED = ("rt2data", "apache-beam", "tensorflow-datasets", "numpy", "webdataset", "pyarrow", "pillow", "click",
@@ -33,12 +34,13 @@ class RunnerInfo:
     note: str = ""
 
     def __post_init__(self) -> None:
-        if not self.name.endswith("Runner"):
-            raise ValueError(f"runner name {self.name!r} must end with 'Runner'")
+        if not self.name or " " in self.name:
+            raise ValueError(f"runner name {self.name!r} must be one word (what --runner takes)")
 
 
 RUNNERS: tuple[RunnerInfo, ...] = (
-    RunnerInfo("FnApiRunner", ("apache_beam",), "embedded, offline (the default; --workers N for N processes)"),
+    RunnerInfo(LOCAL_RUNNER, (), "embedded worker processes without Beam, offline (--workers N)"),
+    RunnerInfo("FnApiRunner", ("apache_beam",), "Beam's embedded runner, offline (--workers N for N processes)"),
     RunnerInfo("DirectRunner", ("apache_beam",), "Beam's local runner; Beam 2.77 first tries to download Prism"),
     RunnerInfo("PrismRunner", ("apache_beam",), "downloads the Prism binary on first use (network)"),
     RunnerInfo("DaskRunner", ("apache_beam", "dask", "distributed"),
@@ -49,7 +51,10 @@ RUNNERS: tuple[RunnerInfo, ...] = (
     RunnerInfo("SparkRunner", ("apache_beam",), "needs a Spark job server (--beam-arg=--spark_master_url=...)"),
     RunnerInfo("PortableRunner", ("apache_beam",), "needs a job endpoint (--beam-arg=--job_endpoint=...)"),
 )
-"""The runners rt2data's pipelines are written for (portable transforms only), default first."""
+"""The runners rt2data's pipelines run on (portable Beam transforms only, or the embedded ``local`` runner)."""
+
+DEFAULTS = {LOCAL_RUNNER: ("convert", "stats"), DEFAULT_RUNNER: ("mix",)}
+"""Which commands use a runner when ``--runner`` is not given."""
 
 
 def _found(module: str) -> bool:
@@ -100,12 +105,13 @@ def extras_report() -> dict[str, dict[str, Any]]:
 
 
 def runner_report() -> list[dict[str, Any]]:
-    """Each runner with ``available`` (its packages are installed here), ``missing`` modules, ``default`` and a note."""
+    """Each runner with ``available`` (its packages are installed here), ``missing`` modules, ``default_for`` (the
+    commands that use it without ``--runner``) and a note."""
     rows = []
     for runner in RUNNERS:
         missing = [m for m in runner.needs if not _found(m)]
         rows.append({"name": runner.name, "available": not missing, "missing": missing,
-                     "default": runner.name == DEFAULT_RUNNER, "note": runner.note})
+                     "default_for": list(DEFAULTS.get(runner.name, ())), "note": runner.note})
     return rows
 
 
@@ -125,7 +131,9 @@ def format_environment(report: dict[str, Any]) -> str:
         lines.append(f"  {extra:<10}  {'installed' if entry['installed'] else 'not installed':<13}  {parts}")
     lines.append("runners:")
     for row in report["runners"]:
-        state = "default" if row["default"] else ("available" if row["available"] else "missing")
+        state = "available" if row["available"] else "missing"
         note = row["note"] + (f" (not installed: {', '.join(row['missing'])})" if row["missing"] else "")
+        if row["default_for"]:
+            note += f"; default for {', '.join(row['default_for'])}"
         lines.append(f"  {row['name']:<14}  {state:<9}  {note}")
     return "\n".join(lines)

@@ -25,10 +25,10 @@ shuffled once per epoch it can be drawn in (also the unused tail of a partial la
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
-import re
 import shutil
 from math import ceil
 from pathlib import Path
@@ -36,19 +36,21 @@ from typing import Any, Sequence
 
 import apache_beam as beam
 
-from rt2data.errors import DataError
+from rt2data.codec.pretokenize import tokenize_example, tokenizer_record
+from rt2data.codec.tokenizers import load_tokenizer
+from rt2data.errors import DataError, TokenizerError
 from rt2data.images import transcode
 from rt2data.mix.plan import MixPlan, rank_hash
 from rt2data.mix.config import Mixture
 from rt2data.web.dead_letters import DeadLetter
 from rt2data.web.samples import SourceItem, WorkItem
-from rt2data import errors
 from rt2data.mix.audit import build_manifest, plan_for_counts
 from rt2data.pipelines.progress import FileProgress, count_files
-from rt2data.pipelines.runner import make_pipeline_options
+from rt2data.pipelines.runner import RunnerOptions, run_pipeline
 from rt2data.shards import ShardInfo, config_fingerprint, finalize_output, prepare_output_dir, remove_output_files
 from rt2data.shards import shard_name, write_shard_at
 from rt2data.shards.files import atomic_write_bytes
+from rt2data.shards.formats import EXTENSIONS
 from rt2data.web.sources import plan_work
 from rt2data.web.sources import read_work_item
 
@@ -61,10 +63,22 @@ DEAD_LETTER_SAMPLES = 20
 
 
 # ------------------------------------------------------------------------------------------ element functions
-def _read(item: WorkItem, readers: dict[str, tuple]):
+def _read(item: WorkItem, readers: dict[str, tuple], tokenizer: str | None = None):
 
     kind, fmt, options, template = readers[item.source]
-    yield from read_work_item(item, kind=kind, fmt=fmt, options=options, template=template)
+    samples = read_work_item(item, kind=kind, fmt=fmt, options=options, template=template)
+    if tokenizer is None:
+        yield from samples
+        return
+    tok = load_tokenizer(tokenizer)
+    for x in samples:  # --tokenizer: input_ids + labels; a target the tokenizer cannot give back is dead-lettered
+        if isinstance(x, SourceItem):
+            try:
+                x = dataclasses.replace(x, example=tokenize_example(x.example, tok))
+            except TokenizerError as exc:
+                x = DeadLetter(source=x.source, key=x.raw_key, reason="untokenizable", detail=str(exc),
+                               where=x.where or f"work item {x.location[0]}, sample {x.location[1]}")
+        yield x
 
 
 def _is_item(x: Any) -> bool:
@@ -200,17 +214,17 @@ def _finish(sinks: list) -> None:
     _ = tuple(sinks) | "Sinks" >> beam.Flatten() | "Done" >> beam.combiners.Count.Globally()
 
 
-def _read_items(p, work, readers):
+def _read_items(p, work, readers, tokenizer: str | None = None):
     read = (p | "WorkItems" >> beam.Create(work, reshuffle=False) | "Spread" >> beam.Reshuffle()
-            | "Read" >> beam.FlatMap(_read, readers))
+            | "Read" >> beam.FlatMap(_read, readers, tokenizer))
     return read | "Items" >> beam.Filter(_is_item), read | "ReadDead" >> beam.Filter(_is_dead)
 
 
 # ---------------------------------------------------------------------------------------------- the two passes
-def _scan_graph(p, work, readers, saved: dict[str, str]) -> None:
+def _scan_graph(p, work, readers, saved: dict[str, str], tokenizer: str | None = None) -> None:
     """Pass 1: usable items per source, the duplicated keys (with their first location), and dead letters per
     (source, reason) with the first one (to explain a source without usable items before pass 2)."""
-    items, read_dead = _read_items(p, work, readers)
+    items, read_dead = _read_items(p, work, readers, tokenizer)
     per_key = (items | "KeyLocations" >> beam.Map(lambda it: ((it.source, it.key), (it.location, it.where)))
                | "CountKeys" >> beam.CombinePerKey(_CountFirst()))
     counts = (per_key | "KeySource" >> beam.Map(lambda kv: kv[0][0]) | "CountSources" >> beam.combiners.Count.PerElement()
@@ -225,10 +239,10 @@ def _scan_graph(p, work, readers, saved: dict[str, str]) -> None:
 
 
 def _mix_graph(p, work, readers, plan: MixPlan, winners: dict, mixture: Mixture, out: Path, saved: dict[str, str],
-               done: dict, formats: Sequence[str]) -> None:
+               done: dict, formats: Sequence[str], tokenizer: str | None = None) -> None:
     """Pass 2: dedupe, rank per bucket, place, write shards; save stats and shard records."""
     bucket_examples = mixture.output.rank_bucket_examples
-    items, read_dead = _read_items(p, work, readers)
+    items, read_dead = _read_items(p, work, readers, tokenizer)
     checked = items | "Dedupe" >> beam.FlatMap(_dedupe, winners)
     usable = checked | "Usable" >> beam.Filter(_is_item)
     dead = (read_dead, checked | "DupDead" >> beam.Filter(_is_dead)) | "AllDead" >> beam.Flatten()
@@ -275,42 +289,6 @@ def plan_work_items(mixture: Mixture) -> tuple[list[WorkItem], dict[str, tuple]]
     return work, readers
 
 
-def _unwrap(exc: BaseException) -> BaseException:
-    """Beam wraps worker exceptions; find ours (by type in the chain, or by name in a remote traceback) and drop
-    Beam's ``[while running 'Step']`` suffix."""
-
-    def clean(text: str) -> str:
-        return re.sub(r"\s*\[while running '[^']*'\]\s*$", "", text.splitlines()[0] if text else text)
-
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, errors.Rt2DataError):
-            return type(seen)(clean(str(seen)))
-        seen = seen.__cause__ or seen.__context__
-    text = str(exc)
-    for name in ("DataError", "ConfigError", "OutputError", "SchemaError"):
-        marker = f"rt2data.errors.{name}: "
-        if marker in text:
-            return getattr(errors, name)(clean(text.split(marker, 1)[1]))
-    return exc
-
-
-def _run(build, options) -> None:
-    beam_errors = logging.getLogger("apache_beam.runners.common")
-    level = beam_errors.level
-    beam_errors.setLevel(logging.CRITICAL)  # it logs every worker exception before re-raising it; we report it
-    try:
-        with beam.Pipeline(options=options) as p:
-            build(p)
-    except Exception as exc:
-        ours = _unwrap(exc)
-        if ours is not exc:
-            raise ours from exc
-        raise
-    finally:
-        beam_errors.setLevel(level)
-
-
 def _explain_empty_sources(exc: Exception, counts: dict[str, int], dead: list) -> None:
     """Notes on ``exc``: the dead letters (count and first example per reason) of every source with no usable item;
     the run stops before a manifest is written, so this is where the user sees them."""
@@ -332,10 +310,9 @@ def run_mix(
     image_format: str | None = None,
     overwrite: bool = False,
     resume: bool = False,
-    runner: str | None = None,
-    workers: int = 1,
-    extra_args: Sequence[str] = (),
+    runner_options: RunnerOptions | None = None,
     progress: bool = False,
+    tokenizer: str | os.PathLike[str] | None = None,
 ):
     """Build the mixture into ``out_dir`` and return the written ``Manifest``.
 
@@ -345,13 +322,14 @@ def run_mix(
         formats: override of ``output.formats``.
         image_format: override of ``output.image_format`` (``jpg`` | ``png`` | ``keep``, see ``rt2data.images``).
         overwrite: replace an existing output. resume: keep verified shards of an interrupted identical run.
-        runner, workers, extra_args: Beam runner selection (``rt2data.pipelines.runner``).
+        runner_options: where the pipelines run (``rt2data.pipelines.runner.RunnerOptions``; default embedded).
         progress: show a progress bar (shards written) on stderr.
+        tokenizer: a real tokenizer file: every example gets ``input_ids`` and ``labels``
+            (``rt2data.codec.pretokenize``); recorded in the manifest's config.
 
     Raises:
         ConfigError / DataError / OutputError: bad mixture, unusable sources, output directory conflicts.
     """
-    import dataclasses
 
 
     if formats:
@@ -359,6 +337,9 @@ def run_mix(
     if image_format:
         mixture = dataclasses.replace(mixture, output=dataclasses.replace(mixture.output, image_format=image_format))
     config = mixture.to_json_dict()
+    if tokenizer is not None:
+        tokenizer = os.fspath(Path(tokenizer).resolve())
+        config["tokenizer"] = tokenizer_record(load_tokenizer(tokenizer))
     fingerprint = config_fingerprint(config)
     work, readers = plan_work_items(mixture)
     out = Path(out_dir)
@@ -369,10 +350,9 @@ def run_mix(
     staging.mkdir(exist_ok=True)
     saved = {n: os.fspath(staging / f"{n}.json") for n in ("counts", "duplicates", "scan_dead", "stats", "samples",
                                                                    "shards")}
-    options = make_pipeline_options(runner=runner, workers=workers, extra_args=extra_args)
 
     try:
-        _run(lambda p: _scan_graph(p, work, readers, saved), options)
+        run_pipeline(lambda p: _scan_graph(p, work, readers, saved, tokenizer), runner_options)
         counts = dict(_load(saved["counts"]))
         winners = {tuple(k): (tuple(first[0]), first[1]) for k, first in _load(saved["duplicates"])}
         try:
@@ -389,10 +369,10 @@ def run_mix(
              {s.name: s.draws for s in plan.sources})
     done_json = {name: info.to_json_dict() for name, info in done.items()}
     first_format = mixture.output.formats[0]
-    written = count_files(out, f"{mixture.output.prefix}-*.{'tar' if first_format == 'wds' else 'tfrecord'}")
+    written = count_files(out, f"{mixture.output.prefix}-*.{EXTENSIONS[first_format]}")
     with FileProgress(written, total=plan.num_shards, desc="mix", unit="shard", enabled=progress):
-        _run(lambda p: _mix_graph(p, work, readers, plan, winners, mixture, out, saved, done_json,
-                                  mixture.output.formats), options)
+        run_pipeline(lambda p: _mix_graph(p, work, readers, plan, winners, mixture, out, saved, done_json,
+                                          mixture.output.formats, tokenizer), runner_options)
 
     shard_infos = [ShardInfo.from_json_dict(d) for d in _load(saved["shards"])]
     manifest = build_manifest(mixture, config=config, fingerprint=fingerprint, counts=list(counts.items()),

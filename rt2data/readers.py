@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
-from rt2data.errors import ConfigError
+from rt2data.errors import ConfigError, DataError
 from rt2data.example import Example
 from rt2data.inspection.deps import MissingDependencyError, require
 from rt2data.shards import hf_webdataset_features
@@ -180,7 +180,7 @@ def _torch_class() -> type:
                      seed: int = 0, rank: int = 0, world_size: int = 1) -> None:
             super().__init__()
             if not 0 <= rank < world_size:
-                raise ValueError(f"rank {rank} is not in [0, world_size={world_size})")
+                raise ConfigError(f"rank={rank} is not in [0, world_size={world_size}); pass 0 <= rank < world_size")
             if shuffle is not None and shuffle < 0:
                 raise ConfigError(f"shuffle (the shuffle buffer size) must be >= 0, got {shuffle}")
             self.shards = shard_paths(out_dir_or_shards, fmt="wds")
@@ -259,8 +259,9 @@ def tf_features() -> dict[str, Any]:
 
 def output_action_dims(out_dir_or_shards: Paths) -> int:
     """How wide an output's action fields are: the most dimensions of any codec in its manifest (the output's and
-    each robot source's), 0 for an output without robot examples. Shard files are looked up in the manifest beside
-    the first of them.
+    each robot source's) times the action chunk H of a ``convert --action-chunk H`` output, 0 for an output without
+    robot examples. Shard files are looked up in the manifest beside the first of them. (A mixture does not record
+    its sources' chunks: pass ``action_dims=H*D`` to the reader for a mixture of chunked outputs.)
 
     Raises:
         ConfigError: no manifest.json beside the shards (pass ``action_dims=`` to the reader instead).
@@ -277,7 +278,9 @@ def output_action_dims(out_dir_or_shards: Paths) -> int:
         raise ConfigError(f"{where} has no manifest.json to take the action dimensions from; pass action_dims=")
     manifest = load_manifest(where)
     codecs = [manifest.codec, *(source.get("codec") for source in manifest.sources.values())]
-    return max((len(c["action_space"]["dimensions"]) for c in codecs if c), default=0)
+    convert = (manifest.config or {}).get("convert")
+    chunk = int(convert.get("action_chunk", 1)) if isinstance(convert, dict) else 1  # convert --action-chunk H
+    return chunk * max((len(c["action_space"]["dimensions"]) for c in codecs if c), default=0)
 
 
 def tf_parse_fn(*, decode_image: bool = False, action_dims: int | None = None) -> Callable[[Any], dict[str, Any]]:
@@ -297,7 +300,8 @@ def tf_parse_fn(*, decode_image: bool = False, action_dims: int | None = None) -
     def fixed(values: Any) -> Any:
         width = tf.shape(values)[0]
         check = tf.debugging.assert_less_equal(width, action_dims,
-                                               message=f"an action is wider than action_dims={action_dims}")
+                                               message=f"an action is wider than action_dims={action_dims}; pass "
+                                                       "action_dims= (H*D for action chunks of H steps)")
         with tf.control_dependencies([check]):
             return tf.ensure_shape(tf.pad(values, [[0, action_dims - width]]), [action_dims])
 
@@ -344,7 +348,7 @@ def hf_load(out_dir_or_shards: Paths, *, split: str = "train", streaming: bool =
 
     paths = shard_paths(out_dir_or_shards, fmt="wds")
     if not paths:
-        raise ValueError(f"{out_dir_or_shards} holds no WebDataset shards")
+        raise DataError(f"{out_dir_or_shards} holds no WebDataset (.tar) shards; was it written with --format tfrecord?")
     features = hf_webdataset_features(wds_image_formats(paths))
     return datasets.load_dataset("webdataset", data_files={split: paths}, split=split, features=features,
                                  streaming=streaming, **load_options)

@@ -40,7 +40,8 @@ def _declared(requirements: list[str]) -> set[str]:
 
 
 def _third_party_imports(folders: list[str]) -> dict[str, str]:
-    """``{top-level module: first file importing it}`` for imports outside the standard library and rt2data."""
+    """``{top-level module: first file importing it}`` for imports outside the standard library and the project
+    (rt2data, and modules of the repository itself such as ``tests`` or a test's sibling helper)."""
     found: dict[str, str] = {}
     for folder in folders:
         for path in sorted((ROOT / folder).rglob("*.py")):
@@ -53,7 +54,8 @@ def _third_party_imports(folders: list[str]) -> dict[str, str]:
                     continue
                 for name in names:
                     top = name.split(".")[0]
-                    if top not in sys.stdlib_module_names and top not in ("rt2data", "__future__"):
+                    local = (ROOT / top).exists() or (ROOT / f"{top}.py").exists() or (path.parent / f"{top}.py").exists()
+                    if top not in sys.stdlib_module_names and top not in ("rt2data", "__future__") and not local:
                         found.setdefault(top, str(path.relative_to(ROOT)))
     return found
 

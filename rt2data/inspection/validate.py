@@ -27,10 +27,12 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from rt2data.codec.action_codec import ActionCodec
-from rt2data.errors import EncodeError, Rt2DataError
+from rt2data.errors import EncodeError, Rt2DataError, TokenizerError
 from rt2data.example import Example
 from rt2data.shards.verify import Problem, VerifyReport
-from rt2data.codec.action_text import parse
+from rt2data.codec.chunks import parse_chunk
+from rt2data.codec.pretokenize import label_problem
+from rt2data.codec.tokenizers import load_tokenizer
 from rt2data.inspection.records import codecs_from_manifest
 from rt2data.prompt import DEFAULT_PLACEHOLDER, PromptTemplate
 from rt2data.prompt import split_target
@@ -77,15 +79,18 @@ def _action_problems(example: Example, codec: ActionCodec) -> list[str]:
     problems = []
     if plan != example.plan:
         problems.append(f"target's plan {plan!r} differs from the plan field {example.plan!r}")
-    tokens = parse(text, codec.action_space)  # ParseError names position and dimension
+    horizon = example.chunk_steps or 1  # an action chunk: H action strings, H x D values step-major
+    tokens = tuple(parse_chunk(text, codec.action_space, horizon).ravel().tolist())  # ParseError names the position
     if tokens != tuple(example.action_tokens or ()):
         problems.append(f"target tokens {list(tokens)} differ from action_tokens {list(example.action_tokens or ())}")
     raw = example.action_raw or ()
-    if len(raw) != codec.n_dims:
-        problems.append(f"action_raw has {len(raw)} values; the action space has {codec.n_dims} dimensions")
+    if len(raw) != codec.n_dims * horizon:
+        problems.append(f"action_raw has {len(raw)} values; the action space has {codec.n_dims} dimensions"
+                        + (f" x {horizon} chunk steps" if horizon > 1 else ""))
     elif np.isfinite(raw).all():
         try:
-            encoded = tuple(int(t) for t in codec.encode(np.asarray([raw], dtype=np.float64)).tokens[0])
+            rows = np.asarray(raw, dtype=np.float64).reshape(horizon, codec.n_dims)
+            encoded = tuple(int(t) for t in codec.encode(rows).tokens.ravel())
         except EncodeError as exc:
             problems.append(f"action_raw does not encode: {exc}")
         else:
@@ -97,15 +102,20 @@ def _action_problems(example: Example, codec: ActionCodec) -> list[str]:
 
 
 def example_checker(
-    templates: Mapping[str, str], codec_for: Callable[[str], ActionCodec | None]
+    templates: Mapping[str, str], codec_for: Callable[[str], ActionCodec | None], tokenizer: Any = None
 ) -> Callable[[Example], list[str]]:
-    """The per-example check handed to ``verify_output`` (see the module docstring)."""
+    """The per-example check handed to ``verify_output`` (see the module docstring); with ``tokenizer`` (a
+    ``TextTokenizer``), pre-tokenized examples' labels must decode to the target (``pretokenize.label_problem``)."""
 
     def check(example: Example) -> list[str]:
         problems = []
         bad_prompt = prompt_problem(example, templates)
         if bad_prompt:
             problems.append(bad_prompt)
+        if tokenizer is not None:
+            bad_labels = label_problem(example, tokenizer)
+            if bad_labels:
+                problems.append(bad_labels)
         if example.kind != "action":
             extra = [n for n in _ACTION_FIELDS if getattr(example, n) is not None]
             if extra:
@@ -122,8 +132,27 @@ def example_checker(
     return check
 
 
+def _recorded_tokenizer(config: Mapping[str, Any], override: str | os.PathLike[str] | None) -> Any:
+    """The tokenizer an output was pre-tokenized with (``config.tokenizer``), or None when it was not.
+
+    Raises:
+        TokenizerError: the recorded file is gone or changed (its sha256 differs) and no override was given.
+    """
+    record = config.get("tokenizer") if isinstance(config, Mapping) else None
+    if not isinstance(record, Mapping):
+        return None if override is None else load_tokenizer(override)
+    tok = load_tokenizer(override if override is not None else record.get("path", ""))
+    if tok.sha256 != record.get("sha256"):
+        raise TokenizerError(
+            f"the output was tokenized with {record.get('file')} (sha256 {str(record.get('sha256'))[:12]}...) but "
+            f"{tok.path} has sha256 {tok.sha256[:12]}...; pass --tokenizer with the file the output was made with"
+        )
+    return tok
+
+
 def validate_output(
     out_dir: str | os.PathLike[str], *, max_problems: int = 1000, check_schema: bool = True, progress: bool = False,
+    tokenizer: str | os.PathLike[str] | None = None,
 ) -> VerifyReport:
     """Validate an output directory completely; ``report.ok`` only when every check holds.
 
@@ -132,6 +161,8 @@ def validate_output(
         max_problems: stop recording problems after this many (checking goes on, counts stay right).
         check_schema: check every example against the JSON Schema.
         progress: a tqdm bar over the examples on stderr.
+        tokenizer: the tokenizer file to check ``input_ids``/``labels`` with (default: the path the manifest
+            records, when its sha256 matches).
 
     Returns:
         A ``VerifyReport`` (problems with shard, key and message); never raises for problems in the data.
@@ -144,7 +175,11 @@ def validate_output(
     except Rt2DataError as exc:
         return VerifyReport(ok=False, problems=[Problem(None, None, str(exc))])
     missing = [Problem(None, None, n) for n in notes if n.startswith("no codec")]
-    check = example_checker(dict(manifest.templates), lambda source: codecs.get(source, default))
+    try:
+        tok = _recorded_tokenizer(manifest.config, tokenizer)
+    except Rt2DataError as exc:
+        return VerifyReport(ok=False, problems=[Problem(None, None, str(exc))])
+    check = example_checker(dict(manifest.templates), lambda source: codecs.get(source, default), tok)
     bar = _bar(sum(i.count for i in manifest.all_shards()), progress)
     try:
         def counted(example: Example) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from rt2data.errors import ConfigError
 from rt2data.example import IMAGE_FORMATS
 
 __all__ = ["HF_JSON_FIELDS", "HF_FEATURES_DOC", "hf_webdataset_features"]
@@ -26,6 +27,11 @@ HF_JSON_FIELDS: dict[str, str] = {
     "step": "int64",
     "action_raw": "list<float64>",
     "action_tokens": "list<int64>",
+    # optional (absent from KEY.json unless convert --action-chunk / --tokenizer made them; read as null then)
+    "chunk_steps": "int64",
+    "chunk_real": "int64",
+    "input_ids": "list<int64>",
+    "labels": "list<int64>",
 }
 """Fields of ``KEY.json`` and their Arrow types."""
 
@@ -35,7 +41,9 @@ from datasets import Features, Image, List, Value
 
 text = ["key", "image_format", "prompt", "target", "kind", "source", "template_id", "instruction", "episode_id", "plan"]
 example = {name: Value("string") for name in text}
-example.update(step=Value("int64"), action_raw=List(Value("float64")), action_tokens=List(Value("int64")))
+example.update(step=Value("int64"), action_raw=List(Value("float64")), action_tokens=List(Value("int64")),
+               chunk_steps=Value("int64"), chunk_real=Value("int64"),          # optional: --action-chunk
+               input_ids=List(Value("int64")), labels=List(Value("int64")))    # optional: --tokenizer
 features = Features({"__key__": Value("string"), "__url__": Value("string"),
                      "jpg": Image(), "png": Image(), "json": example})  # one Image() per image format present
 ds = datasets.load_dataset("webdataset", data_files={"train": "OUT_DIR/*.tar"}, split="train", features=features)
@@ -49,7 +57,7 @@ def hf_webdataset_features(image_formats: Sequence[str] = ("jpg",)) -> Any:
 
     unknown = sorted(set(image_formats) - set(IMAGE_FORMATS))
     if unknown:
-        raise ValueError(f"unknown image formats {unknown}; expected some of {list(IMAGE_FORMATS)}")
+        raise ConfigError(f"unknown image formats {unknown}; expected some of {list(IMAGE_FORMATS)}")
     example: dict[str, Any] = {}
     for name, arrow in HF_JSON_FIELDS.items():
         if arrow.startswith("list<"):

@@ -34,6 +34,7 @@ REASONS = (
     "unsafe_path",
     "bad_record",
     "unreadable_file",
+    "untokenizable",
 )
 
 

@@ -4,6 +4,7 @@ error texts that name CLI flags. The convert/mix runs are real (FnApiRunner) on 
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import json
 import os
@@ -79,10 +80,12 @@ def test_info_names_versions_extras_and_runners():
     for name in ("rt2data", "apache-beam", "tensorflow-datasets", "numpy"):
         assert versions[name], name
     assert set(data["extras"]) >= {"test", "plot", "dask", "tensorflow", "torch"}
-    assert data["extras"]["test"]["installed"] is True  # the tests run with the test extra
-    assert "pytest" in data["extras"]["test"]["requires"]
+    test_extra = data["extras"]["test"]
+    assert test_extra["requires"]["pytest"] == importlib.metadata.version("pytest")  # the tests run with pytest
+    assert test_extra["installed"] == all(v is not None for v in test_extra["requires"].values())
     runners = {row["name"]: row for row in data["runners"]}
-    assert runners["FnApiRunner"]["default"] and runners["FnApiRunner"]["available"]
+    assert runners["local"]["default_for"] == ["convert", "stats"] and runners["local"]["available"]
+    assert runners["FnApiRunner"]["default_for"] == ["mix"] and runners["FnApiRunner"]["available"]
     assert runners["DaskRunner"]["available"]  # dask is in the test extra
     text = invoke("info")
     assert "apache-beam" in text and "FnApiRunner" in text and "extras:" in text
@@ -94,6 +97,7 @@ def test_completion_offers_specs_strategies_and_runners():
     assert complete("inspect out --spec lang") == ["language_table"]
     assert complete("vocab --strategy ") == sorted(STRATEGIES)
     assert complete("mix m.yaml out --runner Da") == ["DaskRunner", "DataflowRunner"]
+    assert complete("convert in out --runner lo") == ["local"]
     assert "info" in complete("in")
 
 
@@ -103,7 +107,8 @@ def test_bash_completion_through_the_installed_entry_point():
            "_RT2DATA_COMPLETE": "bash_complete"}
     proc = subprocess.run([sys.executable, "-m", "rt2data"], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == ["plain,bridge_dataset"]
+    assert proc.stdout.splitlines() == [f"plain,{n}" for n in list_specs() if n.startswith("bridge_d")]
+    assert "plain,bridge_dataset" in proc.stdout
 
 
 def test_out_of_range_error_names_the_flag(capsys):
