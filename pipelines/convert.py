@@ -44,7 +44,7 @@ from rt2data.shards import ShardInfo, shard_name
 from rt2data.shards import load_manifest, remove_output_files, scan_output_dir, verify_output
 from rt2data.shards import write_shards_multi
 from rt2data.shards.files import atomic_write_bytes
-from rt2data.shards.files import file_sha256
+from rt2data.shards.files import file_sha256, inside
 from rt2data.spec.model import DatasetSpec
 from rt2data.stats.dataset_stats import STATS_FILE, codec_from_stats
 from rt2data.stats.dataset_stats import input_fingerprint
@@ -192,15 +192,19 @@ def _read_marker(marker: Path, fingerprint: str) -> dict | None:
     """The result of an input shard finished by an earlier run, if it matches this config and every part verifies."""
     if not marker.is_file():
         return None
-
-    doc = json.loads(marker.read_text())
-    if doc.get("fingerprint") != fingerprint:
+    try:
+        doc = json.loads(marker.read_text())
+        if doc.get("fingerprint") != fingerprint:
+            return None
+        # The marker is a file in OUT: its part names are checked before any path is built from them.
+        infos = [ShardInfo.from_json_dict(d) for ds in doc["result"]["parts"].values() for d in ds]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # SchemaError is a ValueError
+        log.warning("resume: marker %s is unreadable (%s); converting its input shard again", marker, exc)
         return None
-    for infos in doc["result"]["parts"].values():
-        for info in infos:
-            path = marker.parent / info["name"]
-            if not path.is_file() or file_sha256(path) != (info["sha256"], info["bytes"]):
-                return None
+    for info in infos:
+        path = inside(marker.parent, info.name, what="staged part name")
+        if not path.is_file() or file_sha256(path) != (info.sha256, info.bytes):
+            return None
     log.info("resume: input shard %s already converted", marker.name)
     return doc["result"]
 
@@ -217,7 +221,7 @@ def _prepare(out: Path, *, overwrite: bool, resume: bool, fingerprint: str):
 
     if overwrite and resume:
         raise OutputError("--overwrite and --resume exclude each other: pass one of them")
-    staging = out / STAGING
+    staging = inside(out, STAGING, what="staging directory") if out.is_dir() else out / STAGING
     state = scan_output_dir(out)
     if state.empty and not staging.exists():
         return None
@@ -263,7 +267,7 @@ def _rename_parts(out: Path, staging: Path, results: list[dict], formats, prefix
             for part in result["parts"][fmt]:
                 info = ShardInfo.from_json_dict(part)
                 final = shard_name(prefix, len(infos), fmt)
-                src = staging / info.name
+                src = inside(staging, info.name, what="staged part name")
                 if src.exists():
                     os.replace(src, out / final)
                 elif not (out / final).is_file():
@@ -347,7 +351,7 @@ def run_convert(
         runner=runner, workers=workers, extra_args=extra_args, corrupt=job.corrupt, out_of_range=job.out_of_range,
     )
     codec = codec_from_stats(spec, stats.stats["action"], out_of_range=job.out_of_range)
-    staging = out / STAGING
+    staging = inside(out, STAGING, what="staging directory")
     staging.mkdir(exist_ok=True)
     (staging / "fingerprint").write_text(fingerprint)
     results_path = os.fspath(staging / "results.json")

@@ -9,12 +9,15 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO
 
+from rt2data.errors import OutputError
+
 __all__ = [
     "MANIFEST_NAME",
     "LEDGER_NAME",
     "LOCK_NAME",
     "TEMP_RE",
     "temp_path",
+    "inside",
     "fsync_dir",
     "atomic_write_bytes",
     "file_sha256",
@@ -32,6 +35,35 @@ TEMP_RE = re.compile(r"^\..+\.tmp-[0-9a-f]{32}$")
 def temp_path(final: Path) -> Path:
     """A fresh temporary path beside ``final`` (same directory, so a rename is atomic)."""
     return final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex}")
+
+
+def inside(out_dir: str | os.PathLike[str], name: str, *, what: str = "file name") -> Path:
+    """``out_dir / name`` for a ``name`` read back from a file in ``out_dir`` (manifest, ledger, staging marker).
+
+    Such files may have been edited, so the name is trusted only when it is one plain file name (no separator,
+    not ``.``/``..``) and the path, symlinks resolved, lies directly in ``out_dir``. Call this before any read,
+    write, rename or delete of a path built from such a name.
+
+    Raises:
+        OutputError: the name would reach outside ``out_dir``.
+    """
+    out = Path(out_dir)
+    ok = (
+        isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and "\\" not in name
+        and "\0" not in name
+    )
+    if ok:
+        path = out / name
+        try:
+            ok = path.resolve().parent == out.resolve()
+        except (OSError, RuntimeError):  # symlink loop, unreadable parent
+            ok = False
+    if not ok:
+        raise OutputError(
+            f"{out}: {what} {name!r} read back from the output points outside it; refusing to touch it "
+            "(the output's files were edited: remove OUT and run again)"
+        )
+    return path
 
 
 def fsync_dir(directory: Path) -> None:

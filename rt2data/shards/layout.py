@@ -15,7 +15,7 @@ from typing import Iterable
 
 from rt2data.errors import OutputError, Rt2DataError
 from rt2data.shards import ledger as ledger_lib
-from rt2data.shards.files import LEDGER_NAME, LOCK_NAME, MANIFEST_NAME, TEMP_RE, file_sha256
+from rt2data.shards.files import LEDGER_NAME, LOCK_NAME, MANIFEST_NAME, TEMP_RE, file_sha256, inside
 from rt2data.shards.info import SHARD_RE, ShardInfo
 from rt2data.shards.manifest import Manifest, load_manifest, write_manifest
 
@@ -80,7 +80,7 @@ def _remove_temps(out: Path, state: OutputState) -> None:
 
 
 def _verified(out: Path, info: ShardInfo) -> bool:
-    path = out / info.name
+    path = inside(out, info.name, what="shard name")
     if not path.is_file() or path.stat().st_size != info.bytes:
         return False
     return file_sha256(path) == (info.sha256, info.bytes)
@@ -120,7 +120,7 @@ def _resume(out: Path, state: OutputState, fingerprint: str) -> dict[str, ShardI
             verified[name] = info
         else:
             log.warning("resume: shard %s is missing or does not match its record; it will be rewritten", name)
-            (out / name).unlink(missing_ok=True)
+            inside(out, name, what="shard name").unlink(missing_ok=True)
     ledger_lib.start_ledger(out, fingerprint, verified)
     (out / MANIFEST_NAME).unlink(missing_ok=True)  # rewritten at the end; the ledger now holds its shards
     log.info("resume %s: %d complete verified shards kept", out, len(verified))
@@ -190,7 +190,7 @@ def finalize_output(
     infos = list(shard_infos)
     _remove_temps(out, scan_output_dir(out))
     for info in infos:
-        path = out / info.name
+        path = inside(out, info.name, what="shard name")
         if not path.is_file():
             raise OutputError(f"finalize {out}: shard {info.name} is missing; the run did not complete")
         if path.stat().st_size != info.bytes:

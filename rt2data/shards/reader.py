@@ -9,7 +9,7 @@ from typing import Iterable, Iterator, Sequence
 
 from rt2data.errors import ConfigError, DataError
 from rt2data.example import Example
-from rt2data.shards.files import MANIFEST_NAME, HashingReader
+from rt2data.shards.files import MANIFEST_NAME, HashingReader, inside
 from rt2data.shards.info import FORMATS, SHARD_RE, ShardInfo, check_format, format_of_path
 from rt2data.shards.manifest import load_manifest
 from rt2data.shards.formats.tf_example import tf_example_bytes_to_example
@@ -81,7 +81,7 @@ def resolve_shards(
             chosen = check_format(fmt) if fmt is not None else manifest.formats[0]
             if chosen not in manifest.shards:
                 raise ConfigError(f"{out} has no {chosen!r} shards; its manifest lists {list(manifest.formats)}")
-            return [(out / i.name, chosen, i) for i in manifest.shards[chosen]]
+            return [(inside(out, i.name, what="shard name"), chosen, i) for i in manifest.shards[chosen]]
         log.warning("%s has no manifest.json; reading its shard files in name order", out)
         files = sorted(p for p in out.iterdir() if p.is_file() and SHARD_RE.match(p.name))
         found = sorted({format_of_path(p.name) for p in files}, key=FORMATS.index)

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from rt2data.errors import DataError, Rt2DataError, SchemaError
+from rt2data.errors import DataError, OutputError, Rt2DataError, SchemaError
 from rt2data.example import Example, validate_example_dict
-from rt2data.shards.files import HashingReader
+from rt2data.shards.files import HashingReader, inside
 from rt2data.shards.info import SHARD_RE, ShardInfo
 from rt2data.shards.layout import scan_output_dir
 from rt2data.shards.manifest import Manifest, load_manifest, validate_accounting
@@ -103,7 +103,11 @@ class _Checker:
                 self.add(name, key, message)
 
     def shard(self, info: ShardInfo, seen_keys: set[str]) -> None:
-        path = self.out / info.name
+        try:
+            path = inside(self.out, info.name, what="shard name")
+        except OutputError as exc:
+            self.add(info.name, None, str(exc))
+            return
         if not path.is_file():
             self.add(info.name, None, "shard file listed in the manifest is missing")
             return
