@@ -41,10 +41,11 @@ from rt2data.rlds import open_dataset
 from rt2data.shards import Accounting, Manifest, config_fingerprint, finalize_output, validate_accounting
 from rt2data.shards import FORMATS
 from rt2data.shards import ShardInfo, shard_name
-from rt2data.shards import load_manifest, remove_output_files, scan_output_dir, verify_output
+from rt2data.shards import remove_output_files, verify_output
 from rt2data.shards import write_shards_multi
 from rt2data.shards.files import atomic_write_bytes
 from rt2data.shards.files import file_sha256, inside
+from rt2data.shards.layout import STAGING_FINGERPRINT, prepare_staged_output
 from rt2data.spec.model import DatasetSpec
 from rt2data.stats.dataset_stats import STATS_FILE, codec_from_stats
 from rt2data.stats.dataset_stats import input_fingerprint
@@ -219,41 +220,16 @@ def _save_results(results: list[dict], path: str) -> None:
 def _prepare(out: Path, *, overwrite: bool, resume: bool, fingerprint: str):
     """Refuse, clear or resume ``out``; returns a finished manifest when resuming an output that is complete."""
 
-    if overwrite and resume:
-        raise OutputError("--overwrite and --resume exclude each other: pass one of them")
-    staging = inside(out, STAGING, what="staging directory") if out.is_dir() else out / STAGING
-    state = scan_output_dir(out)
-    if state.empty and not staging.exists():
+    manifest = prepare_staged_output(out, staging=STAGING, overwrite=overwrite, resume=resume,
+                                     config_fingerprint=fingerprint, extra_files=(DEAD_LETTERS,))
+    if manifest is None:
         return None
-    if not (overwrite or resume):
-        raise OutputError(
-            f"output directory {out} already holds an rt2data output ({state.describe()}"
-            f"{', an unfinished run' if staging.exists() else ''}); pass --overwrite to replace it or --resume to "
-            "continue it"
-        )
-    if overwrite:
-        remove_output_files(out)
-        shutil.rmtree(staging, ignore_errors=True)
-        (out / DEAD_LETTERS).unlink(missing_ok=True)
-        return None
-    if state.manifest:
-        manifest = load_manifest(out)
-        if manifest.config_fingerprint != fingerprint:
-            raise OutputError(
-                f"cannot resume {out}: it was written with another configuration; pass --overwrite to start over"
-            )
-        report = verify_output(out, check_schema=False)
-        if report.ok:
-            log.info("%s is already complete and verified; nothing to do", out)
-            return manifest
-        log.warning("%s: finished output fails verification (%s); converting again", out, report.problems[0].message)
-        remove_output_files(out)
-        return None
-    marker = staging / "fingerprint"
-    if staging.exists() and marker.is_file() and marker.read_text() != fingerprint:
-        raise OutputError(
-            f"cannot resume {out}: its unfinished run used another configuration; pass --overwrite to start over"
-        )
+    report = verify_output(out, check_schema=False)
+    if report.ok:
+        log.info("%s is already complete and verified; nothing to do", out)
+        return manifest
+    log.warning("%s: finished output fails verification (%s); converting again", out, report.problems[0].message)
+    remove_output_files(out)
     return None
 
 
@@ -353,7 +329,7 @@ def run_convert(
     codec = codec_from_stats(spec, stats.stats["action"], out_of_range=job.out_of_range)
     staging = inside(out, STAGING, what="staging directory")
     staging.mkdir(exist_ok=True)
-    (staging / "fingerprint").write_text(fingerprint)
+    atomic_write_bytes(staging / STAGING_FINGERPRINT, fingerprint.encode())
     results_path = os.fspath(staging / "results.json")
 
     options = make_pipeline_options(runner=runner, workers=workers, extra_args=extra_args)

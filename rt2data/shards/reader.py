@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from rt2data.errors import ConfigError, DataError
+from rt2data.errors import ConfigError, DataError, OutputError
 from rt2data.example import Example
 from rt2data.shards.files import MANIFEST_NAME, HashingReader, inside
-from rt2data.shards.info import FORMATS, SHARD_RE, ShardInfo, check_format, format_of_path
+from rt2data.shards.info import ShardInfo, check_format, format_of_path
 from rt2data.shards.manifest import load_manifest
 from rt2data.shards.formats.tf_example import tf_example_bytes_to_example
 from rt2data.shards.formats.tfrecord import iter_tfrecord_stream
@@ -69,8 +69,8 @@ def resolve_shards(
     """``(path, format, manifest record or None)`` of every shard to read, in read order.
 
     A directory with ``manifest.json``: its shards of ``fmt`` (default: the manifest's first format) in manifest
-    order. A directory without one: its ``PREFIX-NNNNNN`` shard files of ``fmt`` sorted by name (``fmt`` needed
-    when both formats are present). A file or list of files: those, in the given order.
+    order. A directory without one is refused (``OutputError``): nothing proves its shards are complete. A file
+    or list of files: those, in the given order.
     """
     if isinstance(out_dir_or_shard_paths, (str, os.PathLike)) and Path(out_dir_or_shard_paths).is_dir():
         out = Path(out_dir_or_shard_paths)
@@ -82,13 +82,11 @@ def resolve_shards(
             if chosen not in manifest.shards:
                 raise ConfigError(f"{out} has no {chosen!r} shards; its manifest lists {list(manifest.formats)}")
             return [(inside(out, i.name, what="shard name"), chosen, i) for i in manifest.shards[chosen]]
-        log.warning("%s has no manifest.json; reading its shard files in name order", out)
-        files = sorted(p for p in out.iterdir() if p.is_file() and SHARD_RE.match(p.name))
-        found = sorted({format_of_path(p.name) for p in files}, key=FORMATS.index)
-        if fmt is None and len(found) > 1:
-            raise ConfigError(f"{out} holds both {found} shards; pass fmt= to choose one")
-        chosen = check_format(fmt) if fmt is not None else (found[0] if found else "wds")
-        return [(p, chosen, None) for p in files if format_of_path(p.name) == chosen]
+        # Without a manifest nothing says the shard files are complete (an interrupted run, a copy in progress).
+        raise OutputError(
+            f"{out} has no manifest.json: it is not a finished rt2data output (an interrupted run? rerun it with "
+            "--resume); to read loose shard files anyway, pass their paths"
+        )
     paths: Iterable = (
         [out_dir_or_shard_paths] if isinstance(out_dir_or_shard_paths, (str, os.PathLike)) else out_dir_or_shard_paths
     )

@@ -17,7 +17,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from rt2data.example import IMAGE_FORMATS, Example, make_key, sniff_image_format
+from rt2data.example import Example, make_key, sniff_image_format
 from rt2data.web.dead_letters import DeadLetter
 from rt2data.web.options import MAX_IMAGE_PIXELS
 from rt2data.web.templates import WebTemplate
