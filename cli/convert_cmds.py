@@ -38,7 +38,8 @@ _FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecor
                    "the step (counted as out_of_range). q01_q99-normalized dims are clipped by that method, never "
                    "out of range.")
 @click.option("--stats", "stats_path", type=click.Path(dir_okay=False), default=None,
-              help="Statistics file to reuse or write (default OUT_DIR/dataset_statistics.json).")
+              help="Statistics file to reuse when it matches the spec, split and data (read only; the run's "
+                   "statistics are always written to OUT_DIR/dataset_statistics.json).")
 @click.option("--recompute-stats", is_flag=True, help="Recompute statistics even when a matching file exists.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output in OUT_DIR.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run, keeping its finished shards.")

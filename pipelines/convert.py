@@ -113,8 +113,8 @@ def _dead_summary(letter) -> dict[str, Any]:
     return {
         "input": letter.steps,
         "dropped": {letter.reason: letter.steps} if letter.steps else {},
-        "episodes": 1,
-        "records_dropped": {letter.reason: 1},
+        "episodes": letter.records,
+        "records_dropped": {letter.reason: letter.records},
     }
 
 
@@ -288,7 +288,8 @@ def run_convert(
     Args:
         job: what to convert and how (decides the output bytes).
         out_dir: output directory (created); refused when it holds an output, unless ``overwrite``/``resume``.
-        stats_path: statistics file to reuse or write (default ``OUT_DIR/dataset_statistics.json``).
+        stats_path: statistics file to reuse when it matches (read only: never written); the run's statistics are
+            always ``OUT_DIR/dataset_statistics.json``.
         recompute_stats: compute statistics even when a matching file exists.
         runner, workers, extra_args: Beam runner selection (see ``rt2data.pipelines.runner``).
         progress: show a progress bar (shards read, groups written) on stderr.
@@ -323,7 +324,7 @@ def run_convert(
         return done
     out.mkdir(parents=True, exist_ok=True)
     stats = load_or_compute_stats(
-        job.dataset_dir, spec=spec, split=job.split, path=stats_path or out / STATS_FILE, recompute=recompute_stats,
+        job.dataset_dir, spec=spec, split=job.split, path=out / STATS_FILE, reuse=stats_path, recompute=recompute_stats,
         runner=runner, workers=workers, extra_args=extra_args, corrupt=job.corrupt, out_of_range=job.out_of_range,
     )
     codec = codec_from_stats(spec, stats.stats["action"], out_of_range=job.out_of_range)

@@ -109,7 +109,9 @@ class ConvertConfig:
 class DeadLetter:
     """A record or step that did not become an example, with where and why.
 
-    ``steps`` is how many input steps it accounts for (0 for a record that could not be read at all).
+    ``steps`` is how many input steps it accounts for (0 for a record that could not be read at all); ``records``
+    how many input records (episodes) a record-level letter stands for (more than 1 only for
+    ``unreadable_after_corruption``: the records after a corrupt header or truncation).
     """
 
     reason: str
@@ -120,6 +122,7 @@ class DeadLetter:
     episode_id: str | None = None
     step: int | None = None
     field: str | None = None
+    records: int = 1
 
     def to_json_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

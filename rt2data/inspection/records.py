@@ -151,7 +151,7 @@ def _read_episodes(dataset, spec, split: str, max_episodes: int | None) -> tuple
             if max_episodes is not None and len(episodes) >= max_episodes:
                 return episodes, skipped
             if isinstance(record, BadRecord):
-                skipped[record.reason] += 1
+                skipped[record.reason] += record.records
                 log.warning("skipped %s record %d: %s", record.path, record.index, record.message)
                 continue
             try:
