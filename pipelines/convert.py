@@ -367,6 +367,11 @@ def run_convert(
     validate_accounting(accounting)
     names = codec.action_space.names
     clip = summary["clip_counts"] or [0] * len(names)
+    atomic_write_bytes(out / DEAD_LETTERS, "".join(json.dumps(d, sort_keys=True) + "\n" for d in letters).encode())
+    files = {}
+    for name in (STATS_FILE, DEAD_LETTERS):
+        sha, size = file_sha256(out / name)
+        files[name] = {"sha256": sha, "bytes": size}
     manifest = Manifest(
         kind="convert",
         config=job.to_json(),
@@ -391,8 +396,8 @@ def run_convert(
                 "dead_letters": {"file": DEAD_LETTERS, "count": len(letters)},
             }
         },
+        files=files,
     )
-    atomic_write_bytes(out / DEAD_LETTERS, "".join(json.dumps(d, sort_keys=True) + "\n" for d in letters).encode())
     finalize_output(out, [i for infos in shards.values() for i in infos], manifest=manifest)
     shutil.rmtree(staging, ignore_errors=True)
     return manifest

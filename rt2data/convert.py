@@ -110,8 +110,8 @@ class DeadLetter:
     """A record or step that did not become an example, with where and why.
 
     ``steps`` is how many input steps it accounts for (0 for a record that could not be read at all); ``records``
-    how many input records (episodes) a record-level letter stands for (more than 1 only for
-    ``unreadable_after_corruption``: the records after a corrupt header or truncation).
+    how many whole input records (episodes) it stands for: 0 for a step, 1 for a record, more only for
+    ``unreadable_after_corruption`` (the records after a corrupt header or truncation).
     """
 
     reason: str
@@ -194,7 +194,7 @@ def convert_episode(
 
     def drop(step: int, reason: str, detail: str, fld: str | None = None) -> None:
         reasons[step] = reason
-        dead.append(DeadLetter(reason=reason, detail=detail, steps=1, step=step, field=fld, **where))
+        dead.append(DeadLetter(reason=reason, detail=detail, steps=1, step=step, field=fld, records=0, **where))
 
     if n < config.min_episode_steps:
         for t in range(n):

@@ -45,3 +45,42 @@ def test_nan_action_is_dropped_by_the_statistics_pass_too(tmp_path):
     stats = json.loads((tmp_path / "out" / "dataset_statistics.json").read_text())
     assert stats["bridge_dataset"]["num_transitions"] == 11  # the dropped step is left out, as convert drops it
     assert [d["reason"] for d in _letters(tmp_path / "out")] == ["non_finite_action"]
+    _validate_catches_edited_statistics_and_dead_letters(tmp_path / "out")
+
+
+def _validate_catches_edited_statistics_and_dead_letters(out: Path) -> None:
+    import shutil
+
+    from rt2data.inspection.validate import validate_output
+
+    assert validate_output(out).ok
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["files"]) == {"dataset_statistics.json", "dead_letters.jsonl"}
+
+    def problems(name: str, edit) -> list[str]:
+        copy = out.parent / name
+        shutil.copytree(out, copy)
+        edit(copy)
+        report = validate_output(copy)
+        assert not report.ok
+        return [str(p) for p in report.problems]
+
+    def q99(copy: Path) -> None:
+        doc = json.loads((copy / "dataset_statistics.json").read_text())
+        doc["bridge_dataset"]["action"]["q99"][1] += 0.5
+        (copy / "dataset_statistics.json").write_text(json.dumps(doc))
+
+    assert any(p.startswith("dataset_statistics.json: sha256") for p in problems("q99", q99))
+
+    got = problems("emptied", lambda copy: (copy / "dead_letters.jsonl").write_text(""))
+    assert any(p.startswith("dead_letters.jsonl: sha256") for p in got)
+    assert any("holds 0 dead letters; the manifest says 1" in p for p in got)
+
+    def claims(copy: Path) -> None:  # the manifest claims drops the dead letters do not hold (still balanced)
+        doc = json.loads((copy / "manifest.json").read_text())
+        doc["accounting"]["dropped"] = {"idle_action": 1}
+        (copy / "manifest.json").write_text(json.dumps(doc))
+
+    assert problems("claims", claims) == [
+        "dead_letters.jsonl: dead letters account for dropped steps {'non_finite_action': 1}; the manifest's "
+        "accounting says {'idle_action': 1}"]
