@@ -97,8 +97,11 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         code = cli.main(args=argv, prog_name="rt2data", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except click.exceptions.Abort as exc:  # click turns Ctrl-C (KeyboardInterrupt) into Abort
+        if debug and exc.__context__ is not None:
+            raise
+        click.echo(f"error: {_INTERRUPTED}" if isinstance(exc.__context__, KeyboardInterrupt) else "Aborted.",
+                   err=True)
         sys.exit(130)
     except click.exceptions.NoArgsIsHelpError as exc:
         exc.show()
@@ -119,8 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         if debug:
             raise
-        click.echo("error: interrupted; finished work is kept: rerun the same command with --resume to continue",
-                   err=True)
+        click.echo(f"error: {_INTERRUPTED}", err=True)
         sys.exit(130)
     except Exception as exc:  # file-system errors, also as Beam re-raises them from a worker
         line = os_error_line(exc)
@@ -132,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+_INTERRUPTED = "interrupted; finished work is kept: rerun the same command with --resume to continue"
 _ERRNO_TEXT = re.compile(r"(?:\w+Error|OSError): \[Errno (\d+)\] ([^:\[]+?)(?:: '([^']*)')?(?:\s*\[while running|$)",
                          re.MULTILINE)
 _STAGING_DIRS = (".staging", ".mix-staging")

@@ -8,8 +8,11 @@ FlinkRunner, SparkRunner, DaskRunner) is chosen by name and configured with its 
 
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import Any, Sequence
+
+from rt2data.errors import ConfigError
 
 __all__ = ["DEFAULT_RUNNER", "make_pipeline_options", "quiet_beam_logging"]
 
@@ -35,6 +38,27 @@ def quiet_beam_logging() -> None:
         root.addFilter(_DropApitools())
 
 
+def _check_runner(runner: str) -> None:
+    """``ConfigError`` unless Beam knows ``runner`` by name or it names an importable class (before any work)."""
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    name = RUNNER_ALIASES.get(runner, runner)
+    known = [*StandardOptions.KNOWN_RUNNER_NAMES, *RUNNER_ALIASES]
+    if "." not in name:
+        lowered = {k.lower() for k in known}
+        if name.lower() in lowered or f"{name.lower()}runner" in lowered:
+            return
+        raise ConfigError(f"--runner {runner!r} is not a Beam runner; use one of {', '.join(sorted(known))}, or the "
+                          "full name of a PipelineRunner class (package.module.ClassName)")
+    module, _, cls = name.rpartition(".")
+    try:
+        found = hasattr(importlib.import_module(module), cls)
+    except ImportError as exc:
+        raise ConfigError(f"--runner {runner!r}: cannot import {module} ({exc}); install the runner's package") from exc
+    if not found:
+        raise ConfigError(f"--runner {runner!r}: {module} has no class {cls!r}")
+
+
 def make_pipeline_options(
     *, runner: str | None = None, workers: int = 1, extra_args: Sequence[str] = (), **overrides: Any
 ):
@@ -54,8 +78,9 @@ def make_pipeline_options(
     from apache_beam.options.pipeline_options import PipelineOptions
 
     if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+        raise ConfigError(f"--workers must be >= 1, got {workers}")
     runner = runner or DEFAULT_RUNNER
+    _check_runner(runner)
     args = [f"--runner={RUNNER_ALIASES.get(runner, runner)}"]
     if runner in ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner"):
         args.append(f"--direct_num_workers={workers}")

@@ -81,7 +81,19 @@ def resolve_shards(
             chosen = check_format(fmt) if fmt is not None else manifest.formats[0]
             if chosen not in manifest.shards:
                 raise ConfigError(f"{out} has no {chosen!r} shards; its manifest lists {list(manifest.formats)}")
-            return [(inside(out, i.name, what="shard name"), chosen, i) for i in manifest.shards[chosen]]
+            listed = [(inside(out, i.name, what="shard name"), chosen, i) for i in manifest.shards[chosen]]
+            missing = [path.name for path, _, _ in listed if not path.is_file()]
+            for path, _, info in listed:
+                if path.name not in missing and path.stat().st_size != info.bytes:
+                    raise DataError(f"{path}: {path.stat().st_size} bytes, its manifest says {info.bytes}: the shard "
+                                    "was modified or truncated (restore it, or make the output again)")
+            if missing:
+                raise DataError(
+                    f"{out}: {len(missing)} shard file(s) listed in its manifest are missing ({', '.join(missing[:3])}"
+                    f"{', ...' if len(missing) > 3 else ''}); the output is incomplete: restore them, or make it "
+                    "again (--resume rewrites what is missing)"
+                )
+            return listed
         # Without a manifest nothing says the shard files are complete (an interrupted run, a copy in progress).
         raise OutputError(
             f"{out} has no manifest.json: it is not a finished rt2data output (an interrupted run? rerun it with "
