@@ -52,7 +52,10 @@ class _DropReraisedUserErrors(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(record.msg, Rt2DataError) and not isinstance(exc, Rt2DataError)
+        if isinstance(record.msg, Rt2DataError) or isinstance(exc, Rt2DataError):
+            return False
+        # File-system errors (a full disk) are printed as one line too (os_error_line).
+        return not (isinstance(exc, OSError) and exc.errno is not None)
 
 
 def configure_logging(verbosity: int, quiet: bool) -> None:

@@ -81,3 +81,27 @@ def mixture_from_dict_file(path: Path):
     import yaml
 
     return mixture_from_dict(yaml.safe_load(path.read_text()), base_dir=path.parent)
+
+
+def test_a_full_disk_names_the_shard_and_leaves_no_temp_file(tmp_path):
+    """A real full disk: a 64 kB tmpfs (needs root to mount; skipped elsewhere)."""
+    import os
+    import subprocess
+
+    from rt2data.example import Example
+    from rt2data.shards import write_shard
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        examples = [Example(key=f"k{i}", image=bytes(20_000), image_format="jpg", prompt="p", target="t",
+                            kind="caption", source="s", template_id="c") for i in range(8)]
+        with pytest.raises(OSError) as info:
+            write_shard(disk, "x-000000.tar", examples, fmt="wds")
+        assert info.value.errno == errno.ENOSPC and info.value.filename == str(disk / "x-000000.tar")
+        assert os.listdir(disk) == []  # the temp file is gone, so the disk is not kept full
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import uuid
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 
 from rt2data.errors import OutputError
 
@@ -18,6 +19,7 @@ __all__ = [
     "TEMP_RE",
     "temp_path",
     "inside",
+    "naming_errors",
     "fsync_dir",
     "atomic_write_bytes",
     "file_sha256",
@@ -66,6 +68,18 @@ def inside(out_dir: str | os.PathLike[str], name: str, *, what: str = "file name
     return path
 
 
+@contextlib.contextmanager
+def naming_errors(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Give an ``OSError`` raised inside without a file name (``write``, ``fsync``, ``close`` of a full disk) the
+    ``path`` it concerns, so the one-line error a user sees says where it happened."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None and exc.errno is not None:
+            raise type(exc)(exc.errno, exc.strerror, os.fspath(path)) from exc
+        raise
+
+
 def fsync_dir(directory: Path) -> None:
     """Flush a directory entry change (rename) to disk where the platform allows it."""
     try:
@@ -85,7 +99,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     tmp = temp_path(path)
     try:
-        with open(tmp, "xb") as f:
+        with naming_errors(path), open(tmp, "xb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
