@@ -36,6 +36,7 @@ from rt2data.pipelines.progress import FileProgress, count_files
 from rt2data.pipelines.runner import make_pipeline_options
 from rt2data.pipelines.stats import load_or_compute_stats
 from rt2data.pipelines.transforms import DEAD, iter_standardized
+from rt2data.pipelines.worker_logs import worker_stderr_filter
 from rt2data.prompt import get_template
 from rt2data.rlds import open_dataset
 from rt2data.shards import Accounting, Manifest, config_fingerprint, finalize_output, validate_accounting
@@ -341,7 +342,7 @@ def run_convert(
     try:
         shards_done = count_files(staging, "*.done.json")
         bar = FileProgress(shards_done, total=len(refs), desc="convert", unit="input shard", enabled=progress)
-        with bar, beam.Pipeline(options=options) as p:
+        with bar, worker_stderr_filter(options), beam.Pipeline(options=options) as p:
             _ = (
                 p
                 | "Shards" >> beam.Create(list(enumerate(refs)), reshuffle=False)

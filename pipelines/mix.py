@@ -45,6 +45,7 @@ from rt2data import errors
 from rt2data.mix.audit import build_manifest, plan_for_counts
 from rt2data.pipelines.progress import FileProgress, count_files
 from rt2data.pipelines.runner import make_pipeline_options
+from rt2data.pipelines.worker_logs import worker_stderr_filter
 from rt2data.shards import ShardInfo, config_fingerprint, finalize_output, prepare_output_dir, remove_output_files
 from rt2data.shards import shard_name, verify_output, write_shard_at
 from rt2data.shards.files import atomic_write_bytes, inside
@@ -290,7 +291,7 @@ def _run(build, options) -> None:
     level = beam_errors.level
     beam_errors.setLevel(logging.CRITICAL)  # it logs every worker exception before re-raising it; we report it
     try:
-        with beam.Pipeline(options=options) as p:
+        with worker_stderr_filter(options), beam.Pipeline(options=options) as p:
             build(p)
     except Exception as exc:
         ours = _unwrap(exc)

@@ -23,8 +23,12 @@ RUNNER_ALIASES = {"DaskRunner": "apache_beam.runners.dask.dask_runner.DaskRunner
 
 
 class _DropApitools(logging.Filter):
+    """Beam's chatter that says nothing to a user: the apitools import warning, and each worker process's
+    "No semi_persistent_directory found" warning (forwarded to the driver's log)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return "apitools not found" not in record.getMessage()
+        message = record.getMessage()
+        return "apitools not found" not in message and "No semi_persistent_directory found" not in message
 
 
 def quiet_beam_logging() -> None:
@@ -32,10 +36,12 @@ def quiet_beam_logging() -> None:
 
     Call before Beam is imported (the CLI does it when it configures logging); calling it again is harmless.
     """
-    logging.getLogger("apache_beam").setLevel(logging.WARNING)
-    root = logging.getLogger()
-    if not any(isinstance(f, _DropApitools) for f in root.filters):
-        root.addFilter(_DropApitools())
+    beam_logger = logging.getLogger("apache_beam")
+    beam_logger.setLevel(max(beam_logger.level, logging.WARNING))  # never below what the CLI chose (-q: ERROR)
+    forwarded = logging.getLogger("apache_beam.runners.portability.local_job_service")  # workers' logs
+    for logger in (logging.getLogger(), forwarded):
+        if not any(isinstance(f, _DropApitools) for f in logger.filters):
+            logger.addFilter(_DropApitools())
 
 
 def _check_runner(runner: str) -> None:

@@ -17,6 +17,7 @@ from rt2data.stats.dataset_stats import STATS_FILE, codec_from_stats, finite_row
 from rt2data.errors import DataError
 from rt2data.pipelines.runner import make_pipeline_options
 from rt2data.pipelines.transforms import split_tagged, iter_standardized
+from rt2data.pipelines.worker_logs import worker_stderr_filter
 from rt2data.rlds import open_dataset
 from rt2data.shards.files import atomic_write_bytes
 from rt2data.stats import accumulators as st
@@ -83,7 +84,7 @@ def compute_stats(
             atomic_write_bytes(result_path, json.dumps(value).encode())
 
     options = make_pipeline_options(runner=runner, workers=workers, extra_args=extra_args)
-    with beam.Pipeline(options=options) as p:
+    with worker_stderr_filter(options), beam.Pipeline(options=options) as p:
         tagged = (
             p
             | "Shards" >> beam.Create(refs, reshuffle=False)

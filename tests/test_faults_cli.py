@@ -137,3 +137,27 @@ def test_duplicate_yaml_keys_are_refused_with_the_line(mixture, tmp_path, capsys
     with pytest.raises(ConfigError, match=r"key 'seed' is given twice: on line 1 and on line 5"):
         load_mixture(path)
     _one_line(*_run(capsys, "mix", path, tmp_path / "out", "--check"), "line 5")
+
+
+def test_worker_processes_log_only_at_the_drivers_level(capfd):
+    """``-q convert --workers 2``: Beam's worker subprocesses share stderr and log at INFO from their start; a
+    subprocess logging the same way shows only what the driver's level lets through."""
+    import logging
+    import subprocess
+    import sys
+
+    from rt2data.pipelines.worker_logs import worker_stderr_filter
+
+    worker = ("import logging, sys; logging.warning('apitools not found, and bigquery ...'); "
+              "logging.getLogger().setLevel(logging.INFO); log = logging.getLogger('__main__'); "
+              "log.info('Logging handler created.'); log.info('Python sdk harness starting.'); "
+              "log.error('worker failed: boom'); sys.stderr.write('\\rprogress 50%'); sys.stderr.flush()")
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # rt2data -q
+    try:
+        with worker_stderr_filter(enabled=True):
+            subprocess.run([sys.executable, "-c", worker], check=True)
+    finally:
+        root.setLevel(level)
+    assert capfd.readouterr().err == "ERROR:__main__:worker failed: boom\n\rprogress 50%"
