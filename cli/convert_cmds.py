@@ -54,7 +54,8 @@ _FORMATS = format_choices()
               help="A real tokenizer file (SentencePiece .model, tokenizer.json, tekken JSON): add input_ids and labels "
                    "(prompt masked with -100) to every example, as a trainer tokenizes prompt + ' ' + target.")
 @click.option("--stats", "stats_path", type=click.Path(dir_okay=False), default=None,
-              help="Statistics file to reuse or write (default OUT_DIR/dataset_statistics.json).")
+              help="Statistics file to reuse when it matches the spec, split and data (read only; the run's "
+                   "statistics are always written to OUT_DIR/dataset_statistics.json).")
 @click.option("--recompute-stats", is_flag=True, help="Recompute statistics even when a matching file exists.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output in OUT_DIR.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run, keeping its finished shards.")

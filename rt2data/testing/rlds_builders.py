@@ -45,6 +45,7 @@ __all__ = [
     "corrupt_record",
     "truncate_shard",
     "append_record",
+    "serialize_with_value",
 ]
 
 _VERBS = ("pick up", "push", "move", "place", "open", "close", "put", "stack")
@@ -585,4 +586,23 @@ def serialize_wrong_shape(
     node["tensor"]["shape"]["dimensions"][-1] = str(size)
     features = tfds.features.FeatureConnector.from_json(tree)
     example = generate_episode(features, name="wrong_shape", index=0, steps=steps, seed=seed)
+    return features.serialize_example(example)
+
+
+def serialize_with_value(
+    dataset_dir: str | os.PathLike[str], *, key: str = "steps/action", step: int = 1, value: float = float("nan"),
+    steps: int = 4, seed: int = 98,
+) -> bytes:
+    """A serialized episode of the dataset's own features whose float tensor at ``key`` holds ``value`` (NaN, inf)
+    in its first element at ``step``."""
+    tfds = _tfds()
+    features = tfds.features.FeatureConnector.from_json(json.loads((Path(dataset_dir) / "features.json").read_text()))
+    example = generate_episode(features, name="non_finite", index=0, steps=steps, seed=seed)
+    node: Any = example["steps"][step]
+    parts = key.split("/")[1:]
+    for part in parts[:-1]:
+        node = node[part]
+    array = np.array(node[parts[-1]], dtype=np.float32, copy=True)
+    array.reshape(-1)[0] = value
+    node[parts[-1]] = array
     return features.serialize_example(example)
