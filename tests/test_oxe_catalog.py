@@ -274,3 +274,14 @@ def test_full_cli_convert_of_catalog_layouts(built, tmp_path, name):
         assert m.config["gripper"] == mode and m.accounting.written == STEPS
         (source,) = m.sources.values()
         assert source["gripper"] == mode and source["action_semantics"]["space"] == "eef_delta"
+
+
+def test_a_dict_spec_on_a_flat_action_says_the_action_is_flat(shared_data):
+    from rt2data.rlds import load_features
+
+    features = load_features(shared_data / "oxe_catalog" / "bridge" / "0.1.0")
+    problems = check_features(DatasetSpec.load("bridge_oxe_v0"), features)
+    assert "steps/action/world_vector (action): missing; steps/action is tensor float32[7], not a dict of features " \
+           "(no 'world_vector' inside it)" in problems
+    assert not any("has []" in p for p in problems)
+    assert check_features(DatasetSpec.load("bridge"), features) == []
