@@ -151,6 +151,13 @@ def _layouts() -> dict[str, Layout]:
             episode_metadata={"file_path": _text(), "episode_id": _s(np.int32), "has_language": np.bool_,
                               **{f"has_image_{i}": np.bool_ for i in range(4)}}),
             roles={"steps/action": _Gripper(open=1.0, closed=0.0, index=6)}),
+        Layout("bridge", "0.1.0", lambda s: _episode(  # what the tfds catalog now serves as "bridge"
+            _rlds_step({"observation": {**{f"image_{i}": _img(s) for i in range(4)}, "state": _t(7)},
+                        "action": _t(7), "language_instruction": _string(), "language_embedding": _t(512)},
+                       discount=True),
+            episode_metadata={"file_path": _string(), "episode_id": _s(np.int32), "has_language": np.bool_,
+                              **{f"has_image_{i}": np.bool_ for i in range(4)}}),
+            roles={"steps/action": _Gripper(open=1.0, closed=0.0, index=6)}),
         Layout("bridge_oxe_v0", "0.1.0", lambda s: _episode(
             _rlds_step({"observation": _google_obs({"image": _img(s, None)}, state=_t(7)),
                         "action": _oxe_action({"open_gripper": np.bool_})}),
