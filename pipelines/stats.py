@@ -134,14 +134,33 @@ def compute_stats(
 
 
 def load_or_compute_stats(source, *, spec: DatasetSpec, split: str, path: str | Path, recompute: bool = False,
-                          **kw):
-    """Reuse the statistics file at ``path`` when it exists and matches (spec fingerprint, split and input data:
-    ``input_fingerprint``), else compute (``kw`` go to :func:`compute_stats`)."""
+                          reuse: str | Path | None = None, **kw):
+    """The statistics of ``path`` (the run's own file, in its output), reused when they match (spec fingerprint,
+    split and input data: ``input_fingerprint``), else computed into ``path`` (``kw`` go to :func:`compute_stats`).
+
+    ``reuse`` names another statistics file to start from: read only, never written. When it matches, its bytes
+    are copied to ``path``; when it does not, the statistics are computed into ``path``.
+    """
     path = Path(path)
-    if not recompute and path.is_file():
+
+    def matches(candidate: Path) -> bool:
         input_fp = input_fingerprint(source, source.work_units(split))
-        if st.stats_match(path, spec_fingerprint=spec.fingerprint(), split=split, input_fingerprint=input_fp):
-            log.info("reusing statistics %s", path)
-            return st.load_stats(path, spec.name)
-        log.warning("statistics %s were computed for another spec, split or input dataset; recomputing", path)
+        return st.stats_match(candidate, spec_fingerprint=spec.fingerprint(), split=split, input_fingerprint=input_fp)
+
+    if not recompute:
+        given = Path(reuse) if reuse is not None else None
+        if given is not None and given.absolute() != path.absolute():
+            if not given.is_file():
+                raise DataError(f"--stats {given}: no such statistics file")
+            if matches(given):
+                log.info("reusing statistics %s (copied to %s)", given, path)
+                atomic_write_bytes(path, given.read_bytes())
+                return st.load_stats(path, spec.name)
+            log.warning("statistics %s were computed for another spec, split or input dataset; computing them into "
+                        "%s (the given file is left as it is)", given, path)
+        elif path.is_file():
+            if matches(path):
+                log.info("reusing statistics %s", path)
+                return st.load_stats(path, spec.name)
+            log.warning("statistics %s were computed for another spec, split or input dataset; recomputing", path)
     return compute_stats(source, spec=spec, split=split, out_path=path, **kw)
