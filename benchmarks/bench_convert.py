@@ -32,10 +32,11 @@ def _build(episodes: int, steps: int, root: str) -> tuple[str, float]:
 
 def _one(dataset: str, workers: int, root: str) -> dict:
     from rt2data.pipelines.convert import ConvertJob, run_convert
+    from rt2data.pipelines.runner import RunnerOptions
 
     t0 = time.perf_counter()
     m = run_convert(ConvertJob(dataset_dir=dataset, spec="bridge_dataset", shard_examples=1000),
-                    Path(root) / "out", workers=workers)
+                    Path(root) / "out", runner_options=RunnerOptions(workers=workers))
     seconds = time.perf_counter() - t0
     out_bytes = sum(i.bytes for i in m.shards["wds"])
     return {"steps": m.accounting.input, "convert_s": seconds, "steps_per_s": m.accounting.input / seconds,

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import click
 
+from rt2data.shards.formats import format_choices
+from rt2data.sources import open_source
 from rt2data.cli.runner_opts import runner_options, show_progress
 from rt2data.convert import ConvertConfig
 from rt2data.spec.model import DatasetSpec
 
-_FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecord")}
+_FORMATS = format_choices()
 
 
 @click.command(context_settings={"show_default": True})
@@ -30,6 +32,10 @@ _FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecor
 @click.option("--missing-instruction", type=click.Choice(["drop", "keep"]), default=None,
               help="Steps without an instruction: drop (counted) or keep with a placeholder "
                    "[default: the spec's instruction.missing, drop in the shipped specs].")
+@click.option("--gripper", type=click.Choice(["absolute", "as-recorded"]), default="absolute",
+              help="absolute: run the spec's gripper transforms (relative RT-1 commands -> open/closed state, look-ahead "
+                   "binarization), so every dataset's gripper means a state; as-recorded: skip them (RT-1's raw "
+                   "gripper_closedness_action, as the RT-2 paper trained on). Recorded in the manifest.")
 @click.option("--idle-threshold", type=float, default=None, help="Drop steps whose movement is below this.")
 @click.option("--min-episode-steps", type=int, default=1, help="Drop episodes shorter than this.")
 @click.option("--corrupt", type=click.Choice(["error", "skip"]), default="error",
@@ -55,8 +61,9 @@ _FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecor
 @runner_options
 @click.pass_context
 def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_examples, shard_bytes, resize, aspect,
-            jpeg_quality, template_id, missing_instruction, idle_threshold, min_episode_steps, corrupt, out_of_range,
-            binning, action_chunk, tokenizer_path, stats_path, recompute_stats, overwrite, resume, runner, workers, beam_args):
+            jpeg_quality, template_id, missing_instruction, gripper, idle_threshold, min_episode_steps, corrupt,
+            out_of_range, binning, action_chunk, tokenizer_path, stats_path, recompute_stats, overwrite, resume,
+            runner_options):
     """Convert an RLDS dataset (a TFDS builder directory) into RT-2 examples.
 
     Each step becomes one example: the primary camera image, the prompt
@@ -84,6 +91,7 @@ def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_exam
         shard_bytes=shard_bytes,
         corrupt=corrupt,
         out_of_range=out_of_range,
+        gripper=gripper,
         binning=binning,
         tokenizer=None if tokenizer_path is None else str(Path(tokenizer_path).resolve()),
         convert=ConvertConfig(
@@ -95,7 +103,7 @@ def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_exam
     )
     manifest = run_convert(
         job, out_dir, overwrite=overwrite, resume=resume, stats_path=stats_path, recompute_stats=recompute_stats,
-        runner=runner, workers=workers, extra_args=beam_args, progress=show_progress(ctx),
+        runner_options=runner_options, progress=show_progress(ctx), spec=spec,
     )
     acc = manifest.accounting
     dropped = ", ".join(f"{k} {v}" for k, v in acc.dropped.items()) or "none"
@@ -119,7 +127,7 @@ def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_exam
               help="Statistics file to write (default: print to stdout only).")
 @click.option("--corrupt", type=click.Choice(["error", "skip"]), default="error", help="Corrupt records policy.")
 @runner_options
-def stats(dataset_dir, spec_name, split, out_path, corrupt, runner, workers, beam_args):
+def stats(dataset_dir, spec_name, split, out_path, corrupt, runner_options):
     """Compute action statistics (count, min, max, mean, std, q01, q99) of a dataset.
 
     The file has the layout OpenVLA-style trainers read
@@ -139,6 +147,6 @@ def stats(dataset_dir, spec_name, split, out_path, corrupt, runner, workers, bea
     spec = DatasetSpec.load(spec_name)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(out_path) if out_path else Path(tmp) / "stats.json"
-        compute_stats(dataset_dir, spec=spec, split=split, out_path=path, runner=runner, workers=workers,
-                      extra_args=beam_args, corrupt=corrupt)
+        compute_stats(open_source(dataset_dir), spec=spec, split=split, out_path=path, runner_options=runner_options,
+                      corrupt=corrupt)
         sys.stdout.write(path.read_text())

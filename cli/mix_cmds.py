@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
+from rt2data.shards.formats import format_choices
 from rt2data.cli.runner_opts import runner_options, show_progress
+from rt2data.mix.audit import action_spaces
 from rt2data.mix.config import load_mixture
 
-_FORMATS = {"wds": ("wds",), "tfrecord": ("tfrecord",), "both": ("wds", "tfrecord")}
+_FORMATS = format_choices()
 
 
 def _summary(manifest) -> str:
@@ -23,6 +25,11 @@ def _summary(manifest) -> str:
     rows.append(f"{total} examples in {shards} shards per format ({', '.join(manifest.formats) or 'none'})")
     notes = sorted({n for s in manifest.sources.values() for n in s.get("notes", [])})
     rows += [f"note: {n}" for n in notes]
+    spaces = action_spaces(manifest.sources)
+    if len(spaces) > 1:
+        rows.append(f"note: this mixture holds {len(spaces)} action spaces (each source keeps its own codec in the "
+                    "manifest):")
+        rows += [f"  {label}: {', '.join(names)}" for label, names in spaces.items()]
     return "\n".join(rows)
 
 
@@ -39,7 +46,7 @@ def _summary(manifest) -> str:
                    "trainer tokenizes prompt + ' ' + target; a target it cannot give back is dead-lettered.")
 @runner_options
 @click.pass_context
-def mix(ctx, mixture_file, out_dir, fmt, overwrite, resume, check, tokenizer_path, runner, workers, beam_args):
+def mix(ctx, mixture_file, out_dir, fmt, overwrite, resume, check, tokenizer_path, runner_options):
     """Mix robot examples with web caption/VQA data into shuffled shards.
 
     MIXTURE_FILE is a YAML file (sources with relative weights, output size,
@@ -67,6 +74,6 @@ def mix(ctx, mixture_file, out_dir, fmt, overwrite, resume, check, tokenizer_pat
         click.echo(f"{mixture_file}: ok")
         return
     manifest = run_mix(mixture, out_dir, formats=_FORMATS[fmt] if fmt else None, overwrite=overwrite,
-                       resume=resume, runner=runner, workers=workers, extra_args=beam_args,
+                       resume=resume, runner_options=runner_options,
                        progress=show_progress(ctx), tokenizer=tokenizer_path)
     click.echo(_summary(manifest))

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import click
-from rt2data.spec.check import check_features
+
 from rt2data.rlds import find_builder_dir, load_features
-from rt2data.spec.model import DatasetSpec
-from rt2data.spec.model import DatasetSpec, list_specs
-from rt2data.spec.model import spec_path
+from rt2data.spec.check import check_features
+from rt2data.spec.model import DatasetSpec, list_specs, spec_path
 
 __all__ = ["schemas"]
 
@@ -25,9 +24,21 @@ def schemas() -> None:
     """
 
 
+def _summary(name: str) -> tuple[str, str, str, str]:
+    """(action space, gripper kind, canonical, first description line) of a shipped spec, for ``schemas list``."""
+    reason = DatasetSpec.refusal(name)
+    if reason:
+        return "refused", "-", "no", reason
+    spec = DatasetSpec.load(name)
+    sem = spec.semantics
+    space = f"{sem.space if sem else '?'}[{len(spec.dim_names)}]"
+    return space, sem.gripper_kind if sem else "?", "yes" if spec.canonical else "no", spec.description.splitlines()[0]
+
+
 @schemas.command("list")
 def list_cmd() -> None:
-    """List the shipped specs with the first line of their description.
+    """List the shipped specs: output action space (and its width with terminate), the recorded gripper kind,
+    whether the output is the canonical RT-2 space, and the first line of the description.
 
     \b
     Example:
@@ -36,9 +47,9 @@ def list_cmd() -> None:
 
     names = list_specs()
     width = max((len(n) for n in names), default=0)
-    for name in names:
-        first = DatasetSpec.load(name).description.splitlines()[0]
-        click.echo(f"{name:<{width}}  {first}")
+    rows = [(name, *_summary(name)) for name in names]
+    for name, space, grip, canon, first in rows:
+        click.echo(f"{name:<{width}}  {space:<18} gripper {grip:<9} canonical {canon:<3}  {first}")
 
 
 @schemas.command("show")
@@ -68,11 +79,20 @@ def check_cmd(name: str, dataset_dir: str) -> None:
       rt2data schemas check bridge_dataset ~/tensorflow_datasets/bridge_dataset/1.0.0
     """
 
-    spec = DatasetSpec.load(name)
     builder_dir = find_builder_dir(dataset_dir)
+    reason = DatasetSpec.refusal(name)
+    if reason:
+        click.echo(f"refused: spec {name} does not convert {builder_dir}: {reason}")
+        raise SystemExit(1)
+    spec = DatasetSpec.load(name)
     problems = check_features(spec, load_features(builder_dir))
     if not problems:
         click.echo(f"ok: spec {spec.name} matches {builder_dir / 'features.json'}")
+        if spec.semantics is not None:
+            click.echo(f"semantics: {spec.semantics.describe()}; canonical RT-2 space: "
+                       f"{'yes' if spec.canonical else 'no'}")
+            for path, quote in spec.semantics.provenance.get("quote", {}).items():
+                click.echo(f"  {path}: {quote!r}")
         return
     click.echo(f"spec {spec.name} does not match {builder_dir / 'features.json'}: {len(problems)} mismatch(es)")
     for line in problems:

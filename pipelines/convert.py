@@ -26,7 +26,9 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+
+import apache_beam as beam
 
 from rt2data.codec.bins import BINNINGS
 from rt2data.codec.pretokenize import tokenize_example, tokenizer_record
@@ -35,13 +37,13 @@ from rt2data.codec.tokenizers import load_tokenizer
 from rt2data.convert import ConvertConfig, ConvertedEpisode, convert_episode
 from rt2data.errors import ConfigError, OutputError
 from rt2data.spec.check import require_match
-from rt2data import errors
 from rt2data.pipelines.progress import FileProgress, count_files
-from rt2data.pipelines.runner import make_pipeline_options
+from rt2data.pipelines.runner import RunnerOptions, run_pipeline
 from rt2data.pipelines.stats import load_or_compute_stats
-from rt2data.pipelines.transforms import DEAD, iter_standardized
+from rt2data.pipelines.transforms import spread
+from rt2data.spec.episodes import DEAD, iter_standardized
 from rt2data.prompt import get_template
-from rt2data.rlds import open_dataset
+from rt2data.sources import RobotSource, open_source
 from rt2data.shards import Accounting, Manifest, config_fingerprint, finalize_output, validate_accounting
 from rt2data.shards import FORMATS
 from rt2data.shards import ShardInfo, shard_name
@@ -50,6 +52,7 @@ from rt2data.shards import write_shards_multi
 from rt2data.shards.files import atomic_write_bytes
 from rt2data.shards.files import file_sha256
 from rt2data.spec.model import DatasetSpec
+from rt2data.spec.semantics import GRIPPER_MODES
 from rt2data.stats.dataset_stats import STATS_FILE, codec_from_stats
 from rt2data.stats.dataset_stats import input_fingerprint
 
@@ -76,10 +79,13 @@ class ConvertJob:
     corrupt: str = "error"
     out_of_range: str = "clip"
     convert: ConvertConfig | None = None
+    gripper: str = "absolute"
     binning: str = "uniform"
     tokenizer: str | None = None
 
     def __post_init__(self) -> None:
+        if self.gripper not in GRIPPER_MODES:
+            raise ConfigError(f"--gripper must be one of {list(GRIPPER_MODES)}, got {self.gripper!r}")
 
         bad = [f for f in self.formats if f not in FORMATS]
         if bad or not self.formats:
@@ -157,8 +163,9 @@ def _part_prefix(position: int, ref) -> str:
 class _ConvertShardFn:
     """Convert one input shard, streaming, into parts of every format in the staging dir; returns a small result."""
 
-    def __init__(self, *, spec, codec, config, template, job: "ConvertJob", staging: str, fingerprint: str,
+    def __init__(self, *, source, spec, codec, config, template, job: "ConvertJob", staging: str, fingerprint: str,
                  multi_split: bool = False):
+        self.source = source  # pickles as its location; a worker reopens it once per process
         self.spec, self.codec, self.config, self.template = spec, codec, config, template
         self.job, self.staging, self.fingerprint = job, staging, fingerprint
         self.multi_split = multi_split
@@ -174,7 +181,7 @@ class _ConvertShardFn:
         letters: list[dict] = []
 
         def examples():
-            for tag, value in iter_standardized(ref, self.spec, corrupt=self.job.corrupt):
+            for tag, value in iter_standardized(self.source, ref, self.spec, corrupt=self.job.corrupt):
                 if tag == DEAD:
                     summaries.append(_dead_summary(value))
                     letters.append(value.to_json_dict())
@@ -291,23 +298,6 @@ def _rename_parts(out: Path, staging: Path, results: list[dict], formats, prefix
     return shards
 
 
-def _unwrap_pipeline_error(exc: BaseException) -> BaseException:
-    """Beam wraps worker exceptions; find ours (by type in the chain, or by name in a remote traceback)."""
-
-    seen = exc
-    while seen is not None:
-        if isinstance(seen, errors.Rt2DataError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    text = str(exc)
-    for name in ("DataError", "SpecError", "OutputError", "EncodeError", "SchemaError", "TokenizerError", "ConfigError"):
-        marker = f"rt2data.errors.{name}: "
-        if marker in text:
-            line = text.split(marker, 1)[1].splitlines()[0]
-            return getattr(errors, name)(line)
-    return exc
-
-
 def run_convert(
     job: ConvertJob,
     out_dir: str | os.PathLike[str],
@@ -316,25 +306,24 @@ def run_convert(
     resume: bool = False,
     stats_path: str | os.PathLike[str] | None = None,
     recompute_stats: bool = False,
-    runner: str | None = None,
-    workers: int = 1,
-    extra_args: Sequence[str] = (),
+    runner_options: RunnerOptions | None = None,
     progress: bool = False,
+    spec: DatasetSpec | None = None,
+    source: RobotSource | None = None,
 ):
-    """Convert an RLDS dataset to sharded examples and return the written ``Manifest``.
+    """Convert a robot-data source (an RLDS dataset) to sharded examples and return the written ``Manifest``.
 
     Args:
         job: what to convert and how (decides the output bytes).
         out_dir: output directory (created); refused when it holds an output, unless ``overwrite``/``resume``.
         stats_path: statistics file to reuse or write (default ``OUT_DIR/dataset_statistics.json``).
         recompute_stats: compute statistics even when a matching file exists.
-        runner, workers, extra_args: Beam runner selection (see ``rt2data.pipelines.runner``).
+        runner_options: where the pipelines run (``rt2data.pipelines.runner.RunnerOptions``; default embedded).
         progress: show a progress bar (shards read, groups written) on stderr.
+        spec: ``job.spec`` already loaded (the CLI loads it once); loaded here when omitted.
+        source: ``job.dataset_dir`` already opened (``rt2data.sources.open_source``); opened here when omitted.
     """
-    import apache_beam as beam
-
-
-    spec = DatasetSpec.load(job.spec)
+    spec = (spec if spec is not None else DatasetSpec.load(job.spec)).with_gripper(job.gripper)
     if job.convert is None:
         job = dataclasses.replace(
             job, convert=ConvertConfig(source=spec.name, missing_instruction=spec.missing_instruction)
@@ -346,23 +335,23 @@ def run_convert(
             f"--template {template.id!r} is a {template.kind} template; convert needs an action template with an "
             "{instruction} placeholder, e.g. rt2-action-v1"
         )
-    dataset = open_dataset(Path(job.dataset_dir).absolute())
-    require_match(spec, dataset.features)
-    refs = dataset.shards(job.split)
+    source = source if source is not None else open_source(Path(job.dataset_dir).absolute())
+    require_match(spec, source.features)
+    refs = source.work_units(job.split)
 
     out = Path(out_dir).absolute()  # workers may run in another directory
 
     # What decides the output bytes: the job, the spec's content (not only its name) and the input data.
     fingerprint = config_fingerprint(
-        {"job": job.to_json(), "spec": spec.fingerprint(), "input": input_fingerprint(dataset, refs)}
+        {"job": job.to_json(), "spec": spec.fingerprint(), "input": input_fingerprint(source, refs)}
     )
     done = _prepare(out, overwrite=overwrite, resume=resume, fingerprint=fingerprint)
     if done is not None:
         return done
     out.mkdir(parents=True, exist_ok=True)
     stats = load_or_compute_stats(
-        job.dataset_dir, spec=spec, split=job.split, path=stats_path or out / STATS_FILE, recompute=recompute_stats,
-        runner=runner, workers=workers, extra_args=extra_args, corrupt=job.corrupt, out_of_range=job.out_of_range,
+        source, spec=spec, split=job.split, path=stats_path or out / STATS_FILE, recompute=recompute_stats,
+        runner_options=runner_options, corrupt=job.corrupt, out_of_range=job.out_of_range,
     )
     codec = codec_from_stats(spec, stats.stats["action"], out_of_range=job.out_of_range)
     if job.binning != codec.binning:
@@ -374,28 +363,22 @@ def run_convert(
     (staging / "fingerprint").write_text(fingerprint)
     results_path = os.fspath(staging / "results.json")
 
-    options = make_pipeline_options(runner=runner, workers=workers, extra_args=extra_args)
     convert_shard = _ConvertShardFn(
-        spec=spec, codec=codec, config=config, template=template, job=job, staging=os.fspath(staging),
+        source=source, spec=spec, codec=codec, config=config, template=template, job=job, staging=os.fspath(staging),
         fingerprint=fingerprint, multi_split=len({r.split for r in refs}) > 1,
     )
-    try:
-        shards_done = count_files(staging, "*.done.json")
-        bar = FileProgress(shards_done, total=len(refs), desc="convert", unit="input shard", enabled=progress)
-        with bar, beam.Pipeline(options=options) as p:
-            _ = (
-                p
-                | "Shards" >> beam.Create(list(enumerate(refs)), reshuffle=False)
-                | "Spread" >> beam.Reshuffle()
-                | "Convert" >> beam.Map(convert_shard)
-                | "Results" >> beam.combiners.ToList()
-                | "Save" >> beam.Map(_save_results, results_path)
-            )
-    except Exception as exc:
-        ours = _unwrap_pipeline_error(exc)
-        if ours is not exc:
-            raise ours from exc
-        raise
+
+    def build(p) -> None:
+        _ = (
+            spread(p, list(enumerate(refs)), "Shards")
+            | "Convert" >> beam.Map(convert_shard)
+            | "Results" >> beam.combiners.ToList()
+            | "Save" >> beam.Map(_save_results, results_path)
+        )
+
+    shards_done = count_files(staging, "*.done.json")
+    with FileProgress(shards_done, total=len(refs), desc="convert", unit="input shard", enabled=progress):
+        run_pipeline(build, runner_options)
 
     results = json.loads(Path(results_path).read_text())
     summary = _merge_summaries(r["summary"] for r in results)
@@ -422,6 +405,12 @@ def run_convert(
                 "kind": "action",
                 "spec": spec.name,
                 "split": job.split,
+                "gripper": job.gripper,
+                "action_semantics": {
+                    "space": spec.semantics.space if spec.semantics else None,
+                    "gripper_kind": spec.semantics.gripper_kind if spec.semantics else None,
+                    "canonical": spec.canonical,
+                },
                 "examples": summary["written"],
                 "episodes": {
                     "input": summary["episodes"],

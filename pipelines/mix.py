@@ -29,7 +29,6 @@ import dataclasses
 import json
 import logging
 import os
-import re
 import shutil
 from math import ceil
 from pathlib import Path
@@ -44,13 +43,13 @@ from rt2data.mix.plan import MixPlan, rank_hash
 from rt2data.mix.config import Mixture
 from rt2data.web.dead_letters import DeadLetter
 from rt2data.web.samples import SourceItem, WorkItem
-from rt2data import errors
 from rt2data.mix.audit import build_manifest, plan_for_counts
 from rt2data.pipelines.progress import FileProgress, count_files
-from rt2data.pipelines.runner import make_pipeline_options
+from rt2data.pipelines.runner import RunnerOptions, run_pipeline
 from rt2data.shards import ShardInfo, config_fingerprint, finalize_output, prepare_output_dir, remove_output_files
 from rt2data.shards import shard_name, write_shard_at
 from rt2data.shards.files import atomic_write_bytes
+from rt2data.shards.formats import EXTENSIONS
 from rt2data.web.sources import plan_work
 from rt2data.web.sources import read_work_item
 
@@ -279,42 +278,6 @@ def plan_work_items(mixture: Mixture) -> tuple[list[WorkItem], dict[str, tuple]]
     return work, readers
 
 
-def _unwrap(exc: BaseException) -> BaseException:
-    """Beam wraps worker exceptions; find ours (by type in the chain, or by name in a remote traceback) and drop
-    Beam's ``[while running 'Step']`` suffix."""
-
-    def clean(text: str) -> str:
-        return re.sub(r"\s*\[while running '[^']*'\]\s*$", "", text.splitlines()[0] if text else text)
-
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, errors.Rt2DataError):
-            return type(seen)(clean(str(seen)))
-        seen = seen.__cause__ or seen.__context__
-    text = str(exc)
-    for name in ("DataError", "ConfigError", "OutputError", "SchemaError"):
-        marker = f"rt2data.errors.{name}: "
-        if marker in text:
-            return getattr(errors, name)(clean(text.split(marker, 1)[1]))
-    return exc
-
-
-def _run(build, options) -> None:
-    beam_errors = logging.getLogger("apache_beam.runners.common")
-    level = beam_errors.level
-    beam_errors.setLevel(logging.CRITICAL)  # it logs every worker exception before re-raising it; we report it
-    try:
-        with beam.Pipeline(options=options) as p:
-            build(p)
-    except Exception as exc:
-        ours = _unwrap(exc)
-        if ours is not exc:
-            raise ours from exc
-        raise
-    finally:
-        beam_errors.setLevel(level)
-
-
 def _explain_empty_sources(exc: Exception, counts: dict[str, int], dead: list) -> None:
     """Notes on ``exc``: the dead letters (count and first example per reason) of every source with no usable item;
     the run stops before a manifest is written, so this is where the user sees them."""
@@ -335,9 +298,7 @@ def run_mix(
     formats: Sequence[str] | None = None,
     overwrite: bool = False,
     resume: bool = False,
-    runner: str | None = None,
-    workers: int = 1,
-    extra_args: Sequence[str] = (),
+    runner_options: RunnerOptions | None = None,
     progress: bool = False,
     tokenizer: str | os.PathLike[str] | None = None,
 ):
@@ -348,7 +309,7 @@ def run_mix(
         out_dir: output directory; refused when it holds an output unless ``overwrite`` or ``resume``.
         formats: override of ``output.formats``.
         overwrite: replace an existing output. resume: keep verified shards of an interrupted identical run.
-        runner, workers, extra_args: Beam runner selection (``rt2data.pipelines.runner``).
+        runner_options: where the pipelines run (``rt2data.pipelines.runner.RunnerOptions``; default embedded).
         progress: show a progress bar (shards written) on stderr.
         tokenizer: a real tokenizer file: every example gets ``input_ids`` and ``labels``
             (``rt2data.codec.pretokenize``); recorded in the manifest's config.
@@ -374,10 +335,9 @@ def run_mix(
     staging.mkdir(exist_ok=True)
     saved = {n: os.fspath(staging / f"{n}.json") for n in ("counts", "duplicates", "scan_dead", "stats", "samples",
                                                                    "shards")}
-    options = make_pipeline_options(runner=runner, workers=workers, extra_args=extra_args)
 
     try:
-        _run(lambda p: _scan_graph(p, work, readers, saved, tokenizer), options)
+        run_pipeline(lambda p: _scan_graph(p, work, readers, saved, tokenizer), runner_options)
         counts = dict(_load(saved["counts"]))
         winners = {tuple(k): (tuple(first[0]), first[1]) for k, first in _load(saved["duplicates"])}
         try:
@@ -394,10 +354,10 @@ def run_mix(
              {s.name: s.draws for s in plan.sources})
     done_json = {name: info.to_json_dict() for name, info in done.items()}
     first_format = mixture.output.formats[0]
-    written = count_files(out, f"{mixture.output.prefix}-*.{'tar' if first_format == 'wds' else 'tfrecord'}")
+    written = count_files(out, f"{mixture.output.prefix}-*.{EXTENSIONS[first_format]}")
     with FileProgress(written, total=plan.num_shards, desc="mix", unit="shard", enabled=progress):
-        _run(lambda p: _mix_graph(p, work, readers, plan, winners, mixture, out, saved, done_json,
-                                  mixture.output.formats, tokenizer), options)
+        run_pipeline(lambda p: _mix_graph(p, work, readers, plan, winners, mixture, out, saved, done_json,
+                                          mixture.output.formats, tokenizer), runner_options)
 
     shard_infos = [ShardInfo.from_json_dict(d) for d in _load(saved["shards"])]
     manifest = build_manifest(mixture, config=config, fingerprint=fingerprint, counts=list(counts.items()),

@@ -1,17 +1,24 @@
-"""Beam pipeline options shared by every rt2data pipeline.
+"""Running rt2data's Beam pipelines: one options record (:class:`RunnerOptions`), one place that builds Beam's
+``PipelineOptions`` from it, runs a pipeline and turns a worker's error back into the package's own exception.
 
 The default is Beam's embedded FnApiRunner (offline; Beam 2.77's DirectRunner first tries to download a Prism
 binary). ``workers > 1`` runs the FnApiRunner with that many worker processes. Any other runner (DataflowRunner,
 FlinkRunner, SparkRunner, DaskRunner) is chosen by name and configured with its standard Beam flags passed through
-``extra_args``; the pipelines use only portable transforms, so no code changes between runners.
+``beam_args``; the pipelines use only portable transforms, so no code changes between runners.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Sequence
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
 
-__all__ = ["DEFAULT_RUNNER", "make_pipeline_options", "quiet_beam_logging"]
+from rt2data import errors
+from rt2data.errors import ConfigError
+
+__all__ = ["DEFAULT_RUNNER", "RunnerOptions", "run_pipeline", "unwrap_worker_error", "make_pipeline_options",
+           "quiet_beam_logging"]
 
 DEFAULT_RUNNER = "FnApiRunner"
 
@@ -53,8 +60,8 @@ def make_pipeline_options(
     quiet_beam_logging()
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ConfigError(f"--workers must be a whole number >= 1, got {workers!r}")
     runner = runner or DEFAULT_RUNNER
     args = [f"--runner={RUNNER_ALIASES.get(runner, runner)}"]
     if runner in ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner"):
@@ -67,3 +74,97 @@ def make_pipeline_options(
         args.append(f"--default_sdk_harness_log_level={level}")
     args.extend(extra_args)
     return PipelineOptions(args, **overrides)
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    """Where and how a pipeline runs (never what it computes: outputs are the same bytes on every runner).
+
+    Attributes:
+        runner: Beam runner name (``None``: the embedded ``FnApiRunner``); ``DaskRunner`` is known by short name.
+        workers: worker processes of the embedded runner (``--workers``).
+        beam_args: further standard Beam flags, passed through untouched (``--beam-arg``).
+    """
+
+    runner: str | None = None
+    workers: int = 1
+    beam_args: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.workers, int) or isinstance(self.workers, bool) or self.workers < 1:
+            raise ConfigError(f"--workers must be a whole number >= 1, got {self.workers!r}")
+        if isinstance(self.beam_args, str):
+            raise ConfigError(f"--beam-arg: expected a list of flags, got the string {self.beam_args!r}")
+        object.__setattr__(self, "beam_args", tuple(self.beam_args))
+
+    def pipeline_options(self, **overrides: Any):
+        """Beam ``PipelineOptions`` for these settings (see :func:`make_pipeline_options`)."""
+        return make_pipeline_options(runner=self.runner, workers=self.workers, extra_args=self.beam_args,
+                                     **overrides)
+
+
+_ERROR_NAMES = tuple(name for name in errors.__all__ if name.endswith("Error"))
+
+
+def _strip_step(text: str) -> str:
+    """The message without the ``[while running 'Step']`` suffix Beam appends."""
+    return re.sub(r"\s*\[while running '[^']*'\]\s*$", "", text)
+
+
+def _first_line(text: str) -> str:
+    """The first line of a remote traceback's message, without Beam's step suffix."""
+    return _strip_step(text.splitlines()[0] if text else text)
+
+
+def _cleaned(error: errors.Rt2DataError) -> errors.Rt2DataError:
+    """``error`` with Beam's step suffix removed from its message (notes kept)."""
+    line = _strip_step(str(error))
+    if line == str(error):
+        return error
+    clean = type(error)(line)
+    for note in getattr(error, "__notes__", ()):
+        clean.add_note(note)
+    return clean
+
+
+def unwrap_worker_error(exc: BaseException) -> BaseException:
+    """The package's own error behind a Beam failure, or ``exc`` itself.
+
+    Beam wraps an exception raised in a worker: in-process runners keep it in the ``__cause__``/``__context__``
+    chain; multi-process and remote runners only carry its traceback text (``rt2data.errors.DataError: ...``).
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, errors.Rt2DataError):
+            return _cleaned(seen)
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc)
+    for name in _ERROR_NAMES:
+        marker = f"rt2data.errors.{name}: "
+        if marker in text:
+            return getattr(errors, name)(_first_line(text.split(marker, 1)[1]))
+    return exc
+
+
+def run_pipeline(build: Callable[[Any], None], options: RunnerOptions | None = None) -> None:
+    """Build a pipeline with ``build(pipeline)`` and run it to completion with ``options``.
+
+    A worker's rt2data error comes back as that error, one line (Beam's own log of the worker exception, with its
+    traceback, is silenced; ``--debug`` shows the chain).
+    """
+    import apache_beam as beam  # Beam is imported when a pipeline runs: `import rt2data.pipelines.runner` stays light
+
+    options = options or RunnerOptions()
+    beam_errors = logging.getLogger("apache_beam.runners.common")
+    level = beam_errors.level
+    beam_errors.setLevel(logging.CRITICAL)  # it logs every worker exception before re-raising it; we report it
+    try:
+        with beam.Pipeline(options=options.pipeline_options()) as pipeline:
+            build(pipeline)
+    except Exception as exc:
+        ours = unwrap_worker_error(exc)
+        if ours is not exc:
+            raise ours from exc
+        raise
+    finally:
+        beam_errors.setLevel(level)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 
-from rt2data.errors import DataError
+from rt2data.errors import ConfigError, DataError
 
 __all__ = ["ASPECT_POLICIES", "resize_square", "image_size"]
 
@@ -42,16 +42,16 @@ def resize_square(data: bytes, size: int, *, aspect: str = "pad", quality: int =
 
     Raises:
         DataError: the bytes do not decode as an image.
-        ValueError: bad size, aspect or quality.
+        ConfigError: bad size, aspect or quality.
     """
     from PIL import Image
 
     if aspect not in ASPECT_POLICIES:
-        raise ValueError(f"aspect policy {aspect!r} is not one of {list(ASPECT_POLICIES)}")
+        raise ConfigError(f"--aspect {aspect!r} is not one of {list(ASPECT_POLICIES)}")
     if not 8 <= size <= 8192:
-        raise ValueError(f"resize size must be in [8, 8192] pixels, got {size}")
+        raise ConfigError(f"--resize must be in [8, 8192] pixels, got {size}")
     if not 1 <= quality <= 100:
-        raise ValueError(f"JPEG quality must be in [1, 100], got {quality}")
+        raise ConfigError(f"--jpeg-quality must be in [1, 100], got {quality}")
     try:
         with Image.open(io.BytesIO(data)) as im:
             im = im.convert("RGB")

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from rt2data.errors import ConfigError, DataError
 from rt2data.example import IMAGE_FORMATS, Example
 from rt2data.inspection.deps import MissingDependencyError, require
 from rt2data.shards import hf_webdataset_features
@@ -134,7 +135,7 @@ def _torch_class() -> type:
                      shuffle_shards: bool = False, seed: int = 0, rank: int = 0, world_size: int = 1) -> None:
             super().__init__()
             if not 0 <= rank < world_size:
-                raise ValueError(f"rank {rank} is not in [0, world_size={world_size})")
+                raise ConfigError(f"rank={rank} is not in [0, world_size={world_size}); pass 0 <= rank < world_size")
             self.shards = shard_paths(out_dir_or_shards, fmt="wds")
             self.transform, self.shuffle_shards, self.seed = transform, shuffle_shards, seed
             self.rank, self.world_size, self.epoch = rank, world_size, 0
@@ -255,7 +256,7 @@ def hf_load(out_dir_or_shards: Paths, *, split: str = "train", streaming: bool =
 
     paths = shard_paths(out_dir_or_shards, fmt="wds")
     if not paths:
-        raise ValueError(f"{out_dir_or_shards} holds no WebDataset shards")
+        raise DataError(f"{out_dir_or_shards} holds no WebDataset (.tar) shards; was it written with --format tfrecord?")
     features = hf_webdataset_features(wds_image_formats(paths))
     return datasets.load_dataset("webdataset", data_files={split: paths}, split=split, features=features,
                                  streaming=streaming, **load_options)

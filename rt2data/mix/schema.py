@@ -13,12 +13,14 @@ import dataclasses
 from typing import Any
 
 from rt2data.mix.plan import POLICIES
-from rt2data.web.sources import FORMATS
+from rt2data.shards.formats import FORMATS
+from rt2data.web.sources import FORMATS as WEB_FORMATS
 from rt2data.web.templates import DEFAULT_TEMPLATES
 
 __all__ = ["build_schema", "NAME_RE", "OUTPUT_FORMATS"]
 
-OUTPUT_FORMATS = ("wds", "tfrecord")
+OUTPUT_FORMATS = FORMATS
+"""Output formats a mixture may ask for: every registered shard format."""
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 """Source names: used in example keys and shard prefixes."""
 
@@ -47,7 +49,7 @@ def build_schema() -> dict[str, Any]:
     template = {"type": "object", "additionalProperties": False,
                 "properties": {"id": {"type": "string"}, "prompt": {"type": "string"}}}
     variants = []
-    for (kind, fmt), spec in sorted(FORMATS.items()):
+    for (kind, fmt), spec in sorted(WEB_FORMATS.items()):
         props: dict[str, Any] = {
             "name": {"type": "string", "pattern": NAME_RE.pattern},
             "kind": {"const": kind},

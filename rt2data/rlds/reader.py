@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from rt2data.errors import DataError
+from rt2data.errors import ConfigError, DataError
 from rt2data.rlds.framing import FramedRecord, FramingError, iter_records
 from rt2data.rlds.splits import ShardRef
 
@@ -208,7 +208,7 @@ def read_shard(ref: ShardRef, *, features: Any, corrupt: str = "error") -> Itera
             (file, byte offset, record index), or a shard with fewer records than ``dataset_info.json`` says.
     """
     if corrupt not in CORRUPT_POLICIES:
-        raise ValueError(f"corrupt={corrupt!r}; expected one of {CORRUPT_POLICIES}")
+        raise ConfigError(f"--corrupt {corrupt!r} is not one of {list(CORRUPT_POLICIES)}")
     if not os.path.isfile(ref.path):
         raise DataError(
             f"{ref.path}: shard {ref.index} of split {ref.split!r} is missing ({ref.num_records} episodes); "

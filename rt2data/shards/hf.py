@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from rt2data.errors import ConfigError
 from rt2data.example import IMAGE_FORMATS
 
 __all__ = ["HF_JSON_FIELDS", "HF_FEATURES_DOC", "hf_webdataset_features"]
@@ -54,7 +55,7 @@ def hf_webdataset_features(image_formats: Sequence[str] = ("jpg",)) -> Any:
 
     unknown = sorted(set(image_formats) - set(IMAGE_FORMATS))
     if unknown:
-        raise ValueError(f"unknown image formats {unknown}; expected some of {list(IMAGE_FORMATS)}")
+        raise ConfigError(f"unknown image formats {unknown}; expected some of {list(IMAGE_FORMATS)}")
     example: dict[str, Any] = {}
     for name, arrow in HF_JSON_FIELDS.items():
         if arrow.startswith("list<"):

@@ -15,7 +15,8 @@ from typing import Any, Mapping, Sequence
 
 from rt2data.errors import DataError, OutputError, SchemaError
 from rt2data.shards.files import MANIFEST_NAME, atomic_write_bytes
-from rt2data.shards.info import FORMATS, ShardInfo
+from rt2data.shards.formats import FORMATS
+from rt2data.shards.info import ShardInfo
 from rt2data.schemas import load_schema
 import rt2data
 

@@ -10,11 +10,9 @@ from typing import Iterable, Iterator, Sequence
 from rt2data.errors import ConfigError, DataError
 from rt2data.example import Example
 from rt2data.shards.files import MANIFEST_NAME, HashingReader
-from rt2data.shards.info import FORMATS, SHARD_RE, ShardInfo, check_format, format_of_path
+from rt2data.shards.formats import FORMATS, check_format, format_of_path, get_format
+from rt2data.shards.info import SHARD_RE, ShardInfo
 from rt2data.shards.manifest import load_manifest
-from rt2data.shards.formats.tf_example import tf_example_bytes_to_example
-from rt2data.shards.formats.tfrecord import iter_tfrecord_stream
-from rt2data.shards.formats.wds import iter_wds_samples, sample_to_example
 
 __all__ = ["iter_examples", "iter_shard", "resolve_shards"]
 
@@ -26,7 +24,7 @@ def iter_shard(path: str | os.PathLike[str], *, fmt: str | None = None, verify: 
     """Stream the examples of one shard file.
 
     Args:
-        path: a ``.tar`` or ``.tfrecord`` shard.
+        path: a shard file (``.tar``, ``.tfrecord``: see ``rt2data.shards.formats``).
         fmt: format; inferred from the extension when None.
         verify: check TFRecord CRCs and, when ``info`` is given, the shard's sha256, size and count (raised
             after the last example, as the hash needs the whole file).
@@ -35,24 +33,14 @@ def iter_shard(path: str | os.PathLike[str], *, fmt: str | None = None, verify: 
     Raises:
         DataError: corrupt shard, bad sample, or (verify) a mismatch with ``info``; names the file.
     """
-    fmt = check_format(fmt) if fmt is not None else format_of_path(str(path))
+    shard_format = get_format(fmt if fmt is not None else format_of_path(str(path)))
     name = str(path)
     count = 0
     with open(path, "rb") as raw:
         f = HashingReader(raw)
-        if fmt == "wds":
-            for key, members, offset in iter_wds_samples(f, shard=name):
-                example, _ = sample_to_example(key, members, shard=name)
-                count += 1
-                yield example
-        else:
-            for index, record in enumerate(iter_tfrecord_stream(f, name=name, verify=verify)):
-                try:
-                    example = tf_example_bytes_to_example(record)
-                except DataError as exc:
-                    raise DataError(f"{name}: record {index}: {exc}") from exc
-                count += 1
-                yield example
+        for example in shard_format.iter_examples(f, name=name, verify=verify):
+            count += 1
+            yield example
         if verify and info is not None:
             f.drain()
             got = (f.sha.hexdigest(), f.bytes, count)

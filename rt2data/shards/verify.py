@@ -7,7 +7,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from rt2data.errors import DataError, Rt2DataError, SchemaError
 from rt2data.example import Example, validate_example_dict
@@ -15,9 +15,7 @@ from rt2data.shards.files import HashingReader
 from rt2data.shards.info import SHARD_RE, ShardInfo
 from rt2data.shards.layout import scan_output_dir
 from rt2data.shards.manifest import Manifest, load_manifest, validate_accounting
-from rt2data.shards.formats.tf_example import tf_example_bytes_to_example
-from rt2data.shards.formats.tfrecord import iter_tfrecord_stream
-from rt2data.shards.formats.wds import iter_wds_samples, sample_to_example
+from rt2data.shards.formats import get_format
 
 __all__ = ["CheckExample", "Problem", "VerifyReport", "verify_output"]
 
@@ -58,24 +56,6 @@ class VerifyReport:
         }
 
 
-def _examples(f: HashingReader, fmt: str, name: str) -> Iterator[tuple[str, Example | None, dict | str]]:
-    """``(key, example or None, raw fields dict | problem text)``; structural errors raise DataError."""
-    if fmt == "wds":
-        for key, members, _ in iter_wds_samples(f, shard=name):
-            try:
-                example, fields = sample_to_example(key, members, shard=name)
-                yield key, example, fields
-            except DataError as exc:
-                yield key, None, str(exc).removeprefix(f"{name}: sample {key!r}").lstrip(": ")
-    else:
-        for index, record in enumerate(iter_tfrecord_stream(f, name=name, verify=True)):
-            try:
-                example = tf_example_bytes_to_example(record)
-                yield example.key, example, example.to_json_dict()
-            except DataError as exc:
-                yield f"record-{index}", None, str(exc)
-
-
 class _Checker:
     def __init__(self, out: Path, manifest: Manifest, check_schema: bool, check_example, max_problems: int):
         self.out, self.manifest = out, manifest
@@ -114,7 +94,7 @@ class _Checker:
         with open(path, "rb") as raw:
             f = HashingReader(raw)
             try:
-                for key, example, fields in _examples(f, info.format, str(path)):
+                for key, example, fields in get_format(info.format).iter_raw(f, name=str(path), verify=True):
                     count += 1
                     self.examples_checked += 1
                     first = key if first is None else first

@@ -7,10 +7,6 @@ is the row filter every statistics pass applies (non-finite actions are dropped,
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,28 +18,10 @@ __all__ = ["STATS_FILE", "input_fingerprint", "stats_block", "codec_from_stats",
 STATS_FILE = "dataset_statistics.json"
 
 
-def input_fingerprint(dataset, refs) -> str:
-    """``sha256:...`` of the input a statistics pass reads: the dataset's ``dataset_info.json`` and, per shard of
-    the split, its file name, size and record range. Not the directory path, so a moved copy still matches.
-
-    Args:
-        dataset: ``rt2data.rlds.RldsDataset``.
-        refs: the ``ShardRef`` list of the split (``dataset.shards(split)``).
-    """
-    def size(path: str) -> int:
-        try:
-            return os.path.getsize(path)
-        except OSError:
-            return -1
-
-    info = Path(dataset.path) / "dataset_info.json"
-    doc = {
-        "name": dataset.name,
-        "version": dataset.version,
-        "dataset_info_sha256": hashlib.sha256(info.read_bytes()).hexdigest() if info.is_file() else None,
-        "shards": [[Path(r.path).name, size(r.path), r.first_record, r.stop_record] for r in refs],
-    }
-    return "sha256:" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+def input_fingerprint(source, units) -> str:
+    """``sha256:...`` of the input a statistics pass reads (``source.input_fingerprint(units)``; RLDS: the
+    dataset's ``dataset_info.json`` and, per shard of the split, its file name, size and record range)."""
+    return source.input_fingerprint(units)
 
 
 def stats_block(spec, split: str, codec_json: dict[str, Any], *, input_fp: str | None = None) -> dict[str, Any]:

@@ -71,6 +71,18 @@ def converted_codec(options: ConvertedOptions) -> dict[str, Any] | None:
     return dict(codec) if codec else None
 
 
+def converted_semantics(options: ConvertedOptions) -> dict[str, Any] | None:
+    """The action semantics (output space, gripper kind and mode, canonical or not) the convert output recorded for
+    its robot source, or None (no manifest, or an output from before semantics were recorded)."""
+
+    if not os.path.isfile(os.path.join(options.path, MANIFEST_NAME)):
+        return None
+    for source in load_manifest(options.path).sources.values():
+        if source.get("kind") == "action" and "action_semantics" in source:
+            return {**source["action_semantics"], "gripper_mode": source.get("gripper")}
+    return None
+
+
 def read_converted(item: WorkItem, factory: Any, options: ConvertedOptions) -> Iterator[SourceItem | DeadLetter]:
     """Items of one shard (``factory`` is unused: examples are already built)."""
 

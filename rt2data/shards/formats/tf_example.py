@@ -26,14 +26,17 @@ optional fields (``instruction``, ``episode_id``, ``plan``, ``step``, ``action_r
 from __future__ import annotations
 
 import struct
-from typing import Mapping, NamedTuple
+from typing import BinaryIO, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
 from rt2data.errors import DataError, SchemaError
 from rt2data.example import Example
+from rt2data.shards.formats.base import RawRecord, ShardFormat
+from rt2data.shards.formats.tfrecord import frame_record, iter_tfrecord_stream
 
 __all__ = [
+    "TFRecordFormat",
     "Feature",
     "encode_tf_example",
     "decode_tf_example",
@@ -363,3 +366,30 @@ def example_to_tf_example_bytes(example: Example) -> bytes:
 def tf_example_bytes_to_example(data: bytes) -> Example:
     """Inverse of :func:`example_to_tf_example_bytes`."""
     return features_to_example(decode_tf_example(data))
+
+
+class TFRecordFormat(ShardFormat):
+    """``tfrecord``: TFRecord files of ``tf.train.Example`` (written without TensorFlow; see ``TFRECORD_FEATURES``)."""
+
+    name = "tfrecord"
+    extension = "tfrecord"
+    description = "TFRecord of tf.train.Example (readable by tf.data)"
+
+    def encode(self, example: Example) -> bytes:
+        return frame_record(example_to_tf_example_bytes(example))
+
+    def iter_raw(self, f: BinaryIO, *, name: str, verify: bool) -> Iterator[RawRecord]:
+        for index, record in enumerate(iter_tfrecord_stream(f, name=name, verify=verify)):
+            try:
+                example = tf_example_bytes_to_example(record)
+            except DataError as exc:
+                yield f"record-{index}", None, str(exc)
+                continue
+            yield example.key, example, example.to_json_dict()
+
+    def iter_examples(self, f: BinaryIO, *, name: str, verify: bool = False) -> Iterator[Example]:
+        for index, record in enumerate(iter_tfrecord_stream(f, name=name, verify=verify)):
+            try:
+                yield tf_example_bytes_to_example(record)
+            except DataError as exc:
+                raise DataError(f"{name}: record {index}: {exc}") from exc

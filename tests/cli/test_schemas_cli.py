@@ -69,7 +69,7 @@ def test_errors_are_one_line(capsys, tmp_path):
     err = capsys.readouterr().err
     assert err.startswith("error: no dataset spec named 'no_such_spec'; shipped specs: [") and err.count("\n") == 1
     with pytest.raises(SystemExit):
-        main(["schemas", "check", "bridge", str(tmp_path)])
+        main(["schemas", "check", "bridge_oxe_v0", str(tmp_path)])
     assert "no features.json or dataset_info.json here" in capsys.readouterr().err
 
 
@@ -82,7 +82,7 @@ def test_console_script_checks_real_features_json(shared_data):
     ok = subprocess.run([*cmd, "schemas", "check", "language_table", str(real)], capture_output=True, text=True, env=env)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("ok: spec language_table matches ") and "0.0.1/features.json" in ok.stdout
-    bad = subprocess.run([*cmd, "schemas", "check", "bridge", str(real)], capture_output=True, text=True, env=env)
+    bad = subprocess.run([*cmd, "schemas", "check", "bridge_oxe_v0", str(real)], capture_output=True, text=True, env=env)
     assert bad.returncode == 1
     assert "steps/action/world_vector (action): missing" in bad.stdout
     assert "steps/observation/natural_language_instruction (instruction): missing" in bad.stdout

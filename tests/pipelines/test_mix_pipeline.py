@@ -27,6 +27,7 @@ from rt2data.mix.audit import plan_for_counts
 from rt2data.testing.mix_oracle import reference_layout
 from rt2data.mix.config import load_mixture
 from rt2data.pipelines.mix import run_mix
+from rt2data.pipelines.runner import RunnerOptions
 from rt2data.shards import Accounting, Manifest, iter_examples, load_manifest, verify_output, write_manifest, write_shards
 
 pytestmark = pytest.mark.slow
@@ -242,7 +243,7 @@ def test_dask_runner_gives_the_same_bytes(inputs, tmp_path):
     pytest.importorskip("distributed")
     mixture = load_mixture(write_mixture(inputs, "dask.yaml", output={"examples": 24, "shard_examples": 12}))
     run_mix(mixture, tmp_path / "fnapi")
-    run_mix(mixture, tmp_path / "dask", runner="apache_beam.runners.dask.dask_runner.DaskRunner")
+    run_mix(mixture, tmp_path / "dask", runner_options=RunnerOptions(runner="apache_beam.runners.dask.dask_runner.DaskRunner"))
     assert tree_bytes(tmp_path / "dask") == tree_bytes(tmp_path / "fnapi")
 
 

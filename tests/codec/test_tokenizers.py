@@ -22,20 +22,19 @@ from rt2data.codec.token_report import action_trie, check_lossless, sample_targe
 from rt2data.codec.tokenizers import load_tokenizer, sniff_kind
 from rt2data.codec.vocab import make_strategy
 from rt2data.errors import ConfigError, ParseError, TokenizerError
-from tests.tokenizer_files import tokenizer_file
 
 SPACE = ActionSpace.rt2_default()
 PROMPTS = ["Q: what action should the robot take to pick up the red can? A:",
            "Q: what action should the robot take to open the top drawer? A:"]
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module", params=["sp_v1", "sp_v3", "tekken"])
-def lossless(request):
+def lossless(request, tokenizer_file):
     return load_tokenizer(tokenizer_file(request.param))
 
 
-def test_kinds_and_never_reserved_ids():
+def test_kinds_and_never_reserved_ids(tokenizer_file):
     sp = load_tokenizer(tokenizer_file("sp_v1"))
     assert (sniff_kind(sp.path), sp.vocab_size, sp.bos_id, sp.eos_id) == ("sentencepiece", 32000, 1, 2)
     banned = sp.never_reserve()
@@ -47,7 +46,7 @@ def test_kinds_and_never_reserved_ids():
         sniff_kind(Path(__file__))
 
 
-def test_join_rule_differs_by_family_in_opposite_directions():
+def test_join_rule_differs_by_family_in_opposite_directions(tokenizer_file):
     sp = load_tokenizer(tokenizer_file("sp_v1"))
     tk = load_tokenizer(tokenizer_file("tekken"))
     p, t = PROMPTS[0], "1 128 91 241 5 101 127 200"
@@ -82,7 +81,7 @@ def test_round_trip_1000_targets_integer_text_and_reserved_last(lossless):
             trie.allowed([lossless.eos_id])
 
 
-def test_llama_style_integers_are_several_tokens_and_single_ids_fail_with_a_reason():
+def test_llama_style_integers_are_several_tokens_and_single_ids_fail_with_a_reason(tokenizer_file):
     sp = load_tokenizer(tokenizer_file("sp_v1"))
     report = strategy_report(sp, SPACE, "integer_text")
     assert report.exact and report.tokens_per_action == (16, 30)
@@ -94,7 +93,7 @@ def test_llama_style_integers_are_several_tokens_and_single_ids_fail_with_a_reas
         make_strategy("integer_text", SPACE, mapping=mapping)
 
 
-def test_clip_is_refused_for_integer_text_with_one_line_why(tmp_path):
+def test_clip_is_refused_for_integer_text_with_one_line_why(tmp_path, tokenizer_file):
     clip = load_tokenizer(tokenizer_file("clip"))
     assert clip.target_ids("1 1 9") == clip.target_ids("119")
     with pytest.raises(TokenizerError, match="drops the spaces") as info:
@@ -115,7 +114,7 @@ def test_clip_is_refused_for_integer_text_with_one_line_why(tmp_path):
     assert not set(ok.params["reserved_ids"]) & set(clip.never_reserve())
 
 
-def test_least_frequent_from_real_prompts_never_reserves_byte_or_control_pieces():
+def test_least_frequent_from_real_prompts_never_reserves_byte_or_control_pieces(tokenizer_file):
     sp = load_tokenizer(tokenizer_file("sp_v1"))
     counts = Counter(i for p in PROMPTS for i in sp.encode(p))
     naive = make_strategy("reserved_least_frequent", SPACE, frequencies=dict(counts), vocab_size=sp.vocab_size)
@@ -139,7 +138,7 @@ def test_trie_rejects_ambiguous_tables_and_mask_needs_single_ids():
     assert fn(0, np.asarray([9, 9, 5, 7])) == [0]
 
 
-def test_vocab_cli_report_and_trie_file(tmp_path):
+def test_vocab_cli_report_and_trie_file(tmp_path, tokenizer_file):
     runner = CliRunner()
     sp = tokenizer_file("sp_v1")
     out = runner.invoke(cli, ["vocab", "--tokenizer", str(sp)], catch_exceptions=False)
@@ -158,7 +157,7 @@ def test_vocab_cli_report_and_trie_file(tmp_path):
     assert clip.exit_code != 0 and "lossy" in str(clip.exception) and not (tmp_path / "x.json").exists()
 
 
-def test_readme_constrained_decoding_snippet_runs(tmp_path):
+def test_readme_constrained_decoding_snippet_runs(tmp_path, tokenizer_file):
     (snippet,) = [b for b in re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL) if "action_trie" in b]
     (tmp_path / "tokenizer.model").symlink_to(tokenizer_file("sp_v1"))
     proc = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, capture_output=True, text=True, timeout=120)

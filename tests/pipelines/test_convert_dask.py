@@ -10,6 +10,7 @@ import hashlib
 import pytest
 
 from rt2data.pipelines.convert import ConvertJob, run_convert
+from rt2data.pipelines.runner import RunnerOptions
 
 distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed (pip install 'rt2data[dask]')")
 
@@ -41,8 +42,8 @@ def test_dask_runner_gives_the_embedded_runners_bytes(rlds_dataset, tmp_path, da
     job = ConvertJob(dataset_dir=str(ds_dir), spec="fractal20220817_data", formats=("wds", "tfrecord"), shard_examples=6)
     local = run_convert(job, tmp_path / "local")
     dask = run_convert(
-        job, tmp_path / "dask", runner="DaskRunner",
-        extra_args=[f"--dask_client_address={dask_cluster.scheduler_address}"],
+        job, tmp_path / "dask", runner_options=RunnerOptions(
+            runner="DaskRunner", beam_args=(f"--dask_client_address={dask_cluster.scheduler_address}",)),
     )
     assert dask.accounting.written == local.accounting.written == 20
     assert len(dask.shards["wds"]) == len(local.shards["wds"]) >= 4
