@@ -65,10 +65,18 @@ def _read_input(argument: str | None, what: str) -> tuple[str, bool]:
     """(text, from_stdin): the argument, or all of stdin ("-" or no argument)."""
     if argument is not None and argument != "-":
         return argument, False
-    stream = click.get_text_stream("stdin")
+    stream = click.get_binary_stream("stdin")
     if stream.isatty():
         raise click.UsageError(f"give {what} as an argument or on stdin")
-    return stream.read(), True
+    data = stream.read()
+    try:
+        return data.decode("utf-8"), True
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ParseError(
+            f"stdin is not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line}); give "
+            f"{what} as UTF-8 text"
+        ) from None
 
 
 def _lines(text: str) -> list[str]:

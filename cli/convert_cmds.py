@@ -54,7 +54,8 @@ _FORMATS = format_choices()
               help="A real tokenizer file (SentencePiece .model, tokenizer.json, tekken JSON): add input_ids and labels "
                    "(prompt masked with -100) to every example, as a trainer tokenizes prompt + ' ' + target.")
 @click.option("--stats", "stats_path", type=click.Path(dir_okay=False), default=None,
-              help="Statistics file to reuse or write (default OUT_DIR/dataset_statistics.json).")
+              help="Statistics file to reuse when it matches the spec, split and data (read only; the run's "
+                   "statistics are always written to OUT_DIR/dataset_statistics.json).")
 @click.option("--recompute-stats", is_flag=True, help="Recompute statistics even when a matching file exists.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output in OUT_DIR.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run, keeping its finished shards.")
@@ -126,8 +127,10 @@ def convert(ctx, dataset_dir, out_dir, spec_name, split, fmt, prefix, shard_exam
 @click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Statistics file to write (default: print to stdout only).")
 @click.option("--corrupt", type=click.Choice(["error", "skip"]), default="error", help="Corrupt records policy.")
+@click.option("--gripper", type=click.Choice(["absolute", "as-recorded"]), default="absolute",
+              help="As for convert: run the spec's gripper transforms (absolute) or skip them (as-recorded).")
 @runner_options
-def stats(dataset_dir, spec_name, split, out_path, corrupt, runner_options):
+def stats(dataset_dir, spec_name, split, out_path, corrupt, gripper, runner_options):
     """Compute action statistics (count, min, max, mean, std, q01, q99) of a dataset.
 
     The file has the layout OpenVLA-style trainers read
@@ -144,7 +147,7 @@ def stats(dataset_dir, spec_name, split, out_path, corrupt, runner_options):
     # imported when the command runs: Beam stays out of the CLI's start-up (keeps it light)
     from rt2data.pipelines.stats import compute_stats
 
-    spec = DatasetSpec.load(spec_name)
+    spec = DatasetSpec.load(spec_name).with_gripper(gripper)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(out_path) if out_path else Path(tmp) / "stats.json"
         compute_stats(open_source(dataset_dir), spec=spec, split=split, out_path=path, runner_options=runner_options,

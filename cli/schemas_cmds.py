@@ -79,8 +79,8 @@ def check_cmd(name: str, dataset_dir: str) -> None:
       rt2data schemas check bridge_dataset ~/tensorflow_datasets/bridge_dataset/1.0.0
     """
 
+    reason = DatasetSpec.refusal(name)  # also: an unknown spec name fails here, before the directory is looked at
     builder_dir = find_builder_dir(dataset_dir)
-    reason = DatasetSpec.refusal(name)
     if reason:
         click.echo(f"refused: spec {name} does not convert {builder_dir}: {reason}")
         raise SystemExit(1)

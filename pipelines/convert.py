@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import apache_beam as beam
-
 from rt2data.codec.bins import BINNINGS
 from rt2data.codec.pretokenize import tokenize_example, tokenizer_record
 from rt2data.codec.token_report import check_lossless, sample_targets
@@ -37,20 +35,21 @@ from rt2data.codec.tokenizers import load_tokenizer
 from rt2data.convert import ConvertConfig, ConvertedEpisode, convert_episode
 from rt2data.errors import ConfigError, OutputError
 from rt2data.spec.check import require_match
+from rt2data.pipelines.local import is_local, map_items
 from rt2data.pipelines.progress import FileProgress, count_files
 from rt2data.pipelines.runner import RunnerOptions, run_pipeline
 from rt2data.pipelines.stats import load_or_compute_stats
-from rt2data.pipelines.transforms import spread
 from rt2data.spec.episodes import DEAD, iter_standardized
 from rt2data.prompt import get_template
 from rt2data.sources import RobotSource, open_source
 from rt2data.shards import Accounting, Manifest, config_fingerprint, finalize_output, validate_accounting
 from rt2data.shards import FORMATS
 from rt2data.shards import ShardInfo, shard_name
-from rt2data.shards import load_manifest, remove_output_files, scan_output_dir, verify_output
+from rt2data.shards import remove_output_files, verify_output
 from rt2data.shards import write_shards_multi
 from rt2data.shards.files import atomic_write_bytes
-from rt2data.shards.files import file_sha256
+from rt2data.shards.files import file_sha256, inside
+from rt2data.shards.layout import STAGING_FINGERPRINT, prepare_staged_output
 from rt2data.spec.model import DatasetSpec
 from rt2data.spec.semantics import GRIPPER_MODES
 from rt2data.stats.dataset_stats import STATS_FILE, codec_from_stats
@@ -132,8 +131,8 @@ def _dead_summary(letter) -> dict[str, Any]:
     return {
         "input": letter.steps,
         "dropped": {letter.reason: letter.steps} if letter.steps else {},
-        "episodes": 1,
-        "records_dropped": {letter.reason: 1},
+        "episodes": letter.records,
+        "records_dropped": {letter.reason: letter.records},
     }
 
 
@@ -217,15 +216,19 @@ def _read_marker(marker: Path, fingerprint: str) -> dict | None:
     """The result of an input shard finished by an earlier run, if it matches this config and every part verifies."""
     if not marker.is_file():
         return None
-
-    doc = json.loads(marker.read_text())
-    if doc.get("fingerprint") != fingerprint:
+    try:
+        doc = json.loads(marker.read_text())
+        if doc.get("fingerprint") != fingerprint:
+            return None
+        # The marker is a file in OUT: its part names are checked before any path is built from them.
+        infos = [ShardInfo.from_json_dict(d) for ds in doc["result"]["parts"].values() for d in ds]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # SchemaError is a ValueError
+        log.warning("resume: marker %s is unreadable (%s); converting its input shard again", marker, exc)
         return None
-    for infos in doc["result"]["parts"].values():
-        for info in infos:
-            path = marker.parent / info["name"]
-            if not path.is_file() or file_sha256(path) != (info["sha256"], info["bytes"]):
-                return None
+    for info in infos:
+        path = inside(marker.parent, info.name, what="staged part name")
+        if not path.is_file() or file_sha256(path) != (info.sha256, info.bytes):
+            return None
     log.info("resume: input shard %s already converted", marker.name)
     return doc["result"]
 
@@ -240,41 +243,16 @@ def _save_results(results: list[dict], path: str) -> None:
 def _prepare(out: Path, *, overwrite: bool, resume: bool, fingerprint: str):
     """Refuse, clear or resume ``out``; returns a finished manifest when resuming an output that is complete."""
 
-    if overwrite and resume:
-        raise OutputError("--overwrite and --resume exclude each other: pass one of them")
-    staging = out / STAGING
-    state = scan_output_dir(out)
-    if state.empty and not staging.exists():
+    manifest = prepare_staged_output(out, staging=STAGING, overwrite=overwrite, resume=resume,
+                                     config_fingerprint=fingerprint, extra_files=(DEAD_LETTERS,))
+    if manifest is None:
         return None
-    if not (overwrite or resume):
-        raise OutputError(
-            f"output directory {out} already holds an rt2data output ({state.describe()}"
-            f"{', an unfinished run' if staging.exists() else ''}); pass --overwrite to replace it or --resume to "
-            "continue it"
-        )
-    if overwrite:
-        remove_output_files(out)
-        shutil.rmtree(staging, ignore_errors=True)
-        (out / DEAD_LETTERS).unlink(missing_ok=True)
-        return None
-    if state.manifest:
-        manifest = load_manifest(out)
-        if manifest.config_fingerprint != fingerprint:
-            raise OutputError(
-                f"cannot resume {out}: it was written with another configuration; pass --overwrite to start over"
-            )
-        report = verify_output(out, check_schema=False)
-        if report.ok:
-            log.info("%s is already complete and verified; nothing to do", out)
-            return manifest
-        log.warning("%s: finished output fails verification (%s); converting again", out, report.problems[0].message)
-        remove_output_files(out)
-        return None
-    marker = staging / "fingerprint"
-    if staging.exists() and marker.is_file() and marker.read_text() != fingerprint:
-        raise OutputError(
-            f"cannot resume {out}: its unfinished run used another configuration; pass --overwrite to start over"
-        )
+    report = verify_output(out, check_schema=False)
+    if report.ok:
+        log.info("%s is already complete and verified; nothing to do", out)
+        return manifest
+    log.warning("%s: finished output fails verification (%s); converting again", out, report.problems[0].message)
+    remove_output_files(out)
     return None
 
 
@@ -288,7 +266,7 @@ def _rename_parts(out: Path, staging: Path, results: list[dict], formats, prefix
             for part in result["parts"][fmt]:
                 info = ShardInfo.from_json_dict(part)
                 final = shard_name(prefix, len(infos), fmt)
-                src = staging / info.name
+                src = inside(staging, info.name, what="staged part name")
                 if src.exists():
                     os.replace(src, out / final)
                 elif not (out / final).is_file():
@@ -316,9 +294,12 @@ def run_convert(
     Args:
         job: what to convert and how (decides the output bytes).
         out_dir: output directory (created); refused when it holds an output, unless ``overwrite``/``resume``.
-        stats_path: statistics file to reuse or write (default ``OUT_DIR/dataset_statistics.json``).
+        stats_path: statistics file to reuse when it matches (read only: never written); the run's statistics are
+            always ``OUT_DIR/dataset_statistics.json``.
         recompute_stats: compute statistics even when a matching file exists.
-        runner_options: where the pipelines run (``rt2data.pipelines.runner.RunnerOptions``; default embedded).
+        runner_options: where it runs (``rt2data.pipelines.runner.RunnerOptions``): no runner name (or ``local``)
+            is the embedded runner, ``workers`` local processes without Beam (``rt2data.pipelines.local``); any
+            other name is that Beam runner.
         progress: show a progress bar (shards read, groups written) on stderr.
         spec: ``job.spec`` already loaded (the CLI loads it once); loaded here when omitted.
         source: ``job.dataset_dir`` already opened (``rt2data.sources.open_source``); opened here when omitted.
@@ -350,7 +331,7 @@ def run_convert(
         return done
     out.mkdir(parents=True, exist_ok=True)
     stats = load_or_compute_stats(
-        source, spec=spec, split=job.split, path=stats_path or out / STATS_FILE, recompute=recompute_stats,
+        source, spec=spec, split=job.split, path=out / STATS_FILE, reuse=stats_path, recompute=recompute_stats,
         runner_options=runner_options, corrupt=job.corrupt, out_of_range=job.out_of_range,
     )
     codec = codec_from_stats(spec, stats.stats["action"], out_of_range=job.out_of_range)
@@ -358,9 +339,9 @@ def run_convert(
         codec = dataclasses.replace(codec, binning=job.binning)
     if job.tokenizer is not None:  # refuse a lossy tokenizer before any work, with the reason
         check_lossless(load_tokenizer(job.tokenizer), sample_targets(codec.action_space, 300))
-    staging = out / STAGING
+    staging = inside(out, STAGING, what="staging directory")
     staging.mkdir(exist_ok=True)
-    (staging / "fingerprint").write_text(fingerprint)
+    atomic_write_bytes(staging / STAGING_FINGERPRINT, fingerprint.encode())
     results_path = os.fspath(staging / "results.json")
 
     convert_shard = _ConvertShardFn(
@@ -369,6 +350,10 @@ def run_convert(
     )
 
     def build(p) -> None:
+        # Beam is imported for a Beam runner only: the embedded runner's start-up stays light
+        from rt2data.pipelines.transforms import spread
+        import apache_beam as beam
+
         _ = (
             spread(p, list(enumerate(refs)), "Shards")
             | "Convert" >> beam.Map(convert_shard)
@@ -376,9 +361,14 @@ def run_convert(
             | "Save" >> beam.Map(_save_results, results_path)
         )
 
+    runner_options = runner_options or RunnerOptions()
     shards_done = count_files(staging, "*.done.json")
     with FileProgress(shards_done, total=len(refs), desc="convert", unit="input shard", enabled=progress):
-        run_pipeline(build, runner_options)
+        if is_local(runner_options.runner):
+            _save_results(map_items(convert_shard, list(enumerate(refs)), workers=runner_options.workers),
+                          results_path)
+        else:
+            run_pipeline(build, runner_options)
 
     results = json.loads(Path(results_path).read_text())
     summary = _merge_summaries(r["summary"] for r in results)
@@ -391,6 +381,11 @@ def run_convert(
     validate_accounting(accounting)
     names = codec.action_space.names
     clip = summary["clip_counts"] or [0] * len(names)
+    atomic_write_bytes(out / DEAD_LETTERS, "".join(json.dumps(d, sort_keys=True) + "\n" for d in letters).encode())
+    files = {}
+    for name in (STATS_FILE, DEAD_LETTERS):
+        sha, size = file_sha256(out / name)
+        files[name] = {"sha256": sha, "bytes": size}
     manifest = Manifest(
         kind="convert",
         config=job.to_json(),
@@ -421,8 +416,8 @@ def run_convert(
                 "dead_letters": {"file": DEAD_LETTERS, "count": len(letters)},
             }
         },
+        files=files,
     )
-    atomic_write_bytes(out / DEAD_LETTERS, "".join(json.dumps(d, sort_keys=True) + "\n" for d in letters).encode())
     finalize_output(out, [i for infos in shards.values() for i in infos], manifest=manifest)
     shutil.rmtree(staging, ignore_errors=True)
     return manifest

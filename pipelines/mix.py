@@ -47,9 +47,10 @@ from rt2data.mix.audit import build_manifest, plan_for_counts
 from rt2data.pipelines.progress import FileProgress, count_files
 from rt2data.pipelines.runner import RunnerOptions, run_pipeline
 from rt2data.shards import ShardInfo, config_fingerprint, finalize_output, prepare_output_dir, remove_output_files
-from rt2data.shards import shard_name, write_shard_at
-from rt2data.shards.files import atomic_write_bytes
+from rt2data.shards import shard_name, verify_output, write_shard_at
+from rt2data.shards.files import atomic_write_bytes, inside
 from rt2data.shards.formats import EXTENSIONS
+from rt2data.shards.layout import STAGING_FINGERPRINT, prepare_staged_output, publish_staged
 from rt2data.web.sources import plan_work
 from rt2data.web.sources import read_work_item
 
@@ -327,12 +328,23 @@ def run_mix(
         config["tokenizer"] = tokenizer_record(load_tokenizer(tokenizer))
     fingerprint = config_fingerprint(config)
     work, readers = plan_work_items(mixture)
-    out = Path(out_dir)
-    if overwrite:
-        shutil.rmtree(out / STAGING, ignore_errors=True)
-    done = prepare_output_dir(out, overwrite=overwrite, resume=resume, config_fingerprint=fingerprint)
-    staging = out / STAGING
-    staging.mkdir(exist_ok=True)
+    out = Path(out_dir).absolute()  # workers may run in another directory
+    existed = out.exists()
+    finished = prepare_staged_output(out, staging=STAGING, overwrite=overwrite, resume=resume,
+                                     config_fingerprint=fingerprint)
+    if finished is not None:
+        report = verify_output(out, check_schema=False)
+        if report.ok:
+            log.info("%s is already complete and verified; nothing to do", out)
+            return finished
+        log.warning("%s: finished output fails verification (%s); mixing again", out, report.problems[0].message)
+        remove_output_files(out)
+    out.mkdir(parents=True, exist_ok=True)
+    # Shards are written under their final names into OUT/.mix-staging (with its own progress ledger) and moved
+    # into OUT only when the whole run succeeded: an interrupted run leaves no shard a reader could mistake.
+    staging = inside(out, STAGING, what="staging directory")
+    done = prepare_output_dir(staging, resume=True, config_fingerprint=fingerprint)
+    atomic_write_bytes(staging / STAGING_FINGERPRINT, fingerprint.encode())
     saved = {n: os.fspath(staging / f"{n}.json") for n in ("counts", "duplicates", "scan_dead", "stats", "samples",
                                                                    "shards")}
 
@@ -347,21 +359,22 @@ def run_mix(
             raise
     except Exception:
         if not done:  # nothing was written yet: leave no trace, so a corrected mixture runs without --overwrite
-            remove_output_files(out)
             shutil.rmtree(staging, ignore_errors=True)
+            if not existed:
+                out.rmdir()
         raise
     log.info("plan: %d examples in %d shards; draws %s", plan.total, plan.num_shards,
              {s.name: s.draws for s in plan.sources})
     done_json = {name: info.to_json_dict() for name, info in done.items()}
     first_format = mixture.output.formats[0]
-    written = count_files(out, f"{mixture.output.prefix}-*.{EXTENSIONS[first_format]}")
+    written = count_files(staging, f"{mixture.output.prefix}-*.{EXTENSIONS[first_format]}")
     with FileProgress(written, total=plan.num_shards, desc="mix", unit="shard", enabled=progress):
-        run_pipeline(lambda p: _mix_graph(p, work, readers, plan, winners, mixture, out, saved, done_json,
+        run_pipeline(lambda p: _mix_graph(p, work, readers, plan, winners, mixture, staging, saved, done_json,
                                           mixture.output.formats, tokenizer), runner_options)
 
     shard_infos = [ShardInfo.from_json_dict(d) for d in _load(saved["shards"])]
     manifest = build_manifest(mixture, config=config, fingerprint=fingerprint, counts=list(counts.items()),
                               stats=_load(saved["stats"]), samples=_load(saved["samples"]), shard_infos=shard_infos)
-    finalize_output(out, manifest.all_shards(), manifest=manifest)
-    shutil.rmtree(staging, ignore_errors=True)
+    finalize_output(staging, manifest.all_shards())  # temps dropped, every shard present with its size
+    publish_staged(out, staging, manifest.all_shards(), manifest=manifest)
     return manifest

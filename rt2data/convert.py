@@ -116,7 +116,9 @@ class ConvertConfig:
 class DeadLetter:
     """A record or step that did not become an example, with where and why.
 
-    ``steps`` is how many input steps it accounts for (0 for a record that could not be read at all).
+    ``steps`` is how many input steps it accounts for (0 for a record that could not be read at all); ``records``
+    how many whole input records (episodes) it stands for: 0 for a step, 1 for a record, more only for
+    ``unreadable_after_corruption`` (the records after a corrupt header or truncation).
     """
 
     reason: str
@@ -127,6 +129,7 @@ class DeadLetter:
     episode_id: str | None = None
     step: int | None = None
     field: str | None = None
+    records: int = 1
 
     def to_json_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -198,7 +201,7 @@ def convert_episode(
 
     def drop(step: int, reason: str, detail: str, fld: str | None = None) -> None:
         reasons[step] = reason
-        dead.append(DeadLetter(reason=reason, detail=detail, steps=1, step=step, field=fld, **where))
+        dead.append(DeadLetter(reason=reason, detail=detail, steps=1, step=step, field=fld, records=0, **where))
 
     if n < config.min_episode_steps:
         for t in range(n):

@@ -37,30 +37,3 @@ def rlds_dataset(tmp_path_factory) -> Callable[..., Path]:
         return cache[key]
 
     return build
-
-
-_TOKENIZER_FILES = {  # real tokenizer files PyPI packages ship (the test extra installs them)
-    "sp_v1": ("mistral_common", "data/tokenizer.model.v1"),  # Llama layout, 32,000 ids
-    "sp_v3": ("mistral_common", "data/mistral_instruct_tokenizer_240323.model.v3"),
-    "tekken": ("mistral_common", "data/tekken_240911.json"),
-    "clip": ("open_clip", "bpe_simple_vocab_16e6.txt.gz"),  # CLIP's BPE (lossy for action text)
-}
-
-
-@pytest.fixture(scope="session")
-def tokenizer_file() -> Callable[[str], Path]:
-    """``tokenizer_file(name) -> path`` for ``sp_v1`` | ``sp_v3`` | ``tekken`` | ``clip``, found without importing the
-    package (open_clip imports torch); skips the test with a reason when the package or a reader is absent."""
-    import importlib.util
-
-    def find(name: str) -> Path:
-        package, rel = _TOKENIZER_FILES[name]
-        needs = ["sentencepiece", "tokenizers"] + (["mistral_common"] if name == "tekken" else [])
-        missing = [m for m in needs if importlib.util.find_spec(m) is None]
-        spec = importlib.util.find_spec(package)
-        root = Path(list(spec.submodule_search_locations)[0]) if spec and spec.submodule_search_locations else None
-        if root is None or missing or not (root / rel).is_file():
-            pytest.skip(f"needs the tokenizer file {package}/{rel} and {needs} (pip install -e '.[test]')")
-        return root / rel
-
-    return find

@@ -10,7 +10,10 @@ framing, every example against the JSON Schema, unique keys, the accounting) and
 - an action example's target parses with its source's codec (``rt2data.codec.action_text.parse``: one token per
   dimension, each inside the action space), the parsed tokens equal ``action_tokens``, the plan part equals
   ``plan``, and encoding ``action_raw`` with the codec gives the same tokens;
-- a caption / VQA example carries no action fields.
+- a caption / VQA example carries no action fields;
+- a ``convert`` output's ``dead_letters.jsonl`` adds up to the manifest: as many letters as recorded, their steps
+  by reason equal to the accounting's dropped steps, their records by reason to the episodes' ``records_dropped``
+  (its sha256, like the statistics file's, is checked by ``verify_output``).
 
 The codec of a robot source comes from the manifest (``rt2data.inspection.codecs_from_manifest``); a robot source
 without one is a problem (its targets cannot be checked).
@@ -18,16 +21,18 @@ without one is a problem (its targets cannot be checked).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import string
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from rt2data.codec.action_codec import ActionCodec
-from rt2data.errors import EncodeError, Rt2DataError, TokenizerError
+from rt2data.errors import EncodeError, OutputError, Rt2DataError, TokenizerError
 from rt2data.example import Example
 from rt2data.shards.verify import Problem, VerifyReport
 from rt2data.codec.chunks import parse_chunk
@@ -36,9 +41,10 @@ from rt2data.codec.tokenizers import load_tokenizer
 from rt2data.inspection.records import codecs_from_manifest
 from rt2data.prompt import DEFAULT_PLACEHOLDER, PromptTemplate
 from rt2data.prompt import split_target
-from rt2data.shards import load_manifest, verify_output
+from rt2data.shards import Manifest, load_manifest, verify_output
+from rt2data.shards.files import inside
 
-__all__ = ["validate_output", "example_checker", "prompt_problem", "template_regex"]
+__all__ = ["validate_output", "example_checker", "prompt_problem", "template_regex", "dead_letter_problems"]
 
 _ACTION_FIELDS = ("episode_id", "step", "action_raw", "action_tokens")
 
@@ -148,6 +154,52 @@ def _recorded_tokenizer(config: Mapping[str, Any], override: str | os.PathLike[s
             f"{tok.path} has sha256 {tok.sha256[:12]}...; pass --tokenizer with the file the output was made with"
         )
     return tok
+def _nonzero(counts: Mapping[str, Any]) -> dict[str, int]:
+    return {k: int(v) for k, v in sorted(counts.items()) if v}
+
+
+def dead_letter_problems(out: Path, manifest: Manifest) -> list[Problem]:
+    """Where a ``convert`` output's dead-letter file and its manifest disagree (see the module docstring)."""
+    if manifest.kind != "convert":
+        return []
+    problems: list[Problem] = []
+    for _, audit in sorted(manifest.sources.items()):
+        record = audit.get("dead_letters") if isinstance(audit, Mapping) else None
+        if not isinstance(record, Mapping) or not isinstance(record.get("file"), str):
+            continue
+        name = record["file"]
+        try:
+            path = inside(out, name, what="dead-letter file name")
+        except OutputError as exc:
+            problems.append(Problem(name, None, str(exc)))
+            continue
+        if not path.is_file():
+            problems.append(Problem(name, None, "dead-letter file named in the manifest is missing"))
+            continue
+        steps: Counter[str] = Counter()
+        records: Counter[str] = Counter()
+        count = 0
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+            try:
+                letter = json.loads(line)
+                reason = str(letter["reason"])
+                steps[reason] += int(letter.get("steps", 0))
+                records[reason] += int(letter.get("records", 1 if letter.get("step") is None else 0))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                problems.append(Problem(name, None, f"line {number} is not a dead letter: {line[:80]!r}"))
+                continue
+            count += 1
+        if count != record.get("count"):
+            problems.append(Problem(name, None, f"holds {count} dead letters; the manifest says {record.get('count')}"))
+        if _nonzero(steps) != _nonzero(manifest.accounting.dropped):
+            problems.append(Problem(name, None, f"dead letters account for dropped steps {_nonzero(steps)}; the "
+                                                f"manifest's accounting says {_nonzero(manifest.accounting.dropped)}"))
+        episodes = audit.get("episodes")
+        if isinstance(episodes, Mapping) and isinstance(episodes.get("records_dropped"), Mapping):
+            if _nonzero(records) != _nonzero(episodes["records_dropped"]):
+                problems.append(Problem(name, None, f"dead letters account for dropped records {_nonzero(records)}; "
+                                                    f"the manifest says {_nonzero(episodes['records_dropped'])}"))
+    return problems
 
 
 def validate_output(
@@ -189,7 +241,7 @@ def validate_output(
         report = verify_output(out, check_schema=check_schema, check_example=counted, max_problems=max_problems)
     finally:
         bar.close()
-    problems = (missing + list(report.problems))[:max_problems]
+    problems = (missing + list(report.problems) + dead_letter_problems(out, manifest))[:max_problems]
     return VerifyReport(ok=not problems, problems=problems, shards_checked=report.shards_checked,
                         examples_checked=report.examples_checked)
 

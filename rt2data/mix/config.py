@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from rt2data.yaml_loader import safe_load_unique
 from rt2data.errors import ConfigError, PromptError, Rt2DataError
 from rt2data.mix.plan import POLICIES, block_quotas, exact_weight
 from rt2data.web.options import path_fields
@@ -346,7 +347,7 @@ def load_mixture(path: str | os.PathLike[str]) -> Mixture:
 
     p = Path(path)
     try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+        doc = safe_load_unique(p.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot read mixture file {p}: {exc}") from exc
     except yaml.YAMLError as exc:

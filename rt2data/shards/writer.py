@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 from rt2data.errors import ConfigError, OutputError
 from rt2data.example import Example
 from rt2data.shards import ledger
-from rt2data.shards.files import HashingWriter, fsync_dir, temp_path
+from rt2data.shards.files import HashingWriter, fsync_dir, naming_errors, temp_path
 from rt2data.shards.info import ShardInfo, shard_name
 from rt2data.shards.formats import get_format
 
@@ -75,7 +75,9 @@ class ShardWriter:
 
     def add(self, example: Example, encoded: bytes | None = None) -> None:
         """Append one example (``encoded``: its :func:`encode_example` bytes, when already computed)."""
-        self._out.write(self.format.encode(example) if encoded is None else encoded)
+        data = self.format.encode(example) if encoded is None else encoded
+        with naming_errors(self.final):
+            self._out.write(data)
         self.count += 1
         if self._first is None:
             self._first = example.key
@@ -87,11 +89,12 @@ class ShardWriter:
         """Finish the file, fsync, rename to its final name, record progress; returns its :class:`ShardInfo`."""
         if self._closed:
             raise OutputError(f"shard {self.final} is already closed")
-        self._out.write(self.format.trailer(self._out.bytes))
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        os.replace(self.tmp, self.final)
+        with naming_errors(self.final):
+            self._out.write(self.format.trailer(self._out.bytes))
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            os.replace(self.tmp, self.final)
         fsync_dir(self.out_dir)
         self._closed = True
         info = ShardInfo(
@@ -114,8 +117,12 @@ class ShardWriter:
         """Drop the unfinished shard: close and remove the temp file (the final name is never created)."""
         if not self._closed:
             self._closed = True
-            self._file.close()
-            self.tmp.unlink(missing_ok=True)
+            try:
+                self._file.close()  # flushing the buffer can fail again (a full disk): the temp file goes anyway
+            except OSError as exc:
+                log.debug("closing %s failed: %s", self.tmp, exc)
+            finally:
+                self.tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> "ShardWriter":
         return self

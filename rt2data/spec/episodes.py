@@ -34,6 +34,7 @@ def bad_record_letter(bad: BadRecord) -> DeadLetter:
         record_index=bad.index,
         detail=f"{bad.path} record {bad.index}{where}: {bad.message}",
         steps=0,
+        records=bad.records,
     )
 
 

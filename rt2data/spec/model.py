@@ -22,10 +22,11 @@ import copy
 import dataclasses
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from rt2data.errors import SpecError
 from rt2data.codec.action_space import ActionSpace
@@ -34,6 +35,7 @@ from rt2data.schemas import SPEC_DIR
 from rt2data.schemas import load_schema
 from rt2data.spec.semantics import GRIPPER_MODES, Semantics
 from rt2data.spec.transforms import TransformStep, output_width, parse_steps
+from rt2data.yaml_loader import safe_load_unique
 
 __all__ = [
     "DatasetSpec", "Ref", "ActionPart", "GripperSpec", "TerminateSpec", "NormalizationSpec",
@@ -145,7 +147,7 @@ def _read(path: Path) -> Any:
 
     try:
         text = path.read_text(encoding="utf-8")
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if path.suffix == ".json" else safe_load_unique(text)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
         raise SpecError(f"{path}: cannot read the spec: {exc}") from exc
 
@@ -220,6 +222,9 @@ class DatasetSpec:
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "<dict>") -> "DatasetSpec":
         """Validate a spec mapping (as read from YAML) against the JSON Schema and itself."""
+        bad = next(_non_finite(data), None)
+        if bad is not None:
+            raise SpecError(f"{source}: {bad[0]} is {bad[1]!r}; every number in a spec must be finite")
         errors = _schema_errors(data)
         if not errors and isinstance(data, Mapping) and "refuse" in data:
             raise SpecError(f"spec {data['name']!r} refuses this dataset: {data['refuse']}")
@@ -326,6 +331,18 @@ def _parts(action: Mapping[str, Any]) -> tuple[tuple[ActionPart, ...], bool]:
     return tuple(parts), False
 
 
+def _non_finite(node: Any, where: str = "") -> Iterator[tuple[str, float]]:
+    """``(field path, value)`` of every NaN or infinite number in a spec mapping."""
+    if isinstance(node, float) and not math.isfinite(node):
+        yield where or "(top level)", node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _non_finite(value, f"{where}.{key}" if where else str(key))
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _non_finite(value, f"{where}[{i}]")
+
+
 def _build(data: dict[str, Any], source: str) -> DatasetSpec:
     space = _action_space(data["action_space"])
     names = tuple(d.name for d in space.dims)
@@ -354,6 +371,9 @@ def _build(data: dict[str, Any], source: str) -> DatasetSpec:
         dim = g.get("dim", "gripper")
         if dim not in names or kinds[names.index(dim)] != "continuous":
             raise SpecError(f"action.gripper.dim: {dim!r} is not a continuous dimension of the action space {list(names)}")
+        if "range" in g and (len(g["range"]) != 2 or g["range"][0] == g["range"][1]):
+            raise SpecError(f"action.gripper.range: {list(g['range'])} must be two different numbers (the fully open "
+                            "and fully closed values), e.g. [0, 1]")
         if g["type"] == "continuous" and g["open_value"] not in g["range"]:
             raise SpecError(f"action.gripper.open_value: {g['open_value']} must be one end of range {g['range']}")
         gripper = GripperSpec(dim, names.index(dim), g["type"], tuple(g["range"]) if "range" in g else None,

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from rt2data.errors import SpecError
+
 __all__ = ["Semantics", "SPACES", "GRIPPER_KINDS", "GRIPPER_MODES"]
 
 SPACES = ("eef_delta", "eef_velocity", "eef_absolute", "joint_delta", "joint_position", "joint_velocity",
@@ -41,6 +43,14 @@ class Semantics:
     units: str = "unknown"
     control_hz: float | None = None
     provenance: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, value, allowed in (("space", self.space, SPACES), ("recorded", self.recorded, SPACES),
+                                     ("gripper.kind", self.gripper_kind, GRIPPER_KINDS)):
+            if value not in allowed:
+                raise SpecError(f"semantics.{name}: {value!r} is not one of {list(allowed)}")
+        if self.control_hz is not None and not self.control_hz > 0:
+            raise SpecError(f"semantics.control_hz: must be > 0, got {self.control_hz}")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Semantics":

@@ -4,7 +4,8 @@ Every sample a web reader meets ends as exactly one of: a usable item, or one ``
 
 - ``no_image``          the sample has no image member / column / file;
 - ``undecodable_image`` the image bytes are not a known format and Pillow cannot decode them (or, with
-                        ``verify_images``, fail to decode fully);
+                        ``verify_images``, the default, fail to decode fully: truncated or corrupt);
+- ``image_too_large``   the image header says more than ``max_image_pixels`` pixels (a decompression bomb);
 - ``no_text``           no caption / question / answer member or field (e.g. an image-only tar);
 - ``empty_text``        the text is present but empty after cleaning;
 - ``duplicate_key``     a second sample with the same (derived) key in one source; the first one (in file order,
@@ -28,6 +29,7 @@ __all__ = ["REASONS", "DeadLetter", "count_by_reason"]
 REASONS = (
     "no_image",
     "undecodable_image",
+    "image_too_large",
     "no_text",
     "empty_text",
     "duplicate_key",

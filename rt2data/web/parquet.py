@@ -19,7 +19,7 @@ from typing import Any, Iterator, Mapping
 
 from rt2data.errors import ConfigError, DataError
 from rt2data.web.dead_letters import DeadLetter
-from rt2data.web.options import as_str_tuple, check_bool, check_markup, check_positive, path_field
+from rt2data.web.options import MAX_IMAGE_PIXELS, as_str_tuple, check_bool, check_markup, check_positive, path_field
 from rt2data.web.paths import PARQUET_SUFFIXES, expand_patterns
 from rt2data.web.samples import ItemFactory, SourceItem, WorkItem
 from rt2data.web.text import answers_of
@@ -37,13 +37,15 @@ class ParquetCaptionOptions:
     key_column: str | None = None
     image_root: str | None = path_field("dir", optional=True)
     markup: str = "none"
-    verify_images: bool = False
+    verify_images: bool = True
+    max_image_pixels: int = MAX_IMAGE_PIXELS
     batch_rows: int = 256
 
     def __post_init__(self) -> None:
         as_str_tuple(self, "path")
         check_markup(self.markup)
         check_bool(self.verify_images, "verify_images")
+        check_positive(self.max_image_pixels, "max_image_pixels")
         check_positive(self.batch_rows, "batch_rows")
 
     def text_columns(self) -> tuple[str, ...]:
@@ -60,12 +62,14 @@ class ParquetVqaOptions:
     answer_column: str = "answer"
     key_column: str | None = None
     image_root: str | None = path_field("dir", optional=True)
-    verify_images: bool = False
+    verify_images: bool = True
+    max_image_pixels: int = MAX_IMAGE_PIXELS
     batch_rows: int = 256
 
     def __post_init__(self) -> None:
         as_str_tuple(self, "path")
         check_bool(self.verify_images, "verify_images")
+        check_positive(self.max_image_pixels, "max_image_pixels")
         check_positive(self.batch_rows, "batch_rows")
 
     def text_columns(self) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator
 from rt2data.errors import ConfigError
 from rt2data.web import captions, converted, parquet, vqa
 from rt2data.web.dead_letters import DeadLetter
+from rt2data.web.options import MAX_IMAGE_PIXELS
 from rt2data.web.samples import ItemFactory, SourceItem, WorkItem
 from rt2data.web.templates import WebTemplate
 
@@ -96,6 +97,7 @@ def read_work_item(
             source=item.source,
             template=template,
             markup=getattr(options, "markup", "none"),
-            verify_images=getattr(options, "verify_images", False),
+            verify_images=getattr(options, "verify_images", True),
+            max_image_pixels=getattr(options, "max_image_pixels", MAX_IMAGE_PIXELS),
         )
     yield from spec.read(item, factory, options)

@@ -39,7 +39,26 @@ def test_check_ok(runner, rlds_dataset):
     path = rlds_dataset("jaco_play")
     result = runner.invoke(cli, ["schemas", "check", "jaco_play", str(path.parent)])
     assert result.exit_code == 0, result.output
-    assert result.output == f"ok: spec jaco_play matches {path / 'features.json'}\n"
+    first, semantics = result.output.splitlines()[:2]
+    assert first == f"ok: spec jaco_play matches {path / 'features.json'}"
+    assert semantics == ("semantics: records eef_delta (frame base, rotation none, units unstated), gripper relative "
+                         "(closed_high); output space eef_delta; canonical RT-2 space: yes")
+
+
+def test_list_shows_space_gripper_and_canonical(runner):
+    result = runner.invoke(cli, ["schemas", "list"])
+    rows = {line.split()[0]: line for line in result.output.splitlines()}
+    assert "eef_delta[8]" in rows["fractal20220817_data"] and "gripper relative " in rows["fractal20220817_data"]
+    assert "canonical yes" in rows["fractal20220817_data"]
+    assert "joint_delta[9]" in rows["berkeley_mvp_converted_externally_to_rlds"]
+    assert "canonical no" in rows["berkeley_mvp_converted_externally_to_rlds"]
+    assert rows["tidybot"].split()[1] == "refused"
+
+
+def test_check_names_a_refusal(runner, tmp_path):
+    (tmp_path / "features.json").write_text("{}")
+    result = runner.invoke(cli, ["schemas", "check", "vima_converted_externally_to_rlds", str(tmp_path)])
+    assert result.exit_code == 1 and result.output.startswith("refused: spec vima_converted_externally_to_rlds ")
 
 
 def test_check_mismatch_lists_every_problem_and_exits_1(runner, rlds_dataset):

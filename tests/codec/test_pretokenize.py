@@ -21,6 +21,7 @@ from rt2data.errors import TokenizerError
 from rt2data.example import Example
 from rt2data.shards import iter_examples, load_manifest
 from rt2data.shards.formats.tf_example import example_to_tf_example_bytes, tf_example_bytes_to_example
+from tokenizer_files import tokenizer_file  # tests/codec/tokenizer_files.py
 
 PROMPT = "Q: what action should the robot take to pick up the red can? A:"
 TARGET = "1 128 91 241 5 101 127 200"
@@ -36,7 +37,7 @@ def _example(**changes) -> Example:
 
 
 @pytest.mark.parametrize("which", ["sp_v1", "sp_v3", "tekken"])
-def test_join_rule_labels_mask_the_prompt_and_decode_to_the_target(which, tokenizer_file):
+def test_join_rule_labels_mask_the_prompt_and_decode_to_the_target(which):
     tok = load_tokenizer(tokenizer_file(which))
     input_ids, labels = joined_ids(tok, PROMPT, TARGET)
     assert input_ids == [tok.bos_id] + tok.encode(PROMPT + " " + TARGET) + [tok.eos_id]  # as a trainer does
@@ -53,7 +54,7 @@ def test_join_rule_labels_mask_the_prompt_and_decode_to_the_target(which, tokeni
     assert "not the target" in label_problem(wrong, tok)
 
 
-def test_a_lossy_tokenizer_is_refused_naming_the_example(tokenizer_file):
+def test_a_lossy_tokenizer_is_refused_naming_the_example():
     clip = load_tokenizer(tokenizer_file("clip"))
     with pytest.raises(TokenizerError, match="example k0: .*does not give the target back"):
         tokenize_example(_example(), clip)
@@ -67,7 +68,7 @@ def run(*args, check=True):
 
 
 @pytest.mark.slow
-def test_convert_and_mix_with_tokenizer_chunks_and_openvla_binning(rlds_dataset, tmp_path, tokenizer_file):
+def test_convert_and_mix_with_tokenizer_chunks_and_openvla_binning(rlds_dataset, tmp_path):
     sp = tokenizer_file("sp_v1")
     sp_v3 = tokenizer_file("sp_v3")  # (tekken is covered above; its 6 s load would double this test's time)
     ds = rlds_dataset("fractal20220817_data", episodes=2, steps=4, shards=1)

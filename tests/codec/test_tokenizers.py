@@ -15,12 +15,14 @@ import pytest
 from click.testing import CliRunner
 
 from rt2data.cli.main import cli
+from rt2data.codec.action_codec import ActionCodec
 from rt2data.codec.action_space import ActionSpace
 from rt2data.codec.constrained import ActionTrie
 from rt2data.codec.token_report import action_trie, check_lossless, sample_targets, strategy_report, token_strategy
 from rt2data.codec.tokenizers import load_tokenizer, sniff_kind
 from rt2data.codec.vocab import make_strategy
 from rt2data.errors import ConfigError, ParseError, TokenizerError
+from tokenizer_files import tokenizer_file  # tests/codec/tokenizer_files.py
 
 SPACE = ActionSpace.rt2_default()
 PROMPTS = ["Q: what action should the robot take to pick up the red can? A:",
@@ -29,11 +31,11 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding=
 
 
 @pytest.fixture(scope="module", params=["sp_v1", "sp_v3", "tekken"])
-def lossless(request, tokenizer_file):
+def lossless(request):
     return load_tokenizer(tokenizer_file(request.param))
 
 
-def test_kinds_and_never_reserved_ids(tokenizer_file):
+def test_kinds_and_never_reserved_ids():
     sp = load_tokenizer(tokenizer_file("sp_v1"))
     assert (sniff_kind(sp.path), sp.vocab_size, sp.bos_id, sp.eos_id) == ("sentencepiece", 32000, 1, 2)
     banned = sp.never_reserve()
@@ -45,7 +47,7 @@ def test_kinds_and_never_reserved_ids(tokenizer_file):
         sniff_kind(Path(__file__))
 
 
-def test_join_rule_differs_by_family_in_opposite_directions(tokenizer_file):
+def test_join_rule_differs_by_family_in_opposite_directions():
     sp = load_tokenizer(tokenizer_file("sp_v1"))
     tk = load_tokenizer(tokenizer_file("tekken"))
     p, t = PROMPTS[0], "1 128 91 241 5 101 127 200"
@@ -80,7 +82,7 @@ def test_round_trip_1000_targets_integer_text_and_reserved_last(lossless):
             trie.allowed([lossless.eos_id])
 
 
-def test_llama_style_integers_are_several_tokens_and_single_ids_fail_with_a_reason(tokenizer_file):
+def test_llama_style_integers_are_several_tokens_and_single_ids_fail_with_a_reason():
     sp = load_tokenizer(tokenizer_file("sp_v1"))
     report = strategy_report(sp, SPACE, "integer_text")
     assert report.exact and report.tokens_per_action == (16, 30)
@@ -92,7 +94,7 @@ def test_llama_style_integers_are_several_tokens_and_single_ids_fail_with_a_reas
         make_strategy("integer_text", SPACE, mapping=mapping)
 
 
-def test_clip_is_refused_for_integer_text_with_one_line_why(tmp_path, tokenizer_file):
+def test_clip_is_refused_for_integer_text_with_one_line_why(tmp_path):
     clip = load_tokenizer(tokenizer_file("clip"))
     assert clip.target_ids("1 1 9") == clip.target_ids("119")
     with pytest.raises(TokenizerError, match="drops the spaces") as info:
@@ -113,7 +115,7 @@ def test_clip_is_refused_for_integer_text_with_one_line_why(tmp_path, tokenizer_
     assert not set(ok.params["reserved_ids"]) & set(clip.never_reserve())
 
 
-def test_least_frequent_from_real_prompts_never_reserves_byte_or_control_pieces(tokenizer_file):
+def test_least_frequent_from_real_prompts_never_reserves_byte_or_control_pieces():
     sp = load_tokenizer(tokenizer_file("sp_v1"))
     counts = Counter(i for p in PROMPTS for i in sp.encode(p))
     naive = make_strategy("reserved_least_frequent", SPACE, frequencies=dict(counts), vocab_size=sp.vocab_size)
@@ -137,7 +139,7 @@ def test_trie_rejects_ambiguous_tables_and_mask_needs_single_ids():
     assert fn(0, np.asarray([9, 9, 5, 7])) == [0]
 
 
-def test_vocab_cli_report_and_trie_file(tmp_path, tokenizer_file):
+def test_vocab_cli_report_and_trie_file(tmp_path):
     runner = CliRunner()
     sp = tokenizer_file("sp_v1")
     out = runner.invoke(cli, ["vocab", "--tokenizer", str(sp)], catch_exceptions=False)
@@ -156,7 +158,7 @@ def test_vocab_cli_report_and_trie_file(tmp_path, tokenizer_file):
     assert clip.exit_code != 0 and "lossy" in str(clip.exception) and not (tmp_path / "x.json").exists()
 
 
-def test_readme_constrained_decoding_snippet_runs(tmp_path, tokenizer_file):
+def test_readme_constrained_decoding_snippet_runs(tmp_path):
     (snippet,) = [b for b in re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL) if "action_trie" in b]
     (tmp_path / "tokenizer.model").symlink_to(tokenizer_file("sp_v1"))
     proc = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, capture_output=True, text=True, timeout=120)
