@@ -300,7 +300,9 @@ def _convert_chunked(episode, shard_index, codec, config, template, instructions
     finite = np.isfinite(actions).all(axis=1)
     tokens = np.zeros((n, d), np.int64)
     clipped = np.zeros((n, d), bool)
-    problem: dict[int, tuple[str, str]] = {j: ("non_finite_action", "action is not finite") for j in np.flatnonzero(~finite)}
+    problem: dict[int, tuple[str, str]] = {
+        int(j): ("non_finite_action", "action is not finite") for j in np.flatnonzero(~finite)
+    }
     rows = np.flatnonzero(finite)
     try:
         encoded = codec.encode(actions[rows])

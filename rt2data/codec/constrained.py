@@ -104,7 +104,9 @@ class ActionTrie:
             if node.bin is not None and p + 1 == self.n_positions and i == self.eos_id:
                 bins.append(node.bin)
                 return self.n_positions, _Node(), bins
-            raise ParseError(f"token id {i} at offset {k} is not legal at action position {p} (ids {list(generated)[:k]} before it)")
+            raise ParseError(
+                f"token id {i} at offset {k} is not legal at action position {p} (ids {list(generated)[:k]} before it)"
+            )
         return p, node, bins
 
     def allowed(self, generated: Sequence[int]) -> list[int]:

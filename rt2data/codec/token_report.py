@@ -50,8 +50,8 @@ def token_strategy(name: str, space: ActionSpace, tokenizer: TextTokenizer, **op
         hit = [int(i) for i in strategy.ids if int(i) in banned]
         if hit:
             raise TokenizerError(
-                f"reserved_last on {tokenizer.path.name}: id {hit[0]} ({tokenizer.piece(hit[0])!r}) is a {banned[hit[0]]} "
-                f"piece ({len(hit)} such ids in the last {len(strategy.ids)}); use reserved_least_frequent"
+                f"reserved_last on {tokenizer.path.name}: id {hit[0]} ({tokenizer.piece(hit[0])!r}) is a "
+                f"{banned[hit[0]]} piece ({len(hit)} such ids in the last {len(strategy.ids)}); use reserved_least_frequent"
             )
         return strategy
     if name == "reserved_least_frequent":

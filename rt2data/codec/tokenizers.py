@@ -119,7 +119,8 @@ class TextTokenizer:
         if joined[: len(head)] != head:
             raise TokenizerError(
                 f"{self.path.name} ({self.kind}): tokenizing {prompt[-20:]!r} + ' ' + {target[:20]!r} merges across "
-                f"the join (prompt ids {head[-4:]} are not a prefix of the joined ids {joined[len(head) - 4:len(head) + 2]})"
+                f"the join (prompt ids {head[-4:]} are not a prefix of the joined ids "
+                f"{joined[len(head) - 4:len(head) + 2]})"
             )
         return head, joined[len(head):]
 
@@ -175,8 +176,9 @@ class HFTokenizer(TextTokenizer):
         self._tok = tokenizer
         self.vocab_size = int(tokenizer.get_vocab_size(with_added_tokens=True))
         specials = self._specials()
-        self.bos_id = next((i for i, t in specials.items() if t in ("<s>", "<|startoftext|>", "<|begin_of_text|>")), None)
-        self.eos_id = next((i for i, t in specials.items() if t in ("</s>", "<|endoftext|>", "<|end_of_text|>")), None)
+        bos, eos = ("<s>", "<|startoftext|>", "<|begin_of_text|>"), ("</s>", "<|endoftext|>", "<|end_of_text|>")
+        self.bos_id = next((i for i, t in specials.items() if t in bos), None)
+        self.eos_id = next((i for i, t in specials.items() if t in eos), None)
 
     def _specials(self) -> dict[int, str]:
         return {int(i): t.content for i, t in self._tok.get_added_tokens_decoder().items() if t.special}

@@ -19,6 +19,7 @@ from rt2data.errors import ConfigError, ParseError, SchemaError
 from rt2data.example import Example
 from rt2data.inspection.validate import example_checker
 from rt2data.prompt import get_template
+from rt2data.shards.formats.tf_example import example_to_tf_example_bytes
 from rt2data.spec.standardize import CanonicalEpisode
 
 CODEC = ActionCodec.rt2_default()
@@ -82,6 +83,8 @@ def test_h1_is_todays_output_byte_for_byte():
     h1 = convert_episode(_episode(actions), shard_index=0, codec=CODEC, template=TEMPLATE,
                          config=ConvertConfig(source="x", action_chunk=1))
     assert [e.to_json_bytes() for e in today.examples] == [e.to_json_bytes() for e in h1.examples]
+    assert [example_to_tf_example_bytes(e) for e in today.examples] == [
+        example_to_tf_example_bytes(e) for e in h1.examples]
     assert b"chunk" not in today.examples[0].to_json_bytes()
     assert ConvertConfig(source="x", action_chunk=1).to_json() == ConvertConfig(source="x").to_json()
     assert "action_chunk" not in ConvertConfig(source="x").to_json()
