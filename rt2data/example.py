@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping
 
+from rt2data import fields as F
 from rt2data.errors import SchemaError
 from rt2data.schemas import load_schema
 
@@ -28,9 +29,7 @@ __all__ = [
     "OMITTED_WHEN_NONE",
 ]
 
-OMITTED_WHEN_NONE = ("chunk_steps", "chunk_real", "input_ids", "labels")
-"""Optional fields left out of an example's JSON when None (added after the first release; older outputs keep
-their bytes)."""
+OMITTED_WHEN_NONE = F.OMITTED_WHEN_NONE
 
 KINDS = ("action", "caption", "vqa")
 IMAGE_FORMATS = ("jpg", "png", "webp", "gif", "bmp", "tiff")
@@ -100,12 +99,12 @@ class Example:
             )
         if not isinstance(self.image, (bytes, bytearray)) or not self.image:
             raise SchemaError(f"example {self.key}: image is empty or not bytes")
-        for name in ("prompt", "target", "source", "template_id"):
+        for name in (F.PROMPT, F.TARGET, F.SOURCE, F.TEMPLATE_ID):
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
                 raise SchemaError(f"example {self.key}: field {name!r} must be a non-empty string, got {value!r}")
         if self.kind == "action":
-            missing = [n for n in ("episode_id", "step", "action_raw", "action_tokens") if getattr(self, n) is None]
+            missing = [n for n in F.ACTION_REQUIRED if getattr(self, n) is None]
             if missing:
                 raise SchemaError(f"example {self.key}: action examples need {missing}")
             if len(self.action_raw) != len(self.action_tokens):
@@ -166,7 +165,7 @@ class Example:
         return dataclasses.replace(self, **changes)
 
 
-_JSON_FIELD_ORDER = tuple(f.name for f in dataclasses.fields(Example) if f.name != "image")
+_JSON_FIELD_ORDER = tuple(f.name for f in dataclasses.fields(Example) if f.name != F.IMAGE)
 _JSON_FIELDS = frozenset(_JSON_FIELD_ORDER)
 
 

@@ -13,25 +13,22 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from rt2data import fields as F
 from rt2data.errors import ConfigError
 from rt2data.example import IMAGE_FORMATS
 
 __all__ = ["HF_JSON_FIELDS", "HF_FEATURES_DOC", "hf_webdataset_features"]
 
 HF_JSON_FIELDS: dict[str, str] = {
-    **{
-        name: "string"
-        for name in ("key", "image_format", "prompt", "target", "kind", "source", "template_id", "instruction",
-                     "episode_id", "plan")
-    },
-    "step": "int64",
-    "action_raw": "list<float64>",
-    "action_tokens": "list<int64>",
+    **{name: "string" for name in F.TEXT},
+    F.STEP: "int64",
+    F.ACTION_RAW: "list<float64>",
+    F.ACTION_TOKENS: "list<int64>",
     # optional (absent from KEY.json unless convert --action-chunk / --tokenizer made them; read as null then)
-    "chunk_steps": "int64",
-    "chunk_real": "int64",
-    "input_ids": "list<int64>",
-    "labels": "list<int64>",
+    F.CHUNK_STEPS: "int64",
+    F.CHUNK_REAL: "int64",
+    F.INPUT_IDS: "list<int64>",
+    F.LABELS: "list<int64>",
 }
 """Fields of ``KEY.json`` and their Arrow types."""
 

@@ -31,6 +31,7 @@ from typing import BinaryIO, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
+from rt2data import fields as F
 from rt2data.errors import DataError, SchemaError
 from rt2data.example import Example
 from rt2data.shards.formats.base import RawRecord, ShardFormat
@@ -50,8 +51,8 @@ __all__ = [
 ]
 
 _U64 = (1 << 64) - 1
-_STRING_FIELDS = ("key", "image_format", "prompt", "target", "kind", "source", "template_id")
-_OPTIONAL_STRING_FIELDS = ("instruction", "episode_id", "plan")
+_STRING_FIELDS = F.REQUIRED_TEXT
+_OPTIONAL_STRING_FIELDS = F.OPTIONAL_TEXT
 
 
 class Feature(NamedTuple):
@@ -294,30 +295,30 @@ class _Spec(NamedTuple):
 
 
 TFRECORD_FEATURES: tuple[_Spec, ...] = (
-    _Spec("key", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "unique example key"),
-    _Spec("image", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "encoded image bytes (tf.io.decode_image)"),
-    _Spec("image_format", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "jpg | png | webp | gif | bmp | tiff"),
-    _Spec("prompt", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "text the model reads"),
-    _Spec("target", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "text the model writes"),
-    _Spec("kind", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "action | caption | vqa"),
-    _Spec("source", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "dataset / mixture source name"),
-    _Spec("template_id", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "prompt template id"),
-    _Spec("instruction", "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
-    _Spec("episode_id", "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
-    _Spec("plan", "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
-    _Spec("step", "int64", "tf.io.FixedLenFeature([], tf.int64, default_value=-1)", "-1 when absent"),
-    _Spec("action_raw", "float", "tf.io.VarLenFeature(tf.float32)", "raw action, float32 copy"),
+    _Spec(F.KEY, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "unique example key"),
+    _Spec(F.IMAGE, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "encoded image bytes (tf.io.decode_image)"),
+    _Spec(F.IMAGE_FORMAT, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "jpg | png | webp | gif | bmp | tiff"),
+    _Spec(F.PROMPT, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "text the model reads"),
+    _Spec(F.TARGET, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "text the model writes"),
+    _Spec(F.KIND, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "action | caption | vqa"),
+    _Spec(F.SOURCE, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "dataset / mixture source name"),
+    _Spec(F.TEMPLATE_ID, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "prompt template id"),
+    _Spec(F.INSTRUCTION, "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
+    _Spec(F.EPISODE_ID, "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
+    _Spec(F.PLAN, "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
+    _Spec(F.STEP, "int64", "tf.io.FixedLenFeature([], tf.int64, default_value=-1)", "-1 when absent"),
+    _Spec(F.ACTION_RAW, "float", "tf.io.VarLenFeature(tf.float32)", "raw action, float32 copy"),
     _Spec(
         "action_raw_f64",
         "bytes",
         'tf.io.FixedLenFeature([], tf.string, default_value="")',
         "exact raw action: tf.io.decode_raw(x, tf.float64), little-endian",
     ),
-    _Spec("action_tokens", "int64", "tf.io.VarLenFeature(tf.int64)", "bin index per dimension"),
-    _Spec("chunk_steps", "int64", "tf.io.FixedLenFeature([], tf.int64, default_value=1)", "action chunk H; absent: 1"),
-    _Spec("chunk_real", "int64", "tf.io.FixedLenFeature([], tf.int64, default_value=1)", "real steps of the chunk"),
-    _Spec("input_ids", "int64", "tf.io.VarLenFeature(tf.int64)", "--tokenizer: ids of prompt + ' ' + target"),
-    _Spec("labels", "int64", "tf.io.VarLenFeature(tf.int64)", "--tokenizer: input_ids, prompt masked with -100"),
+    _Spec(F.ACTION_TOKENS, "int64", "tf.io.VarLenFeature(tf.int64)", "bin index per dimension"),
+    _Spec(F.CHUNK_STEPS, "int64", "tf.io.FixedLenFeature([], tf.int64, default_value=1)", "action chunk H; absent: 1"),
+    _Spec(F.CHUNK_REAL, "int64", "tf.io.FixedLenFeature([], tf.int64, default_value=1)", "real steps of the chunk"),
+    _Spec(F.INPUT_IDS, "int64", "tf.io.VarLenFeature(tf.int64)", "--tokenizer: ids of prompt + ' ' + target"),
+    _Spec(F.LABELS, "int64", "tf.io.VarLenFeature(tf.int64)", "--tokenizer: input_ids, prompt masked with -100"),
 )
 
 TFRECORD_FEATURE_SPEC_DOC = (
