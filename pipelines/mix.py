@@ -42,7 +42,7 @@ from rt2data.errors import DataError, TokenizerError
 from rt2data.images import transcode
 from rt2data.mix.plan import MixPlan, rank_hash
 from rt2data.mix.config import Mixture
-from rt2data.web.dead_letters import DeadLetter
+from rt2data.dead_letters import SampleDeadLetter
 from rt2data.web.samples import SourceItem, WorkItem
 from rt2data.mix.audit import build_manifest, plan_for_counts
 from rt2data.pipelines.progress import FileProgress, count_files
@@ -77,7 +77,7 @@ def _read(item: WorkItem, readers: dict[str, tuple], tokenizer: str | None = Non
             try:
                 x = dataclasses.replace(x, example=tokenize_example(x.example, tok))
             except TokenizerError as exc:
-                x = DeadLetter(source=x.source, key=x.raw_key, reason="untokenizable", detail=str(exc),
+                x = SampleDeadLetter(source=x.source, key=x.raw_key, reason="untokenizable", detail=str(exc),
                                where=x.where or f"work item {x.location[0]}, sample {x.location[1]}")
         yield x
 
@@ -87,7 +87,7 @@ def _is_item(x: Any) -> bool:
 
 
 def _is_dead(x: Any) -> bool:
-    return isinstance(x, DeadLetter)
+    return isinstance(x, SampleDeadLetter)
 
 
 class _CountFirst(beam.CombineFn):
@@ -121,7 +121,7 @@ def _dedupe(item: SourceItem, winners: dict):
     if first is None or tuple(first[0]) == tuple(item.location):
         yield item
     else:
-        yield DeadLetter(source=item.source, key=item.raw_key, reason="duplicate_key",
+        yield SampleDeadLetter(source=item.source, key=item.raw_key, reason="duplicate_key",
                          detail=f"key {item.key!r} was already used by the sample at {first[1]}",
                          where=item.where or f"work item {item.location[0]}, sample {item.location[1]}")
 
@@ -205,7 +205,7 @@ def _save(value, path: str) -> str:
 
 
 def _stat_keys(x):
-    if isinstance(x, DeadLetter):
+    if isinstance(x, SampleDeadLetter):
         return [(("dead", x.source, x.reason), 1)]
     return [(("usable", x.source), 1), (("template", x.source, x.example.template_id), 1)]
 

@@ -4,7 +4,7 @@ Work units are elements made by ``beam.Create`` and read by a function (no bound
 DaskRunner drops), and results are *tagged elements* ``(TAG, value)`` split with ``beam.Filter`` (no multi-output
 ParDo): both work on the embedded runner, Dask, Dataflow, Flink and Spark (see RT2_AND_PEERS.md, "Real-data facts").
 
-- :class:`ReadStandardized`: a robot-data source's work units -> ``(OK, CanonicalEpisode)`` | ``(DEAD, DeadLetter)``
+- :class:`ReadStandardized`: a robot-data source's work units -> ``(OK, CanonicalEpisode)`` | ``(DEAD, RecordDeadLetter)``
   (``rt2data.spec.episodes.iter_standardized`` on the workers);
 - :class:`CombineStats`: canonical episodes -> one accumulator state of their statistics;
 - :func:`split_tagged`: a tagged PCollection -> ``(ok values, dead values)``.
@@ -63,7 +63,7 @@ class ReadStandardized(beam.PTransform):
         spec: the dataset spec.
         corrupt: ``error`` (an unreadable record stops the run) or ``skip`` (dead-lettered, counted).
 
-    Returns a PCollection of ``(OK, CanonicalEpisode)`` and ``(DEAD, DeadLetter)``.
+    Returns a PCollection of ``(OK, CanonicalEpisode)`` and ``(DEAD, RecordDeadLetter)``.
     """
 
     def __init__(self, source: Any, units: list, spec: DatasetSpec, *, corrupt: str = "error"):

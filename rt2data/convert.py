@@ -5,7 +5,7 @@ here, so a step converts the same way in a unit test, in a local run and on a cl
 
 Each kept step becomes an ``Example``: the primary image (bytes as given, or resized), the prompt from the template
 and the normalized instruction, the target action string from the codec, and the episode id, step, raw and tokenized
-action. Steps that are not kept are counted by reason and described by a ``DeadLetter``:
+action. Steps that are not kept are counted by reason and described by a ``RecordDeadLetter``:
 
 - ``no_instruction``   the step has no (or an empty) instruction and the policy is ``drop``;
 - ``non_finite_action`` an action value is NaN or inf;
@@ -27,6 +27,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from rt2data.codec.chunks import check_horizon, chunk_indices, real_steps, render_chunk
+from rt2data.dead_letters import RecordDeadLetter
 from rt2data.errors import ConfigError, DataError, EncodeError, PromptError
 from rt2data.example import Example, make_key
 from rt2data.images import ASPECT_POLICIES, resize_square
@@ -37,7 +38,6 @@ from rt2data.prompt import normalize_instruction
 __all__ = [
     "DROP_REASONS",
     "ConvertConfig",
-    "DeadLetter",
     "ConvertedEpisode",
     "convert_episode",
     "example_key",
@@ -113,29 +113,6 @@ class ConvertConfig:
 
 
 @dataclass(frozen=True)
-class DeadLetter:
-    """A record or step that did not become an example, with where and why.
-
-    ``steps`` is how many input steps it accounts for (0 for a record that could not be read at all); ``records``
-    how many whole input records (episodes) it stands for: 0 for a step, 1 for a record, more only for
-    ``unreadable_after_corruption`` (the records after a corrupt header or truncation).
-    """
-
-    reason: str
-    source_path: str
-    record_index: int
-    detail: str
-    steps: int = 0
-    episode_id: str | None = None
-    step: int | None = None
-    field: str | None = None
-    records: int = 1
-
-    def to_json_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-@dataclass(frozen=True)
 class ConvertedEpisode:
     """Result of converting one episode: its examples in step order plus the accounting."""
 
@@ -145,7 +122,7 @@ class ConvertedEpisode:
     input_steps: int
     examples: tuple[Example, ...]
     dropped: Mapping[str, int] = field(default_factory=dict)
-    dead_letters: tuple[DeadLetter, ...] = ()
+    dead_letters: tuple[RecordDeadLetter, ...] = ()
     clip_counts: tuple[int, ...] = ()
 
     @property
@@ -197,11 +174,11 @@ def convert_episode(
     n = int(actions.shape[0])
     where = dict(source_path=episode.source_path, record_index=episode.record_index, episode_id=episode.episode_id)
     reasons: list[str | None] = [None] * n
-    dead: list[DeadLetter] = []
+    dead: list[RecordDeadLetter] = []
 
     def drop(step: int, reason: str, detail: str, fld: str | None = None) -> None:
         reasons[step] = reason
-        dead.append(DeadLetter(reason=reason, detail=detail, steps=1, step=step, field=fld, records=0, **where))
+        dead.append(RecordDeadLetter(reason=reason, detail=detail, steps=1, step=step, field=fld, records=0, **where))
 
     if n < config.min_episode_steps:
         for t in range(n):
@@ -253,7 +230,7 @@ def convert_episode(
         t = int(t)
         ex = _make_example(episode, shard_index, t, actions[t], tokens[j], texts[j], instructions[t], config, template,
                            split)
-        if isinstance(ex, DeadLetter):
+        if isinstance(ex, RecordDeadLetter):
             reasons[t] = ex.reason
             dead.append(ex)
         else:
@@ -274,7 +251,7 @@ def _convert_rowwise(episode, shard_index, codec, config, template, instructions
         except EncodeError as exc:
             reasons[t] = "out_of_range"
             dead.append(
-                DeadLetter(
+                RecordDeadLetter(
                     reason="out_of_range", detail=str(exc), steps=1, step=t, field="action",
                     source_path=episode.source_path, record_index=episode.record_index, episode_id=episode.episode_id,
                 )
@@ -283,7 +260,7 @@ def _convert_rowwise(episode, shard_index, codec, config, template, instructions
         clip_counts += np.asarray(enc.clip_counts, np.int64)
         ex = _make_example(episode, shard_index, t, actions[t], enc.tokens[0], enc.texts[0], instructions[t], config,
                            template, split)
-        if isinstance(ex, DeadLetter):
+        if isinstance(ex, RecordDeadLetter):
             reasons[t] = ex.reason
             dead.append(ex)
         else:
@@ -325,14 +302,14 @@ def _convert_chunked(episode, shard_index, codec, config, template, instructions
         if bad:
             reason, detail = problem[bad[0]]
             reasons[t] = reason
-            dead.append(DeadLetter(reason=reason, detail=f"chunk step {bad[0]}: {detail}", steps=1, step=t,
+            dead.append(RecordDeadLetter(reason=reason, detail=f"chunk step {bad[0]}: {detail}", steps=1, step=t,
                                    field="action", **where))
             continue
         chunk = index[t]
         ex = _make_example(episode, shard_index, t, actions[chunk].ravel(), tokens[chunk].ravel(),
                            render_chunk(tokens[chunk]), instructions[t], config, template, split,
                            extra={"chunk_steps": horizon, "chunk_real": int(real[t])})
-        if isinstance(ex, DeadLetter):
+        if isinstance(ex, RecordDeadLetter):
             reasons[t] = ex.reason
             dead.append(ex)
         else:
@@ -350,7 +327,7 @@ def _make_example(episode, shard_index, t, action, tokens, text, instruction, co
         try:
             image = resize_square(image, config.resize, aspect=config.aspect, quality=config.jpeg_quality)
         except DataError as exc:
-            return DeadLetter(
+            return RecordDeadLetter(
                 reason="bad_image", detail=str(exc), steps=1, step=t, field="image",
                 source_path=episode.source_path, record_index=episode.record_index, episode_id=episode.episode_id,
             )

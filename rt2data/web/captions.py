@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from rt2data.errors import ConfigError
-from rt2data.web.dead_letters import DeadLetter
+from rt2data.dead_letters import SampleDeadLetter
 from rt2data.web.options import MAX_IMAGE_PIXELS, as_str_tuple, check_bool, check_markup, check_positive, path_field
 from rt2data.web.paths import TAR_SUFFIXES, expand_patterns
 from rt2data.web.samples import ItemFactory, SourceItem, WorkItem
@@ -115,7 +115,7 @@ def _caption_of(members: dict[str, bytes], options: WdsCaptionOptions, where: st
     return options.default_text, None
 
 
-def read_wds_captions(item: WorkItem, factory: ItemFactory, options: WdsCaptionOptions) -> Iterator[SourceItem | DeadLetter]:
+def read_wds_captions(item: WorkItem, factory: ItemFactory, options: WdsCaptionOptions) -> Iterator[SourceItem | SampleDeadLetter]:
     """Items and dead letters of one caption tar."""
     for sample in iter_tar_samples(item.path):
         if isinstance(sample, TarProblem):
@@ -185,7 +185,7 @@ def _read_file(path: str) -> bytes | None:
         return None
 
 
-def read_flickr30k(item: WorkItem, factory: ItemFactory, options: Flickr30kOptions) -> Iterator[SourceItem | DeadLetter]:
+def read_flickr30k(item: WorkItem, factory: ItemFactory, options: Flickr30kOptions) -> Iterator[SourceItem | SampleDeadLetter]:
     """Items and dead letters of a chunk of Flickr30k image ids."""
     n = 0
     for image_id in item.part:

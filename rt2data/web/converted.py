@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from rt2data.errors import ConfigError, Rt2DataError
-from rt2data.web.dead_letters import DeadLetter
+from rt2data.dead_letters import SampleDeadLetter
 from rt2data.web.options import path_field
 from rt2data.web.samples import SourceItem, WorkItem, derive_key
 from rt2data.shards import iter_shard
@@ -83,7 +83,7 @@ def converted_semantics(options: ConvertedOptions) -> dict[str, Any] | None:
     return None
 
 
-def read_converted(item: WorkItem, factory: Any, options: ConvertedOptions) -> Iterator[SourceItem | DeadLetter]:
+def read_converted(item: WorkItem, factory: Any, options: ConvertedOptions) -> Iterator[SourceItem | SampleDeadLetter]:
     """Items of one shard (``factory`` is unused: examples are already built)."""
 
     index = 0
@@ -94,5 +94,5 @@ def read_converted(item: WorkItem, factory: Any, options: ConvertedOptions) -> I
                              where=f"{item.path}::{example.key}")
             index += 1
     except Rt2DataError as exc:
-        yield DeadLetter(source=item.source, key="", reason="unreadable_file",
+        yield SampleDeadLetter(source=item.source, key="", reason="unreadable_file",
                          detail=f"shard unreadable after {index} examples: {exc}", where=item.path)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
 from rt2data.errors import ConfigError, DataError
-from rt2data.web.dead_letters import DeadLetter
+from rt2data.dead_letters import SampleDeadLetter
 from rt2data.web.options import MAX_IMAGE_PIXELS, as_str_tuple, check_bool, check_markup, check_positive, path_field
 from rt2data.web.paths import PARQUET_SUFFIXES, expand_patterns
 from rt2data.web.samples import ItemFactory, SourceItem, WorkItem
@@ -137,7 +137,7 @@ def _text_cell(cell: Any) -> str | None:
     return cell if isinstance(cell, str) else None
 
 
-def read_parquet(item: WorkItem, factory: ItemFactory, options: Any) -> Iterator[SourceItem | DeadLetter]:
+def read_parquet(item: WorkItem, factory: ItemFactory, options: Any) -> Iterator[SourceItem | SampleDeadLetter]:
     """Items and dead letters of one row group."""
     import pyarrow.parquet as pq
 
@@ -167,7 +167,7 @@ def read_parquet(item: WorkItem, factory: ItemFactory, options: Any) -> Iterator
 
 
 def _row(record: dict, key: str, location: tuple[int, int], where: str, factory: ItemFactory, options: Any,
-         root: str) -> Iterator[SourceItem | DeadLetter]:
+         root: str) -> Iterator[SourceItem | SampleDeadLetter]:
     image, problem = image_of_cell(record[options.image_column], root=root)
     if problem:
         yield factory.dead(key, "bad_record", problem, where)

@@ -1,4 +1,4 @@
-"""From a raw web sample (image bytes + text) to a usable ``SourceItem`` or a ``DeadLetter``.
+"""From a raw web sample (image bytes + text) to a usable ``SourceItem`` or a ``SampleDeadLetter``.
 
 Every reader (tars, Parquet, VQAv2/GQA/VG folders, Flickr30k) finds the pieces of a sample its own way and hands
 them to ``ItemFactory``, so the checks, the key and the example fields are the same for every format.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from rt2data.example import Example, make_key, sniff_image_format
-from rt2data.web.dead_letters import DeadLetter
+from rt2data.dead_letters import SampleDeadLetter
 from rt2data.web.options import MAX_IMAGE_PIXELS
 from rt2data.web.templates import WebTemplate
 from rt2data.web.text import clean_text, majority_answer
@@ -150,10 +150,10 @@ class ItemFactory:
     verify_images: bool = True
     max_image_pixels: int | None = MAX_IMAGE_PIXELS
 
-    def dead(self, raw_key: str, reason: str, detail: str, where: str) -> DeadLetter:
-        return DeadLetter(source=self.source, key=raw_key, reason=reason, detail=detail, where=where)
+    def dead(self, raw_key: str, reason: str, detail: str, where: str) -> SampleDeadLetter:
+        return SampleDeadLetter(source=self.source, key=raw_key, reason=reason, detail=detail, where=where)
 
-    def _image(self, raw_key: str, image: bytes | None, where: str) -> tuple[bytes, str] | DeadLetter:
+    def _image(self, raw_key: str, image: bytes | None, where: str) -> tuple[bytes, str] | SampleDeadLetter:
         if image is None:
             return self.dead(raw_key, "no_image", "sample has no image", where)
         try:
@@ -177,7 +177,7 @@ class ItemFactory:
 
     def caption(
         self, raw_key: str, location: tuple[int, int], where: str, *, image: bytes | None, text: str | None
-    ) -> SourceItem | DeadLetter:
+    ) -> SourceItem | SampleDeadLetter:
         """A caption item: prompt = the template text, target = the cleaned caption."""
         if image is None:
             return self.dead(raw_key, "no_image", "sample has no image", where)
@@ -187,7 +187,7 @@ class ItemFactory:
         if not caption:
             return self.dead(raw_key, "empty_text", f"caption is empty after cleaning: {text[:80]!r}", where)
         img = self._image(raw_key, image, where)
-        if isinstance(img, DeadLetter):
+        if isinstance(img, SampleDeadLetter):
             return img
         return self._example(raw_key, location, where, img, self.template.render(), caption)
 
@@ -200,7 +200,7 @@ class ItemFactory:
         image: bytes | None,
         question: str | None,
         answers: Sequence[str] | None,
-    ) -> SourceItem | DeadLetter:
+    ) -> SourceItem | SampleDeadLetter:
         """A VQA item: prompt = the template with the question, target = the majority answer."""
         if image is None:
             return self.dead(raw_key, "no_image", "sample has no image", where)
@@ -215,6 +215,6 @@ class ItemFactory:
         if answer is None:
             return self.dead(raw_key, "empty_text", f"no non-empty answer among {list(answers)[:10]!r}", where)
         img = self._image(raw_key, image, where)
-        if isinstance(img, DeadLetter):
+        if isinstance(img, SampleDeadLetter):
             return img
         return self._example(raw_key, location, where, img, self.template.render(question=q), answer)

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Iterator
 
 from rt2data.errors import ConfigError, DataError
 from rt2data.web.captions import DEFAULT_IMAGE_KEYS, text_of_member
-from rt2data.web.dead_letters import DeadLetter
+from rt2data.dead_letters import SampleDeadLetter
 from rt2data.web.options import MAX_IMAGE_PIXELS, as_str_tuple, check_bool, check_positive, path_field
 from rt2data.web.samples import ItemFactory, SourceItem, WorkItem
 from rt2data.web.tars import TarProblem, iter_tar_samples
@@ -71,7 +71,7 @@ class WdsVqaOptions:
         check_positive(self.max_image_pixels, "max_image_pixels")
 
 
-def read_wds_vqa(item: WorkItem, factory: ItemFactory, options: WdsVqaOptions) -> Iterator[SourceItem | DeadLetter]:
+def read_wds_vqa(item: WorkItem, factory: ItemFactory, options: WdsVqaOptions) -> Iterator[SourceItem | SampleDeadLetter]:
     """Items and dead letters of one VQA tar."""
     for sample in iter_tar_samples(item.path):
         if isinstance(sample, TarProblem):
@@ -265,7 +265,7 @@ def records_work_items(source: str, records: list[QaRecord], *, path: str, chunk
     ]
 
 
-def read_records(item: WorkItem, factory: ItemFactory, options: Any) -> Iterator[SourceItem | DeadLetter]:
+def read_records(item: WorkItem, factory: ItemFactory, options: Any) -> Iterator[SourceItem | SampleDeadLetter]:
     """Items and dead letters of a chunk of index records (images read from disk)."""
     for n, (key, image_file, question, answers) in enumerate(item.part):
         where = f"{item.path}#{key}"

@@ -12,7 +12,7 @@ import webdataset as wds
 from PIL import Image
 
 from rt2data.errors import ConfigError
-from rt2data.web import DeadLetter, SourceItem, default_template, plan_work, read_work_item
+from rt2data.web import SampleDeadLetter, SourceItem, default_template, plan_work, read_work_item
 from rt2data.web.captions import WdsCaptionOptions
 
 
@@ -33,11 +33,11 @@ def _bomb_png(width: int, height: int) -> bytes:
     return bytes(data)
 
 
-def _read(path: Path, **options) -> tuple[list[SourceItem], list[DeadLetter]]:
+def _read(path: Path, **options) -> tuple[list[SourceItem], list[SampleDeadLetter]]:
     opts = WdsCaptionOptions(path=str(path), **options)
     out = [x for item in plan_work("caps", "caption", "wds", opts)
            for x in read_work_item(item, kind="caption", fmt="wds", options=opts, template=default_template("caption"))]
-    return [x for x in out if isinstance(x, SourceItem)], [x for x in out if isinstance(x, DeadLetter)]
+    return [x for x in out if isinstance(x, SourceItem)], [x for x in out if isinstance(x, SampleDeadLetter)]
 
 
 def test_bombs_and_truncated_images_are_dead_lettered_by_default(tmp_path):
