@@ -25,6 +25,7 @@ shuffled once per epoch it can be drawn in (also the unused tail of a partial la
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -376,7 +377,8 @@ def run_mix(
         if not done:  # nothing was written yet: leave no trace, so a corrected mixture runs without --overwrite
             shutil.rmtree(staging, ignore_errors=True)
             if not existed:
-                out.rmdir()
+                with contextlib.suppress(OSError):
+                    out.rmdir()
         raise
     log.info("plan: %d examples in %d shards; draws %s", plan.total, plan.num_shards,
              {s.name: s.draws for s in plan.sources})

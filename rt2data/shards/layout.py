@@ -1,9 +1,12 @@
 """Output directory policy: refuse, overwrite or resume an existing output; finalize a finished one.
 
 Our files in an output directory: ``manifest.json``, shards ``PREFIX-NNNNNN.tar|tfrecord``, the progress ledger
-``.shards.partial.jsonl`` + ``.shards.partial.lock``, temp files ``.NAME.tmp-<uuid>``, and the dataset card
-``README.md`` while it carries our marker (``rt2data.shards.card``). Nothing else is ever touched (no other files,
-no sub-directories).
+``.shards.partial.jsonl`` + ``.shards.partial.lock``, temp files ``.NAME.tmp-<uuid>``, the dataset card
+``README.md`` while it carries our marker (``rt2data.shards.card``), and the staging directory of a pipeline that
+publishes its shards only when the whole run succeeded (:func:`prepare_staged_output`, :func:`publish_staged`).
+Nothing else is ever touched (no other files, no other sub-directories). Every name read back from a file in the
+output (ledger, manifest, staging markers) must be a plain shard name that resolves inside it (``ShardInfo`` and
+``rt2data.shards.files.inside`` check) before it is read, written, renamed or deleted.
 """
 
 from __future__ import annotations
