@@ -15,12 +15,15 @@ number. Rows, in order:
 - ``rt2data stats``; ``rt2data convert`` WebDataset with ``--stats`` given, 1 and 2 workers; both formats with
   ``--stats``; WebDataset and both formats computing the statistics in the same command;
 - ``rt2data validate`` of the WebDataset output, ``rt2data.readers.iter_records`` of it (timed inside);
-- ``rt2data mix`` (robot output + as many caption examples from ``webdataset.TarWriter`` tars, shuffled, written)
+- ``rt2data mix`` (robot output + half as many caption examples from ``webdataset.TarWriter`` tars, shuffled, written)
   against a plain copy: a process reading the same sources and writing as many bytes as ``mix`` wrote;
 - start-up: ``rt2data convert`` of a 60-step dataset, end to end;
 - peak RSS (``VmHWM`` of the process and its worker processes) of ``convert`` on 10% and on all of the data.
 
-Each measured process is a fresh child (this script imports nothing heavy), so its peak RSS is its own.
+Each measured process is a fresh child (this script imports nothing heavy), so its peak RSS is its own. Two ratios
+are printed: by wall time (what a user waits) and by CPU time (user + system seconds of the process and its workers,
+the parse limit's process included whole): on a machine shared with other work, wall times swing with the load and
+the CPU-time ratios do not; ``--workers 2`` can only be judged by wall time, on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -157,9 +160,12 @@ def _run(child: str, *, root: str = "", cli: list[str] | None = None, **extra) -
 
 
 def _best(n: int, fn) -> dict:
-    """The run with the smallest time of ``n`` (the least disturbed by other load on the machine)."""
+    """``n`` runs, each time kept at its smallest (the least disturbed by other load), peak RSS at its largest."""
     runs = [fn() for _ in range(n)]
-    return min(runs, key=lambda r: r.get("seconds", r["wall"]))
+    best = dict(min(runs, key=lambda r: r.get("seconds", r["wall"])))
+    best.update(wall=min(r["wall"] for r in runs), cpu=min(r["cpu"] for r in runs),
+                rss_mb=max(r["rss_mb"] for r in runs))
+    return best
 
 
 def _mix_file(path: Path, robot: Path, captions: list[Path], examples: int) -> Path:
@@ -298,8 +304,8 @@ def _measure(args: argparse.Namespace, root: Path) -> None:
     rows.append(("rt2data.readers.iter_records (in-process)", ri["n"] / ri["seconds"], "examples/s", ri))
 
     caption_dir = runs / "captions"
-    captions = _captions(caption_dir, written, _first_image(out["wds1"]))
-    mixture = _mix_file(runs / "mixture.yaml", out["wds1"], captions, 2 * written)
+    captions = _captions(caption_dir, max(1, written // 2), _first_image(out["wds1"]))
+    mixture = _mix_file(runs / "mixture.yaml", out["wds1"], captions, written)
     rm = cli("mix", ["mix", str(mixture), str(out["mix"])], out["mix"])
     mixed = json.loads((out["mix"] / "manifest.json").read_text())
     mix_bytes = sum(i["bytes"] for infos in mixed["shards"].values() for i in infos)
@@ -325,32 +331,38 @@ def _print(args, dataset, steps, written, rows, limit, rs, r1, r2, rb, rc, rbc, 
     """The table of rates and ratios, then each goal of issue 14 with the value measured in this run."""
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"\n{steps:,} steps from {dataset} ({written:,} examples written); {machine}; best of {args.repeat}")
-    print("\n| what | rate | ratio to the parse limit | wall s | CPU s | peak RSS MB |\n|---|---|---|---|---|---|")
+    parse_cpu = rows[0][3]["cpu"]
+    print("\n| what | rate (wall) | ratio to the parse limit (wall) | ratio (CPU) | wall s | CPU s | peak RSS MB |\n"
+          "|---|---|---|---|---|---|---|")
     for what, rate, unit, raw in rows:
         ratio = f"{rate / limit:.2f}" if unit == "steps/s" else ""
+        cpu_ratio = f"{parse_cpu / raw['cpu']:.2f}" if unit == "steps/s" else ""
         wall = raw.get("seconds", raw["wall"])
-        print(f"| {what} | {rate:,.0f} {unit} | {ratio} | {wall:.2f} | {raw['cpu']:.2f} | {raw['rss_mb']:.0f} |")
-    print(f"| start-up: `rt2data convert` of 60 steps, end to end | | | {rt['wall']:.2f} | {rt['cpu']:.2f} "
+        print(f"| {what} | {rate:,.0f} {unit} | {ratio} | {cpu_ratio} | {wall:.2f} | {raw['cpu']:.2f} "
+              f"| {raw['rss_mb']:.0f} |")
+    print(f"| start-up: `rt2data convert` of 60 steps, end to end | | | | {rt['wall']:.2f} | {rt['cpu']:.2f} "
           f"| {rt['rss_mb']:.0f} |")
-    print(f"| peak RSS of convert, 10% of the data -> all of it | | | | | {r10['rss_mb']:.0f} -> "
+    print(f"| peak RSS of convert, 10% of the data -> all of it | | | | | | {r10['rss_mb']:.0f} -> "
           f"{r100['rss_mb']:.0f} |")
+    cpu = lambda r: r["cpu"]  # noqa: E731  (CPU seconds of the whole process and its workers)
     checks = [
-        ("convert wds, 1 worker >= 0.5x parse limit", steps / r1["wall"] / limit, 0.5, ">="),
-        ("--workers 2 >= 1.7x 1 worker", r1["wall"] / r2["wall"], 1.7, ">="),
-        ("both <= 1.25x wds", rb["wall"] / r1["wall"], 1.25, "<="),
-        ("wds, statistics computed <= 1.6x --stats given", rc["wall"] / r1["wall"], 1.6, "<="),
-        ("both, statistics computed <= 1.6x --stats given", rbc["wall"] / rb["wall"], 1.6, "<="),
-        ("stats >= 0.8x parse limit", steps / rs["wall"] / limit, 0.8, ">="),
-        ("validate >= 20,000 examples/s", written / rv["wall"], 20000, ">="),
-        ("iter_records >= 20,000 examples/s", ri["n"] / ri["seconds"], 20000, ">="),
-        ("mix >= 0.5x plain copy", rp["wall"] / rm["wall"], 0.5, ">="),
-        ("60-step convert <= 2 s", rt["wall"], 2.0, "<="),
-        ("peak RSS 10x data <= 1.1x", r100["rss_mb"] / r10["rss_mb"], 1.1, "<="),
+        ("convert wds, 1 worker >= 0.5x parse limit", steps / r1["wall"] / limit, parse_cpu / cpu(r1), 0.5, ">="),
+        ("--workers 2 >= 1.7x 1 worker (wall only)", r1["wall"] / r2["wall"], None, 1.7, ">="),
+        ("both <= 1.25x wds", rb["wall"] / r1["wall"], cpu(rb) / cpu(r1), 1.25, "<="),
+        ("wds, statistics computed <= 1.6x --stats given", rc["wall"] / r1["wall"], cpu(rc) / cpu(r1), 1.6, "<="),
+        ("both, statistics computed <= 1.6x --stats given", rbc["wall"] / rb["wall"], cpu(rbc) / cpu(rb), 1.6, "<="),
+        ("stats >= 0.8x parse limit", steps / rs["wall"] / limit, parse_cpu / cpu(rs), 0.8, ">="),
+        ("validate >= 20,000 examples/s", written / rv["wall"], written / cpu(rv), 20000, ">="),
+        ("iter_records >= 20,000 examples/s", ri["n"] / ri["seconds"], None, 20000, ">="),
+        ("mix >= 0.5x plain copy", rp["wall"] / rm["wall"], cpu(rp) / cpu(rm), 0.5, ">="),
+        ("60-step convert <= 2 s", rt["wall"], cpu(rt), 2.0, "<="),
+        ("peak RSS 10x data <= 1.1x", r100["rss_mb"] / r10["rss_mb"], None, 1.1, "<="),
     ]
-    print("\n| goal | measured | met |\n|---|---|---|")
-    for what, value, bound, op in checks:
-        ok = value >= bound if op == ">=" else value <= bound
-        print(f"| {what} | {value:,.2f} | {'yes' if ok else 'NO'} |")
+    print("\n| goal | measured (wall) | met | measured (CPU time) | met |\n|---|---|---|---|---|")
+    for what, value, by_cpu, bound, op in checks:
+        met = lambda v: "" if v is None else ("yes" if (v >= bound if op == ">=" else v <= bound) else "NO")  # noqa
+        shown = "" if by_cpu is None else f"{by_cpu:,.2f}"
+        print(f"| {what} | {value:,.2f} | {met(value)} | {shown} | {met(by_cpu)} |")
 
 
 if __name__ == "__main__":
