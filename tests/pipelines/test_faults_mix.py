@@ -74,7 +74,8 @@ def test_full_disk_mid_mix_is_one_line_leaves_no_final_shards_and_resumes(mixtur
     clean = tmp_path / "clean"
     run_mix(mixture_from_dict_file(mixture_file), clean)
     assert _tree(out) == _tree(clean) and not (out / STAGING).exists()
-    assert sorted(_tree(out)) == ["m-000000.tar", "m-000001.tar", "m-000002.tar", "m-000003.tar", "manifest.json"]
+    assert sorted(_tree(out)) == ["README.md", "m-000000.tar", "m-000001.tar", "m-000002.tar", "m-000003.tar",
+                                  "manifest.json"]  # README.md: the dataset card, written with the manifest
 
 
 def mixture_from_dict_file(path: Path):
