@@ -26,27 +26,32 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
+from rt2data.codec.bins import BINNINGS
+from rt2data.codec.pretokenize import tokenize_example, tokenizer_record
+from rt2data.codec.token_report import check_lossless, sample_targets
+from rt2data.codec.tokenizers import load_tokenizer
 from rt2data.convert import ConvertConfig, ConvertedEpisode, convert_episode
 from rt2data.errors import ConfigError, OutputError
 from rt2data.spec.check import require_match
-from rt2data import errors
 from rt2data.pipelines.local import is_local, map_items
 from rt2data.pipelines.progress import FileProgress, count_files
-from rt2data.pipelines.runner import make_pipeline_options
+from rt2data.pipelines.runner import RunnerOptions, run_pipeline
 from rt2data.pipelines.stats import load_or_compute_stats
-from rt2data.pipelines.transforms import DEAD, iter_standardized
+from rt2data.spec.episodes import DEAD, iter_standardized
 from rt2data.prompt import get_template
-from rt2data.rlds import open_dataset
+from rt2data.sources import RobotSource, open_source
 from rt2data.shards import Accounting, Manifest, config_fingerprint, finalize_output, validate_accounting
 from rt2data.shards import FORMATS
 from rt2data.shards import ShardInfo, shard_name
-from rt2data.shards import load_manifest, remove_output_files, scan_output_dir, verify_output
+from rt2data.shards import remove_output_files, verify_output
 from rt2data.shards import write_shards_multi
 from rt2data.shards.files import atomic_write_bytes
-from rt2data.shards.files import file_sha256
+from rt2data.shards.files import file_sha256, inside
+from rt2data.shards.layout import STAGING_FINGERPRINT, prepare_staged_output
 from rt2data.spec.model import DatasetSpec
+from rt2data.spec.semantics import GRIPPER_MODES
 from rt2data.stats.dataset_stats import STATS_FILE, codec_from_stats
 from rt2data.stats.dataset_stats import input_fingerprint
 
@@ -73,8 +78,13 @@ class ConvertJob:
     corrupt: str = "error"
     out_of_range: str = "clip"
     convert: ConvertConfig | None = None
+    gripper: str = "absolute"
+    binning: str = "uniform"
+    tokenizer: str | None = None
 
     def __post_init__(self) -> None:
+        if self.gripper not in GRIPPER_MODES:
+            raise ConfigError(f"--gripper must be one of {list(GRIPPER_MODES)}, got {self.gripper!r}")
 
         bad = [f for f in self.formats if f not in FORMATS]
         if bad or not self.formats:
@@ -87,12 +97,20 @@ class ConvertJob:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {v}")
         if self.corrupt not in ("error", "skip"):
             raise ConfigError(f"--corrupt must be 'error' or 'skip', got {self.corrupt!r}")
+        if self.binning not in BINNINGS:
+            raise ConfigError(f"--binning must be one of {list(BINNINGS)}, got {self.binning!r}")
 
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["formats"] = list(self.formats)
         d["convert"] = self.convert.to_json() if self.convert else None
         d["dataset_dir"] = os.fspath(Path(self.dataset_dir).resolve())
+        if self.binning == "uniform":  # the default leaves the recorded config (and its fingerprint) as before
+            del d["binning"]
+        if self.tokenizer is None:
+            del d["tokenizer"]
+        else:  # kind, file, sha256 (so the fingerprint follows the file's content), path and the join rule
+            d["tokenizer"] = tokenizer_record(load_tokenizer(self.tokenizer))
         return d
 
 
@@ -113,8 +131,8 @@ def _dead_summary(letter) -> dict[str, Any]:
     return {
         "input": letter.steps,
         "dropped": {letter.reason: letter.steps} if letter.steps else {},
-        "episodes": 1,
-        "records_dropped": {letter.reason: 1},
+        "episodes": letter.records,
+        "records_dropped": {letter.reason: letter.records},
     }
 
 
@@ -144,8 +162,9 @@ def _part_prefix(position: int, ref) -> str:
 class _ConvertShardFn:
     """Convert one input shard, streaming, into parts of every format in the staging dir; returns a small result."""
 
-    def __init__(self, *, spec, codec, config, template, job: "ConvertJob", staging: str, fingerprint: str,
+    def __init__(self, *, source, spec, codec, config, template, job: "ConvertJob", staging: str, fingerprint: str,
                  multi_split: bool = False):
+        self.source = source  # pickles as its location; a worker reopens it once per process
         self.spec, self.codec, self.config, self.template = spec, codec, config, template
         self.job, self.staging, self.fingerprint = job, staging, fingerprint
         self.multi_split = multi_split
@@ -161,7 +180,7 @@ class _ConvertShardFn:
         letters: list[dict] = []
 
         def examples():
-            for tag, value in iter_standardized(ref, self.spec, corrupt=self.job.corrupt):
+            for tag, value in iter_standardized(self.source, ref, self.spec, corrupt=self.job.corrupt):
                 if tag == DEAD:
                     summaries.append(_dead_summary(value))
                     letters.append(value.to_json_dict())
@@ -172,7 +191,11 @@ class _ConvertShardFn:
                 )
                 summaries.append(_summary(converted))
                 letters.extend(d.to_json_dict() for d in converted.dead_letters)
-                yield from converted.examples
+                if self.job.tokenizer is None:
+                    yield from converted.examples
+                else:
+                    tokenizer = load_tokenizer(self.job.tokenizer)
+                    yield from (tokenize_example(ex, tokenizer) for ex in converted.examples)
 
         parts = write_shards_multi(
             self.staging, examples(), formats=self.job.formats, prefix=_part_prefix(position, ref),
@@ -193,15 +216,19 @@ def _read_marker(marker: Path, fingerprint: str) -> dict | None:
     """The result of an input shard finished by an earlier run, if it matches this config and every part verifies."""
     if not marker.is_file():
         return None
-
-    doc = json.loads(marker.read_text())
-    if doc.get("fingerprint") != fingerprint:
+    try:
+        doc = json.loads(marker.read_text())
+        if doc.get("fingerprint") != fingerprint:
+            return None
+        # The marker is a file in OUT: its part names are checked before any path is built from them.
+        infos = [ShardInfo.from_json_dict(d) for ds in doc["result"]["parts"].values() for d in ds]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # SchemaError is a ValueError
+        log.warning("resume: marker %s is unreadable (%s); converting its input shard again", marker, exc)
         return None
-    for infos in doc["result"]["parts"].values():
-        for info in infos:
-            path = marker.parent / info["name"]
-            if not path.is_file() or file_sha256(path) != (info["sha256"], info["bytes"]):
-                return None
+    for info in infos:
+        path = inside(marker.parent, info.name, what="staged part name")
+        if not path.is_file() or file_sha256(path) != (info.sha256, info.bytes):
+            return None
     log.info("resume: input shard %s already converted", marker.name)
     return doc["result"]
 
@@ -216,41 +243,16 @@ def _save_results(results: list[dict], path: str) -> None:
 def _prepare(out: Path, *, overwrite: bool, resume: bool, fingerprint: str):
     """Refuse, clear or resume ``out``; returns a finished manifest when resuming an output that is complete."""
 
-    if overwrite and resume:
-        raise OutputError("--overwrite and --resume exclude each other: pass one of them")
-    staging = out / STAGING
-    state = scan_output_dir(out)
-    if state.empty and not staging.exists():
+    manifest = prepare_staged_output(out, staging=STAGING, overwrite=overwrite, resume=resume,
+                                     config_fingerprint=fingerprint, extra_files=(DEAD_LETTERS,))
+    if manifest is None:
         return None
-    if not (overwrite or resume):
-        raise OutputError(
-            f"output directory {out} already holds an rt2data output ({state.describe()}"
-            f"{', an unfinished run' if staging.exists() else ''}); pass --overwrite to replace it or --resume to "
-            "continue it"
-        )
-    if overwrite:
-        remove_output_files(out)
-        shutil.rmtree(staging, ignore_errors=True)
-        (out / DEAD_LETTERS).unlink(missing_ok=True)
-        return None
-    if state.manifest:
-        manifest = load_manifest(out)
-        if manifest.config_fingerprint != fingerprint:
-            raise OutputError(
-                f"cannot resume {out}: it was written with another configuration; pass --overwrite to start over"
-            )
-        report = verify_output(out, check_schema=False)
-        if report.ok:
-            log.info("%s is already complete and verified; nothing to do", out)
-            return manifest
-        log.warning("%s: finished output fails verification (%s); converting again", out, report.problems[0].message)
-        remove_output_files(out)
-        return None
-    marker = staging / "fingerprint"
-    if staging.exists() and marker.is_file() and marker.read_text() != fingerprint:
-        raise OutputError(
-            f"cannot resume {out}: its unfinished run used another configuration; pass --overwrite to start over"
-        )
+    report = verify_output(out, check_schema=False)
+    if report.ok:
+        log.info("%s is already complete and verified; nothing to do", out)
+        return manifest
+    log.warning("%s: finished output fails verification (%s); converting again", out, report.problems[0].message)
+    remove_output_files(out)
     return None
 
 
@@ -264,7 +266,7 @@ def _rename_parts(out: Path, staging: Path, results: list[dict], formats, prefix
             for part in result["parts"][fmt]:
                 info = ShardInfo.from_json_dict(part)
                 final = shard_name(prefix, len(infos), fmt)
-                src = staging / info.name
+                src = inside(staging, info.name, what="staged part name")
                 if src.exists():
                     os.replace(src, out / final)
                 elif not (out / final).is_file():
@@ -272,39 +274,6 @@ def _rename_parts(out: Path, staging: Path, results: list[dict], formats, prefix
                 infos.append(dataclasses.replace(info, name=final))
         shards[fmt] = infos
     return shards
-
-
-def _unwrap_pipeline_error(exc: BaseException) -> BaseException:
-    """Beam wraps worker exceptions; find ours (by type in the chain, or by name in a remote traceback)."""
-
-    seen = exc
-    while seen is not None:
-        if isinstance(seen, errors.Rt2DataError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    text = str(exc)
-    for name in ("DataError", "SpecError", "OutputError", "EncodeError", "SchemaError", "ConfigError"):
-        marker = f"rt2data.errors.{name}: "
-        if marker in text:
-            line = text.split(marker, 1)[1].splitlines()[0]
-            return getattr(errors, name)(line)
-    return exc
-
-
-def _run_beam(convert_shard: _ConvertShardFn, refs, results_path: str, *, runner, workers, extra_args) -> None:
-    """The conversion on a Beam runner: the same per-shard function, spread by a Reshuffle."""
-    import apache_beam as beam  # here, not at the top: only the Beam runners import Beam (keeps start-up light)
-
-    options = make_pipeline_options(runner=runner, workers=workers, extra_args=extra_args)
-    with beam.Pipeline(options=options) as p:
-        _ = (
-            p
-            | "Shards" >> beam.Create(list(enumerate(refs)), reshuffle=False)
-            | "Spread" >> beam.Reshuffle()
-            | "Convert" >> beam.Map(convert_shard)
-            | "Results" >> beam.combiners.ToList()
-            | "Save" >> beam.Map(_save_results, results_path)
-        )
 
 
 def run_convert(
@@ -315,23 +284,27 @@ def run_convert(
     resume: bool = False,
     stats_path: str | os.PathLike[str] | None = None,
     recompute_stats: bool = False,
-    runner: str | None = None,
-    workers: int = 1,
-    extra_args: Sequence[str] = (),
+    runner_options: RunnerOptions | None = None,
     progress: bool = False,
+    spec: DatasetSpec | None = None,
+    source: RobotSource | None = None,
 ):
-    """Convert an RLDS dataset to sharded examples and return the written ``Manifest``.
+    """Convert a robot-data source (an RLDS dataset) to sharded examples and return the written ``Manifest``.
 
     Args:
         job: what to convert and how (decides the output bytes).
         out_dir: output directory (created); refused when it holds an output, unless ``overwrite``/``resume``.
-        stats_path: statistics file to reuse or write (default ``OUT_DIR/dataset_statistics.json``).
+        stats_path: statistics file to reuse when it matches (read only: never written); the run's statistics are
+            always ``OUT_DIR/dataset_statistics.json``.
         recompute_stats: compute statistics even when a matching file exists.
-        runner, workers, extra_args: ``None`` (or ``"local"``): the embedded runner, ``workers`` processes
-            (``rt2data.pipelines.local``); any other name: that Beam runner (see ``rt2data.pipelines.runner``).
+        runner_options: where it runs (``rt2data.pipelines.runner.RunnerOptions``): no runner name (or ``local``)
+            is the embedded runner, ``workers`` local processes without Beam (``rt2data.pipelines.local``); any
+            other name is that Beam runner.
         progress: show a progress bar (shards read, groups written) on stderr.
+        spec: ``job.spec`` already loaded (the CLI loads it once); loaded here when omitted.
+        source: ``job.dataset_dir`` already opened (``rt2data.sources.open_source``); opened here when omitted.
     """
-    spec = DatasetSpec.load(job.spec)
+    spec = (spec if spec is not None else DatasetSpec.load(job.spec)).with_gripper(job.gripper)
     if job.convert is None:
         job = dataclasses.replace(
             job, convert=ConvertConfig(source=spec.name, missing_instruction=spec.missing_instruction)
@@ -343,47 +316,59 @@ def run_convert(
             f"--template {template.id!r} is a {template.kind} template; convert needs an action template with an "
             "{instruction} placeholder, e.g. rt2-action-v1"
         )
-    dataset = open_dataset(Path(job.dataset_dir).absolute())
-    require_match(spec, dataset.features)
-    refs = dataset.shards(job.split)
+    source = source if source is not None else open_source(Path(job.dataset_dir).absolute())
+    require_match(spec, source.features)
+    refs = source.work_units(job.split)
 
     out = Path(out_dir).absolute()  # workers may run in another directory
 
     # What decides the output bytes: the job, the spec's content (not only its name) and the input data.
     fingerprint = config_fingerprint(
-        {"job": job.to_json(), "spec": spec.fingerprint(), "input": input_fingerprint(dataset, refs)}
+        {"job": job.to_json(), "spec": spec.fingerprint(), "input": input_fingerprint(source, refs)}
     )
     done = _prepare(out, overwrite=overwrite, resume=resume, fingerprint=fingerprint)
     if done is not None:
         return done
     out.mkdir(parents=True, exist_ok=True)
     stats = load_or_compute_stats(
-        job.dataset_dir, spec=spec, split=job.split, path=stats_path or out / STATS_FILE, recompute=recompute_stats,
-        runner=runner, workers=workers, extra_args=extra_args, corrupt=job.corrupt, out_of_range=job.out_of_range,
+        source, spec=spec, split=job.split, path=out / STATS_FILE, reuse=stats_path, recompute=recompute_stats,
+        runner_options=runner_options, corrupt=job.corrupt, out_of_range=job.out_of_range,
     )
     codec = codec_from_stats(spec, stats.stats["action"], out_of_range=job.out_of_range)
-    staging = out / STAGING
+    if job.binning != codec.binning:
+        codec = dataclasses.replace(codec, binning=job.binning)
+    if job.tokenizer is not None:  # refuse a lossy tokenizer before any work, with the reason
+        check_lossless(load_tokenizer(job.tokenizer), sample_targets(codec.action_space, 300))
+    staging = inside(out, STAGING, what="staging directory")
     staging.mkdir(exist_ok=True)
-    (staging / "fingerprint").write_text(fingerprint)
+    atomic_write_bytes(staging / STAGING_FINGERPRINT, fingerprint.encode())
     results_path = os.fspath(staging / "results.json")
 
     convert_shard = _ConvertShardFn(
-        spec=spec, codec=codec, config=config, template=template, job=job, staging=os.fspath(staging),
+        source=source, spec=spec, codec=codec, config=config, template=template, job=job, staging=os.fspath(staging),
         fingerprint=fingerprint, multi_split=len({r.split for r in refs}) > 1,
     )
-    try:
-        shards_done = count_files(staging, "*.done.json")
-        bar = FileProgress(shards_done, total=len(refs), desc="convert", unit="input shard", enabled=progress)
-        with bar:
-            if is_local(runner):
-                _save_results(map_items(convert_shard, list(enumerate(refs)), workers=workers), results_path)
-            else:
-                _run_beam(convert_shard, refs, results_path, runner=runner, workers=workers, extra_args=extra_args)
-    except Exception as exc:
-        ours = _unwrap_pipeline_error(exc)
-        if ours is not exc:
-            raise ours from exc
-        raise
+
+    def build(p) -> None:
+        # Beam is imported for a Beam runner only: the embedded runner's start-up stays light
+        from rt2data.pipelines.transforms import spread
+        import apache_beam as beam
+
+        _ = (
+            spread(p, list(enumerate(refs)), "Shards")
+            | "Convert" >> beam.Map(convert_shard)
+            | "Results" >> beam.combiners.ToList()
+            | "Save" >> beam.Map(_save_results, results_path)
+        )
+
+    runner_options = runner_options or RunnerOptions()
+    shards_done = count_files(staging, "*.done.json")
+    with FileProgress(shards_done, total=len(refs), desc="convert", unit="input shard", enabled=progress):
+        if is_local(runner_options.runner):
+            _save_results(map_items(convert_shard, list(enumerate(refs)), workers=runner_options.workers),
+                          results_path)
+        else:
+            run_pipeline(build, runner_options)
 
     results = json.loads(Path(results_path).read_text())
     summary = _merge_summaries(r["summary"] for r in results)
@@ -396,6 +381,11 @@ def run_convert(
     validate_accounting(accounting)
     names = codec.action_space.names
     clip = summary["clip_counts"] or [0] * len(names)
+    atomic_write_bytes(out / DEAD_LETTERS, "".join(json.dumps(d, sort_keys=True) + "\n" for d in letters).encode())
+    files = {}
+    for name in (STATS_FILE, DEAD_LETTERS):
+        sha, size = file_sha256(out / name)
+        files[name] = {"sha256": sha, "bytes": size}
     manifest = Manifest(
         kind="convert",
         config=job.to_json(),
@@ -410,6 +400,12 @@ def run_convert(
                 "kind": "action",
                 "spec": spec.name,
                 "split": job.split,
+                "gripper": job.gripper,
+                "action_semantics": {
+                    "space": spec.semantics.space if spec.semantics else None,
+                    "gripper_kind": spec.semantics.gripper_kind if spec.semantics else None,
+                    "canonical": spec.canonical,
+                },
                 "examples": summary["written"],
                 "episodes": {
                     "input": summary["episodes"],
@@ -420,8 +416,8 @@ def run_convert(
                 "dead_letters": {"file": DEAD_LETTERS, "count": len(letters)},
             }
         },
+        files=files,
     )
-    atomic_write_bytes(out / DEAD_LETTERS, "".join(json.dumps(d, sort_keys=True) + "\n" for d in letters).encode())
     finalize_output(out, [i for infos in shards.values() for i in infos], manifest=manifest)
     shutil.rmtree(staging, ignore_errors=True)
     return manifest

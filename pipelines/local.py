@@ -18,6 +18,8 @@ import logging
 import multiprocessing
 from typing import Callable, Sequence, TypeVar
 
+from rt2data.errors import ConfigError
+
 __all__ = ["LOCAL_RUNNER", "is_local", "map_items"]
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,7 @@ def map_items(fn: Callable[[T], R], items: Sequence[T], *, workers: int = 1,
         Whatever ``fn`` raised for the first failing item (the pool is stopped).
     """
     if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+        raise ConfigError(f"--workers must be >= 1, got {workers}")
     if workers == 1 or len(items) <= 1:
         results = []
         for item in items:

@@ -1,18 +1,28 @@
-"""Beam pipeline options shared by every rt2data pipeline.
+"""Running rt2data's Beam pipelines: one options record (:class:`RunnerOptions`), one place that builds Beam's
+``PipelineOptions`` from it, runs a pipeline and turns a worker's error back into the package's own exception.
 
 ``convert`` and ``stats`` run on the embedded runner of ``rt2data.pipelines.local`` unless a runner is named (no
 Beam at all: one function per input shard over local worker processes). For Beam, the default is the embedded
-FnApiRunner (offline; Beam 2.77's DirectRunner first tries to download a Prism binary). ``workers > 1`` runs the FnApiRunner with that many worker processes. Any other runner (DataflowRunner,
+FnApiRunner (offline; Beam 2.77's DirectRunner first tries to download a Prism binary); ``workers > 1`` runs it
+with that many worker processes. Any other runner (DataflowRunner,
 FlinkRunner, SparkRunner, DaskRunner) is chosen by name and configured with its standard Beam flags passed through
-``extra_args``; the pipelines use only portable transforms, so no code changes between runners.
+``beam_args``; the pipelines use only portable transforms, so no code changes between runners.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
-from typing import Any, Sequence
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
 
-__all__ = ["DEFAULT_RUNNER", "make_pipeline_options", "quiet_beam_logging"]
+from rt2data import errors
+from rt2data.errors import ConfigError
+from rt2data.pipelines.worker_logs import worker_stderr_filter
+
+__all__ = ["DEFAULT_RUNNER", "RunnerOptions", "run_pipeline", "unwrap_worker_error", "make_pipeline_options",
+           "quiet_beam_logging"]
 
 DEFAULT_RUNNER = "FnApiRunner"
 
@@ -21,8 +31,12 @@ RUNNER_ALIASES = {"DaskRunner": "apache_beam.runners.dask.dask_runner.DaskRunner
 
 
 class _DropApitools(logging.Filter):
+    """Beam's chatter that says nothing to a user: the apitools import warning, and each worker process's
+    "No semi_persistent_directory found" warning (forwarded to the driver's log)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return "apitools not found" not in record.getMessage()
+        message = record.getMessage()
+        return "apitools not found" not in message and "No semi_persistent_directory found" not in message
 
 
 def quiet_beam_logging() -> None:
@@ -30,10 +44,33 @@ def quiet_beam_logging() -> None:
 
     Call before Beam is imported (the CLI does it when it configures logging); calling it again is harmless.
     """
-    logging.getLogger("apache_beam").setLevel(logging.WARNING)
-    root = logging.getLogger()
-    if not any(isinstance(f, _DropApitools) for f in root.filters):
-        root.addFilter(_DropApitools())
+    beam_logger = logging.getLogger("apache_beam")
+    beam_logger.setLevel(max(beam_logger.level, logging.WARNING))  # never below what the CLI chose (-q: ERROR)
+    forwarded = logging.getLogger("apache_beam.runners.portability.local_job_service")  # workers' logs
+    for logger in (logging.getLogger(), forwarded):
+        if not any(isinstance(f, _DropApitools) for f in logger.filters):
+            logger.addFilter(_DropApitools())
+
+
+def _check_runner(runner: str) -> None:
+    """``ConfigError`` unless Beam knows ``runner`` by name or it names an importable class (before any work)."""
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    name = RUNNER_ALIASES.get(runner, runner)
+    known = [*StandardOptions.KNOWN_RUNNER_NAMES, *RUNNER_ALIASES]
+    if "." not in name:
+        lowered = {k.lower() for k in known}
+        if name.lower() in lowered or f"{name.lower()}runner" in lowered:
+            return
+        raise ConfigError(f"--runner {runner!r} is not a Beam runner; use one of {', '.join(sorted(known))}, or the "
+                          "full name of a PipelineRunner class (package.module.ClassName)")
+    module, _, cls = name.rpartition(".")
+    try:
+        found = hasattr(importlib.import_module(module), cls)
+    except ImportError as exc:
+        raise ConfigError(f"--runner {runner!r}: cannot import {module} ({exc}); install the runner's package") from exc
+    if not found:
+        raise ConfigError(f"--runner {runner!r}: {module} has no class {cls!r}")
 
 
 def make_pipeline_options(
@@ -54,9 +91,10 @@ def make_pipeline_options(
     quiet_beam_logging()
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ConfigError(f"--workers must be a whole number >= 1, got {workers!r}")
     runner = runner or DEFAULT_RUNNER
+    _check_runner(runner)
     args = [f"--runner={RUNNER_ALIASES.get(runner, runner)}"]
     if runner in ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner"):
         args.append(f"--direct_num_workers={workers}")
@@ -68,3 +106,98 @@ def make_pipeline_options(
         args.append(f"--default_sdk_harness_log_level={level}")
     args.extend(extra_args)
     return PipelineOptions(args, **overrides)
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    """Where and how a pipeline runs (never what it computes: outputs are the same bytes on every runner).
+
+    Attributes:
+        runner: Beam runner name (``None``: the embedded ``FnApiRunner``); ``DaskRunner`` is known by short name.
+        workers: worker processes of the embedded runner (``--workers``).
+        beam_args: further standard Beam flags, passed through untouched (``--beam-arg``).
+    """
+
+    runner: str | None = None
+    workers: int = 1
+    beam_args: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.workers, int) or isinstance(self.workers, bool) or self.workers < 1:
+            raise ConfigError(f"--workers must be a whole number >= 1, got {self.workers!r}")
+        if isinstance(self.beam_args, str):
+            raise ConfigError(f"--beam-arg: expected a list of flags, got the string {self.beam_args!r}")
+        object.__setattr__(self, "beam_args", tuple(self.beam_args))
+
+    def pipeline_options(self, **overrides: Any):
+        """Beam ``PipelineOptions`` for these settings (see :func:`make_pipeline_options`)."""
+        return make_pipeline_options(runner=self.runner, workers=self.workers, extra_args=self.beam_args,
+                                     **overrides)
+
+
+_ERROR_NAMES = tuple(name for name in errors.__all__ if name.endswith("Error"))
+
+
+def _strip_step(text: str) -> str:
+    """The message without the ``[while running 'Step']`` suffix Beam appends."""
+    return re.sub(r"\s*\[while running '[^']*'\]\s*$", "", text)
+
+
+def _first_line(text: str) -> str:
+    """The first line of a remote traceback's message, without Beam's step suffix."""
+    return _strip_step(text.splitlines()[0] if text else text)
+
+
+def _cleaned(error: errors.Rt2DataError) -> errors.Rt2DataError:
+    """``error`` with Beam's step suffix removed from its message (notes kept)."""
+    line = _strip_step(str(error))
+    if line == str(error):
+        return error
+    clean = type(error)(line)
+    for note in getattr(error, "__notes__", ()):
+        clean.add_note(note)
+    return clean
+
+
+def unwrap_worker_error(exc: BaseException) -> BaseException:
+    """The package's own error behind a Beam failure, or ``exc`` itself.
+
+    Beam wraps an exception raised in a worker: in-process runners keep it in the ``__cause__``/``__context__``
+    chain; multi-process and remote runners only carry its traceback text (``rt2data.errors.DataError: ...``).
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, errors.Rt2DataError):
+            return _cleaned(seen)
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc)
+    for name in _ERROR_NAMES:
+        marker = f"rt2data.errors.{name}: "
+        if marker in text:
+            return getattr(errors, name)(_first_line(text.split(marker, 1)[1]))
+    return exc
+
+
+def run_pipeline(build: Callable[[Any], None], options: RunnerOptions | None = None) -> None:
+    """Build a pipeline with ``build(pipeline)`` and run it to completion with ``options``.
+
+    A worker's rt2data error comes back as that error, one line (Beam's own log of the worker exception, with its
+    traceback, is silenced; ``--debug`` shows the chain).
+    """
+    import apache_beam as beam  # Beam is imported when a pipeline runs: `import rt2data.pipelines.runner` stays light
+
+    options = options or RunnerOptions()
+    beam_errors = logging.getLogger("apache_beam.runners.common")
+    level = beam_errors.level
+    beam_errors.setLevel(logging.CRITICAL)  # it logs every worker exception before re-raising it; we report it
+    try:
+        pipeline_options = options.pipeline_options()
+        with worker_stderr_filter(pipeline_options), beam.Pipeline(options=pipeline_options) as pipeline:
+            build(pipeline)
+    except Exception as exc:
+        ours = unwrap_worker_error(exc)
+        if ours is not exc:
+            raise ours from exc
+        raise
+    finally:
+        beam_errors.setLevel(level)

@@ -1,30 +1,29 @@
-"""Reading RLDS shards inside Beam, portably.
+"""Public Beam transforms over the library's functions, portable to every runner we claim.
 
-Work items are ``(ShardRef)`` elements made by ``beam.Create`` and read by a DoFn (no bounded-source ``Read``),
-and results are *tagged elements* ``(TAG, value)`` split with ``beam.Filter`` (no multi-output ParDo): both work on
-every runner we claim, DaskRunner included (see RT2_AND_PEERS.md, "Real-data facts").
+Work units are elements made by ``beam.Create`` and read by a function (no bounded-source ``Read``, which Beam's
+DaskRunner drops), and results are *tagged elements* ``(TAG, value)`` split with ``beam.Filter`` (no multi-output
+ParDo): both work on the embedded runner, Dask, Dataflow, Flink and Spark (see RT2_AND_PEERS.md, "Real-data facts").
+
+- :class:`ReadStandardized`: a robot-data source's work units -> ``(OK, CanonicalEpisode)`` | ``(DEAD, RecordDeadLetter)``
+  (``rt2data.spec.episodes.iter_standardized`` on the workers);
+- :class:`CombineStats`: canonical episodes -> one accumulator state of their statistics;
+- :func:`split_tagged`: a tagged PCollection -> ``(ok values, dead values)``.
+
+The embedded runner (``rt2data.pipelines.local``) runs the same library functions without Beam.
 """
 
 from __future__ import annotations
 
-import logging
-from typing import Any, Iterator
+from typing import Any
 
-from rt2data.convert import DeadLetter
-from rt2data.errors import DataError, SpecError
-from rt2data.spec.standardize import standardize
-from rt2data.rlds import BadRecord, open_dataset
+import apache_beam as beam
 
-__all__ = ["OK", "DEAD", "tagged", "split_tagged", "iter_standardized", "bad_record_letter"]
+from rt2data.spec.episodes import DEAD, OK, iter_standardized
+from rt2data.spec.model import DatasetSpec
+from rt2data.stats import accumulators as st
+from rt2data.stats.dataset_stats import finite_rows
 
-log = logging.getLogger(__name__)
-
-OK = "ok"
-DEAD = "dead"
-
-
-def tagged(tag: str, value: Any) -> tuple[str, Any]:
-    return (tag, value)
+__all__ = ["OK", "DEAD", "ReadStandardized", "CombineStats", "split_tagged", "spread"]
 
 
 def split_tagged(pcoll, label: str):
@@ -40,42 +39,74 @@ def split_tagged(pcoll, label: str):
     return ok, dead
 
 
-def bad_record_letter(bad) -> DeadLetter:
-    """A record that could not be read at all: its steps are unknown, so it accounts for 0 steps."""
-    where = f" at byte offset {bad.offset}" if bad.offset is not None else ""
-    return DeadLetter(
-        reason=bad.reason,
-        source_path=bad.path,
-        record_index=bad.index,
-        detail=f"{bad.path} record {bad.index}{where}: {bad.message}",
-        steps=0,
-    )
+def spread(pipeline, items: list, label: str):
+    """``items`` as a PCollection spread over the workers (``Create`` without its own reshuffle, then one)."""
+    return pipeline | f"{label}Create" >> beam.Create(items, reshuffle=False) | f"{label}Spread" >> beam.Reshuffle()
 
 
-def iter_standardized(ref, spec, *, corrupt: str) -> Iterator[tuple[str, Any]]:
-    """Read one shard and standardize each episode: yields ``(OK, CanonicalEpisode)`` or ``(DEAD, DeadLetter)``.
+class _ReadUnit:
+    """Reads one work unit on a worker (a picklable callable: the source pickles as its location)."""
 
-    A record that cannot be read (bad CRC, truncated, undecodable) is dead-lettered under ``corrupt="skip"`` and
-    raises ``DataError`` naming file and offset under ``corrupt="error"``. An episode the spec cannot standardize
-    (wrong shape, missing key) is dead-lettered with reason ``bad_episode``, its steps counted as dropped.
+    def __init__(self, source: Any, spec: DatasetSpec, corrupt: str):
+        self.source, self.spec, self.corrupt = source, spec, corrupt
+
+    def __call__(self, unit):
+        return iter_standardized(self.source, unit, self.spec, corrupt=self.corrupt)
+
+
+class ReadStandardized(beam.PTransform):
+    """Read the work units of a robot-data source and standardize every episode with ``spec``.
+
+    Args:
+        source: an opened ``rt2data.sources.RobotSource`` (today an RLDS dataset).
+        units: the units to read (``source.work_units(split)``), in input order.
+        spec: the dataset spec.
+        corrupt: ``error`` (an unreadable record stops the run) or ``skip`` (dead-lettered, counted).
+
+    Returns a PCollection of ``(OK, CanonicalEpisode)`` and ``(DEAD, RecordDeadLetter)``.
     """
 
-    dataset = open_dataset(ref.dataset_dir)
-    for record in dataset.read_shard(ref, corrupt=corrupt):
-        if isinstance(record, BadRecord):
-            yield DEAD, bad_record_letter(record)
-            continue
-        try:
-            episode = standardize(spec, record)
-        except (SpecError, DataError) as exc:
-            steps = record.num_steps
-            log.warning("dead-lettered %s: %s", record.describe(), exc)
-            yield DEAD, DeadLetter(
-                reason="bad_episode",
-                source_path=record.path,
-                record_index=record.record_index,
-                detail=str(exc),
-                steps=steps,
-            )
-            continue
-        yield OK, episode
+    def __init__(self, source: Any, units: list, spec: DatasetSpec, *, corrupt: str = "error"):
+        super().__init__()
+        self.source, self.units, self.spec, self.corrupt = source, list(units), spec, corrupt
+
+    def expand(self, pbegin):
+        return spread(pbegin, self.units, "Units") | "Read" >> beam.FlatMap(
+            _ReadUnit(self.source, self.spec, self.corrupt))
+
+
+class _StatsCombineFn(beam.CombineFn):
+    """Canonical episodes -> the state of one ``DatasetStatsAccumulator`` (JSON-able)."""
+
+    def __init__(self, action_dim: int, proprio_dim: int | None):
+        super().__init__()
+        self.action_dim, self.proprio_dim = action_dim, proprio_dim
+
+    def create_accumulator(self):
+        return st.create_accumulator(action_dim=self.action_dim, proprio_dim=self.proprio_dim)
+
+    def add_input(self, acc, episode):
+        actions, proprio = finite_rows(episode)
+        return st.add_input(acc, actions, proprio)
+
+    def merge_accumulators(self, accs):
+        return st.merge_accumulators(accs)
+
+    def extract_output(self, acc):
+        return acc.to_state()
+
+
+class CombineStats(beam.PTransform):
+    """Canonical episodes -> one element: the accumulator state of their action (and proprio) statistics.
+
+    Args:
+        action_dim: D, the width of the canonical action.
+        proprio_dim: P, the width of the proprio state (None: no proprio statistics).
+    """
+
+    def __init__(self, *, action_dim: int, proprio_dim: int | None = None):
+        super().__init__()
+        self.action_dim, self.proprio_dim = action_dim, proprio_dim
+
+    def expand(self, episodes):
+        return episodes | "Combine" >> beam.CombineGlobally(_StatsCombineFn(self.action_dim, self.proprio_dim))

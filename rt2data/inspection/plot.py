@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rt2data.errors import ConfigError, OutputError
+from rt2data.errors import ConfigError, DataError, OutputError
 from rt2data.inspection.deps import require
 from rt2data.inspection.episode import EpisodeTable
 from rt2data.inspection.summary import Summary
@@ -135,10 +135,10 @@ def plot_bin_usage(summary: Summary, path: str | os.PathLike[str]) -> Path:
     """Write a histogram of token usage per action dimension (one block of panels per robot source).
 
     End bins are drawn red (a saturated dimension shows as a tall red bar); titles give bins used and clip rate.
-    Raises ``ValueError`` when the summary has no robot source (nothing to draw).
+    Raises ``DataError`` when the summary has no robot source (nothing to draw).
     """
     if not summary.usage:
-        raise ValueError(f"{summary.path} has no action examples: there is no bin usage to plot")
+        raise DataError(f"{summary.path} has no action examples: there is no bin usage to plot")
     blocks = [(u, max(1, math.ceil(len(u.dims) / _COLS))) for u in summary.usage]
     rows = sum(r for _, r in blocks)
     fig = _figure(3.2 * _COLS, 2.1 * rows + 0.5)

@@ -21,13 +21,12 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 
 from rt2data.codec.action_codec import ActionCodec
-from rt2data.errors import ConfigError, DataError, Rt2DataError, SpecError
+from rt2data.errors import ConfigError, DataError, Rt2DataError
 from rt2data.example import Example
 from rt2data.spec.check import require_match
-from rt2data.spec.standardize import standardize
+from rt2data.spec.episodes import DEAD, iter_standardized
 from rt2data.convert import ConvertConfig, convert_episode
 from rt2data.prompt import get_template
-from rt2data.rlds import BadRecord
 from rt2data.rlds import open_dataset
 from rt2data.shards import iter_examples, load_manifest
 from rt2data.spec.model import DatasetSpec
@@ -142,23 +141,19 @@ def open_output(path: str | os.PathLike[str], *, fmt: str | None = None) -> Insp
 
 
 def _read_episodes(dataset, spec, split: str, max_episodes: int | None) -> tuple[list, Counter]:
-    """``[(shard index, CanonicalEpisode)]`` (at most ``max_episodes``) and counts of skipped records by reason."""
-
+    """``[(shard index, CanonicalEpisode)]`` (at most ``max_episodes``) and counts of skipped records by reason:
+    the same read-and-standardize loop the pipelines run, with unreadable records skipped."""
     episodes: list = []
     skipped: Counter[str] = Counter()
-    for ref in dataset.shards(split):
-        for record in dataset.read_shard(ref, corrupt="skip"):
+    for ref in dataset.work_units(split):
+        for tag, value in iter_standardized(dataset, ref, spec, corrupt="skip"):
             if max_episodes is not None and len(episodes) >= max_episodes:
                 return episodes, skipped
-            if isinstance(record, BadRecord):
-                skipped[record.reason] += 1
-                log.warning("skipped %s record %d: %s", record.path, record.index, record.message)
+            if tag == DEAD:
+                skipped[value.reason] += value.records
+                log.warning("skipped %s record %d: %s", value.source_path, value.record_index, value.detail)
                 continue
-            try:
-                episodes.append((ref.index, standardize(spec, record)))
-            except (SpecError, DataError) as exc:
-                skipped["bad_episode"] += 1
-                log.warning("skipped %s: %s", record.describe(), exc)
+            episodes.append((ref.index, value))
     return episodes, skipped
 
 

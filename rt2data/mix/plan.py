@@ -189,7 +189,7 @@ class MixPlan:
         for i, s in enumerate(self.sources):
             if s.name == name:
                 return i
-        raise KeyError(name)
+        raise ConfigError(f"mixture has no source {name!r}; its sources are {[s.name for s in self.sources]}")
 
     @property
     def quotas(self) -> tuple[int, ...]:

@@ -12,13 +12,16 @@ import re
 import dataclasses
 from typing import Any
 
+from rt2data.images import IMAGE_FORMAT_POLICIES
 from rt2data.mix.plan import POLICIES
-from rt2data.web.sources import FORMATS
+from rt2data.shards.formats import FORMATS
+from rt2data.web.sources import FORMATS as WEB_FORMATS
 from rt2data.web.templates import DEFAULT_TEMPLATES
 
 __all__ = ["build_schema", "NAME_RE", "OUTPUT_FORMATS"]
 
-OUTPUT_FORMATS = ("wds", "tfrecord")
+OUTPUT_FORMATS = FORMATS
+"""Output formats a mixture may ask for: every registered shard format."""
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 """Source names: used in example keys and shard prefixes."""
 
@@ -47,7 +50,7 @@ def build_schema() -> dict[str, Any]:
     template = {"type": "object", "additionalProperties": False,
                 "properties": {"id": {"type": "string"}, "prompt": {"type": "string"}}}
     variants = []
-    for (kind, fmt), spec in sorted(FORMATS.items()):
+    for (kind, fmt), spec in sorted(WEB_FORMATS.items()):
         props: dict[str, Any] = {
             "name": {"type": "string", "pattern": NAME_RE.pattern},
             "kind": {"const": kind},
@@ -89,6 +92,7 @@ def build_schema() -> dict[str, Any]:
                                              {"type": "null"}]},
                     "prefix": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
                     "rank_bucket_examples": {"type": "integer", "minimum": 1},
+                    "image_format": {"enum": list(IMAGE_FORMAT_POLICIES)},
                 },
                 "not": {"required": ["examples", "one_pass"],
                         "properties": {"examples": {"type": "integer"}, "one_pass": {"type": "string"}}},

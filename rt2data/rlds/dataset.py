@@ -8,6 +8,8 @@ The directory is what ``tfds`` writes and what Open X-Embodiment publishes: ``da
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -97,8 +99,39 @@ class RldsDataset:
 
     def read_shard(self, ref: ShardRef, *, corrupt: str = "error"):
         """Stream one shard's episodes; see ``rt2data.rlds.reader.read_shard``."""
-
         return read_shard(ref, features=self.features, corrupt=corrupt)
+
+    # The robot-data source interface (``rt2data.sources.RobotSource``): a work unit is a shard's record range.
+    def work_units(self, split: str = "train") -> list[ShardRef]:
+        """The shards ``split`` reads (see :meth:`shards`)."""
+        return self.shards(split)
+
+    def read_unit(self, unit: ShardRef, *, corrupt: str = "error"):
+        """Stream one shard's episodes (see :meth:`read_shard`)."""
+        return self.read_shard(unit, corrupt=corrupt)
+
+    def input_fingerprint(self, units) -> str:
+        """``sha256:...`` of the input ``units`` read: ``dataset_info.json`` and, per shard, its file name, size and
+        record range. Not the directory path, so a moved copy still matches."""
+        def size(path: str) -> int:
+            try:
+                return os.path.getsize(path)
+            except OSError:
+                return -1
+
+        info = self.path / "dataset_info.json"
+        doc = {
+            "name": self.name,
+            "version": self.version,
+            "dataset_info_sha256": hashlib.sha256(info.read_bytes()).hexdigest() if info.is_file() else None,
+            "shards": [[Path(r.path).name, size(r.path), r.first_record, r.stop_record] for r in units],
+        }
+        return "sha256:" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+    def __reduce__(self):
+        # Pickles as its location: a Beam worker reopens the directory (cached per process) instead of receiving
+        # the tfds metadata objects.
+        return (open_dataset, (os.fspath(self.path),))
 
 
 def open_dataset(path: str | os.PathLike[str]) -> RldsDataset:

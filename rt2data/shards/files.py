@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import uuid
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
+
+from rt2data.errors import OutputError
 
 __all__ = [
     "MANIFEST_NAME",
@@ -15,6 +18,8 @@ __all__ = [
     "LOCK_NAME",
     "TEMP_RE",
     "temp_path",
+    "inside",
+    "naming_errors",
     "fsync_dir",
     "atomic_write_bytes",
     "file_sha256",
@@ -32,6 +37,47 @@ TEMP_RE = re.compile(r"^\..+\.tmp-[0-9a-f]{32}$")
 def temp_path(final: Path) -> Path:
     """A fresh temporary path beside ``final`` (same directory, so a rename is atomic)."""
     return final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex}")
+
+
+def inside(out_dir: str | os.PathLike[str], name: str, *, what: str = "file name") -> Path:
+    """``out_dir / name`` for a ``name`` read back from a file in ``out_dir`` (manifest, ledger, staging marker).
+
+    Such files may have been edited, so the name is trusted only when it is one plain file name (no separator,
+    not ``.``/``..``) and the path, symlinks resolved, lies directly in ``out_dir``. Call this before any read,
+    write, rename or delete of a path built from such a name.
+
+    Raises:
+        OutputError: the name would reach outside ``out_dir``.
+    """
+    out = Path(out_dir)
+    ok = (
+        isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and "\\" not in name
+        and "\0" not in name
+    )
+    if ok:
+        path = out / name
+        try:
+            ok = path.resolve().parent == out.resolve()
+        except (OSError, RuntimeError):  # symlink loop, unreadable parent
+            ok = False
+    if not ok:
+        raise OutputError(
+            f"{out}: {what} {name!r} read back from the output points outside it; refusing to touch it "
+            "(the output's files were edited: remove OUT and run again)"
+        )
+    return path
+
+
+@contextlib.contextmanager
+def naming_errors(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Give an ``OSError`` raised inside without a file name (``write``, ``fsync``, ``close`` of a full disk) the
+    ``path`` it concerns, so the one-line error a user sees says where it happened."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None and exc.errno is not None:
+            raise type(exc)(exc.errno, exc.strerror, os.fspath(path)) from exc
+        raise
 
 
 def fsync_dir(directory: Path) -> None:
@@ -53,7 +99,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     tmp = temp_path(path)
     try:
-        with open(tmp, "xb") as f:
+        with naming_errors(path), open(tmp, "xb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

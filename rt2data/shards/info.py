@@ -7,37 +7,18 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from rt2data.errors import ConfigError, SchemaError
+from rt2data.shards.formats import EXTENSIONS, FORMATS, check_format, format_of_path, shard_name_pattern
 
 __all__ = ["FORMATS", "EXTENSIONS", "SHARD_RE", "ShardInfo", "shard_name", "check_format", "format_of_path"]
 
-FORMATS = ("wds", "tfrecord")
-"""Output formats, in canonical order: WebDataset tar, TFRecord of tf.train.Example."""
-
-EXTENSIONS = {"wds": "tar", "tfrecord": "tfrecord"}
-
-SHARD_RE = re.compile(r"^(?P<prefix>[A-Za-z0-9][A-Za-z0-9_.-]*)-(?P<index>\d{6,})\.(?P<ext>tar|tfrecord)$")
-"""Names of our shard files: ``PREFIX-NNNNNN.tar`` / ``PREFIX-NNNNNN.tfrecord``."""
+SHARD_RE = shard_name_pattern()
+"""Names of our shard files: ``PREFIX-NNNNNN.<extension of a registered format>``."""
 
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-def check_format(fmt: str) -> str:
-    """``fmt`` if it is one of :data:`FORMATS`, else ``ConfigError``."""
-    if fmt not in FORMATS:
-        raise ConfigError(f"unknown shard format {fmt!r}; expected one of {list(FORMATS)} ('wds' = WebDataset tar)")
-    return fmt
-
-
-def format_of_path(path: str) -> str:
-    """The format of a shard file from its extension (``.tar`` -> ``wds``, ``.tfrecord`` -> ``tfrecord``)."""
-    for fmt, ext in EXTENSIONS.items():
-        if str(path).endswith("." + ext):
-            return fmt
-    raise ConfigError(f"cannot tell the shard format of {str(path)!r}: expected a .tar or .tfrecord file")
-
-
 def shard_name(prefix: str, index: int, fmt: str) -> str:
-    """``PREFIX-%06d.tar`` (``wds``) or ``PREFIX-%06d.tfrecord`` (``tfrecord``).
+    """``PREFIX-%06d.<extension>``: ``.tar`` for ``wds``, ``.tfrecord`` for ``tfrecord``.
 
     >>> shard_name("bridge", 3, "wds")
     'bridge-000003.tar'
@@ -56,7 +37,7 @@ class ShardInfo:
 
     Attributes:
         name: file name inside the output directory.
-        format: ``wds`` | ``tfrecord``.
+        format: a registered format name (``rt2data.shards.formats``).
         count: number of examples.
         bytes: file size in bytes.
         sha256: hex SHA-256 of the whole file.
@@ -78,6 +59,12 @@ class ShardInfo:
 
     def __post_init__(self) -> None:
         check_format(self.format)
+        # Names come back from files in the output (manifest, ledger, staging markers): only a plain shard file
+        # name may ever be joined to the output directory.
+        if not isinstance(self.name, str) or not SHARD_RE.match(self.name):
+            raise SchemaError(
+                f"shard record name {self.name!r} is not a shard file name (PREFIX-NNNNNN.tar or .tfrecord)"
+            )
         object.__setattr__(self, "counts_by_source", dict(sorted(self.counts_by_source.items())))
         object.__setattr__(self, "counts_by_kind", dict(sorted(self.counts_by_kind.items())))
 

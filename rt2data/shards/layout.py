@@ -1,25 +1,43 @@
 """Output directory policy: refuse, overwrite or resume an existing output; finalize a finished one.
 
 Our files in an output directory: ``manifest.json``, shards ``PREFIX-NNNNNN.tar|tfrecord``, the progress ledger
-``.shards.partial.jsonl`` + ``.shards.partial.lock``, and temp files ``.NAME.tmp-<uuid>``. Nothing else is ever
-touched (no other files, no sub-directories).
+``.shards.partial.jsonl`` + ``.shards.partial.lock``, temp files ``.NAME.tmp-<uuid>``, the dataset card
+``README.md`` while it carries our marker (``rt2data.shards.card``), and the staging directory of a pipeline that
+publishes its shards only when the whole run succeeded (:func:`prepare_staged_output`, :func:`publish_staged`).
+Nothing else is ever touched (no other files, no other sub-directories). Every name read back from a file in the
+output (ledger, manifest, staging markers) must be a plain shard name that resolves inside it (``ShardInfo`` and
+``rt2data.shards.files.inside`` check) before it is read, written, renamed or deleted.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 from rt2data.errors import OutputError, Rt2DataError
 from rt2data.shards import ledger as ledger_lib
-from rt2data.shards.files import LEDGER_NAME, LOCK_NAME, MANIFEST_NAME, TEMP_RE, file_sha256
+from rt2data.shards.card import CARD_NAME, is_our_card, write_dataset_card
+from rt2data.shards.files import LEDGER_NAME, LOCK_NAME, MANIFEST_NAME, TEMP_RE, file_sha256, fsync_dir, inside
 from rt2data.shards.info import SHARD_RE, ShardInfo
 from rt2data.shards.manifest import Manifest, load_manifest, write_manifest
 
-__all__ = ["OutputState", "scan_output_dir", "prepare_output_dir", "remove_output_files", "finalize_output"]
+STAGING_FINGERPRINT = "fingerprint"
+"""File in a staging directory holding the config fingerprint of the run that fills it."""
+
+__all__ = [
+    "OutputState",
+    "scan_output_dir",
+    "prepare_output_dir",
+    "remove_output_files",
+    "finalize_output",
+    "prepare_staged_output",
+    "publish_staged",
+    "STAGING_FINGERPRINT",
+]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +80,8 @@ def remove_output_files(out_dir: str | os.PathLike[str]) -> int:
     out = Path(out_dir)
     state = scan_output_dir(out)
     names = [*state.shards, *state.temps, MANIFEST_NAME, LEDGER_NAME, LOCK_NAME]
+    if is_our_card(out / CARD_NAME):
+        names.append(CARD_NAME)
     removed = 0
     for name in names:
         path = out / name
@@ -80,7 +100,7 @@ def _remove_temps(out: Path, state: OutputState) -> None:
 
 
 def _verified(out: Path, info: ShardInfo) -> bool:
-    path = out / info.name
+    path = inside(out, info.name, what="shard name")
     if not path.is_file() or path.stat().st_size != info.bytes:
         return False
     return file_sha256(path) == (info.sha256, info.bytes)
@@ -120,7 +140,7 @@ def _resume(out: Path, state: OutputState, fingerprint: str) -> dict[str, ShardI
             verified[name] = info
         else:
             log.warning("resume: shard %s is missing or does not match its record; it will be rewritten", name)
-            (out / name).unlink(missing_ok=True)
+            inside(out, name, what="shard name").unlink(missing_ok=True)
     ledger_lib.start_ledger(out, fingerprint, verified)
     (out / MANIFEST_NAME).unlink(missing_ok=True)  # rewritten at the end; the ledger now holds its shards
     log.info("resume %s: %d complete verified shards kept", out, len(verified))
@@ -174,7 +194,7 @@ def finalize_output(
     remove_stale: bool = True,
 ) -> None:
     """Finish an output: drop temp files, check every listed shard exists with its size, remove stale shards,
-    write the manifest (when given) and then the progress ledger.
+    write the dataset card and the manifest (when given) and then remove the progress ledger.
 
     Args:
         out_dir: the output directory.
@@ -190,7 +210,7 @@ def finalize_output(
     infos = list(shard_infos)
     _remove_temps(out, scan_output_dir(out))
     for info in infos:
-        path = out / info.name
+        path = inside(out, info.name, what="shard name")
         if not path.is_file():
             raise OutputError(f"finalize {out}: shard {info.name} is missing; the run did not complete")
         if path.stat().st_size != info.bytes:
@@ -205,5 +225,96 @@ def finalize_output(
                 log.warning("removing stale shard %s (not part of this output)", out / name)
                 (out / name).unlink()
     if manifest is not None:
+        write_dataset_card(out, manifest)  # before the manifest, whose presence means "complete"
         write_manifest(out, manifest)
         ledger_lib.remove_ledger(out)
+
+
+def prepare_staged_output(
+    out_dir: str | os.PathLike[str],
+    *,
+    staging: str,
+    overwrite: bool = False,
+    resume: bool = False,
+    config_fingerprint: str,
+    extra_files: Iterable[str] = (),
+) -> Manifest | None:
+    """Refuse, clear or resume ``out_dir`` for a run that writes everything under ``OUT/staging`` and publishes it
+    (:func:`publish_staged`) only when the whole run succeeded.
+
+    Args:
+        out_dir: the output directory (need not exist).
+        staging: name of the staging sub-directory (it must not be a link leaving ``out_dir``).
+        overwrite: remove our files, ``extra_files`` and the staging directory first.
+        resume: keep the staging directory of an interrupted run with the same fingerprint.
+        config_fingerprint: fingerprint of the output-deciding config.
+        extra_files: other file names the run writes into ``out_dir`` (removed by ``overwrite``).
+
+    Returns:
+        The manifest of a finished output with the same fingerprint (``resume``): the caller verifies it and
+        returns it or starts over (:func:`remove_output_files`); None otherwise.
+
+    Raises:
+        OutputError: the directory holds an output or an unfinished run and neither flag was given, both flags
+            were given, or the earlier run used another configuration.
+    """
+    out = Path(out_dir)
+    hint = "pass --overwrite to start over"
+    if overwrite and resume:
+        raise OutputError("--overwrite and --resume exclude each other: pass one of them")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output path {out} exists and is not a directory")
+    stage = inside(out, staging, what="staging directory") if out.is_dir() else out / staging
+    state = scan_output_dir(out)
+    if state.empty and not stage.exists():
+        return None
+    if not (overwrite or resume):
+        unfinished = f", an unfinished run in {staging}/" if stage.exists() else ""
+        raise OutputError(
+            f"output directory {out} already holds an rt2data output ({state.describe()}{unfinished}); "
+            "pass --overwrite to replace it or --resume to continue it"
+        )
+    if overwrite:
+        remove_output_files(out)
+        for name in extra_files:
+            inside(out, name).unlink(missing_ok=True)
+        shutil.rmtree(stage, ignore_errors=True)
+        return None
+    if state.manifest:
+        try:
+            manifest = load_manifest(out)
+        except Rt2DataError as exc:
+            raise OutputError(f"cannot resume {out}: its manifest is unreadable ({exc}); {hint}") from exc
+        if manifest.config_fingerprint != config_fingerprint:
+            raise OutputError(f"cannot resume {out}: it was written with another configuration; {hint}")
+        return manifest
+    marker = stage / STAGING_FINGERPRINT
+    if marker.is_file() and marker.read_text(errors="replace") != config_fingerprint:
+        raise OutputError(f"cannot resume {out}: its unfinished run used another configuration; {hint}")
+    return None
+
+
+def publish_staged(
+    out_dir: str | os.PathLike[str], staging: str | os.PathLike[str], shard_infos: Iterable[ShardInfo],
+    *, manifest: Manifest,
+) -> None:
+    """Move the complete shards of a finished run from ``staging`` to their final names in ``out_dir``, remove
+    stale shards of the same prefixes, write the manifest, then remove the staging directory.
+
+    Raises:
+        OutputError: a listed shard is missing from ``staging`` (and from ``out_dir``) or has another size.
+    """
+    out, stage = Path(out_dir), Path(staging)
+    infos = list(shard_infos)
+    for info in infos:
+        src, dst = inside(stage, info.name, what="shard name"), inside(out, info.name, what="shard name")
+        if src.is_file():
+            if src.stat().st_size != info.bytes:
+                raise OutputError(f"publish {out}: staged shard {src} has {src.stat().st_size} bytes, its record "
+                                  f"says {info.bytes}")
+            os.replace(src, dst)
+        elif not dst.is_file():  # moved by an earlier, interrupted publish
+            raise OutputError(f"publish {out}: shard {info.name} is missing from {stage}; the run did not complete")
+    fsync_dir(out)
+    finalize_output(out, infos, manifest=manifest)
+    shutil.rmtree(stage, ignore_errors=True)

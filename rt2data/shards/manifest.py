@@ -15,7 +15,8 @@ from typing import Any, Mapping, Sequence
 
 from rt2data.errors import DataError, OutputError, SchemaError
 from rt2data.shards.files import MANIFEST_NAME, atomic_write_bytes
-from rt2data.shards.info import FORMATS, ShardInfo
+from rt2data.shards.formats import FORMATS
+from rt2data.shards.info import ShardInfo
 from rt2data.schemas import load_schema
 import rt2data
 
@@ -99,6 +100,8 @@ class Manifest:
         statistics: dataset statistics JSON (or None).
         templates: prompt template id -> template text.
         sources: free-form per-source audit (mixtures: requested vs realized, repeats, dead letters).
+        files: ``{file name: {"sha256": hex, "bytes": n}}`` of the output's other files (``convert``:
+            ``dataset_statistics.json``, ``dead_letters.jsonl``); ``validate`` checks them.
         config_fingerprint: :func:`config_fingerprint` of the config that decides the output bytes; defaults to
             the fingerprint of ``config``; resume compares it.
         created_by: ``rt2data <version>``.
@@ -113,6 +116,7 @@ class Manifest:
     statistics: Mapping[str, Any] | None = None
     templates: Mapping[str, str] = field(default_factory=dict)
     sources: Mapping[str, Any] = field(default_factory=dict)
+    files: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     config_fingerprint: str = ""
     created_by: str = ""
     format_version: int = MANIFEST_FORMAT_VERSION
@@ -157,6 +161,7 @@ class Manifest:
             "templates": dict(self.templates),
             "accounting": self.accounting.to_json_dict(),
             "sources": self.sources,
+            "files": {name: dict(record) for name, record in sorted(self.files.items())},
         }
 
     @classmethod
@@ -173,6 +178,7 @@ class Manifest:
             statistics=d.get("statistics"),
             templates=d.get("templates", {}),
             sources=d.get("sources", {}),
+            files=d.get("files", {}),
             config_fingerprint=d["config_fingerprint"],
             created_by=d["created_by"],
             format_version=d["format_version"],

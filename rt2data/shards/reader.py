@@ -7,14 +7,12 @@ import os
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from rt2data.errors import ConfigError, DataError
+from rt2data.errors import ConfigError, DataError, OutputError
 from rt2data.example import Example
-from rt2data.shards.files import MANIFEST_NAME, HashingReader
-from rt2data.shards.info import FORMATS, SHARD_RE, ShardInfo, check_format, format_of_path
+from rt2data.shards.files import MANIFEST_NAME, HashingReader, inside
+from rt2data.shards.formats import check_format, format_of_path, get_format
+from rt2data.shards.info import ShardInfo
 from rt2data.shards.manifest import load_manifest
-from rt2data.shards.formats.tf_example import tf_example_bytes_to_example
-from rt2data.shards.formats.tfrecord import iter_tfrecord_stream
-from rt2data.shards.formats.wds import iter_wds_samples, sample_to_example
 
 __all__ = ["iter_examples", "iter_shard", "resolve_shards"]
 
@@ -26,7 +24,7 @@ def iter_shard(path: str | os.PathLike[str], *, fmt: str | None = None, verify: 
     """Stream the examples of one shard file.
 
     Args:
-        path: a ``.tar`` or ``.tfrecord`` shard.
+        path: a shard file (``.tar``, ``.tfrecord``: see ``rt2data.shards.formats``).
         fmt: format; inferred from the extension when None.
         verify: check TFRecord CRCs and, when ``info`` is given, the shard's sha256, size and count (raised
             after the last example, as the hash needs the whole file).
@@ -35,24 +33,14 @@ def iter_shard(path: str | os.PathLike[str], *, fmt: str | None = None, verify: 
     Raises:
         DataError: corrupt shard, bad sample, or (verify) a mismatch with ``info``; names the file.
     """
-    fmt = check_format(fmt) if fmt is not None else format_of_path(str(path))
+    shard_format = get_format(fmt if fmt is not None else format_of_path(str(path)))
     name = str(path)
     count = 0
     with open(path, "rb") as raw:
         f = HashingReader(raw)
-        if fmt == "wds":
-            for key, members, offset in iter_wds_samples(f, shard=name):
-                example, _ = sample_to_example(key, members, shard=name)
-                count += 1
-                yield example
-        else:
-            for index, record in enumerate(iter_tfrecord_stream(f, name=name, verify=verify)):
-                try:
-                    example = tf_example_bytes_to_example(record)
-                except DataError as exc:
-                    raise DataError(f"{name}: record {index}: {exc}") from exc
-                count += 1
-                yield example
+        for example in shard_format.iter_examples(f, name=name, verify=verify):
+            count += 1
+            yield example
         if verify and info is not None:
             f.drain()
             got = (f.sha.hexdigest(), f.bytes, count)
@@ -69,8 +57,8 @@ def resolve_shards(
     """``(path, format, manifest record or None)`` of every shard to read, in read order.
 
     A directory with ``manifest.json``: its shards of ``fmt`` (default: the manifest's first format) in manifest
-    order. A directory without one: its ``PREFIX-NNNNNN`` shard files of ``fmt`` sorted by name (``fmt`` needed
-    when both formats are present). A file or list of files: those, in the given order.
+    order. A directory without one is refused (``OutputError``): nothing proves its shards are complete. A file
+    or list of files: those, in the given order.
     """
     if isinstance(out_dir_or_shard_paths, (str, os.PathLike)) and Path(out_dir_or_shard_paths).is_dir():
         out = Path(out_dir_or_shard_paths)
@@ -81,14 +69,24 @@ def resolve_shards(
             chosen = check_format(fmt) if fmt is not None else manifest.formats[0]
             if chosen not in manifest.shards:
                 raise ConfigError(f"{out} has no {chosen!r} shards; its manifest lists {list(manifest.formats)}")
-            return [(out / i.name, chosen, i) for i in manifest.shards[chosen]]
-        log.warning("%s has no manifest.json; reading its shard files in name order", out)
-        files = sorted(p for p in out.iterdir() if p.is_file() and SHARD_RE.match(p.name))
-        found = sorted({format_of_path(p.name) for p in files}, key=FORMATS.index)
-        if fmt is None and len(found) > 1:
-            raise ConfigError(f"{out} holds both {found} shards; pass fmt= to choose one")
-        chosen = check_format(fmt) if fmt is not None else (found[0] if found else "wds")
-        return [(p, chosen, None) for p in files if format_of_path(p.name) == chosen]
+            listed = [(inside(out, i.name, what="shard name"), chosen, i) for i in manifest.shards[chosen]]
+            missing = [path.name for path, _, _ in listed if not path.is_file()]
+            for path, _, info in listed:
+                if path.name not in missing and path.stat().st_size != info.bytes:
+                    raise DataError(f"{path}: {path.stat().st_size} bytes, its manifest says {info.bytes}: the shard "
+                                    "was modified or truncated (restore it, or make the output again)")
+            if missing:
+                raise DataError(
+                    f"{out}: {len(missing)} shard file(s) listed in its manifest are missing ({', '.join(missing[:3])}"
+                    f"{', ...' if len(missing) > 3 else ''}); the output is incomplete: restore them, or make it "
+                    "again (--resume rewrites what is missing)"
+                )
+            return listed
+        # Without a manifest nothing says the shard files are complete (an interrupted run, a copy in progress).
+        raise OutputError(
+            f"{out} has no manifest.json: it is not a finished rt2data output (an interrupted run? rerun it with "
+            "--resume); to read loose shard files anyway, pass their paths"
+        )
     paths: Iterable = (
         [out_dir_or_shard_paths] if isinstance(out_dir_or_shard_paths, (str, os.PathLike)) else out_dir_or_shard_paths
     )

@@ -7,17 +7,15 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-from rt2data.errors import DataError, Rt2DataError, SchemaError
+from rt2data.errors import DataError, OutputError, Rt2DataError, SchemaError
 from rt2data.example import Example, validate_example_dict
-from rt2data.shards.files import HashingReader
+from rt2data.shards.files import HashingReader, file_sha256, inside
 from rt2data.shards.info import SHARD_RE, ShardInfo
 from rt2data.shards.layout import scan_output_dir
 from rt2data.shards.manifest import Manifest, load_manifest, validate_accounting
-from rt2data.shards.formats.tf_example import tf_example_bytes_to_example
-from rt2data.shards.formats.tfrecord import iter_tfrecord_stream
-from rt2data.shards.formats.wds import iter_wds_samples, sample_to_example
+from rt2data.shards.formats import get_format
 
 __all__ = ["CheckExample", "Problem", "VerifyReport", "verify_output"]
 
@@ -58,24 +56,6 @@ class VerifyReport:
         }
 
 
-def _examples(f: HashingReader, fmt: str, name: str) -> Iterator[tuple[str, Example | None, dict | str]]:
-    """``(key, example or None, raw fields dict | problem text)``; structural errors raise DataError."""
-    if fmt == "wds":
-        for key, members, _ in iter_wds_samples(f, shard=name):
-            try:
-                example, fields = sample_to_example(key, members, shard=name)
-                yield key, example, fields
-            except DataError as exc:
-                yield key, None, str(exc).removeprefix(f"{name}: sample {key!r}").lstrip(": ")
-    else:
-        for index, record in enumerate(iter_tfrecord_stream(f, name=name, verify=True)):
-            try:
-                example = tf_example_bytes_to_example(record)
-                yield example.key, example, example.to_json_dict()
-            except DataError as exc:
-                yield f"record-{index}", None, str(exc)
-
-
 class _Checker:
     def __init__(self, out: Path, manifest: Manifest, check_schema: bool, check_example, max_problems: int):
         self.out, self.manifest = out, manifest
@@ -103,7 +83,11 @@ class _Checker:
                 self.add(name, key, message)
 
     def shard(self, info: ShardInfo, seen_keys: set[str]) -> None:
-        path = self.out / info.name
+        try:
+            path = inside(self.out, info.name, what="shard name")
+        except OutputError as exc:
+            self.add(info.name, None, str(exc))
+            return
         if not path.is_file():
             self.add(info.name, None, "shard file listed in the manifest is missing")
             return
@@ -114,7 +98,7 @@ class _Checker:
         with open(path, "rb") as raw:
             f = HashingReader(raw)
             try:
-                for key, example, fields in _examples(f, info.format, str(path)):
+                for key, example, fields in get_format(info.format).iter_raw(f, name=str(path), verify=True):
                     count += 1
                     self.examples_checked += 1
                     first = key if first is None else first
@@ -146,6 +130,19 @@ class _Checker:
             validate_accounting(self.manifest.accounting)
         except DataError as exc:
             self.add(None, None, str(exc))
+        for name, record in sorted(self.manifest.files.items()):
+            try:
+                path = inside(self.out, name, what="file name")
+            except OutputError as exc:
+                self.add(name, None, str(exc))
+                continue
+            if not path.is_file():
+                self.add(name, None, "file listed in the manifest is missing")
+                continue
+            sha, size = file_sha256(path)
+            if (sha, size) != (record["sha256"], record["bytes"]):
+                self.add(name, None, f"sha256/bytes {sha[:12]}/{size} differ from the manifest "
+                                     f"({record['sha256'][:12]}/{record['bytes']}): the file was modified")
         listed = {info.name for info in self.manifest.all_shards()}
         for name in scan_output_dir(self.out).shards:
             if name not in listed and SHARD_RE.match(name):
@@ -168,7 +165,8 @@ def verify_output(
 ) -> VerifyReport:
     """Check an output directory completely and report every problem found (up to ``max_problems``).
 
-    Checks: the manifest against its schema; the accounting balances and matches each format's shard counts;
+    Checks: the manifest against its schema; the accounting balances and matches each format's shard counts; the
+    sha256 and size of every other file the manifest lists (``files``: statistics, dead letters);
     no unlisted shard files; per shard, sha256/bytes/count/first and last key/counts by source and kind against
     the manifest, readable framing (tar members, TFRecord CRCs); per sample, exactly one image of the recorded
     format and one JSON member, valid against the example schema (``check_schema``); keys unique per format;

@@ -17,11 +17,9 @@ from typing import Iterable, Sequence
 from rt2data.errors import ConfigError, OutputError
 from rt2data.example import Example
 from rt2data.shards import ledger
-from rt2data.shards.files import HashingWriter, fsync_dir, temp_path
-from rt2data.shards.info import ShardInfo, check_format, shard_name
-from rt2data.shards.formats.tf_example import example_to_tf_example_bytes
-from rt2data.shards.formats.tfrecord import frame_record
-from rt2data.shards.formats.wds import encode_sample, tar_end_size
+from rt2data.shards.files import HashingWriter, fsync_dir, naming_errors, temp_path
+from rt2data.shards.info import ShardInfo, shard_name
+from rt2data.shards.formats import get_format
 
 __all__ = [
     "ShardWriter",
@@ -38,12 +36,7 @@ log = logging.getLogger(__name__)
 
 def encode_example(example: Example, fmt: str) -> bytes:
     """The exact bytes one example adds to a shard of format ``fmt`` (tar members or a framed record)."""
-    if fmt == "wds":
-        return encode_sample(example).data
-    if fmt == "tfrecord":
-        return frame_record(example_to_tf_example_bytes(example))
-    check_format(fmt)
-    raise AssertionError(fmt)  # unreachable
+    return get_format(fmt).encode(example)
 
 
 class ShardWriter:
@@ -55,7 +48,8 @@ class ShardWriter:
     """
 
     def __init__(self, out_dir: str | os.PathLike[str], name: str, *, fmt: str, record_progress: bool = True):
-        self.fmt = check_format(fmt)
+        self.format = get_format(fmt)
+        self.fmt = self.format.name
         self.out_dir = Path(out_dir)
         self.name = name
         self.final = self.out_dir / name
@@ -77,11 +71,13 @@ class ShardWriter:
     def size_if_added(self, encoded_size: int) -> int:
         """File size after adding ``encoded_size`` bytes of one more example and closing the shard."""
         end = self._out.bytes + encoded_size
-        return end + (tar_end_size(end) if self.fmt == "wds" else 0)
+        return end + self.format.end_size(end)
 
     def add(self, example: Example, encoded: bytes | None = None) -> None:
         """Append one example (``encoded``: its :func:`encode_example` bytes, when already computed)."""
-        self._out.write(encode_example(example, self.fmt) if encoded is None else encoded)
+        data = self.format.encode(example) if encoded is None else encoded
+        with naming_errors(self.final):
+            self._out.write(data)
         self.count += 1
         if self._first is None:
             self._first = example.key
@@ -93,12 +89,12 @@ class ShardWriter:
         """Finish the file, fsync, rename to its final name, record progress; returns its :class:`ShardInfo`."""
         if self._closed:
             raise OutputError(f"shard {self.final} is already closed")
-        if self.fmt == "wds":
-            self._out.write(b"\0" * tar_end_size(self._out.bytes))
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        os.replace(self.tmp, self.final)
+        with naming_errors(self.final):
+            self._out.write(self.format.trailer(self._out.bytes))
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            os.replace(self.tmp, self.final)
         fsync_dir(self.out_dir)
         self._closed = True
         info = ShardInfo(
@@ -121,8 +117,12 @@ class ShardWriter:
         """Drop the unfinished shard: close and remove the temp file (the final name is never created)."""
         if not self._closed:
             self._closed = True
-            self._file.close()
-            self.tmp.unlink(missing_ok=True)
+            try:
+                self._file.close()  # flushing the buffer can fail again (a full disk): the temp file goes anyway
+            except OSError as exc:
+                log.debug("closing %s failed: %s", self.tmp, exc)
+            finally:
+                self.tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> "ShardWriter":
         return self
@@ -149,7 +149,7 @@ def write_shard(
         out_dir: existing output directory.
         name: final file name, usually :func:`shard_name`.
         examples: the examples in output order.
-        fmt: ``wds`` | ``tfrecord``.
+        fmt: a registered format name (``rt2data.shards.formats``).
         record_progress: append the result to the run's progress ledger, when one was started.
 
     Returns:
@@ -215,7 +215,7 @@ class _Stream:
     """One format's side of :func:`write_shards_multi`: the open shard and the finished ones."""
 
     def __init__(self, out_dir, fmt: str, prefix: str, start_index: int, record_progress: bool):
-        self.out_dir, self.fmt, self.prefix = out_dir, check_format(fmt), prefix
+        self.out_dir, self.fmt, self.prefix = out_dir, get_format(fmt).name, prefix
         self.start_index, self.record_progress = start_index, record_progress
         self.infos: list[ShardInfo] = []
         self.writer: ShardWriter | None = None

@@ -7,10 +7,6 @@ is the row filter every statistics pass applies (non-finite actions are dropped,
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,28 +18,10 @@ __all__ = ["STATS_FILE", "input_fingerprint", "stats_block", "codec_from_stats",
 STATS_FILE = "dataset_statistics.json"
 
 
-def input_fingerprint(dataset, refs) -> str:
-    """``sha256:...`` of the input a statistics pass reads: the dataset's ``dataset_info.json`` and, per shard of
-    the split, its file name, size and record range. Not the directory path, so a moved copy still matches.
-
-    Args:
-        dataset: ``rt2data.rlds.RldsDataset``.
-        refs: the ``ShardRef`` list of the split (``dataset.shards(split)``).
-    """
-    def size(path: str) -> int:
-        try:
-            return os.path.getsize(path)
-        except OSError:
-            return -1
-
-    info = Path(dataset.path) / "dataset_info.json"
-    doc = {
-        "name": dataset.name,
-        "version": dataset.version,
-        "dataset_info_sha256": hashlib.sha256(info.read_bytes()).hexdigest() if info.is_file() else None,
-        "shards": [[Path(r.path).name, size(r.path), r.first_record, r.stop_record] for r in refs],
-    }
-    return "sha256:" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+def input_fingerprint(source, units) -> str:
+    """``sha256:...`` of the input a statistics pass reads (``source.input_fingerprint(units)``; RLDS: the
+    dataset's ``dataset_info.json`` and, per shard of the split, its file name, size and record range)."""
+    return source.input_fingerprint(units)
 
 
 def stats_block(spec, split: str, codec_json: dict[str, Any], *, input_fp: str | None = None) -> dict[str, Any]:
@@ -69,12 +47,16 @@ def codec_from_stats(spec, action_stats, *, out_of_range: str = "clip"):
 
 
 def finite_rows(episode) -> tuple[np.ndarray, np.ndarray | None]:
-    """The episode's finite action rows and, separately, its finite proprio rows (convert keeps a step whose proprio
-    is not finite, so its action still counts)."""
+    """The rows the statistics see: the steps convert keeps as it does (a step with a non-finite action is dropped
+    as ``non_finite_action``, with its proprio), and of those the finite proprio rows (convert keeps a step whose
+    proprio is not finite, so its action still counts). Returns float64[N', D] and float64[M', P] (M' <= N')."""
     actions = np.asarray(episode.actions, dtype=np.float64)
-    actions = actions[np.isfinite(actions).all(axis=1)]
+    keep = np.isfinite(actions).all(axis=1) if actions.ndim == 2 else np.ones(len(actions), dtype=bool)
+    actions = actions[keep]
     proprio = None
     if episode.proprio is not None:
         proprio = np.asarray(episode.proprio, dtype=np.float64)
+        if len(proprio) == len(keep):
+            proprio = proprio[keep]
         proprio = proprio[np.isfinite(proprio).all(axis=1)]
     return actions, proprio

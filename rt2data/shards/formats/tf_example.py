@@ -27,14 +27,18 @@ from __future__ import annotations
 
 import functools
 import struct
-from typing import Mapping, NamedTuple
+from typing import BinaryIO, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
+from rt2data import fields as F
 from rt2data.errors import DataError, SchemaError
 from rt2data.example import Example
+from rt2data.shards.formats.base import RawRecord, ShardFormat
+from rt2data.shards.formats.tfrecord import frame_record, iter_tfrecord_stream
 
 __all__ = [
+    "TFRecordFormat",
     "Feature",
     "encode_tf_example",
     "decode_tf_example",
@@ -47,8 +51,8 @@ __all__ = [
 ]
 
 _U64 = (1 << 64) - 1
-_STRING_FIELDS = ("key", "image_format", "prompt", "target", "kind", "source", "template_id")
-_OPTIONAL_STRING_FIELDS = ("instruction", "episode_id", "plan")
+_STRING_FIELDS = F.REQUIRED_TEXT
+_OPTIONAL_STRING_FIELDS = F.OPTIONAL_TEXT
 
 
 class Feature(NamedTuple):
@@ -291,26 +295,30 @@ class _Spec(NamedTuple):
 
 
 TFRECORD_FEATURES: tuple[_Spec, ...] = (
-    _Spec("key", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "unique example key"),
-    _Spec("image", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "encoded image bytes (tf.io.decode_image)"),
-    _Spec("image_format", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "jpg | png | webp | gif | bmp | tiff"),
-    _Spec("prompt", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "text the model reads"),
-    _Spec("target", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "text the model writes"),
-    _Spec("kind", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "action | caption | vqa"),
-    _Spec("source", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "dataset / mixture source name"),
-    _Spec("template_id", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "prompt template id"),
-    _Spec("instruction", "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
-    _Spec("episode_id", "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
-    _Spec("plan", "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
-    _Spec("step", "int64", "tf.io.FixedLenFeature([], tf.int64, default_value=-1)", "-1 when absent"),
-    _Spec("action_raw", "float", "tf.io.VarLenFeature(tf.float32)", "raw action, float32 copy"),
+    _Spec(F.KEY, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "unique example key"),
+    _Spec(F.IMAGE, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "encoded image bytes (tf.io.decode_image)"),
+    _Spec(F.IMAGE_FORMAT, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "jpg | png | webp | gif | bmp | tiff"),
+    _Spec(F.PROMPT, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "text the model reads"),
+    _Spec(F.TARGET, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "text the model writes"),
+    _Spec(F.KIND, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "action | caption | vqa"),
+    _Spec(F.SOURCE, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "dataset / mixture source name"),
+    _Spec(F.TEMPLATE_ID, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "prompt template id"),
+    _Spec(F.INSTRUCTION, "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
+    _Spec(F.EPISODE_ID, "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
+    _Spec(F.PLAN, "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
+    _Spec(F.STEP, "int64", "tf.io.FixedLenFeature([], tf.int64, default_value=-1)", "-1 when absent"),
+    _Spec(F.ACTION_RAW, "float", "tf.io.VarLenFeature(tf.float32)", "raw action, float32 copy"),
     _Spec(
         "action_raw_f64",
         "bytes",
         'tf.io.FixedLenFeature([], tf.string, default_value="")',
         "exact raw action: tf.io.decode_raw(x, tf.float64), little-endian",
     ),
-    _Spec("action_tokens", "int64", "tf.io.VarLenFeature(tf.int64)", "bin index per dimension"),
+    _Spec(F.ACTION_TOKENS, "int64", "tf.io.VarLenFeature(tf.int64)", "bin index per dimension"),
+    _Spec(F.CHUNK_STEPS, "int64", "tf.io.FixedLenFeature([], tf.int64, default_value=1)", "action chunk H; absent: 1"),
+    _Spec(F.CHUNK_REAL, "int64", "tf.io.FixedLenFeature([], tf.int64, default_value=1)", "real steps of the chunk"),
+    _Spec(F.INPUT_IDS, "int64", "tf.io.VarLenFeature(tf.int64)", "--tokenizer: ids of prompt + ' ' + target"),
+    _Spec(F.LABELS, "int64", "tf.io.VarLenFeature(tf.int64)", "--tokenizer: input_ids, prompt masked with -100"),
 )
 
 TFRECORD_FEATURE_SPEC_DOC = (
@@ -323,9 +331,11 @@ TFRECORD_FEATURE_SPEC_DOC = (
     "    ex = tf.io.parse_single_example(record, FEATURES)\n"
     '    ex["action_raw"] = tf.sparse.to_dense(ex["action_raw"])\n'
     '    ex["action_tokens"] = tf.sparse.to_dense(ex["action_tokens"])\n'
+    '    ex["input_ids"] = tf.sparse.to_dense(ex["input_ids"])\n'
+    '    ex["labels"] = tf.sparse.to_dense(ex["labels"])\n'
     '    ex["action_raw_f64"] = tf.io.decode_raw(ex["action_raw_f64"], tf.float64)\n'
     "    return ex\n\n"
-    'ds = tf.data.TFRecordDataset(tf.io.gfile.glob("OUT_DIR/*.tfrecord")).map(parse)\n'
+    'ds = tf.data.TFRecordDataset(sorted(tf.io.gfile.glob("OUT_DIR/*.tfrecord"))).map(parse)  # name order = manifest order\n'
 )
 """Text for the README: the ``tf.io.parse_single_example`` feature dict of our TFRecord shards."""
 
@@ -349,6 +359,12 @@ def example_to_features(example: Example) -> dict[str, Feature]:
         out["action_raw_f64"] = Feature("bytes", (np.asarray(example.action_raw, dtype="<f8").tobytes(),))
     if example.action_tokens is not None:
         out["action_tokens"] = Feature("int64", example.action_tokens)
+    for name in ("chunk_steps", "chunk_real"):  # optional, absent when None (older outputs keep their bytes)
+        if getattr(example, name) is not None:
+            out[name] = Feature("int64", (getattr(example, name),))
+    if example.input_ids is not None:
+        out["input_ids"] = Feature("int64", example.input_ids)
+        out["labels"] = Feature("int64", example.labels)
     return out
 
 
@@ -406,6 +422,13 @@ def features_to_example(features: Mapping[str, Feature]) -> Example:
     if tokens is not None and tokens.kind != "int64":
         raise DataError(f"feature 'action_tokens': expected int64 values, got {tokens.kind}")
     fields["action_tokens"] = None if tokens is None else tuple(tokens.values)
+    for name in ("chunk_steps", "chunk_real"):
+        fields[name] = _one(features, name, "int64", required=False)
+    for name in ("input_ids", "labels"):
+        feature = features.get(name)
+        if feature is not None and feature.kind != "int64":
+            raise DataError(f"feature {name!r}: expected int64 values, got {feature.kind}")
+        fields[name] = None if feature is None else tuple(feature.values)
     image = _one(features, "image", "bytes", required=True)
     try:
         return Example(image=bytes(image), **fields)
@@ -421,3 +444,30 @@ def example_to_tf_example_bytes(example: Example) -> bytes:
 def tf_example_bytes_to_example(data: bytes) -> Example:
     """Inverse of :func:`example_to_tf_example_bytes`."""
     return features_to_example(decode_tf_example(data))
+
+
+class TFRecordFormat(ShardFormat):
+    """``tfrecord``: TFRecord files of ``tf.train.Example`` (written without TensorFlow; see ``TFRECORD_FEATURES``)."""
+
+    name = "tfrecord"
+    extension = "tfrecord"
+    description = "TFRecord of tf.train.Example (readable by tf.data)"
+
+    def encode(self, example: Example) -> bytes:
+        return frame_record(example_to_tf_example_bytes(example))
+
+    def iter_raw(self, f: BinaryIO, *, name: str, verify: bool) -> Iterator[RawRecord]:
+        for index, record in enumerate(iter_tfrecord_stream(f, name=name, verify=verify)):
+            try:
+                example = tf_example_bytes_to_example(record)
+            except DataError as exc:
+                yield f"record-{index}", None, str(exc)
+                continue
+            yield example.key, example, example.to_json_dict()
+
+    def iter_examples(self, f: BinaryIO, *, name: str, verify: bool = False) -> Iterator[Example]:
+        for index, record in enumerate(iter_tfrecord_stream(f, name=name, verify=verify)):
+            try:
+                yield tf_example_bytes_to_example(record)
+            except DataError as exc:
+                raise DataError(f"{name}: record {index}: {exc}") from exc

@@ -19,8 +19,10 @@ from typing import Any, BinaryIO, Iterator, NamedTuple
 
 from rt2data.errors import DataError, SchemaError
 from rt2data.example import IMAGE_FORMATS, Example
+from rt2data.shards.formats.base import RawRecord, ShardFormat
 
 __all__ = [
+    "WebDatasetFormat",
     "TAR_FORMAT",
     "TarSample",
     "encode_sample",
@@ -291,3 +293,30 @@ def sample_to_example(key: str, members: dict[str, bytes], *, shard: str) -> tup
         return Example.from_json_dict(fields, members[fmt]), fields
     except (SchemaError, TypeError) as exc:
         raise DataError(f"{where}: {exc}") from exc
+
+
+class WebDatasetFormat(ShardFormat):
+    """``wds``: WebDataset tars, ``KEY.<image_format>`` + ``KEY.json`` per example (see the module docstring)."""
+
+    name = "wds"
+    extension = "tar"
+    description = "WebDataset tar (KEY.<image> + KEY.json per example)"
+
+    def encode(self, example: Example) -> bytes:
+        return encode_sample(example).data
+
+    def end_size(self, offset: int) -> int:
+        return tar_end_size(offset)
+
+    def iter_raw(self, f: BinaryIO, *, name: str, verify: bool) -> Iterator[RawRecord]:
+        for key, members, _ in iter_wds_samples(f, shard=name):
+            try:
+                example, fields = sample_to_example(key, members, shard=name)
+            except DataError as exc:
+                yield key, None, str(exc).removeprefix(f"{name}: sample {key!r}").lstrip(": ")
+                continue
+            yield key, example, fields
+
+    def iter_examples(self, f: BinaryIO, *, name: str, verify: bool = False) -> Iterator[Example]:
+        for key, members, _ in iter_wds_samples(f, shard=name):
+            yield sample_to_example(key, members, shard=name)[0]
