@@ -27,7 +27,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from rt2data.errors import ConfigError, DataError
-from rt2data.rlds.framing import FramedRecord, FramingError, iter_records
+from rt2data.rlds.file_types import get_file_type
+from rt2data.rlds.framing import FramingError
 from rt2data.rlds.splits import ShardRef
 
 __all__ = ["RawEpisode", "BadRecord", "CORRUPT_POLICIES", "read_shard", "image_skip_decoders", "decode_episode"]
@@ -223,7 +224,8 @@ def read_shard(ref: ShardRef, *, features: Any, corrupt: str = "error") -> Itera
             "dataset_info.json lists it, so the download or copy is incomplete"
         )
     decoders = image_skip_decoders(features)
-    records = _iter_tfrecord(ref) if ref.file_format == "tfrecord" else _iter_array_record(ref)
+    file_type = get_file_type(ref.file_format)
+    records = file_type.iter_records(ref)
     for item in records:
         if isinstance(item, FramingError):
             if corrupt == "error":
@@ -240,7 +242,7 @@ def read_shard(ref: ShardRef, *, features: Any, corrupt: str = "error") -> Itera
                     f"{item.reason} at record {item.index}", records=rest,
                 )
             continue
-        offset = item.offset if ref.file_format == "tfrecord" else None
+        offset = item.offset if file_type.has_offsets else None
         try:
             data = decode_episode(item.data, features=features, decoders=decoders)
         except Exception as exc:  # tfds/numpy raise many types for a record that does not fit the features
@@ -255,62 +257,3 @@ def read_shard(ref: ShardRef, *, features: Any, corrupt: str = "error") -> Itera
             yield BadRecord(ref.path, item.index, offset, "decode_error", detail)
             continue
         yield RawEpisode(path=ref.path, record_index=item.index, data=data, offset=offset)
-
-
-def _longer_than_declared(ref: ShardRef, found: str) -> DataError:
-    return DataError(
-        f"{ref.path}: the shard holds more than the {ref.num_records} records dataset_info.json says "
-        f"(shardLengths){found}; dataset_info.json does not describe this file: regenerate it or restore the shard"
-    )
-
-
-def _iter_tfrecord(ref: ShardRef) -> Iterator[FramedRecord | FramingError]:
-    count = ref.first_record
-    for item in iter_records(ref.path, start=ref.first_record, stop=ref.stop_record):
-        yield item
-        if isinstance(item, FramingError) and not item.resumable:
-            return
-        count = item.index + 1
-    if count < ref.stop_record:
-        yield FramingError(
-            count, os.path.getsize(ref.path), "truncated",
-            f"the shard ends after {count} records but dataset_info.json says it has {ref.num_records}", False,
-        )
-    elif ref.stop_record == ref.num_records:
-        # Records past the declared count would be dropped without a trace: the file must end here.
-        extra = next(iter(iter_records(ref.path, start=ref.num_records, stop=ref.num_records + 1, verify=False)), None)
-        if extra is not None:
-            raise _longer_than_declared(ref, f": more bytes follow record {ref.num_records - 1}")
-
-
-def _iter_array_record(ref: ShardRef) -> Iterator[FramedRecord | FramingError]:
-    from array_record.python import array_record_module
-
-    try:
-        reader = array_record_module.ArrayRecordReader(ref.path)
-    except Exception as exc:  # the C++ reader raises RuntimeError/ValueError/OSError
-        yield FramingError(ref.first_record, None, "unreadable", f"cannot open array_record shard: {exc}", False)
-        return
-    try:
-        available = reader.num_records()
-        if available > ref.num_records:
-            raise _longer_than_declared(ref, f": it has {available}")
-        for index in range(ref.first_record, ref.stop_record):
-            if index >= available:
-                yield FramingError(
-                    index, None, "truncated",
-                    f"the array_record shard has {available} records but dataset_info.json says {ref.num_records}",
-                    False,
-                )
-                return
-            try:
-                (data,) = reader.read([index])
-            except Exception as exc:  # riegeli checks a hash per chunk; tfds writes one record per chunk
-                yield FramingError(index, None, "unreadable", f"cannot read array_record record: {exc}", True)
-                continue
-            yield FramedRecord(index, 0, data)
-    finally:
-        try:
-            reader.close()
-        except Exception as exc:  # closing a damaged file can fail too; the caller has been told already
-            log.debug("%s: closing the array_record reader failed: %s", ref.path, exc)
