@@ -1,82 +1,368 @@
-"""Benchmark ``convert``: throughput and peak memory as the dataset grows.
+"""Benchmark the whole tool against the parse limit: one run, one table of ratios.
 
-Run: ``python benchmarks/bench_convert.py [--episodes 20 80 320] [--steps 30] [--workers 1]``.
+Run: ``python benchmarks/bench_convert.py`` (builds 200 episodes x 50 steps of 256x256 JPEG frames in the
+``bridge_dataset`` layout with tfds, about 2 minutes here, then measures for about 3 minutes), or
+``--dataset DIR`` to measure an existing TFDS builder directory of that layout, ``--episodes/--steps/--image-size``
+for another size, ``--repeat N`` to keep the best of N runs of every row (do it on a busy machine).
 
-For each size, a dataset in the ``bridge_dataset`` layout (128x128 JPEG frames) is built with tfds, then converted
-(statistics pass + conversion, WebDataset shards of 1000 examples) in a fresh subprocess whose peak RSS is its own
-(``ru_maxrss`` of the process and, with ``--workers > 1``, of its worker processes). A flat "peak RSS" column as the
-step count grows means memory does not grow with the data: the pipeline streams shards and writes groups of
-``shard_examples`` examples.
+Every row except the parse limit, ``tf.data`` and ``iter_records`` is a whole ``rt2data`` process (interpreter
+start-up, imports, Beam, writing, fsync), timed from outside, so the start-up cost (the 60-step row) is inside every
+number. Rows, in order:
+
+- parse limit: tfds ``features.deserialize_example_np`` of every record with images skipped (what every reader of
+  this format must do at least, one core), timed inside the process;
+- ``tf.data``: tfds ``as_dataset`` with image decoding (only when TensorFlow is installed);
+- ``rt2data stats``; ``rt2data convert`` WebDataset with ``--stats`` given, 1 and 2 workers; both formats with
+  ``--stats``; WebDataset and both formats computing the statistics in the same command;
+- ``rt2data validate`` of the WebDataset output, ``rt2data.readers.iter_records`` of it (timed inside);
+- ``rt2data mix`` (robot output + half as many caption examples from ``webdataset.TarWriter`` tars, shuffled, written)
+  against a plain copy: a process reading the same sources and writing as many bytes as ``mix`` wrote;
+- start-up: ``rt2data convert`` of a 60-step dataset, end to end;
+- peak RSS (``VmHWM`` of the process and its worker processes) of ``convert`` on 10% and on all of the data.
+
+Each measured process is a fresh child (this script imports nothing heavy), so its peak RSS is its own. Two ratios
+are printed: by wall time (what a user waits) and by CPU time (user + system seconds of the process and its workers,
+the parse limit's process included whole): on a machine shared with other work, wall times swing with the load and
+the CPU-time ratios do not; ``--workers 2`` can only be judged by wall time, on an otherwise idle machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-
-def _build(episodes: int, steps: int, root: str) -> tuple[str, float]:
-    from rt2data.testing.rlds_builders import build_dataset
-
-    t0 = time.perf_counter()
-    ds = build_dataset("bridge_dataset", Path(root) / "ds", episodes=episodes, steps=steps,
-                       shards=max(1, episodes // 20), image_size=(128, 128))
-    return str(ds), time.perf_counter() - t0
+SPEC = "bridge_dataset"
+_ME = os.path.abspath(__file__)
 
 
-def _one(dataset: str, workers: int, root: str) -> dict:
-    from rt2data.pipelines.convert import ConvertJob, run_convert
-    from rt2data.pipelines.runner import RunnerOptions
-
-    t0 = time.perf_counter()
-    m = run_convert(ConvertJob(dataset_dir=dataset, spec="bridge_dataset", shard_examples=1000),
-                    Path(root) / "out", runner_options=RunnerOptions(workers=workers))
-    seconds = time.perf_counter() - t0
-    out_bytes = sum(i.bytes for i in m.shards["wds"])
-    return {"steps": m.accounting.input, "convert_s": seconds, "steps_per_s": m.accounting.input / seconds,
-            "out_mb": out_bytes / 2**20}
-
-
-def _peak_rss_kb() -> int:
-    """This process's peak RSS. ``VmHWM`` where Linux has it: ``ru_maxrss`` survives exec, so a child forked from a
-    large parent would report the parent's size."""
+# ------------------------------------------------------------------------------------------- child processes
+def _peak_rss_mb() -> float:
+    """Peak RSS of this process (``VmHWM``: reset by exec, unlike ``ru_maxrss``) or of its largest waited child."""
+    own = 0
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
-                return int(line.split()[1])
+                own = int(line.split()[1])
     except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+
+
+def _child_build(args: argparse.Namespace) -> dict:
+    from rt2data.testing.rlds_builders import build_dataset
+
+    ds = build_dataset(SPEC, args.root, episodes=args.episodes, steps=args.steps, shards=args.shards,
+                       image_size=(args.image_size, args.image_size))
+    return {"dataset": str(ds)}
+
+
+def _child_parse(args: argparse.Namespace) -> dict:
+    from rt2data.rlds import open_dataset
+    from rt2data.rlds.framing import iter_records
+    from rt2data.rlds.reader import image_skip_decoders
+
+    dataset = open_dataset(args.root)
+    features = dataset.features
+    decoders = image_skip_decoders(features)
+    steps = 0
+    t0 = time.perf_counter()
+    for ref in dataset.shards("train"):
+        for item in iter_records(ref.path, start=ref.first_record, stop=ref.stop_record):
+            value = features.deserialize_example_np(item.data, decoders=decoders)
+            steps += sum(1 for _ in value["steps"])
+    return {"seconds": time.perf_counter() - t0, "n": steps}
+
+
+def _child_tfdata(args: argparse.Namespace) -> dict:
+    import tensorflow_datasets as tfds
+
+    builder = tfds.builder_from_directory(args.root)
+    ds = builder.as_dataset(split="train")
+    steps = 0
+    t0 = time.perf_counter()
+    for episode in ds:
+        for _ in episode["steps"]:
+            steps += 1
+    return {"seconds": time.perf_counter() - t0, "n": steps}
+
+
+def _child_iter(args: argparse.Namespace) -> dict:
+    from rt2data.readers import iter_records
+
+    t0 = time.perf_counter()
+    n = sum(1 for _ in iter_records(args.root))
+    return {"seconds": time.perf_counter() - t0, "n": n}
+
+
+def _child_copy(args: argparse.Namespace) -> dict:
+    """A plain copy: read every source file, write ``args.steps`` bytes (what ``mix`` wrote) to 1 MB files."""
+    sources = json.loads(args.sources)
+    out = Path(args.root)
+    out.mkdir()
+    left, index, t0 = args.steps, 0, time.perf_counter()
+    while left > 0:
+        for path in sources:
+            data = Path(path).read_bytes()[:left]
+            with open(out / f"copy-{index:06d}", "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            left -= len(data)
+            index += 1
+            if left <= 0:
+                break
+    return {"seconds": time.perf_counter() - t0}
+
+
+def _child_cli(args: argparse.Namespace) -> dict:
+    from rt2data.cli.main import main as cli_main
+
+    try:
+        cli_main(args.cli)
+    except SystemExit as exc:  # main() always exits
+        if exc.code not in (0, None):
+            raise
+    return {}
+
+
+CHILDREN = {"build": _child_build, "parse": _child_parse, "tfdata": _child_tfdata, "iter": _child_iter,
+            "copy": _child_copy, "cli": _child_cli}
+
+
+# ------------------------------------------------------------------------------------------------ the parent
+def _run(child: str, *, root: str = "", cli: list[str] | None = None, **extra) -> dict:
+    """Run one child process; returns its JSON result plus ``wall`` (seconds, whole process) and ``rss_mb``."""
+    cmd = [sys.executable, _ME, "--child", child, "--root", root]
+    for k, v in extra.items():
+        cmd += [f"--{k.replace('_', '-')}", str(v)]
+    if cli:
+        cmd += ["--", *cli]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["wall"] = wall
+    result["cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return result
+
+
+def _best(n: int, fn) -> dict:
+    """``n`` runs, each time kept at its smallest (the least disturbed by other load), peak RSS at its largest."""
+    runs = [fn() for _ in range(n)]
+    best = dict(min(runs, key=lambda r: r.get("seconds", r["wall"])))
+    best.update(wall=min(r["wall"] for r in runs), cpu=min(r["cpu"] for r in runs),
+                rss_mb=max(r["rss_mb"] for r in runs))
+    return best
+
+
+def _mix_file(path: Path, robot: Path, captions: list[Path], examples: int) -> Path:
+    sources = ", ".join(f'"{p}"' for p in captions)
+    path.write_text(
+        "seed: 0\nwhen_exhausted: repeat\n"
+        f"output: {{examples: {examples}, shard_examples: 1000, formats: [wds], block_size: 8, prefix: mix}}\n"
+        "sources:\n"
+        f"  - {{name: robot, kind: examples, path: \"{robot}\", weight: 0.5}}\n"
+        f"  - {{name: captions, kind: caption, format: wds, path: [{sources}], weight: 0.5}}\n"
+    )
+    return path
+
+
+def _captions(folder: Path, count: int, image: bytes) -> list[Path]:
+    import webdataset as wds
+
+    folder.mkdir(parents=True)
+    paths = []
+    for shard in range(0, count, 1000):
+        path = folder / f"captions-{shard // 1000:06d}.tar"
+        with open(path, "wb") as f, wds.TarWriter(f, mtime=0) as sink:
+            for i in range(shard, min(count, shard + 1000)):
+                sink.write({"__key__": f"{i:06d}", "jpg": image, "txt": f"a picture number {i}"})
+        paths.append(path)
+    return paths
+
+
+def _first_image(out: Path) -> bytes:
+    import tarfile
+
+    tar_path = sorted(out.glob("*.tar"))[0]
+    with tarfile.open(tar_path) as tar:
+        for member in tar:
+            if member.name.endswith(".jpg"):
+                return tar.extractfile(member).read()
+    raise RuntimeError(f"{tar_path} holds no jpg")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--episodes", type=int, nargs="+", default=[20, 80, 320])
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--dataset", help="an existing TFDS builder dir in the bridge_dataset layout")
+    parser.add_argument("--episodes", type=int, default=200)
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--image-size", type=int, default=256)
+    parser.add_argument("--shards", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=1, help="keep the best of N runs of every row")
+    parser.add_argument("--keep", help="build into (and reuse) this folder instead of a temporary one")
+    parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
+    parser.add_argument("--root", help=argparse.SUPPRESS)
+    parser.add_argument("--sources", help=argparse.SUPPRESS)
+    parser.add_argument("cli", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one is not None:  # the measured child: converts only (the dataset was built by the parent)
-        with tempfile.TemporaryDirectory() as root:
-            row = _one(args.one, args.workers, root)
-        row["peak_rss_mb"] = max(_peak_rss_kb(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-        print(json.dumps(row))
+    if args.child:
+        result = CHILDREN[args.child](args)
+        result["rss_mb"] = _peak_rss_mb()
+        print(json.dumps(result))
         return
-    print(f"{'episodes':>8} {'steps':>7} {'build s':>8} {'convert s':>9} {'steps/s':>8} {'out MB':>7} {'peak RSS MB':>11}")
-    for n in args.episodes:
-        with tempfile.TemporaryDirectory() as root:
-            dataset, built = _build(n, args.steps, root)
-            proc = subprocess.run([sys.executable, __file__, "--one", dataset, "--workers", str(args.workers)],
-                                  capture_output=True, text=True, check=True)
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
-        print(f"{n:>8} {r['steps']:>7} {built:>8.1f} {r['convert_s']:>9.1f} "
-              f"{r['steps_per_s']:>8.0f} {r['out_mb']:>7.1f} {r['peak_rss_mb']:>11.0f}", flush=True)
+    if args.keep:
+        Path(args.keep).mkdir(parents=True, exist_ok=True)
+        _measure(args, Path(args.keep))
+    else:
+        with tempfile.TemporaryDirectory(prefix="rt2bench-") as root:
+            _measure(args, Path(root))
+
+
+def _measure(args: argparse.Namespace, root: Path) -> None:
+    log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    if args.dataset:
+        dataset = args.dataset
+    elif (root / "built.json").is_file():
+        dataset = json.loads((root / "built.json").read_text())["dataset"]
+    else:
+        log(f"building {args.episodes} episodes x {args.steps} steps, {args.image_size}px ...")
+        t0 = time.perf_counter()
+        dataset = _run("build", root=str(root / "rlds"), episodes=args.episodes, steps=args.steps,
+                       image_size=args.image_size, shards=args.shards)["dataset"]
+        (root / "built.json").write_text(json.dumps({"dataset": dataset}))
+        log(f"built in {time.perf_counter() - t0:.0f} s")
+    tiny = root / "tiny"
+    if not (tiny / "built.json").is_file():
+        tiny_ds = _run("build", root=str(tiny / "rlds"), episodes=2, steps=30, image_size=64, shards=1)["dataset"]
+        (tiny / "built.json").write_text(json.dumps({"dataset": tiny_ds}))
+    tiny_ds = json.loads((tiny / "built.json").read_text())["dataset"]
+    runs = root / "runs"
+    shutil.rmtree(runs, ignore_errors=True)
+    runs.mkdir()
+    stats_file = runs / "stats.json"
+    rows: list[tuple[str, float, str, dict]] = []  # (what, rate, unit, raw)
+
+    def cli(name: str, argv: list[str], out: Path | None = None) -> dict:
+        def once() -> dict:
+            if out is not None:
+                shutil.rmtree(out, ignore_errors=True)
+            return _run("cli", root="", cli=["-q", *argv])
+        log(f"  {name} ...")
+        return _best(args.repeat, once)
+
+    log("parse limit ...")
+    parse = _best(args.repeat, lambda: _run("parse", root=dataset))
+    steps = parse["n"]
+    limit = steps / parse["seconds"]
+    rows.append(("parse limit: tfds deserialize_example_np, images skipped (in-process)", limit, "steps/s", parse))
+    try:
+        import importlib.util
+
+        has_tf = importlib.util.find_spec("tensorflow") is not None
+    except ValueError:
+        has_tf = False
+    if has_tf:
+        log("tf.data ...")
+        tfd = _best(args.repeat, lambda: _run("tfdata", root=dataset))
+        rows.append(("tf.data as_dataset with image decoding (in-process)", tfd["n"] / tfd["seconds"], "steps/s", tfd))
+
+    rs = cli("stats", ["stats", dataset, "--spec", SPEC, "-o", str(stats_file)])
+    rows.append(("rt2data stats", steps / rs["wall"], "steps/s", rs))
+    out = {k: runs / k for k in ("wds1", "wds2", "both", "wdsc", "bothc", "mix", "p10", "p100", "tiny")}
+    conv = ["convert", dataset, "--spec", SPEC]
+    r1 = cli("convert wds", [*conv, str(out["wds1"]), "--stats", str(stats_file)], out["wds1"])
+    rows.append(("rt2data convert --format wds --stats FILE, 1 worker", steps / r1["wall"], "steps/s", r1))
+    r2 = cli("convert wds 2 workers", [*conv, str(out["wds2"]), "--stats", str(stats_file), "--workers", "2"],
+             out["wds2"])
+    rows.append(("  the same, --workers 2", steps / r2["wall"], "steps/s", r2))
+    rb = cli("convert both", [*conv, str(out["both"]), "--stats", str(stats_file), "--format", "both"], out["both"])
+    rows.append(("rt2data convert --format both --stats FILE", steps / rb["wall"], "steps/s", rb))
+    rc = cli("convert wds, stats computed", [*conv, str(out["wdsc"])], out["wdsc"])
+    rows.append(("rt2data convert --format wds (statistics computed)", steps / rc["wall"], "steps/s", rc))
+    rbc = cli("convert both, stats computed", [*conv, str(out["bothc"]), "--format", "both"], out["bothc"])
+    rows.append(("rt2data convert --format both (statistics computed)", steps / rbc["wall"], "steps/s", rbc))
+
+    written = json.loads((out["wds1"] / "manifest.json").read_text())["accounting"]["written"]
+    rv = cli("validate", ["validate", str(out["wds1"])])
+    rows.append(("rt2data validate (WebDataset output)", written / rv["wall"], "examples/s", rv))
+    log("  iter_records ...")
+    ri = _best(args.repeat, lambda: _run("iter", root=str(out["wds1"])))
+    rows.append(("rt2data.readers.iter_records (in-process)", ri["n"] / ri["seconds"], "examples/s", ri))
+
+    caption_dir = runs / "captions"
+    captions = _captions(caption_dir, max(1, written // 2), _first_image(out["wds1"]))
+    mixture = _mix_file(runs / "mixture.yaml", out["wds1"], captions, written)
+    rm = cli("mix", ["mix", str(mixture), str(out["mix"])], out["mix"])
+    mixed = json.loads((out["mix"] / "manifest.json").read_text())
+    mix_bytes = sum(i["bytes"] for infos in mixed["shards"].values() for i in infos)
+    sources = [str(p) for p in sorted(out["wds1"].glob("*.tar"))] + [str(p) for p in captions]
+
+    def copy_once() -> dict:
+        shutil.rmtree(runs / "copy", ignore_errors=True)
+        return _run("copy", root=str(runs / "copy"), sources=json.dumps(sources), steps=mix_bytes)
+
+    log("  plain copy ...")
+    rp = _best(args.repeat, copy_once)
+    rows.append(("rt2data mix (robot + captions, shuffled, written)", mix_bytes / 2**20 / rm["wall"], "MB/s", rm))
+    rows.append(("plain copy of the same bytes (one process)", mix_bytes / 2**20 / rp["wall"], "MB/s", rp))
+
+    rt = cli("60-step convert", ["convert", tiny_ds, str(out["tiny"]), "--spec", SPEC], out["tiny"])
+    r10 = cli("convert 10%", [*conv, str(out["p10"]), "--stats", str(stats_file), "--split", "train[:10%]"],
+              out["p10"])
+    r100 = r1
+    _print(args, dataset, steps, written, rows, limit, rs, r1, r2, rb, rc, rbc, rv, ri, rm, rp, rt, r10, r100)
+
+
+def _print(args, dataset, steps, written, rows, limit, rs, r1, r2, rb, rc, rbc, rv, ri, rm, rp, rt, r10, r100):
+    """The table of rates and ratios, then each goal of issue 14 with the value measured in this run."""
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(f"\n{steps:,} steps from {dataset} ({written:,} examples written); {machine}; best of {args.repeat}")
+    parse_cpu = rows[0][3]["cpu"]
+    print("\n| what | rate (wall) | ratio to the parse limit (wall) | ratio (CPU) | wall s | CPU s | peak RSS MB |\n"
+          "|---|---|---|---|---|---|---|")
+    for what, rate, unit, raw in rows:
+        ratio = f"{rate / limit:.2f}" if unit == "steps/s" else ""
+        cpu_ratio = f"{parse_cpu / raw['cpu']:.2f}" if unit == "steps/s" else ""
+        wall = raw.get("seconds", raw["wall"])
+        print(f"| {what} | {rate:,.0f} {unit} | {ratio} | {cpu_ratio} | {wall:.2f} | {raw['cpu']:.2f} "
+              f"| {raw['rss_mb']:.0f} |")
+    print(f"| start-up: `rt2data convert` of 60 steps, end to end | | | | {rt['wall']:.2f} | {rt['cpu']:.2f} "
+          f"| {rt['rss_mb']:.0f} |")
+    print(f"| peak RSS of convert, 10% of the data -> all of it | | | | | | {r10['rss_mb']:.0f} -> "
+          f"{r100['rss_mb']:.0f} |")
+    cpu = lambda r: r["cpu"]  # noqa: E731  (CPU seconds of the whole process and its workers)
+    checks = [
+        ("convert wds, 1 worker >= 0.5x parse limit", steps / r1["wall"] / limit, parse_cpu / cpu(r1), 0.5, ">="),
+        ("--workers 2 >= 1.7x 1 worker (wall only)", r1["wall"] / r2["wall"], None, 1.7, ">="),
+        ("both <= 1.25x wds", rb["wall"] / r1["wall"], cpu(rb) / cpu(r1), 1.25, "<="),
+        ("wds, statistics computed <= 1.6x --stats given", rc["wall"] / r1["wall"], cpu(rc) / cpu(r1), 1.6, "<="),
+        ("both, statistics computed <= 1.6x --stats given", rbc["wall"] / rb["wall"], cpu(rbc) / cpu(rb), 1.6, "<="),
+        ("stats >= 0.8x parse limit", steps / rs["wall"] / limit, parse_cpu / cpu(rs), 0.8, ">="),
+        ("validate >= 20,000 examples/s", written / rv["wall"], written / cpu(rv), 20000, ">="),
+        ("iter_records >= 20,000 examples/s", ri["n"] / ri["seconds"], None, 20000, ">="),
+        ("mix >= 0.5x plain copy", rp["wall"] / rm["wall"], cpu(rp) / cpu(rm), 0.5, ">="),
+        ("60-step convert <= 2 s", rt["wall"], cpu(rt), 2.0, "<="),
+        ("peak RSS 10x data <= 1.1x", r100["rss_mb"] / r10["rss_mb"], None, 1.1, "<="),
+    ]
+    print("\n| goal | measured (wall) | met | measured (CPU time) | met |\n|---|---|---|---|---|")
+    for what, value, by_cpu, bound, op in checks:
+        met = lambda v: "" if v is None else ("yes" if (v >= bound if op == ">=" else v <= bound) else "NO")  # noqa
+        shown = "" if by_cpu is None else f"{by_cpu:,.2f}"
+        print(f"| {what} | {value:,.2f} | {met(value)} | {shown} | {met(by_cpu)} |")
 
 
 if __name__ == "__main__":

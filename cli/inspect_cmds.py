@@ -3,12 +3,12 @@ and ``rt2data.inspection.validate``."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import textwrap
 
 import click
 
+from rt2data.cli.output import complete_spec, json_option, to_json
 from rt2data.cli.runner_opts import PathOrUrl, filesystem_options, show_progress
 from rt2data.inspection import episode_table, format_episode, format_summary, open_inspectable, summarize
 from rt2data.inspection.validate import validate_output
@@ -29,7 +29,7 @@ def _echo(text: str) -> None:
 
 @click.command()
 @click.argument("path", type=PathOrUrl(exists=True))
-@click.option("--spec", "spec_name", default=None,
+@click.option("--spec", "spec_name", default=None, shell_complete=complete_spec,
               help="PATH is an RLDS dataset: tokenize it on the fly with this dataset spec (rt2data schemas list).")
 @click.option("--split", default="train", show_default=True, help="RLDS split or slice (with --spec).")
 @click.option("--max-episodes", type=click.IntRange(min=1), default=100, show_default=True,
@@ -41,7 +41,7 @@ def _echo(text: str) -> None:
 @click.option("--source", default=None, help="With --episode: the robot source (a mixture may have several).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write a picture (PNG/SVG/PDF): the episode with --episode, else bin usage per dimension.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of tables.")
+@json_option
 @filesystem_options
 @click.pass_context
 def inspect(ctx, path, spec_name, split, max_episodes, fmt, episode, source, plot_path, as_json):
@@ -82,7 +82,7 @@ def inspect(ctx, path, spec_name, split, max_episodes, fmt, episode, source, plo
             result["plot"] = str(plot_bin_usage(summary, plot_path))
         text = format_summary(summary, width=_width())
     if as_json:
-        click.echo(json.dumps(result, indent=1, sort_keys=True))
+        click.echo(to_json(result))
         return
     _echo(text)
     if "plot" in result:
@@ -95,10 +95,12 @@ def inspect(ctx, path, spec_name, split, max_episodes, fmt, episode, source, plo
               help="How many problems to print.")
 @click.option("--max-problems", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Stop recording problems after this many (the check goes on).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@json_option
+@click.option("--tokenizer", "tokenizer_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Tokenizer to check input_ids/labels with (default: the file the manifest records).")
 @filesystem_options
 @click.pass_context
-def validate(ctx, out_dir, show, max_problems, as_json):
+def validate(ctx, out_dir, show, max_problems, as_json, tokenizer_path):
     """Check an output completely; exit 0 only when everything holds.
 
     Every shard's sha256, size and count against manifest.json; every
@@ -111,9 +113,10 @@ def validate(ctx, out_dir, show, max_problems, as_json):
       rt2data validate out/bridge && echo ok
     """
 
-    report = validate_output(out_dir, max_problems=max_problems, progress=show_progress(ctx))
+    report = validate_output(out_dir, max_problems=max_problems, progress=show_progress(ctx),
+                             tokenizer=tokenizer_path)
     if as_json:
-        click.echo(json.dumps(report.to_json_dict(), indent=1, sort_keys=True))
+        click.echo(to_json(report.to_json_dict()))
     elif report.ok:
         click.echo(f"{out_dir}: ok: {report.shards_checked} shard files, {report.examples_checked} examples checked "
                    "over all formats (sha256, counts, schema, action targets, prompts)")

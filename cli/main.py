@@ -7,9 +7,13 @@ usage error) becomes one line on stderr and a non-zero exit; ``--debug`` shows t
 
 from __future__ import annotations
 
+import errno
 import importlib
 import logging
+import os
+import re
 import sys
+from pathlib import Path
 
 import click
 
@@ -28,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "inspect": "inspect_cmds:inspect",
     "validate": "inspect_cmds:validate",
     "demo": "demo_cmds:demo",
+    "info": "info_cmds:info",
 }
 
 
@@ -48,7 +53,10 @@ class _DropReraisedUserErrors(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(record.msg, Rt2DataError) and not isinstance(exc, Rt2DataError)
+        if isinstance(record.msg, Rt2DataError) or isinstance(exc, Rt2DataError):
+            return False
+        # File-system errors (a full disk) are printed as one line too (os_error_line).
+        return not (isinstance(exc, OSError) and exc.errno is not None)
 
 
 def configure_logging(verbosity: int, quiet: bool) -> None:
@@ -93,8 +101,11 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         code = cli.main(args=argv, prog_name="rt2data", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except click.exceptions.Abort as exc:  # click turns Ctrl-C (KeyboardInterrupt) into Abort
+        if debug and exc.__context__ is not None:
+            raise
+        click.echo(f"error: {_INTERRUPTED}" if isinstance(exc.__context__, KeyboardInterrupt) else "Aborted.",
+                   err=True)
         sys.exit(130)
     except click.exceptions.NoArgsIsHelpError as exc:
         exc.show()
@@ -110,18 +121,85 @@ def main(argv: list[str] | None = None) -> None:
             raise
         click.echo(f"error: {one_line(exc)}", err=True)
         sys.exit(1)
-    except (BrokenPipeError, KeyboardInterrupt):
+    except BrokenPipeError:
+        sys.exit(1)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        click.echo(f"error: {_INTERRUPTED}", err=True)
+        sys.exit(130)
+    except Exception as exc:  # file-system errors, also as Beam re-raises them from a worker
+        line = os_error_line(exc)
+        if line is None or debug:
+            raise
+        click.echo(f"error: {line}", err=True)
         sys.exit(1)
     # With standalone_mode=False, ctx.exit(n) returns n instead of exiting.
     sys.exit(code if isinstance(code, int) else 0)
 
 
+# Library errors suggest the Python keyword a caller passes; on the command line the same choice is a flag.
+PYTHON_TO_FLAG: dict[str, str] = {
+    "out_of_range='clip'": "--out-of-range clip",
+    "out_of_range='error'": "--out-of-range error",
+    'corrupt="skip"': "--corrupt skip",
+    "corrupt='skip'": "--corrupt skip",
+}
+
+
+_INTERRUPTED = "interrupted; finished work is kept: rerun the same command with --resume to continue"
+_ERRNO_TEXT = re.compile(r"(?:\w+Error|OSError): \[Errno (\d+)\] ([^:\[]+?)(?:: '([^']*)')?(?:\s*\[while running|$)",
+                         re.MULTILINE)
+_STAGING_DIRS = (".staging", ".mix-staging")
+
+
+def _find_os_error(exc: BaseException) -> tuple[int, str, str | None] | None:
+    """``(errno, strerror, filename)`` of an ``OSError`` in ``exc``'s chain, or in its text (Beam re-raises a
+    worker's exception as a ``RuntimeError`` carrying only the original's text)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno is not None:
+            return seen.errno, seen.strerror or os.strerror(seen.errno), seen.filename
+        seen = seen.__cause__ or seen.__context__
+    match = _ERRNO_TEXT.search(str(exc))
+    if match:
+        return int(match.group(1)), match.group(2).strip(), match.group(3)
+    return None
+
+
+def os_error_line(exc: BaseException) -> str | None:
+    """One line (what, where, what to do) for a file-system error a user can cause, or None for anything else."""
+    found = _find_os_error(exc)
+    if found is None:
+        return None
+    code, text, filename = found
+    where = f" {filename}" if filename else ""
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        path = Path(filename) if filename else None
+        staging = next((p for p in ([path, *path.parents] if path else []) if p.name in _STAGING_DIRS), None)
+        cleanup = f"or remove {staging}" if staging else "or remove the partial output"
+        return (f"no space left on device while writing{where}; free space and rerun with --resume (finished work "
+                f"is kept), {cleanup}")
+    if code in (errno.EACCES, errno.EPERM):
+        return f"permission denied:{where}; choose a directory you can write, or fix its permissions"
+    if code == errno.EROFS:
+        return f"read-only file system:{where}; choose an output directory on a writable file system"
+    if code in (errno.ENOTDIR, errno.EEXIST):
+        return f"{text}:{where}; a part of the path is a file where a directory is needed: choose another path"
+    if code == errno.ENOENT:
+        return f"no such file or directory:{where}"
+    return f"{text}:{where}" if where else text
+
+
 def one_line(exc: BaseException) -> str:
-    """The first line of an error plus its notes (where it happened), as one line."""
+    """The first line of an error plus its notes (where it happened), as one line, naming CLI flags."""
     lines = str(exc).strip().splitlines()
     message = lines[0] if lines else type(exc).__name__
     notes = [n.strip() for n in getattr(exc, "__notes__", ()) if n.strip()]
-    return message + (f" ({'; '.join(notes)})" if notes else "")
+    text = message + (f" ({'; '.join(notes)})" if notes else "")
+    for keyword, flag in PYTHON_TO_FLAG.items():
+        text = text.replace(keyword, flag)
+    return text
 
 
 if __name__ == "__main__":

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import click
 
+from rt2data.cli.output import json_option, report
 from rt2data.shards.formats import format_choices
 from rt2data.cli.runner_opts import runner_options, show_progress
+from rt2data.mix.audit import action_spaces
 from rt2data.mix.config import load_mixture
 
 _FORMATS = format_choices()
+
+
+def _summary_data(out_dir: str, manifest) -> dict:
+    """The mix summary for --json: per source requested/realized fractions, examples, epochs, dead letters."""
+    sources = {
+        name: {"kind": s["kind"], "requested_fraction": s["requested_fraction"],
+               "realized_fraction": s["realized_fraction"], "examples": s["realized_examples"], "epochs": s["epochs"],
+               "dead_letters": dict(s["dead_letters"]), "notes": list(s.get("notes", []))}
+        for name, s in manifest.sources.items()
+    }
+    return {"out_dir": out_dir, "examples": manifest.accounting.written, "formats": list(manifest.formats),
+            "shards": {fmt: len(infos) for fmt, infos in manifest.shards.items()}, "sources": sources}
 
 
 def _summary(manifest) -> str:
@@ -24,6 +38,11 @@ def _summary(manifest) -> str:
     rows.append(f"{total} examples in {shards} shards per format ({', '.join(manifest.formats) or 'none'})")
     notes = sorted({n for s in manifest.sources.values() for n in s.get("notes", [])})
     rows += [f"note: {n}" for n in notes]
+    spaces = action_spaces(manifest.sources)
+    if len(spaces) > 1:
+        rows.append(f"note: this mixture holds {len(spaces)} action spaces (each source keeps its own codec in the "
+                    "manifest):")
+        rows += [f"  {label}: {', '.join(names)}" for label, names in spaces.items()]
     return "\n".join(rows)
 
 
@@ -32,12 +51,21 @@ def _summary(manifest) -> str:
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(sorted(_FORMATS)), default=None,
               help="Shard format(s); overrides output.formats of the mixture file.")
+@click.option("--image-format", type=click.Choice(["jpg", "png", "keep"]), default=None,
+              help="How images are stored; overrides output.image_format (default jpg): jpg re-encodes non-JPEG images "
+                   "once (quality 95), png stores all losslessly (larger), keep leaves each source's format (a PNG+JPEG "
+                   "mixture then needs rt2data.readers.hf_load for Hugging Face datasets).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output in OUT_DIR.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run of the same mixture, keeping its shards.")
 @click.option("--check", is_flag=True, help="Only validate the mixture file and list its work; write nothing.")
+@click.option("--tokenizer", "tokenizer_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A real tokenizer file: add input_ids and labels (prompt masked with -100) to every example, as a "
+                   "trainer tokenizes prompt + ' ' + target; a target it cannot give back is dead-lettered.")
 @runner_options
+@json_option
 @click.pass_context
-def mix(ctx, mixture_file, out_dir, fmt, overwrite, resume, check, runner_options):
+def mix(ctx, mixture_file, out_dir, fmt, image_format, overwrite, resume, check, tokenizer_path, runner_options,
+        as_json):
     """Mix robot examples with web caption/VQA data into shuffled shards.
 
     MIXTURE_FILE is a YAML file (sources with relative weights, output size,
@@ -59,12 +87,15 @@ def mix(ctx, mixture_file, out_dir, fmt, overwrite, resume, check, runner_option
     mixture = load_mixture(mixture_file)
     if check:
         work, _ = plan_work_items(mixture)
-        for spec in mixture.active_sources:
-            n = sum(1 for w in work if w.source == spec.name)
-            click.echo(f"{spec.name}: kind {spec.kind}, format {spec.format}, weight {spec.weight:g}, {n} work items")
-        click.echo(f"{mixture_file}: ok")
+        sources = {spec.name: {"kind": spec.kind, "format": spec.format, "weight": spec.weight,
+                               "work_items": sum(1 for w in work if w.source == spec.name)}
+                   for spec in mixture.active_sources}
+        lines = [f"{name}: kind {s['kind']}, format {s['format']}, weight {s['weight']:g}, {s['work_items']} work items"
+                 for name, s in sources.items()]
+        report({"mixture": mixture_file, "ok": True, "sources": sources}, "\n".join([*lines, f"{mixture_file}: ok"]),
+               as_json=as_json)
         return
-    manifest = run_mix(mixture, out_dir, formats=_FORMATS[fmt] if fmt else None, overwrite=overwrite,
-                       resume=resume, runner_options=runner_options,
-                       progress=show_progress(ctx))
-    click.echo(_summary(manifest))
+    manifest = run_mix(mixture, out_dir, formats=_FORMATS[fmt] if fmt else None, image_format=image_format,
+                       overwrite=overwrite, resume=resume, runner_options=runner_options,
+                       progress=show_progress(ctx), tokenizer=tokenizer_path)
+    report(_summary_data(out_dir, manifest), lambda: _summary(manifest), as_json=as_json)

@@ -8,6 +8,7 @@ import sys
 import click
 
 from rt2data import io
+from rt2data.cli.output import complete_runner
 from rt2data.pipelines.runner import RunnerOptions
 
 
@@ -57,9 +58,10 @@ def runner_options(fn):
                            "command's own reads and writes of URLs.")(command)
     fn = click.option("--workers", type=click.IntRange(min=1), default=1,
                       help="Worker processes for the embedded runner.")(fn)
-    fn = click.option("--runner", default=None,
-                      help="Beam runner (default: embedded FnApiRunner; DataflowRunner, FlinkRunner, SparkRunner, "
-                           "DaskRunner with their usual flags via --beam-arg).")(fn)
+    fn = click.option("--runner", default=None, shell_complete=complete_runner,
+                      help="Beam runner (default: the embedded runner: worker processes without Beam for convert "
+                           "and stats, Beam's FnApiRunner for mix; FnApiRunner, DataflowRunner, FlinkRunner, "
+                           "SparkRunner, DaskRunner with their usual flags via --beam-arg).")(fn)
     return fn
 
 

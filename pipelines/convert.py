@@ -28,27 +28,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import apache_beam as beam
-
+from rt2data.codec.bins import BINNINGS
+from rt2data.codec.pretokenize import tokenize_example, tokenizer_record
+from rt2data.codec.token_report import check_lossless, sample_targets
+from rt2data.codec.tokenizers import load_tokenizer
 from rt2data import io
 from rt2data.convert import ConvertConfig, ConvertedEpisode, convert_episode
 from rt2data.errors import ConfigError, OutputError
 from rt2data.spec.check import require_match
+from rt2data.pipelines.local import is_local, map_items
 from rt2data.pipelines.progress import FileProgress, count_files
 from rt2data.pipelines.runner import RunnerOptions, run_pipeline
 from rt2data.pipelines.stats import load_or_compute_stats
-from rt2data.pipelines.transforms import spread
 from rt2data.spec.episodes import DEAD, iter_standardized
 from rt2data.prompt import get_template
 from rt2data.sources import RobotSource, open_source
 from rt2data.shards import Accounting, Manifest, config_fingerprint, finalize_output, validate_accounting
 from rt2data.shards import FORMATS
 from rt2data.shards import ShardInfo, shard_name
-from rt2data.shards import load_manifest, remove_output_files, scan_output_dir, verify_output
+from rt2data.shards import remove_output_files, verify_output
 from rt2data.shards import write_shards_multi
 from rt2data.shards.files import atomic_write_bytes
-from rt2data.shards.files import file_sha256
+from rt2data.shards.files import file_sha256, inside
+from rt2data.shards.layout import STAGING_FINGERPRINT, prepare_staged_output
 from rt2data.spec.model import DatasetSpec
+from rt2data.spec.semantics import GRIPPER_MODES
 from rt2data.stats.dataset_stats import STATS_FILE, codec_from_stats
 from rt2data.stats.dataset_stats import input_fingerprint
 
@@ -75,8 +79,13 @@ class ConvertJob:
     corrupt: str = "error"
     out_of_range: str = "clip"
     convert: ConvertConfig | None = None
+    gripper: str = "absolute"
+    binning: str = "uniform"
+    tokenizer: str | None = None
 
     def __post_init__(self) -> None:
+        if self.gripper not in GRIPPER_MODES:
+            raise ConfigError(f"--gripper must be one of {list(GRIPPER_MODES)}, got {self.gripper!r}")
 
         bad = [f for f in self.formats if f not in FORMATS]
         if bad or not self.formats:
@@ -89,6 +98,8 @@ class ConvertJob:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {v}")
         if self.corrupt not in ("error", "skip"):
             raise ConfigError(f"--corrupt must be 'error' or 'skip', got {self.corrupt!r}")
+        if self.binning not in BINNINGS:
+            raise ConfigError(f"--binning must be one of {list(BINNINGS)}, got {self.binning!r}")
 
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -96,6 +107,12 @@ class ConvertJob:
         d["convert"] = self.convert.to_json() if self.convert else None
         d["dataset_dir"] = (io.absolute(self.dataset_dir) if io.is_url(self.dataset_dir)
                             else os.fspath(Path(self.dataset_dir).resolve()))
+        if self.binning == "uniform":  # the default leaves the recorded config (and its fingerprint) as before
+            del d["binning"]
+        if self.tokenizer is None:
+            del d["tokenizer"]
+        else:  # kind, file, sha256 (so the fingerprint follows the file's content), path and the join rule
+            d["tokenizer"] = tokenizer_record(load_tokenizer(self.tokenizer))
         return d
 
 
@@ -116,8 +133,8 @@ def _dead_summary(letter) -> dict[str, Any]:
     return {
         "input": letter.steps,
         "dropped": {letter.reason: letter.steps} if letter.steps else {},
-        "episodes": 1,
-        "records_dropped": {letter.reason: 1},
+        "episodes": letter.records,
+        "records_dropped": {letter.reason: letter.records},
     }
 
 
@@ -176,7 +193,11 @@ class _ConvertShardFn:
                 )
                 summaries.append(_summary(converted))
                 letters.extend(d.to_json_dict() for d in converted.dead_letters)
-                yield from converted.examples
+                if self.job.tokenizer is None:
+                    yield from converted.examples
+                else:
+                    tokenizer = load_tokenizer(self.job.tokenizer)
+                    yield from (tokenize_example(ex, tokenizer) for ex in converted.examples)
 
         parts = write_shards_multi(
             self.staging, examples(), formats=self.job.formats, prefix=_part_prefix(position, ref),
@@ -197,15 +218,19 @@ def _read_marker(marker: str, fingerprint: str) -> dict | None:
     """The result of an input shard finished by an earlier run, if it matches this config and every part verifies."""
     if not io.is_file(marker):
         return None
-
-    doc = json.loads(io.read_bytes(marker))
-    if doc.get("fingerprint") != fingerprint:
+    try:
+        doc = json.loads(io.read_bytes(marker))
+        if doc.get("fingerprint") != fingerprint:
+            return None
+        # The marker is a file in OUT: its part names are checked before any path is built from them.
+        infos = [ShardInfo.from_json_dict(d) for ds in doc["result"]["parts"].values() for d in ds]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # SchemaError is a ValueError
+        log.warning("resume: marker %s is unreadable (%s); converting its input shard again", marker, exc)
         return None
-    for infos in doc["result"]["parts"].values():
-        for info in infos:
-            path = io.join(io.dirname(marker), info["name"])
-            if not io.is_file(path) or file_sha256(path) != (info["sha256"], info["bytes"]):
-                return None
+    for info in infos:
+        path = inside(io.dirname(marker), info.name, what="staged part name")
+        if not io.is_file(path) or file_sha256(path) != (info.sha256, info.bytes):
+            return None
     log.info("resume: input shard %s already converted", io.basename(marker))
     return doc["result"]
 
@@ -220,42 +245,16 @@ def _save_results(results: list[dict], path: str) -> None:
 def _prepare(out: Path, *, overwrite: bool, resume: bool, fingerprint: str):
     """Refuse, clear or resume ``out``; returns a finished manifest when resuming an output that is complete."""
 
-    if overwrite and resume:
-        raise OutputError("--overwrite and --resume exclude each other: pass one of them")
-    staging = io.join(out, STAGING)
-    state = scan_output_dir(out)
-    unfinished = io.is_dir(staging)
-    if state.empty and not unfinished:
+    manifest = prepare_staged_output(out, staging=STAGING, overwrite=overwrite, resume=resume,
+                                     config_fingerprint=fingerprint, extra_files=(DEAD_LETTERS,))
+    if manifest is None:
         return None
-    if not (overwrite or resume):
-        raise OutputError(
-            f"output directory {out} already holds an rt2data output ({state.describe()}"
-            f"{', an unfinished run' if unfinished else ''}); pass --overwrite to replace it or --resume to "
-            "continue it"
-        )
-    if overwrite:
-        remove_output_files(out)
-        io.delete_tree(staging)
-        io.delete([io.join(out, DEAD_LETTERS)])
-        return None
-    if state.manifest:
-        manifest = load_manifest(out)
-        if manifest.config_fingerprint != fingerprint:
-            raise OutputError(
-                f"cannot resume {out}: it was written with another configuration; pass --overwrite to start over"
-            )
-        report = verify_output(out, check_schema=False)
-        if report.ok:
-            log.info("%s is already complete and verified; nothing to do", out)
-            return manifest
-        log.warning("%s: finished output fails verification (%s); converting again", out, report.problems[0].message)
-        remove_output_files(out)
-        return None
-    marker = io.join(staging, "fingerprint")
-    if unfinished and io.is_file(marker) and io.read_text(marker) != fingerprint:
-        raise OutputError(
-            f"cannot resume {out}: its unfinished run used another configuration; pass --overwrite to start over"
-        )
+    report = verify_output(out, check_schema=False)
+    if report.ok:
+        log.info("%s is already complete and verified; nothing to do", out)
+        return manifest
+    log.warning("%s: finished output fails verification (%s); converting again", out, report.problems[0].message)
+    remove_output_files(out)
     return None
 
 
@@ -270,7 +269,7 @@ def _rename_parts(out, staging, results: list[dict], formats, prefix: str):
             for part in result["parts"][fmt]:
                 info = ShardInfo.from_json_dict(part)
                 final = shard_name(prefix, len(infos), fmt)
-                src = io.join(staging, info.name)
+                src = inside(staging, info.name, what="staged part name")
                 if io.is_file(src):
                     io.rename(src, io.join(out, final))
                 elif not io.is_file(io.join(out, final)):
@@ -298,14 +297,17 @@ def run_convert(
     Args:
         job: what to convert and how (decides the output bytes).
         out_dir: output directory (created); refused when it holds an output, unless ``overwrite``/``resume``.
-        stats_path: statistics file to reuse or write (default ``OUT_DIR/dataset_statistics.json``).
+        stats_path: statistics file to reuse when it matches (read only: never written); the run's statistics are
+            always ``OUT_DIR/dataset_statistics.json``.
         recompute_stats: compute statistics even when a matching file exists.
-        runner_options: where the pipelines run (``rt2data.pipelines.runner.RunnerOptions``; default embedded).
+        runner_options: where it runs (``rt2data.pipelines.runner.RunnerOptions``): no runner name (or ``local``)
+            is the embedded runner, ``workers`` local processes without Beam (``rt2data.pipelines.local``); any
+            other name is that Beam runner.
         progress: show a progress bar (shards read, groups written) on stderr.
         spec: ``job.spec`` already loaded (the CLI loads it once); loaded here when omitted.
         source: ``job.dataset_dir`` already opened (``rt2data.sources.open_source``); opened here when omitted.
     """
-    spec = spec if spec is not None else DatasetSpec.load(job.spec)
+    spec = (spec if spec is not None else DatasetSpec.load(job.spec)).with_gripper(job.gripper)
     if job.convert is None:
         job = dataclasses.replace(
             job, convert=ConvertConfig(source=spec.name, missing_instruction=spec.missing_instruction)
@@ -334,13 +336,17 @@ def run_convert(
         return done
     io.makedirs(out)
     stats = load_or_compute_stats(
-        source, spec=spec, split=job.split, path=stats_path or io.join(out, STATS_FILE), recompute=recompute_stats,
-        runner_options=runner_options, corrupt=job.corrupt, out_of_range=job.out_of_range,
+        source, spec=spec, split=job.split, path=io.join(out, STATS_FILE), reuse=stats_path,
+        recompute=recompute_stats, runner_options=runner_options, corrupt=job.corrupt, out_of_range=job.out_of_range,
     )
     codec = codec_from_stats(spec, stats.stats["action"], out_of_range=job.out_of_range)
-    staging = io.location(io.join(out, STAGING))
+    if job.binning != codec.binning:
+        codec = dataclasses.replace(codec, binning=job.binning)
+    if job.tokenizer is not None:  # refuse a lossy tokenizer before any work, with the reason
+        check_lossless(load_tokenizer(job.tokenizer), sample_targets(codec.action_space, 300))
+    staging = inside(out, STAGING, what="staging directory")
     io.makedirs(staging)
-    io.write_bytes(io.join(staging, "fingerprint"), fingerprint.encode())
+    atomic_write_bytes(io.join(staging, STAGING_FINGERPRINT), fingerprint.encode())
     results_path = io.join(staging, "results.json")
 
     convert_shard = _ConvertShardFn(
@@ -349,6 +355,10 @@ def run_convert(
     )
 
     def build(p) -> None:
+        # Beam is imported for a Beam runner only: the embedded runner's start-up stays light
+        from rt2data.pipelines.transforms import spread
+        import apache_beam as beam
+
         _ = (
             spread(p, list(enumerate(refs)), "Shards")
             | "Convert" >> beam.Map(convert_shard)
@@ -356,9 +366,15 @@ def run_convert(
             | "Save" >> beam.Map(_save_results, results_path)
         )
 
+    runner_options = runner_options or RunnerOptions()
     shards_done = count_files(staging, "*.done.json")
     with FileProgress(shards_done, total=len(refs), desc="convert", unit="input shard", enabled=progress):
-        run_pipeline(build, runner_options)
+        if is_local(runner_options.runner):
+            # forked workers inherit the driver's filesystem options; a spawned one sets them (initializer)
+            _save_results(map_items(convert_shard, list(enumerate(refs)), workers=runner_options.workers,
+                                    initializer=runner_options.configure_io), results_path)
+        else:
+            run_pipeline(build, runner_options)
 
     results = json.loads(io.read_bytes(results_path))
     summary = _merge_summaries(r["summary"] for r in results)
@@ -371,6 +387,11 @@ def run_convert(
     validate_accounting(accounting)
     names = codec.action_space.names
     clip = summary["clip_counts"] or [0] * len(names)
+    atomic_write_bytes(io.join(out, DEAD_LETTERS), "".join(json.dumps(d, sort_keys=True) + "\n" for d in letters).encode())
+    files = {}
+    for name in (STATS_FILE, DEAD_LETTERS):
+        sha, size = file_sha256(io.join(out, name))
+        files[name] = {"sha256": sha, "bytes": size}
     manifest = Manifest(
         kind="convert",
         config=job.to_json(),
@@ -385,6 +406,12 @@ def run_convert(
                 "kind": "action",
                 "spec": spec.name,
                 "split": job.split,
+                "gripper": job.gripper,
+                "action_semantics": {
+                    "space": spec.semantics.space if spec.semantics else None,
+                    "gripper_kind": spec.semantics.gripper_kind if spec.semantics else None,
+                    "canonical": spec.canonical,
+                },
                 "examples": summary["written"],
                 "episodes": {
                     "input": summary["episodes"],
@@ -395,8 +422,8 @@ def run_convert(
                 "dead_letters": {"file": DEAD_LETTERS, "count": len(letters)},
             }
         },
+        files=files,
     )
-    atomic_write_bytes(io.location(io.join(out, DEAD_LETTERS)), "".join(json.dumps(d, sort_keys=True) + "\n" for d in letters).encode())
     finalize_output(out, [i for infos in shards.values() for i in infos], manifest=manifest)
     io.delete_tree(staging)
     return manifest

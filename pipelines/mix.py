@@ -25,6 +25,8 @@ shuffled once per epoch it can be drawn in (also the unused tail of a partial la
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -35,18 +37,22 @@ from typing import Any, Sequence
 
 import apache_beam as beam
 
-from rt2data.errors import DataError
+from rt2data.codec.pretokenize import tokenize_example, tokenizer_record
+from rt2data.codec.tokenizers import load_tokenizer
+from rt2data.errors import DataError, TokenizerError
+from rt2data.images import transcode
 from rt2data.mix.plan import MixPlan, rank_hash
 from rt2data.mix.config import Mixture
-from rt2data.web.dead_letters import DeadLetter
+from rt2data.dead_letters import SampleDeadLetter
 from rt2data.web.samples import SourceItem, WorkItem
 from rt2data.mix.audit import build_manifest, plan_for_counts
 from rt2data.pipelines.progress import FileProgress, count_files
 from rt2data.pipelines.runner import RunnerOptions, run_pipeline
 from rt2data.shards import ShardInfo, config_fingerprint, finalize_output, prepare_output_dir, remove_output_files
-from rt2data.shards import shard_name, write_shard_at
-from rt2data.shards.files import atomic_write_bytes
+from rt2data.shards import shard_name, verify_output, write_shard_at
+from rt2data.shards.files import atomic_write_bytes, inside
 from rt2data.shards.formats import EXTENSIONS
+from rt2data.shards.layout import STAGING_FINGERPRINT, prepare_staged_output, publish_staged
 from rt2data.web.sources import plan_work
 from rt2data.web.sources import read_work_item
 
@@ -59,10 +65,22 @@ DEAD_LETTER_SAMPLES = 20
 
 
 # ------------------------------------------------------------------------------------------ element functions
-def _read(item: WorkItem, readers: dict[str, tuple]):
+def _read(item: WorkItem, readers: dict[str, tuple], tokenizer: str | None = None):
 
     kind, fmt, options, template = readers[item.source]
-    yield from read_work_item(item, kind=kind, fmt=fmt, options=options, template=template)
+    samples = read_work_item(item, kind=kind, fmt=fmt, options=options, template=template)
+    if tokenizer is None:
+        yield from samples
+        return
+    tok = load_tokenizer(tokenizer)
+    for x in samples:  # --tokenizer: input_ids + labels; a target the tokenizer cannot give back is dead-lettered
+        if isinstance(x, SourceItem):
+            try:
+                x = dataclasses.replace(x, example=tokenize_example(x.example, tok))
+            except TokenizerError as exc:
+                x = SampleDeadLetter(source=x.source, key=x.raw_key, reason="untokenizable", detail=str(exc),
+                               where=x.where or f"work item {x.location[0]}, sample {x.location[1]}")
+        yield x
 
 
 def _is_item(x: Any) -> bool:
@@ -70,7 +88,7 @@ def _is_item(x: Any) -> bool:
 
 
 def _is_dead(x: Any) -> bool:
-    return isinstance(x, DeadLetter)
+    return isinstance(x, SampleDeadLetter)
 
 
 class _CountFirst(beam.CombineFn):
@@ -104,7 +122,7 @@ def _dedupe(item: SourceItem, winners: dict):
     if first is None or tuple(first[0]) == tuple(item.location):
         yield item
     else:
-        yield DeadLetter(source=item.source, key=item.raw_key, reason="duplicate_key",
+        yield SampleDeadLetter(source=item.source, key=item.raw_key, reason="duplicate_key",
                          detail=f"key {item.key!r} was already used by the sample at {first[1]}",
                          where=item.where or f"work item {item.location[0]}, sample {item.location[1]}")
 
@@ -154,7 +172,14 @@ def _rank(group, plan: MixPlan):
         rank += 1
 
 
-def _write_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], prefix: str, done: dict[str, dict]):
+def _stored(example, image_format: str):
+    """The example with its image in the output's image format (``output.image_format``; ``keep``: untouched)."""
+    data, fmt = transcode(example.image, example.image_format, to=image_format)
+    return example if data is example.image else example.replace(image=data, image_format=fmt)
+
+
+def _write_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], prefix: str, done: dict[str, dict],
+                 image_format: str = "keep"):
     """Write one output shard (every format) from its placed examples; yields ShardInfo dicts."""
 
     shard, placed = group
@@ -164,6 +189,8 @@ def _write_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], pre
     if [p for p, _ in placed] != expected:
         raise DataError(f"mix: shard {shard} received positions that do not tile it (internal error)")
     examples = [ex for _, ex in placed]
+    if any(name not in done for name in (shard_name(prefix, shard, fmt) for fmt in formats)):
+        examples = [_stored(ex, image_format) for ex in examples]
     for fmt in formats:
         name = shard_name(prefix, shard, fmt)
         if name in done:
@@ -179,7 +206,7 @@ def _save(value, path: str) -> str:
 
 
 def _stat_keys(x):
-    if isinstance(x, DeadLetter):
+    if isinstance(x, SampleDeadLetter):
         return [(("dead", x.source, x.reason), 1)]
     return [(("usable", x.source), 1), (("template", x.source, x.example.template_id), 1)]
 
@@ -189,17 +216,17 @@ def _finish(sinks: list) -> None:
     _ = tuple(sinks) | "Sinks" >> beam.Flatten() | "Done" >> beam.combiners.Count.Globally()
 
 
-def _read_items(p, work, readers):
+def _read_items(p, work, readers, tokenizer: str | None = None):
     read = (p | "WorkItems" >> beam.Create(work, reshuffle=False) | "Spread" >> beam.Reshuffle()
-            | "Read" >> beam.FlatMap(_read, readers))
+            | "Read" >> beam.FlatMap(_read, readers, tokenizer))
     return read | "Items" >> beam.Filter(_is_item), read | "ReadDead" >> beam.Filter(_is_dead)
 
 
 # ---------------------------------------------------------------------------------------------- the two passes
-def _scan_graph(p, work, readers, saved: dict[str, str]) -> None:
+def _scan_graph(p, work, readers, saved: dict[str, str], tokenizer: str | None = None) -> None:
     """Pass 1: usable items per source, the duplicated keys (with their first location), and dead letters per
     (source, reason) with the first one (to explain a source without usable items before pass 2)."""
-    items, read_dead = _read_items(p, work, readers)
+    items, read_dead = _read_items(p, work, readers, tokenizer)
     per_key = (items | "KeyLocations" >> beam.Map(lambda it: ((it.source, it.key), (it.location, it.where)))
                | "CountKeys" >> beam.CombinePerKey(_CountFirst()))
     counts = (per_key | "KeySource" >> beam.Map(lambda kv: kv[0][0]) | "CountSources" >> beam.combiners.Count.PerElement()
@@ -214,10 +241,10 @@ def _scan_graph(p, work, readers, saved: dict[str, str]) -> None:
 
 
 def _mix_graph(p, work, readers, plan: MixPlan, winners: dict, mixture: Mixture, out: Path, saved: dict[str, str],
-               done: dict, formats: Sequence[str]) -> None:
+               done: dict, formats: Sequence[str], tokenizer: str | None = None) -> None:
     """Pass 2: dedupe, rank per bucket, place, write shards; save stats and shard records."""
     bucket_examples = mixture.output.rank_bucket_examples
-    items, read_dead = _read_items(p, work, readers)
+    items, read_dead = _read_items(p, work, readers, tokenizer)
     checked = items | "Dedupe" >> beam.FlatMap(_dedupe, winners)
     usable = checked | "Usable" >> beam.Filter(_is_item)
     dead = (read_dead, checked | "DupDead" >> beam.Filter(_is_dead)) | "AllDead" >> beam.Flatten()
@@ -232,7 +259,8 @@ def _mix_graph(p, work, readers, plan: MixPlan, winners: dict, mixture: Mixture,
         | "GroupBuckets" >> beam.GroupByKey()
         | "Rank" >> beam.FlatMap(_rank, plan)
         | "GroupShards" >> beam.GroupByKey()
-        | "Write" >> beam.FlatMap(_write_shard, plan, os.fspath(out), tuple(formats), mixture.output.prefix, done)
+        | "Write" >> beam.FlatMap(_write_shard, plan, os.fspath(out), tuple(formats), mixture.output.prefix, done,
+                                  mixture.output.image_format)
         | "ShardList" >> beam.combiners.ToList()
         | "SaveShards" >> beam.Map(_save, saved["shards"]),
         (usable, dead) | "StatInputs" >> beam.Flatten()
@@ -281,10 +309,12 @@ def run_mix(
     out_dir: str | os.PathLike[str],
     *,
     formats: Sequence[str] | None = None,
+    image_format: str | None = None,
     overwrite: bool = False,
     resume: bool = False,
     runner_options: RunnerOptions | None = None,
     progress: bool = False,
+    tokenizer: str | os.PathLike[str] | None = None,
 ):
     """Build the mixture into ``out_dir`` and return the written ``Manifest``.
 
@@ -292,34 +322,52 @@ def run_mix(
         mixture: a validated mixture (``rt2data.mix.config.load_mixture``).
         out_dir: output directory; refused when it holds an output unless ``overwrite`` or ``resume``.
         formats: override of ``output.formats``.
+        image_format: override of ``output.image_format`` (``jpg`` | ``png`` | ``keep``, see ``rt2data.images``).
         overwrite: replace an existing output. resume: keep verified shards of an interrupted identical run.
         runner_options: where the pipelines run (``rt2data.pipelines.runner.RunnerOptions``; default embedded).
         progress: show a progress bar (shards written) on stderr.
+        tokenizer: a real tokenizer file: every example gets ``input_ids`` and ``labels``
+            (``rt2data.codec.pretokenize``); recorded in the manifest's config.
 
     Raises:
         ConfigError / DataError / OutputError: bad mixture, unusable sources, output directory conflicts.
     """
-    import dataclasses
 
 
     if runner_options is not None:
         runner_options.configure_io()  # sources may be URLs (read on the driver for planning, then by workers)
     if formats:
         mixture = dataclasses.replace(mixture, output=dataclasses.replace(mixture.output, formats=tuple(formats)))
+    if image_format:
+        mixture = dataclasses.replace(mixture, output=dataclasses.replace(mixture.output, image_format=image_format))
     config = mixture.to_json_dict()
+    if tokenizer is not None:
+        tokenizer = os.fspath(Path(tokenizer).resolve())
+        config["tokenizer"] = tokenizer_record(load_tokenizer(tokenizer))
     fingerprint = config_fingerprint(config)
     work, readers = plan_work_items(mixture)
-    out = Path(out_dir)
-    if overwrite:
-        shutil.rmtree(out / STAGING, ignore_errors=True)
-    done = prepare_output_dir(out, overwrite=overwrite, resume=resume, config_fingerprint=fingerprint)
-    staging = out / STAGING
-    staging.mkdir(exist_ok=True)
+    out = Path(out_dir).absolute()  # workers may run in another directory
+    existed = out.exists()
+    finished = prepare_staged_output(out, staging=STAGING, overwrite=overwrite, resume=resume,
+                                     config_fingerprint=fingerprint)
+    if finished is not None:
+        report = verify_output(out, check_schema=False)
+        if report.ok:
+            log.info("%s is already complete and verified; nothing to do", out)
+            return finished
+        log.warning("%s: finished output fails verification (%s); mixing again", out, report.problems[0].message)
+        remove_output_files(out)
+    out.mkdir(parents=True, exist_ok=True)
+    # Shards are written under their final names into OUT/.mix-staging (with its own progress ledger) and moved
+    # into OUT only when the whole run succeeded: an interrupted run leaves no shard a reader could mistake.
+    staging = inside(out, STAGING, what="staging directory")
+    done = prepare_output_dir(staging, resume=True, config_fingerprint=fingerprint)
+    atomic_write_bytes(staging / STAGING_FINGERPRINT, fingerprint.encode())
     saved = {n: os.fspath(staging / f"{n}.json") for n in ("counts", "duplicates", "scan_dead", "stats", "samples",
                                                                    "shards")}
 
     try:
-        run_pipeline(lambda p: _scan_graph(p, work, readers, saved), runner_options)
+        run_pipeline(lambda p: _scan_graph(p, work, readers, saved, tokenizer), runner_options)
         counts = dict(_load(saved["counts"]))
         winners = {tuple(k): (tuple(first[0]), first[1]) for k, first in _load(saved["duplicates"])}
         try:
@@ -329,21 +377,23 @@ def run_mix(
             raise
     except Exception:
         if not done:  # nothing was written yet: leave no trace, so a corrected mixture runs without --overwrite
-            remove_output_files(out)
             shutil.rmtree(staging, ignore_errors=True)
+            if not existed:
+                with contextlib.suppress(OSError):
+                    out.rmdir()
         raise
     log.info("plan: %d examples in %d shards; draws %s", plan.total, plan.num_shards,
              {s.name: s.draws for s in plan.sources})
     done_json = {name: info.to_json_dict() for name, info in done.items()}
     first_format = mixture.output.formats[0]
-    written = count_files(out, f"{mixture.output.prefix}-*.{EXTENSIONS[first_format]}")
+    written = count_files(staging, f"{mixture.output.prefix}-*.{EXTENSIONS[first_format]}")
     with FileProgress(written, total=plan.num_shards, desc="mix", unit="shard", enabled=progress):
-        run_pipeline(lambda p: _mix_graph(p, work, readers, plan, winners, mixture, out, saved, done_json,
-                                          mixture.output.formats), runner_options)
+        run_pipeline(lambda p: _mix_graph(p, work, readers, plan, winners, mixture, staging, saved, done_json,
+                                          mixture.output.formats, tokenizer), runner_options)
 
     shard_infos = [ShardInfo.from_json_dict(d) for d in _load(saved["shards"])]
     manifest = build_manifest(mixture, config=config, fingerprint=fingerprint, counts=list(counts.items()),
                               stats=_load(saved["stats"]), samples=_load(saved["samples"]), shard_infos=shard_infos)
-    finalize_output(out, manifest.all_shards(), manifest=manifest)
-    shutil.rmtree(staging, ignore_errors=True)
+    finalize_output(staging, manifest.all_shards())  # temps dropped, every shard present with its size
+    publish_staged(out, staging, manifest.all_shards(), manifest=manifest)
     return manifest

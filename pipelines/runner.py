@@ -1,8 +1,10 @@
 """Running rt2data's Beam pipelines: one options record (:class:`RunnerOptions`), one place that builds Beam's
 ``PipelineOptions`` from it, runs a pipeline and turns a worker's error back into the package's own exception.
 
-The default is Beam's embedded FnApiRunner (offline; Beam 2.77's DirectRunner first tries to download a Prism
-binary). ``workers > 1`` runs the FnApiRunner with that many worker processes. Any other runner (DataflowRunner,
+``convert`` and ``stats`` run on the embedded runner of ``rt2data.pipelines.local`` unless a runner is named (no
+Beam at all: one function per input shard over local worker processes). For Beam, the default is the embedded
+FnApiRunner (offline; Beam 2.77's DirectRunner first tries to download a Prism binary); ``workers > 1`` runs it
+with that many worker processes. Any other runner (DataflowRunner,
 FlinkRunner, SparkRunner, DaskRunner) is chosen by name and configured with its standard Beam flags passed through
 ``beam_args``; the pipelines use only portable transforms, so no code changes between runners.
 
@@ -15,6 +17,7 @@ Beam's DaskRunner hands them no options) and remote runners such as Dataflow (Be
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 from dataclasses import dataclass, field
@@ -22,6 +25,7 @@ from typing import Any, Callable, Sequence
 
 from rt2data import errors, io
 from rt2data.errors import ConfigError
+from rt2data.pipelines.worker_logs import worker_stderr_filter
 
 __all__ = ["DEFAULT_RUNNER", "RunnerOptions", "run_pipeline", "unwrap_worker_error", "make_pipeline_options",
            "quiet_beam_logging"]
@@ -33,8 +37,12 @@ RUNNER_ALIASES = {"DaskRunner": "apache_beam.runners.dask.dask_runner.DaskRunner
 
 
 class _DropApitools(logging.Filter):
+    """Beam's chatter that says nothing to a user: the apitools import warning, and each worker process's
+    "No semi_persistent_directory found" warning (forwarded to the driver's log)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return "apitools not found" not in record.getMessage()
+        message = record.getMessage()
+        return "apitools not found" not in message and "No semi_persistent_directory found" not in message
 
 
 def quiet_beam_logging() -> None:
@@ -42,10 +50,33 @@ def quiet_beam_logging() -> None:
 
     Call before Beam is imported (the CLI does it when it configures logging); calling it again is harmless.
     """
-    logging.getLogger("apache_beam").setLevel(logging.WARNING)
-    root = logging.getLogger()
-    if not any(isinstance(f, _DropApitools) for f in root.filters):
-        root.addFilter(_DropApitools())
+    beam_logger = logging.getLogger("apache_beam")
+    beam_logger.setLevel(max(beam_logger.level, logging.WARNING))  # never below what the CLI chose (-q: ERROR)
+    forwarded = logging.getLogger("apache_beam.runners.portability.local_job_service")  # workers' logs
+    for logger in (logging.getLogger(), forwarded):
+        if not any(isinstance(f, _DropApitools) for f in logger.filters):
+            logger.addFilter(_DropApitools())
+
+
+def _check_runner(runner: str) -> None:
+    """``ConfigError`` unless Beam knows ``runner`` by name or it names an importable class (before any work)."""
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    name = RUNNER_ALIASES.get(runner, runner)
+    known = [*StandardOptions.KNOWN_RUNNER_NAMES, *RUNNER_ALIASES]
+    if "." not in name:
+        lowered = {k.lower() for k in known}
+        if name.lower() in lowered or f"{name.lower()}runner" in lowered:
+            return
+        raise ConfigError(f"--runner {runner!r} is not a Beam runner; use one of {', '.join(sorted(known))}, or the "
+                          "full name of a PipelineRunner class (package.module.ClassName)")
+    module, _, cls = name.rpartition(".")
+    try:
+        found = hasattr(importlib.import_module(module), cls)
+    except ImportError as exc:
+        raise ConfigError(f"--runner {runner!r}: cannot import {module} ({exc}); install the runner's package") from exc
+    if not found:
+        raise ConfigError(f"--runner {runner!r}: {module} has no class {cls!r}")
 
 
 def make_pipeline_options(
@@ -69,6 +100,7 @@ def make_pipeline_options(
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ConfigError(f"--workers must be a whole number >= 1, got {workers!r}")
     runner = runner or DEFAULT_RUNNER
+    _check_runner(runner)
     args = [f"--runner={RUNNER_ALIASES.get(runner, runner)}"]
     if runner in ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner"):
         args.append(f"--direct_num_workers={workers}")
@@ -221,7 +253,8 @@ def run_pipeline(build: Callable[[Any], None], options: RunnerOptions | None = N
     level = beam_errors.level
     beam_errors.setLevel(logging.CRITICAL)  # it logs every worker exception before re-raising it; we report it
     try:
-        with beam.Pipeline(runner=_runner(options, pipeline_options), options=pipeline_options) as pipeline:
+        runner = _runner(options, pipeline_options)
+        with worker_stderr_filter(pipeline_options), beam.Pipeline(runner=runner, options=pipeline_options) as pipeline:
             build(pipeline)
     except Exception as exc:
         ours = unwrap_worker_error(exc)

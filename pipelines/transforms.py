@@ -4,9 +4,12 @@ Work units are elements made by ``beam.Create`` and read by a function (no bound
 DaskRunner drops), and results are *tagged elements* ``(TAG, value)`` split with ``beam.Filter`` (no multi-output
 ParDo): both work on the embedded runner, Dask, Dataflow, Flink and Spark (see RT2_AND_PEERS.md, "Real-data facts").
 
-- :class:`ReadStandardized`: a robot-data source's work units -> ``(OK, CanonicalEpisode)`` | ``(DEAD, DeadLetter)``
+- :class:`ReadStandardized`: a robot-data source's work units -> ``(OK, CanonicalEpisode)`` | ``(DEAD, RecordDeadLetter)``
   (``rt2data.spec.episodes.iter_standardized`` on the workers);
+- :class:`CombineStats`: canonical episodes -> one accumulator state of their statistics;
 - :func:`split_tagged`: a tagged PCollection -> ``(ok values, dead values)``.
+
+The embedded runner (``rt2data.pipelines.local``) runs the same library functions without Beam.
 """
 
 from __future__ import annotations
@@ -17,12 +20,16 @@ import apache_beam as beam
 
 from rt2data.spec.episodes import DEAD, OK, iter_standardized
 from rt2data.spec.model import DatasetSpec
+from rt2data.stats import accumulators as st
+from rt2data.stats.dataset_stats import finite_rows
 
-__all__ = ["OK", "DEAD", "ReadStandardized", "split_tagged", "spread"]
+__all__ = ["OK", "DEAD", "ReadStandardized", "CombineStats", "split_tagged", "spread"]
 
 
 def split_tagged(pcoll, label: str):
     """Split a PCollection of ``(tag, value)`` into ``(ok_values, dead_values)`` with two Filters."""
+    import apache_beam as beam  # here, not at the top: the embedded runner never imports Beam (keeps start-up light)
+
     ok = pcoll | f"{label}Ok" >> beam.Filter(lambda kv: kv[0] == OK) | f"{label}OkValues" >> beam.Map(lambda kv: kv[1])
     dead = (
         pcoll
@@ -56,7 +63,7 @@ class ReadStandardized(beam.PTransform):
         spec: the dataset spec.
         corrupt: ``error`` (an unreadable record stops the run) or ``skip`` (dead-lettered, counted).
 
-    Returns a PCollection of ``(OK, CanonicalEpisode)`` and ``(DEAD, DeadLetter)``.
+    Returns a PCollection of ``(OK, CanonicalEpisode)`` and ``(DEAD, RecordDeadLetter)``.
     """
 
     def __init__(self, source: Any, units: list, spec: DatasetSpec, *, corrupt: str = "error"):
@@ -66,3 +73,40 @@ class ReadStandardized(beam.PTransform):
     def expand(self, pbegin):
         return spread(pbegin, self.units, "Units") | "Read" >> beam.FlatMap(
             _ReadUnit(self.source, self.spec, self.corrupt))
+
+
+class _StatsCombineFn(beam.CombineFn):
+    """Canonical episodes -> the state of one ``DatasetStatsAccumulator`` (JSON-able)."""
+
+    def __init__(self, action_dim: int, proprio_dim: int | None):
+        super().__init__()
+        self.action_dim, self.proprio_dim = action_dim, proprio_dim
+
+    def create_accumulator(self):
+        return st.create_accumulator(action_dim=self.action_dim, proprio_dim=self.proprio_dim)
+
+    def add_input(self, acc, episode):
+        actions, proprio = finite_rows(episode)
+        return st.add_input(acc, actions, proprio)
+
+    def merge_accumulators(self, accs):
+        return st.merge_accumulators(accs)
+
+    def extract_output(self, acc):
+        return acc.to_state()
+
+
+class CombineStats(beam.PTransform):
+    """Canonical episodes -> one element: the accumulator state of their action (and proprio) statistics.
+
+    Args:
+        action_dim: D, the width of the canonical action.
+        proprio_dim: P, the width of the proprio state (None: no proprio statistics).
+    """
+
+    def __init__(self, *, action_dim: int, proprio_dim: int | None = None):
+        super().__init__()
+        self.action_dim, self.proprio_dim = action_dim, proprio_dim
+
+    def expand(self, episodes):
+        return episodes | "Combine" >> beam.CombineGlobally(_StatsCombineFn(self.action_dim, self.proprio_dim))

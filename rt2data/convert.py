@@ -5,7 +5,7 @@ here, so a step converts the same way in a unit test, in a local run and on a cl
 
 Each kept step becomes an ``Example``: the primary image (bytes as given, or resized), the prompt from the template
 and the normalized instruction, the target action string from the codec, and the episode id, step, raw and tokenized
-action. Steps that are not kept are counted by reason and described by a ``DeadLetter``:
+action. Steps that are not kept are counted by reason and described by a ``RecordDeadLetter``:
 
 - ``no_instruction``   the step has no (or an empty) instruction and the policy is ``drop``;
 - ``non_finite_action`` an action value is NaN or inf;
@@ -26,6 +26,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from rt2data.codec.chunks import check_horizon, chunk_indices, real_steps, render_chunk
+from rt2data.dead_letters import RecordDeadLetter
 from rt2data.errors import ConfigError, DataError, EncodeError, PromptError
 from rt2data.example import Example, make_key
 from rt2data.images import ASPECT_POLICIES, resize_square
@@ -36,7 +38,6 @@ from rt2data.prompt import normalize_instruction
 __all__ = [
     "DROP_REASONS",
     "ConvertConfig",
-    "DeadLetter",
     "ConvertedEpisode",
     "convert_episode",
     "example_key",
@@ -65,6 +66,7 @@ class ConvertConfig:
         resize: square output side in pixels, or ``None`` to pass image bytes through untouched.
         aspect: resize aspect policy, ``pad`` | ``crop`` | ``stretch`` (``rt2data.images``).
         jpeg_quality: JPEG quality of resized images.
+        action_chunk: H, the steps whose actions make one target (``rt2data.codec.chunks``); 1 is one action.
     """
 
     source: str
@@ -75,8 +77,10 @@ class ConvertConfig:
     resize: int | None = None
     aspect: str = "pad"
     jpeg_quality: int = 95
+    action_chunk: int = 1
 
     def __post_init__(self) -> None:
+        check_horizon(self.action_chunk)
         if not self.source:
             raise ConfigError("convert config: 'source' must be a non-empty name")
         if self.missing_instruction not in ("drop", "keep"):
@@ -95,7 +99,10 @@ class ConvertConfig:
             raise ConfigError(f"convert config: jpeg_quality must be in [1, 100], got {self.jpeg_quality}")
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        out = dataclasses.asdict(self)
+        if self.action_chunk == 1:  # the default leaves the recorded config (and its fingerprint) as before
+            del out["action_chunk"]
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "ConvertConfig":
@@ -103,26 +110,6 @@ class ConvertConfig:
         if unknown:
             raise ConfigError(f"convert config: unknown keys {sorted(unknown)}")
         return cls(**dict(data))
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    """A record or step that did not become an example, with where and why.
-
-    ``steps`` is how many input steps it accounts for (0 for a record that could not be read at all).
-    """
-
-    reason: str
-    source_path: str
-    record_index: int
-    detail: str
-    steps: int = 0
-    episode_id: str | None = None
-    step: int | None = None
-    field: str | None = None
-
-    def to_json_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -135,7 +122,7 @@ class ConvertedEpisode:
     input_steps: int
     examples: tuple[Example, ...]
     dropped: Mapping[str, int] = field(default_factory=dict)
-    dead_letters: tuple[DeadLetter, ...] = ()
+    dead_letters: tuple[RecordDeadLetter, ...] = ()
     clip_counts: tuple[int, ...] = ()
 
     @property
@@ -187,11 +174,11 @@ def convert_episode(
     n = int(actions.shape[0])
     where = dict(source_path=episode.source_path, record_index=episode.record_index, episode_id=episode.episode_id)
     reasons: list[str | None] = [None] * n
-    dead: list[DeadLetter] = []
+    dead: list[RecordDeadLetter] = []
 
     def drop(step: int, reason: str, detail: str, fld: str | None = None) -> None:
         reasons[step] = reason
-        dead.append(DeadLetter(reason=reason, detail=detail, steps=1, step=step, field=fld, **where))
+        dead.append(RecordDeadLetter(reason=reason, detail=detail, steps=1, step=step, field=fld, records=0, **where))
 
     if n < config.min_episode_steps:
         for t in range(n):
@@ -224,6 +211,8 @@ def convert_episode(
                 drop(int(t), "idle_action", f"all movement dims below {config.idle_threshold}", fld="action")
 
     keep = np.array([r is None for r in reasons], dtype=bool)
+    if config.action_chunk > 1:
+        return _convert_chunked(episode, shard_index, codec, config, template, instructions, reasons, dead, split)
     clip_counts = np.zeros(len(codec.action_space), np.int64)
     tokens = texts = None
     if keep.any():
@@ -241,7 +230,7 @@ def convert_episode(
         t = int(t)
         ex = _make_example(episode, shard_index, t, actions[t], tokens[j], texts[j], instructions[t], config, template,
                            split)
-        if isinstance(ex, DeadLetter):
+        if isinstance(ex, RecordDeadLetter):
             reasons[t] = ex.reason
             dead.append(ex)
         else:
@@ -262,7 +251,7 @@ def _convert_rowwise(episode, shard_index, codec, config, template, instructions
         except EncodeError as exc:
             reasons[t] = "out_of_range"
             dead.append(
-                DeadLetter(
+                RecordDeadLetter(
                     reason="out_of_range", detail=str(exc), steps=1, step=t, field="action",
                     source_path=episode.source_path, record_index=episode.record_index, episode_id=episode.episode_id,
                 )
@@ -271,7 +260,7 @@ def _convert_rowwise(episode, shard_index, codec, config, template, instructions
         clip_counts += np.asarray(enc.clip_counts, np.int64)
         ex = _make_example(episode, shard_index, t, actions[t], enc.tokens[0], enc.texts[0], instructions[t], config,
                            template, split)
-        if isinstance(ex, DeadLetter):
+        if isinstance(ex, RecordDeadLetter):
             reasons[t] = ex.reason
             dead.append(ex)
         else:
@@ -279,7 +268,58 @@ def _convert_rowwise(episode, shard_index, codec, config, template, instructions
     return _result(episode, shard_index, actions.shape[0], examples, reasons, dead, clip_counts)
 
 
-def _make_example(episode, shard_index, t, action, tokens, text, instruction, config, template, split=None):
+def _convert_chunked(episode, shard_index, codec, config, template, instructions, reasons, dead,
+                     split) -> ConvertedEpisode:
+    """``action_chunk`` H > 1: step t's target is the actions of steps t..t+H-1 (the final action repeated past the
+    end). A step whose chunk holds a non-finite or (policy ``error``) out-of-range action is dropped for that reason."""
+    actions = np.asarray(episode.actions, dtype=np.float64)
+    n, d, horizon = actions.shape[0], actions.shape[1], config.action_chunk
+    finite = np.isfinite(actions).all(axis=1)
+    tokens = np.zeros((n, d), np.int64)
+    clipped = np.zeros((n, d), bool)
+    problem: dict[int, tuple[str, str]] = {
+        int(j): ("non_finite_action", "action is not finite") for j in np.flatnonzero(~finite)
+    }
+    rows = np.flatnonzero(finite)
+    try:
+        encoded = codec.encode(actions[rows])
+        tokens[rows], clipped[rows] = encoded.tokens, encoded.clipped
+    except EncodeError:  # policy 'error': find the offending rows one by one
+        for j in rows:
+            try:
+                one = codec.encode(actions[j : j + 1])
+                tokens[j], clipped[j] = one.tokens[0], one.clipped[0]
+            except EncodeError as exc:
+                problem[int(j)] = ("out_of_range", str(exc))
+    where = dict(source_path=episode.source_path, record_index=episode.record_index, episode_id=episode.episode_id)
+    index, real = chunk_indices(n, horizon), real_steps(n, horizon)
+    examples: list[Example] = []
+    clip_counts = np.zeros(d, np.int64)
+    for t in range(n):
+        if reasons[t] is not None:
+            continue
+        bad = [int(j) for j in index[t] if int(j) in problem]
+        if bad:
+            reason, detail = problem[bad[0]]
+            reasons[t] = reason
+            dead.append(RecordDeadLetter(reason=reason, detail=f"chunk step {bad[0]}: {detail}", steps=1, step=t,
+                                   field="action", **where))
+            continue
+        chunk = index[t]
+        ex = _make_example(episode, shard_index, t, actions[chunk].ravel(), tokens[chunk].ravel(),
+                           render_chunk(tokens[chunk]), instructions[t], config, template, split,
+                           extra={"chunk_steps": horizon, "chunk_real": int(real[t])})
+        if isinstance(ex, RecordDeadLetter):
+            reasons[t] = ex.reason
+            dead.append(ex)
+        else:
+            examples.append(ex)
+            clip_counts += clipped[t]
+    return _result(episode, shard_index, n, examples, reasons, dead, clip_counts)
+
+
+def _make_example(episode, shard_index, t, action, tokens, text, instruction, config, template, split=None,
+                  extra=None):
 
     image = episode.images[t]
     image_format = episode.image_format
@@ -287,7 +327,7 @@ def _make_example(episode, shard_index, t, action, tokens, text, instruction, co
         try:
             image = resize_square(image, config.resize, aspect=config.aspect, quality=config.jpeg_quality)
         except DataError as exc:
-            return DeadLetter(
+            return RecordDeadLetter(
                 reason="bad_image", detail=str(exc), steps=1, step=t, field="image",
                 source_path=episode.source_path, record_index=episode.record_index, episode_id=episode.episode_id,
             )
@@ -307,6 +347,7 @@ def _make_example(episode, shard_index, t, action, tokens, text, instruction, co
         step=t,
         action_raw=tuple(float(v) for v in action),
         action_tokens=tuple(int(v) for v in tokens),
+        **(extra or {}),
     )
 
 

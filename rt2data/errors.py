@@ -17,6 +17,7 @@ __all__ = [
     "DataError",
     "OutputError",
     "ConfigError",
+    "TokenizerError",
 ]
 
 
@@ -58,3 +59,8 @@ class OutputError(Rt2DataError):
 
 class ConfigError(Rt2DataError, ValueError):
     """A configuration file (mixture, conversion options) is invalid; names the entry and the fix."""
+
+
+class TokenizerError(ConfigError):
+    """A tokenizer file is unreadable, of an unknown kind, or unfit for a use (lossy for action text, a reserved id
+    that is a special or byte piece); names the file and the reason."""

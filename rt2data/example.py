@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping
 
+from rt2data import fields as F
 from rt2data.errors import SchemaError
 from rt2data.schemas import load_schema
 
@@ -25,7 +26,10 @@ __all__ = [
     "validate_example_dict",
     "sniff_image_format",
     "make_key",
+    "OMITTED_WHEN_NONE",
 ]
+
+OMITTED_WHEN_NONE = F.OMITTED_WHEN_NONE
 
 KINDS = ("action", "caption", "vqa")
 IMAGE_FORMATS = ("jpg", "png", "webp", "gif", "bmp", "tiff")
@@ -52,6 +56,14 @@ class Example:
         action_raw: canonical action in the dataset's units, float[D] (action examples).
         action_tokens: bin index per dimension, int[D] (action examples).
         plan: chain-of-thought plan, if the target carries one.
+        chunk_steps: H for an action chunk (``convert --action-chunk H``, H >= 2): the target is the actions of steps
+            t..t+H-1, ``action_raw``/``action_tokens`` hold H x D values (step-major). None for one action.
+        chunk_real: how many of the chunk's H steps are real (1..H); past the episode end the final action repeats.
+        input_ids: token ids of ``[BOS] + prompt + " " + target + [EOS]`` in a real tokenizer (``--tokenizer``).
+        labels: ``input_ids`` with the BOS and prompt positions set to -100 (the loss mask).
+
+    The fields from ``chunk_steps`` on are optional and left out of the JSON (and the TFRecord) when None, so outputs
+    without them keep their bytes.
     """
 
     key: str
@@ -68,6 +80,10 @@ class Example:
     action_raw: tuple[float, ...] | None = None
     action_tokens: tuple[int, ...] | None = None
     plan: str | None = None
+    chunk_steps: int | None = None
+    chunk_real: int | None = None
+    input_ids: tuple[int, ...] | None = None
+    labels: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.key, str) or not _KEY_RE.match(self.key):
@@ -83,12 +99,12 @@ class Example:
             )
         if not isinstance(self.image, (bytes, bytearray)) or not self.image:
             raise SchemaError(f"example {self.key}: image is empty or not bytes")
-        for name in ("prompt", "target", "source", "template_id"):
+        for name in (F.PROMPT, F.TARGET, F.SOURCE, F.TEMPLATE_ID):
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
                 raise SchemaError(f"example {self.key}: field {name!r} must be a non-empty string, got {value!r}")
         if self.kind == "action":
-            missing = [n for n in ("episode_id", "step", "action_raw", "action_tokens") if getattr(self, n) is None]
+            missing = [n for n in F.ACTION_REQUIRED if getattr(self, n) is None]
             if missing:
                 raise SchemaError(f"example {self.key}: action examples need {missing}")
             if len(self.action_raw) != len(self.action_tokens):
@@ -96,6 +112,22 @@ class Example:
                     f"example {self.key}: action_raw has {len(self.action_raw)} values but action_tokens "
                     f"has {len(self.action_tokens)}"
                 )
+        if (self.chunk_steps is None) != (self.chunk_real is None):
+            raise SchemaError(f"example {self.key}: chunk_steps and chunk_real go together")
+        if self.chunk_steps is not None and not (
+            self.chunk_steps >= 2 and 1 <= self.chunk_real <= self.chunk_steps  # type: ignore[operator]
+        ):
+            raise SchemaError(
+                f"example {self.key}: chunk_steps {self.chunk_steps!r} must be >= 2 and chunk_real {self.chunk_real!r} "
+                "in 1..chunk_steps"
+            )
+        if (self.input_ids is None) != (self.labels is None) or (
+            self.input_ids is not None and len(self.input_ids) != len(self.labels)  # type: ignore[arg-type]
+        ):
+            raise SchemaError(f"example {self.key}: input_ids and labels go together, with the same length")
+        if self.input_ids is not None:
+            object.__setattr__(self, "input_ids", tuple(int(v) for v in self.input_ids))
+            object.__setattr__(self, "labels", tuple(int(v) for v in self.labels))  # type: ignore[union-attr]
         # Normalize sequences to tuples of plain Python numbers so equality and hashing are stable.
         if self.action_raw is not None:
             object.__setattr__(self, "action_raw", tuple(float(v) for v in self.action_raw))
@@ -107,11 +139,11 @@ class Example:
     def to_json_dict(self) -> dict[str, Any]:
         """The example's fields without the image bytes, as stored in ``KEY.json``."""
         out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            if f.name == "image":
+        for name in _JSON_FIELD_ORDER:
+            value = getattr(self, name)
+            if value is None and name in OMITTED_WHEN_NONE:
                 continue
-            value = getattr(self, f.name)
-            out[f.name] = list(value) if isinstance(value, tuple) else value
+            out[name] = list(value) if isinstance(value, tuple) else value
         return out
 
     def to_json_bytes(self) -> bytes:
@@ -123,8 +155,7 @@ class Example:
     @classmethod
     def from_json_dict(cls, fields: Mapping[str, Any], image: bytes) -> "Example":
         """Rebuild an example from its JSON member and its image bytes."""
-        known = {f.name for f in dataclasses.fields(cls)} - {"image"}
-        unknown = set(fields) - known
+        unknown = set(fields) - _JSON_FIELDS
         if unknown:
             raise SchemaError(f"example {fields.get('key')!r}: unknown fields {sorted(unknown)}")
         return cls(image=image, **dict(fields))
@@ -132,6 +163,10 @@ class Example:
     def replace(self, **changes: Any) -> "Example":
         """A copy with some fields changed (e.g. a new key in a mixture)."""
         return dataclasses.replace(self, **changes)
+
+
+_JSON_FIELD_ORDER = tuple(f.name for f in dataclasses.fields(Example) if f.name != F.IMAGE)
+_JSON_FIELDS = frozenset(_JSON_FIELD_ORDER)
 
 
 def make_key(*parts: object) -> str:
@@ -170,13 +205,39 @@ def example_schema() -> dict[str, Any]:
     return load_schema("example")
 
 
+@lru_cache(maxsize=1)
+def _compiled_example_validator() -> Any:
+    """The example schema compiled to Python by ``fastjsonschema`` (about 25x faster than ``jsonschema``).
+
+    The schema uses only keywords draft-07 already had (types, enums, patterns, ``if``/``then``), so its
+    ``$schema`` (2020-12, which fastjsonschema does not know) is left out; a test checks both validators agree.
+    """
+    import fastjsonschema  # here, not at the top: only validating needs it (keeps import rt2data light)
+
+    schema = {k: v for k, v in example_schema().items() if k != "$schema"}
+    return fastjsonschema.compile(schema)
+
+
 def validate_example_dict(fields: Mapping[str, Any]) -> None:
-    """Check one example's JSON member against the schema; raises ``SchemaError`` naming key and field."""
-    import jsonschema
+    """Check one example's JSON member against the schema; raises ``SchemaError`` naming key and field.
+
+    Every record is checked by the compiled validator; only a record that fails is checked again by
+    ``jsonschema``, whose error names the field the way users have seen it.
+    """
+    import fastjsonschema  # light: see _compiled_example_validator
+
+    record = dict(fields)
+    try:
+        _compiled_example_validator()(record)
+        return
+    except fastjsonschema.JsonSchemaValueException as exc:
+        fast_error = exc
+    import jsonschema  # light: only an invalid record gets here
 
     validator = jsonschema.Draft202012Validator(example_schema())
-    errors = sorted(validator.iter_errors(dict(fields)), key=lambda e: list(e.absolute_path))
+    errors = sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "(record)"
         raise SchemaError(f"example {fields.get('key')!r}: field {where}: {first.message}")
+    raise SchemaError(f"example {fields.get('key')!r}: {fast_error.message}")

@@ -15,9 +15,12 @@ import io
 
 from rt2data.errors import ConfigError, DataError
 
-__all__ = ["ASPECT_POLICIES", "resize_square", "image_size"]
+__all__ = ["ASPECT_POLICIES", "IMAGE_FORMAT_POLICIES", "resize_square", "image_size", "transcode"]
 
 ASPECT_POLICIES = ("pad", "crop", "stretch")
+IMAGE_FORMAT_POLICIES = ("keep", "jpg", "png")
+"""How a mixture stores its images: each in its own format (``keep``), or all as JPEG or as PNG (one member name
+and format per output, which ``datasets.load_dataset("webdataset", ...)`` needs)."""
 
 
 def image_size(data: bytes) -> tuple[int, int]:
@@ -75,3 +78,49 @@ def resize_square(data: bytes, size: int, *, aspect: str = "pad", quality: int =
     buf = io.BytesIO()
     out.save(buf, format="JPEG", quality=quality, subsampling=2, optimize=False)
     return buf.getvalue()
+
+
+def transcode(data: bytes, image_format: str, *, to: str, quality: int = 95) -> tuple[bytes, str]:
+    """Store an image in the format ``to`` (an ``IMAGE_FORMAT_POLICIES`` value): ``(bytes, format)``.
+
+    ``keep``, or an image already in that format, passes through untouched (no re-encoding, so a JPEG is never
+    compressed twice). ``jpg``: decoded and saved as baseline JPEG at ``quality`` (4:2:0), transparency flattened
+    onto black, lossy once. ``png``: decoded and saved as PNG (lossless; JPEG artifacts are kept exactly, files
+    are several times larger). The same input and Pillow version give the same bytes.
+
+    Args:
+        data: encoded image bytes.
+        image_format: the format ``data`` is in (``rt2data.example.IMAGE_FORMATS``).
+        to: ``keep`` | ``jpg`` | ``png``.
+        quality: JPEG quality 1..100 (``to="jpg"``).
+
+    Raises:
+        DataError: the bytes do not decode as an image.
+        ValueError: unknown ``to`` or bad quality.
+    """
+    from PIL import Image
+
+    if to not in IMAGE_FORMAT_POLICIES:
+        raise ValueError(f"image format policy {to!r} is not one of {list(IMAGE_FORMAT_POLICIES)}")
+    if to == "keep" or image_format == to:
+        return data, image_format
+    if not 1 <= quality <= 100:
+        raise ValueError(f"JPEG quality must be in [1, 100], got {quality}")
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            if to == "jpg":
+                im = im.convert("RGBA").convert("RGB") if im.mode in ("P", "LA", "RGBA", "PA") else im.convert(
+                    "L" if im.mode in ("1", "L", "I;16") else "RGB")
+            elif im.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"):
+                im = im.convert("RGB")  # CMYK, YCbCr (JPEG), ...: PNG stores RGB
+            buf = io.BytesIO()
+            if to == "jpg":
+                im.save(buf, format="JPEG", quality=quality, subsampling=2, optimize=False)
+            else:
+                im.save(buf, format="PNG", optimize=False, compress_level=6)
+    except (ValueError, TypeError):
+        raise
+    except Exception as exc:  # PIL raises many types for bad bytes
+        raise DataError(f"cannot decode {image_format} image ({len(data)} bytes) to store it as {to}: {exc}") from exc
+    return buf.getvalue(), to

@@ -122,3 +122,14 @@ def test_make_key():
     assert make_key("fractal/20220817", "ep.1") == "fractal_20220817-ep_1"
     with pytest.raises(SchemaError, match="cannot make an example key"):
         make_key("..", "/")
+
+
+def test_field_names_are_the_example_dataclass_and_the_schema():
+    import dataclasses
+
+    from rt2data import fields as F
+    from rt2data.example import Example, example_schema
+
+    assert F.ALL == tuple(f.name for f in dataclasses.fields(Example))
+    assert set(F.ALL) - {F.IMAGE} == set(example_schema()["properties"])
+    assert set(F.TEXT) | {F.STEP, F.ACTION_RAW, F.ACTION_TOKENS} | set(F.OMITTED_WHEN_NONE) == set(F.ALL) - {F.IMAGE}

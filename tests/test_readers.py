@@ -15,6 +15,7 @@ from PIL import Image
 
 from rt2data import readers
 from rt2data.codec.action_codec import ActionCodec
+from rt2data.errors import ConfigError
 from rt2data.example import Example
 from rt2data.inspection import MissingDependencyError
 from rt2data.prompt import DEFAULT_ACTION_TEMPLATE
@@ -54,7 +55,8 @@ def output(tmp_path_factory):
     shards = {fmt: write_shards(out, exs, fmt=fmt, prefix="mix", shard_examples=5, record_progress=False)
               for fmt in ("wds", "tfrecord")}
     write_manifest(out, Manifest(kind="mix", config={}, shards=shards, accounting=Accounting(len(exs), len(exs)),
-                                 templates={"rt2-action-v1": DEFAULT_ACTION_TEMPLATE.text, "caption-v1": "Caption:"}))
+                                 templates={"rt2-action-v1": DEFAULT_ACTION_TEMPLATE.text, "caption-v1": "Caption:"},
+                                 codec=CODEC.to_json()))
     return out
 
 
@@ -124,7 +126,8 @@ def test_torch_dataset_batches_and_spawned_workers(tmp_path):
     infos = write_shards(out, exs, fmt="wds", prefix="r", shard_examples=4, record_progress=False)
     write_manifest(out, Manifest(kind="convert", config={}, shards={"wds": infos}, accounting=Accounting(12, 12),
                                  templates={"rt2-action-v1": DEFAULT_ACTION_TEMPLATE.text}))
-    loader = DataLoader(readers.torch_dataset(out), batch_size=4, num_workers=1, multiprocessing_context="spawn")
+    loader = DataLoader(readers.torch_dataset(out, train=False), batch_size=4, num_workers=1,
+                        multiprocessing_context="spawn")
     batches = list(loader)
     assert [tuple(b["image"].shape) for b in batches] == [(4, 3, 6, 8)] * 3
     assert _keys(batches) == [e.key for e in exs]
@@ -154,9 +157,36 @@ def test_tf_dataset_parses_every_field(output):
             assert got["action_raw_f64"].tolist() == list(ex.action_raw)  # exact
             assert np.allclose(got["action_raw"], ex.action_raw, atol=1e-7)
             assert got["step"] == ex.step and got["episode_id"].decode() == ex.episode_id
-        else:
-            assert got["action_tokens"].size == 0 and got["step"] == -1 and got["instruction"] == b""
+            assert got["action_mask"].tolist() == [True] * 8
+        else:  # fixed width with a mask, so a mixture batches
+            assert got["action_tokens"].tolist() == [0] * 8 and got["action_raw_f64"].tolist() == [0.0] * 8
+            assert got["action_mask"].tolist() == [False] * 8
+            assert got["step"] == -1 and got["instruction"] == b""
     assert tf is not None
+
+
+def test_tf_dataset_of_a_mixture_batches_plainly(output):
+    pytest.importorskip("tensorflow", reason="tensorflow is not installed (pip install 'rt2data[tensorflow]')")
+    batches = list(readers.tf_dataset(output).batch(4).as_numpy_iterator())
+    expected = list(iter_examples(output, fmt="tfrecord"))
+    assert [len(b["key"]) for b in batches] == [4] * 6 + [2]
+    assert [k.decode() for b in batches for k in b["key"]] == [e.key for e in expected]  # manifest order
+    mask = np.concatenate([b["action_mask"] for b in batches])
+    assert mask.shape == (26, 8) and mask.all(axis=1).tolist() == [e.kind == "action" for e in expected]
+    assert np.concatenate([b["action_tokens"] for b in batches])[0].tolist() == list(expected[0].action_tokens)
+    # the stored layout is still there: ragged per example without action_dims
+    tf = sys.modules["tensorflow"]
+    ragged = tf.data.TFRecordDataset(readers.shard_paths(output, fmt="tfrecord")).map(readers.tf_parse_fn())
+    assert [int(r["action_tokens"].shape[0]) for r in ragged][-1] == 0
+    with pytest.raises(Exception, match="wider than action_dims=4"):
+        list(readers.tf_dataset(output, action_dims=4))
+
+
+def test_output_action_dims(output, tmp_path):
+    assert readers.output_action_dims(output) == 8
+    assert readers.output_action_dims(readers.shard_paths(output, fmt="tfrecord")[1:]) == 8  # shards: the manifest beside
+    with pytest.raises(ConfigError, match="action_dims="):
+        readers.output_action_dims(tmp_path)
 
 
 def test_tf_missing_names_the_install(monkeypatch, output):

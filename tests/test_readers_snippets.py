@@ -8,7 +8,6 @@ needs torch / tensorflow / datasets is skipped where that library is not install
 from __future__ import annotations
 
 import importlib.util
-import io
 import os
 import re
 import subprocess
@@ -61,7 +60,7 @@ print(row["json"]["kind"], row["json"]["target"])
 ]
 
 
-MARKERS = ("rt2data.readers", 'load_dataset("webdataset"', "TFRecordDataset")
+MARKERS = ("rt2data.readers", 'load_dataset("webdataset"', 'load_dataset("out/', "TFRecordDataset")
 
 
 def readme_snippets() -> list[str]:
@@ -87,33 +86,14 @@ READ_BACK = {"ds = tf.data.TFRecordDataset": "\nprint(next(iter(ds))['target'])\
 
 
 @pytest.fixture(scope="module")
-def workdir(rlds_dataset, tmp_path_factory) -> Path:
-    import webdataset as wds
-    from PIL import Image
-
-    from rt2data.mix.config import load_mixture
-    from rt2data.pipelines.convert import ConvertJob, run_convert
-    from rt2data.pipelines.mix import run_mix
-
-    root = tmp_path_factory.mktemp("snippets")
-    ds = rlds_dataset("bridge_dataset", episodes=4, steps=5)
-    run_convert(ConvertJob(dataset_dir=str(ds), spec="bridge_dataset", formats=("wds", "tfrecord")), root / "out/bridge")
-    (root / "web").mkdir()
-    with wds.TarWriter(str(root / "web" / "captions-000000.tar")) as sink:
-        for i in range(6):
-            buf = io.BytesIO()
-            Image.new("RGB", (16, 16), (40 * i, 90, 200)).save(buf, format="PNG")
-            sink.write({"__key__": f"c{i}", "png": buf.getvalue(), "txt": f"a blue square number {i}"})
-    (root / "mix.yaml").write_text(
-        "seed: 0\noutput: {examples: 16, shard_examples: 8, formats: [wds, tfrecord]}\nsources:\n"
-        "  - {name: robot, kind: examples, path: out/bridge, weight: 0.5}\n"
-        "  - {name: web, kind: caption, format: wds, path: web/captions-000000.tar, weight: 0.5}\n")
-    run_mix(load_mixture(root / "mix.yaml"), root / "out/mix")
-    return root
+def workdir(trainer_outputs) -> Path:
+    """``out/bridge`` (convert, both formats) and ``out/mix`` (PNG captions + JPEG robot steps, both formats)."""
+    return trainer_outputs
 
 
 def test_snippets_were_found():
-    assert len(SNIPPETS) >= 5
+    assert len(SNIPPETS) >= 7
+    assert any('load_dataset("out/' in s for s in SNIPPETS)  # a whole output folder, through its dataset card
     assert any("iter_records" in s for s in SNIPPETS) and any('load_dataset("webdataset"' in s for s in SNIPPETS)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from rt2data.codec import action_text
 from rt2data.codec.action_space import ActionSpace, as_action_array
-from rt2data.codec.bins import OUT_OF_RANGE_POLICIES, Discretizer, raise_out_of_range
+from rt2data.codec.bins import BINNINGS, OUT_OF_RANGE_POLICIES, Discretizer, raise_out_of_range
 from rt2data.errors import ActionSpaceError, ConfigError, EncodeError, ParseError, SchemaError
 from rt2data.codec.normalize import Normalization, default_mask
 from rt2data.schemas import load_schema
@@ -61,12 +61,15 @@ class ActionCodec:
         normalization: raw units -> the action space's range (default: identity). Discrete dimensions must
             not be normalized.
         out_of_range: ``"clip"`` (default; clip to the end bins and count) or ``"error"``.
+        binning: ``"uniform"`` (default: true 256 bins, as the RT-2 paper) or ``"openvla"`` (OpenVLA's
+            ``digitize`` over ``linspace(-1, 1, 256)``, bit for bit; see ``rt2data.codec.bins``).
     """
 
     action_space: ActionSpace = field(default_factory=ActionSpace.rt2_default)
     _: KW_ONLY
     normalization: Normalization | None = None
     out_of_range: str = "clip"
+    binning: str = "uniform"
     _discretizer: Discretizer = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -95,13 +98,17 @@ class ActionCodec:
                 )
         if self.out_of_range not in OUT_OF_RANGE_POLICIES:
             raise EncodeError(f"out_of_range policy {self.out_of_range!r} is not one of {list(OUT_OF_RANGE_POLICIES)}")
-        object.__setattr__(self, "_discretizer", Discretizer(self.action_space, out_of_range="clip"))
+        if self.binning not in BINNINGS:
+            raise ActionSpaceError(f"binning {self.binning!r} is not one of {list(BINNINGS)}")
+        object.__setattr__(
+            self, "_discretizer", Discretizer(self.action_space, out_of_range="clip", binning=self.binning)
+        )
 
     # ----------------------------------------------------------------- constructors
     @classmethod
-    def rt2_default(cls, *, out_of_range: str = "clip") -> "ActionCodec":
+    def rt2_default(cls, *, out_of_range: str = "clip", binning: str = "uniform") -> "ActionCodec":
         """RT-2's action space, no normalization (actions already in [-1, 1])."""
-        return cls(ActionSpace.rt2_default(), out_of_range=out_of_range)
+        return cls(ActionSpace.rt2_default(), out_of_range=out_of_range, binning=binning)
 
     @classmethod
     def from_stats(
@@ -112,6 +119,7 @@ class ActionCodec:
         method: str = "q01_q99",
         mask: Sequence[bool] | None = None,
         out_of_range: str = "clip",
+        binning: str = "uniform",
     ) -> "ActionCodec":
         """A codec normalizing with dataset statistics (keys min/max/mean/std/q01/q99, D numbers each).
 
@@ -119,7 +127,7 @@ class ActionCodec:
         """
         space = action_space or ActionSpace.rt2_default()
         norm = Normalization.from_stats(method, action_stats, default_mask(space) if mask is None else mask)
-        return cls(space, normalization=norm, out_of_range=out_of_range)
+        return cls(space, normalization=norm, out_of_range=out_of_range, binning=binning)
 
     # ----------------------------------------------------------------- encode / decode
     @property
@@ -151,6 +159,8 @@ class ActionCodec:
     def decode_tokens(self, tokens: Any) -> np.ndarray:
         """Tokens int[N, D] (or [D]) -> raw actions float64 of the same shape (bin centers, denormalized).
 
+        With ``binning="openvla"`` token ``bins - 1`` decodes like ``bins - 2`` (OpenVLA's clip).
+
         Raises:
             ParseError: non-integer tokens, wrong shape, or a token outside its dimension's range.
         """
@@ -180,20 +190,24 @@ class ActionCodec:
 
     # ----------------------------------------------------------------- JSON
     def to_json(self) -> dict[str, Any]:
-        """``{"version": 1, "action_space": ..., "normalization": ..., "out_of_range": ...}``."""
-        return {
+        """``{"version": 1, "action_space": ..., "normalization": ..., "out_of_range": ...}``, plus ``"binning"``
+        when it is not the default ``"uniform"`` (so default codecs keep their bytes)."""
+        out = {
             "version": CODEC_VERSION,
             "action_space": self.action_space.to_json(),
             "normalization": self.normalization.to_json(),  # type: ignore[union-attr]
             "out_of_range": self.out_of_range,
         }
+        if self.binning != "uniform":
+            out["binning"] = self.binning
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "ActionCodec":
         """Inverse of ``to_json``; ``normalization`` and ``out_of_range`` may be omitted (identity, clip)."""
         if not isinstance(data, Mapping):
             raise ActionSpaceError(f"a codec must be a JSON object, got {type(data).__name__}")
-        unknown = set(data) - {"version", "action_space", "normalization", "out_of_range"}
+        unknown = set(data) - {"version", "action_space", "normalization", "out_of_range", "binning"}
         if unknown:
             raise ActionSpaceError(f"codec: unknown keys {sorted(unknown)}")
         if data.get("version", CODEC_VERSION) != CODEC_VERSION:
@@ -206,6 +220,7 @@ class ActionCodec:
             space,
             normalization=None if norm is None else Normalization.from_json(norm),
             out_of_range=data.get("out_of_range", "clip"),
+            binning=data.get("binning", "uniform"),
         )
 
     @classmethod

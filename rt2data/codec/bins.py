@@ -6,6 +6,12 @@ returns the bin's center, so ``|dequantize(quantize(x)) - x| <= bin_width / 2`` 
 ``quantize(dequantize(t)) == t``. (OpenVLA's ``linspace(-1, 1, 256)`` gives only 255 bins, and RT-1 decodes
 to a bin edge, adding half a bin of bias: both are avoided here.)
 
+Binning ``"openvla"`` reproduces OpenVLA's action tokenizer (``prismatic/vla/action_tokenizer.py``) exactly: edges
+``linspace(low, high, bins)`` (bins - 1 intervals), token ``b = digitize(clip(x, low, high), edges) - 1`` in
+0..bins-1 (so ``reserved_last`` ids ``V - 1 - b`` are OpenVLA's ``V - digitize(...)``), decoded to the center of
+interval ``min(b, bins - 2)`` (only ``x == high`` gives ``b = bins - 1``, decoded like ``bins - 2``). The round
+trip error is at most one interval (``(high - low) / (bins - 1)``), half of one inside.
+
 Discrete dimension with k classes: the value must be an integer class in [0, k); the token is the class.
 
 Out-of-range values (below ``low`` / above ``high``; non-integral or outside [0, k) for discrete dims) are
@@ -23,9 +29,10 @@ import numpy as np
 from rt2data.codec.action_space import ActionSpace, as_action_array
 from rt2data.errors import EncodeError, ParseError
 
-__all__ = ["Discretizer", "OUT_OF_RANGE_POLICIES", "as_token_array", "raise_out_of_range"]
+__all__ = ["Discretizer", "OUT_OF_RANGE_POLICIES", "BINNINGS", "as_token_array", "raise_out_of_range"]
 
 OUT_OF_RANGE_POLICIES = ("clip", "error")
+BINNINGS = ("uniform", "openvla")
 
 
 def as_token_array(tokens: Any, action_space: ActionSpace) -> tuple[np.ndarray, bool]:
@@ -75,26 +82,33 @@ class Discretizer:
     Args:
         action_space: the dimensions, their ranges and bins.
         out_of_range: ``"clip"`` (clip to the end bins and count, default) or ``"error"`` (raise EncodeError).
+        binning: ``"uniform"`` (true ``bins`` bins, the default) or ``"openvla"`` (OpenVLA's digitize over
+            ``linspace(low, high, bins)``); see the module docstring.
     """
 
     action_space: ActionSpace
     out_of_range: str = "clip"
+    binning: str = "uniform"
     _edges: tuple[np.ndarray | None, ...] = field(init=False, repr=False, compare=False)
     _centers: np.ndarray = field(init=False, repr=False, compare=False)
 
-    def __init__(self, action_space: ActionSpace, *, out_of_range: str = "clip") -> None:
+    def __init__(self, action_space: ActionSpace, *, out_of_range: str = "clip", binning: str = "uniform") -> None:
         if not isinstance(action_space, ActionSpace):
             raise TypeError(f"action_space must be an ActionSpace, got {type(action_space).__name__}")
         if out_of_range not in OUT_OF_RANGE_POLICIES:
             raise EncodeError(f"out_of_range policy {out_of_range!r} is not one of {list(OUT_OF_RANGE_POLICIES)}")
+        if binning not in BINNINGS:
+            raise EncodeError(f"binning {binning!r} is not one of {list(BINNINGS)}")
         object.__setattr__(self, "action_space", action_space)
         object.__setattr__(self, "out_of_range", out_of_range)
-        object.__setattr__(self, "_edges", tuple(d.edges() if d.is_continuous else None for d in action_space))
+        object.__setattr__(self, "binning", binning)
+        edges = tuple(_edges(d, binning) if d.is_continuous else None for d in action_space)
+        object.__setattr__(self, "_edges", edges)
         # centers[d, t] = value of token t in dim d (padded with NaN up to the largest n_tokens).
         width = max(action_space.n_tokens)
         centers = np.full((len(action_space), width), np.nan)
         for i, dim in enumerate(action_space):
-            centers[i, : dim.n_tokens] = dim.centers()
+            centers[i, : dim.n_tokens] = _centers(dim, binning)
         centers.setflags(write=False)
         object.__setattr__(self, "_centers", centers)
 
@@ -120,6 +134,8 @@ class Discretizer:
             if dim.is_continuous:
                 edges = self._edges[i]
                 clipped[:, i] = (col < dim.low) | (col > dim.high)
+                if self.binning == "openvla":  # np.digitize(x, edges) == searchsorted(edges, x, "right")
+                    col = np.clip(col, dim.low, dim.high)
                 tokens[:, i] = np.clip(np.searchsorted(edges, col, side="right") - 1, 0, dim.bins - 1)
             else:
                 cls = np.clip(np.rint(col), 0, dim.n_tokens - 1)
@@ -155,6 +171,20 @@ class Discretizer:
         arr, single = as_token_array(tokens, self.action_space)
         values = self._centers[np.arange(arr.shape[1])[None, :], arr]
         return values[0] if single else values
+
+
+def _edges(dim: Any, binning: str) -> np.ndarray:
+    """float64 edges of a continuous dimension: ``bins + 1`` (uniform) or ``bins`` (openvla)."""
+    return dim.edges() if binning == "uniform" else np.linspace(dim.low, dim.high, dim.bins)
+
+
+def _centers(dim: Any, binning: str) -> np.ndarray:
+    """float64[n_tokens]: the value each token decodes to under ``binning``."""
+    if binning == "uniform" or not dim.is_continuous:
+        return dim.centers()
+    edges = np.linspace(dim.low, dim.high, dim.bins)
+    centers = (edges[:-1] + edges[1:]) / 2  # bins - 1 interval centers
+    return np.append(centers, centers[-1])  # token bins-1 (x == high) decodes as OpenVLA: clip to bins-2
 
 
 def raise_out_of_range(action_space: ActionSpace, values: np.ndarray, clipped: np.ndarray, *, raw: Any = None) -> None:

@@ -29,6 +29,7 @@ import numpy as np
 
 from rt2data.codec.action_space import ActionSpace
 from rt2data.codec.bins import as_token_array
+from rt2data.codec.constrained import ActionTrie
 from rt2data.errors import ConfigError, ParseError
 from rt2data.codec.action_codec import ActionCodec
 
@@ -60,7 +61,19 @@ class TokenStrategy:
         self.n_reserved = max(action_space.n_tokens)
         table = np.asarray(self._build_table(self.n_reserved))
         if len(np.unique(table)) != len(table):
-            raise ConfigError(f"strategy {self.name!r}: two bins map to the same id; ids must be distinct")
+            first = {}
+            for b, v in enumerate(table.tolist()):
+                if v in first:
+                    break
+                first[v] = b
+            hint = ""
+            if self.name == "integer_text":
+                hint = (": a tokenizer that splits integers into digits has no single id per integer; "
+                        "`rt2data vocab --tokenizer FILE` handles multi-token integers")
+            raise ConfigError(
+                f"strategy {self.name!r}: two bins map to the same id ({first[v]} and {b} both to {v!r}); ids must be "
+                f"distinct{hint}"
+            )
         table.setflags(write=False)
         self.ids = table
         self._order = np.argsort(table, kind="stable")
@@ -296,7 +309,8 @@ def _space_and_codec(codec_or_space: Any) -> tuple[ActionSpace, Any]:
 
 
 def constrained_decoding_set(
-    codec_or_space: Any, strategy: str | TokenStrategy = "integer_text", **options: Any
+    codec_or_space: Any, strategy: str | TokenStrategy = "integer_text", *, trie: ActionTrie | None = None,
+    tokenizer: Any = None, **options: Any
 ) -> dict[str, Any]:
     """The legal vocabulary entries per output position, as a JSON-able dict.
 
@@ -310,7 +324,9 @@ def constrained_decoding_set(
         ``{"version": 1, "strategy": {...}, "action_space": {...}, "codec": {...} | None, "separator": " " | "",
         "positions": [{"index", "name", "n_tokens", "legal": [ids in bin order]}], "action_tokens": [sorted union]}``.
         ``separator`` is what joins positions in the model's output: a space between integer texts, nothing
-        between reserved ids.
+        between reserved ids. With ``trie`` (an ``ActionTrie`` from a real tokenizer,
+        ``rt2data.codec.token_report.action_trie``) also ``"trie": {"eos_id", "positions": [[ids of bin b]]}`` and,
+        with ``tokenizer``, ``"tokenizer": {"kind", "file", "sha256", "vocab_size"}``.
     """
     space, codec = _space_and_codec(codec_or_space)
     if isinstance(strategy, str):
@@ -324,7 +340,13 @@ def constrained_decoding_set(
         for i, dim in enumerate(space)
     ]
     union = sorted({v for p in positions for v in p["legal"]}, key=lambda v: (isinstance(v, str), int(v)))
+    extra: dict[str, Any] = {}
+    if trie is not None:
+        extra["trie"] = trie.to_json()
+    if tokenizer is not None:
+        extra["tokenizer"] = tokenizer.to_json()
     return {
+        **extra,
         "version": 1,
         "strategy": strategy.to_json(),
         "action_space": space.to_json(),
@@ -336,11 +358,12 @@ def constrained_decoding_set(
 
 
 def write_constrained_decoding_set(
-    path: str | Path, codec_or_space: Any, strategy: str | TokenStrategy = "integer_text", **options: Any
+    path: str | Path, codec_or_space: Any, strategy: str | TokenStrategy = "integer_text", *,
+    trie: ActionTrie | None = None, tokenizer: Any = None, **options: Any
 ) -> Path:
     """Write ``constrained_decoding_set(...)`` as JSON (sorted keys, written to a temp file then renamed)."""
     path = Path(path)
-    data = constrained_decoding_set(codec_or_space, strategy, **options)
+    data = constrained_decoding_set(codec_or_space, strategy, trie=trie, tokenizer=tokenizer, **options)
     text = json.dumps(data, sort_keys=True, indent=1) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)

@@ -20,7 +20,7 @@ import numpy as np
 from rt2data.codec.action_codec import ActionCodec
 from rt2data.errors import ConfigError, Rt2DataError
 from rt2data.example import Example
-from rt2data.codec.action_text import parse
+from rt2data.codec.chunks import parse_chunk
 from rt2data.prompt import split_target
 
 __all__ = ["StepRow", "EpisodeTable", "episode_table", "list_episodes", "raw_bin_widths", "error_in_bins"]
@@ -124,6 +124,9 @@ def list_episodes(examples) -> list[tuple[str, str]]:
 def _row(example: Example, codec: ActionCodec | None, widths: np.ndarray | None, copies: int) -> StepRow:
 
     raw = tuple(example.action_raw or ())
+    horizon = example.chunk_steps or 1  # a chunk's row shows its first step (the step's own action)
+    if horizon > 1:
+        raw = raw[: len(raw) // horizon]
     tokens = decoded = err = problem = None
     try:
         _, text = split_target(example.target)
@@ -133,7 +136,7 @@ def _row(example: Example, codec: ActionCodec | None, widths: np.ndarray | None,
         problem = "no codec recorded for this source"
     elif problem is None:
         try:
-            tokens = parse(text, codec.action_space)
+            tokens = tuple(parse_chunk(text, codec.action_space, horizon)[0].tolist())
             decoded = tuple(float(v) for v in codec.decode_tokens(np.asarray(tokens, dtype=np.int64)))
             if len(raw) == len(decoded):
                 errors = error_in_bins(codec, np.asarray([raw]), np.asarray([tokens]), widths=widths)[0]

@@ -153,7 +153,7 @@ def _read_episodes(dataset, spec, split: str, max_episodes: int | None) -> tuple
             if max_episodes is not None and len(episodes) >= max_episodes:
                 return episodes, skipped
             if tag == DEAD:
-                skipped[value.reason] += 1
+                skipped[value.reason] += value.records
                 log.warning("skipped %s record %d: %s", value.source_path, value.record_index, value.detail)
                 continue
             episodes.append((ref.index, value))

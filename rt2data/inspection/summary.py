@@ -155,6 +155,9 @@ class _SourceAccumulator:
 
     def add(self, example: Example) -> None:
         tokens = example.action_tokens or ()
+        raw = example.action_raw
+        if example.chunk_steps:  # an action chunk counts its first step (the step's own action)
+            tokens, raw = tokens[: len(self.names)], (raw or ())[: len(self.names)]
         if len(tokens) != len(self.names) or any(not 0 <= t < n for t, n in zip(tokens, self.n_tokens)):
             self.skipped += 1
             return
@@ -163,7 +166,7 @@ class _SourceAccumulator:
         for i, t in enumerate(tokens):
             self.hist[i][t] += 1
         if self.codec is not None:
-            self.batch.append(example.action_raw)
+            self.batch.append(raw)
             if len(self.batch) >= _BATCH:
                 self.flush()
 
@@ -239,7 +242,8 @@ def summarize(inspectable, *, progress: bool = False, **warning_options: Any) ->
         acc = accs.get(example.source)
         if acc is None:
             acc = accs[example.source] = _SourceAccumulator(
-                example.source, inspectable.codec_for(example.source), len(example.action_tokens))
+                example.source, inspectable.codec_for(example.source),
+                len(example.action_tokens) // (example.chunk_steps or 1))
         acc.add(example)
     usage = tuple(accs[name].result() for name in sorted(accs))
     warnings = tuple(w for u in usage for d in u.dims for w in dim_warnings(u.source, d, **warning_options))

@@ -10,7 +10,10 @@ framing, every example against the JSON Schema, unique keys, the accounting) and
 - an action example's target parses with its source's codec (``rt2data.codec.action_text.parse``: one token per
   dimension, each inside the action space), the parsed tokens equal ``action_tokens``, the plan part equals
   ``plan``, and encoding ``action_raw`` with the codec gives the same tokens;
-- a caption / VQA example carries no action fields.
+- a caption / VQA example carries no action fields;
+- a ``convert`` output's ``dead_letters.jsonl`` adds up to the manifest: as many letters as recorded, their steps
+  by reason equal to the accounting's dropped steps, their records by reason to the episodes' ``records_dropped``
+  (its sha256, like the statistics file's, is checked by ``verify_output``).
 
 The codec of a robot source comes from the manifest (``rt2data.inspection.codecs_from_manifest``); a robot source
 without one is a problem (its targets cannot be checked).
@@ -18,25 +21,31 @@ without one is a problem (its targets cannot be checked).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import string
+from collections import Counter
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from rt2data import io
 from rt2data.codec.action_codec import ActionCodec
-from rt2data.errors import EncodeError, Rt2DataError
+from rt2data.errors import EncodeError, OutputError, Rt2DataError, TokenizerError
 from rt2data.example import Example
 from rt2data.shards.verify import Problem, VerifyReport
-from rt2data.codec.action_text import parse
+from rt2data.codec.chunks import parse_chunk
+from rt2data.codec.pretokenize import label_problem
+from rt2data.codec.tokenizers import load_tokenizer
 from rt2data.inspection.records import codecs_from_manifest
 from rt2data.prompt import DEFAULT_PLACEHOLDER, PromptTemplate
 from rt2data.prompt import split_target
-from rt2data.shards import load_manifest, verify_output
+from rt2data.shards import Manifest, load_manifest, verify_output
+from rt2data.shards.files import inside
 
-__all__ = ["validate_output", "example_checker", "prompt_problem", "template_regex"]
+__all__ = ["validate_output", "example_checker", "prompt_problem", "template_regex", "dead_letter_problems"]
 
 _ACTION_FIELDS = ("episode_id", "step", "action_raw", "action_tokens")
 
@@ -77,15 +86,18 @@ def _action_problems(example: Example, codec: ActionCodec) -> list[str]:
     problems = []
     if plan != example.plan:
         problems.append(f"target's plan {plan!r} differs from the plan field {example.plan!r}")
-    tokens = parse(text, codec.action_space)  # ParseError names position and dimension
+    horizon = example.chunk_steps or 1  # an action chunk: H action strings, H x D values step-major
+    tokens = tuple(parse_chunk(text, codec.action_space, horizon).ravel().tolist())  # ParseError names the position
     if tokens != tuple(example.action_tokens or ()):
         problems.append(f"target tokens {list(tokens)} differ from action_tokens {list(example.action_tokens or ())}")
     raw = example.action_raw or ()
-    if len(raw) != codec.n_dims:
-        problems.append(f"action_raw has {len(raw)} values; the action space has {codec.n_dims} dimensions")
+    if len(raw) != codec.n_dims * horizon:
+        problems.append(f"action_raw has {len(raw)} values; the action space has {codec.n_dims} dimensions"
+                        + (f" x {horizon} chunk steps" if horizon > 1 else ""))
     elif np.isfinite(raw).all():
         try:
-            encoded = tuple(int(t) for t in codec.encode(np.asarray([raw], dtype=np.float64)).tokens[0])
+            rows = np.asarray(raw, dtype=np.float64).reshape(horizon, codec.n_dims)
+            encoded = tuple(int(t) for t in codec.encode(rows).tokens.ravel())
         except EncodeError as exc:
             problems.append(f"action_raw does not encode: {exc}")
         else:
@@ -97,15 +109,20 @@ def _action_problems(example: Example, codec: ActionCodec) -> list[str]:
 
 
 def example_checker(
-    templates: Mapping[str, str], codec_for: Callable[[str], ActionCodec | None]
+    templates: Mapping[str, str], codec_for: Callable[[str], ActionCodec | None], tokenizer: Any = None
 ) -> Callable[[Example], list[str]]:
-    """The per-example check handed to ``verify_output`` (see the module docstring)."""
+    """The per-example check handed to ``verify_output`` (see the module docstring); with ``tokenizer`` (a
+    ``TextTokenizer``), pre-tokenized examples' labels must decode to the target (``pretokenize.label_problem``)."""
 
     def check(example: Example) -> list[str]:
         problems = []
         bad_prompt = prompt_problem(example, templates)
         if bad_prompt:
             problems.append(bad_prompt)
+        if tokenizer is not None:
+            bad_labels = label_problem(example, tokenizer)
+            if bad_labels:
+                problems.append(bad_labels)
         if example.kind != "action":
             extra = [n for n in _ACTION_FIELDS if getattr(example, n) is not None]
             if extra:
@@ -122,8 +139,73 @@ def example_checker(
     return check
 
 
+def _recorded_tokenizer(config: Mapping[str, Any], override: str | os.PathLike[str] | None) -> Any:
+    """The tokenizer an output was pre-tokenized with (``config.tokenizer``), or None when it was not.
+
+    Raises:
+        TokenizerError: the recorded file is gone or changed (its sha256 differs) and no override was given.
+    """
+    record = config.get("tokenizer") if isinstance(config, Mapping) else None
+    if not isinstance(record, Mapping):
+        return None if override is None else load_tokenizer(override)
+    tok = load_tokenizer(override if override is not None else record.get("path", ""))
+    if tok.sha256 != record.get("sha256"):
+        raise TokenizerError(
+            f"the output was tokenized with {record.get('file')} (sha256 {str(record.get('sha256'))[:12]}...) but "
+            f"{tok.path} has sha256 {tok.sha256[:12]}...; pass --tokenizer with the file the output was made with"
+        )
+    return tok
+def _nonzero(counts: Mapping[str, Any]) -> dict[str, int]:
+    return {k: int(v) for k, v in sorted(counts.items()) if v}
+
+
+def dead_letter_problems(out: Path, manifest: Manifest) -> list[Problem]:
+    """Where a ``convert`` output's dead-letter file and its manifest disagree (see the module docstring)."""
+    if manifest.kind != "convert":
+        return []
+    problems: list[Problem] = []
+    for _, audit in sorted(manifest.sources.items()):
+        record = audit.get("dead_letters") if isinstance(audit, Mapping) else None
+        if not isinstance(record, Mapping) or not isinstance(record.get("file"), str):
+            continue
+        name = record["file"]
+        try:
+            path = inside(out, name, what="dead-letter file name")
+        except OutputError as exc:
+            problems.append(Problem(name, None, str(exc)))
+            continue
+        if not io.is_file(path):
+            problems.append(Problem(name, None, "dead-letter file named in the manifest is missing"))
+            continue
+        steps: Counter[str] = Counter()
+        records: Counter[str] = Counter()
+        count = 0
+        for number, line in enumerate(io.read_bytes(path).decode("utf-8", errors="replace").splitlines(), start=1):
+            try:
+                letter = json.loads(line)
+                reason = str(letter["reason"])
+                steps[reason] += int(letter.get("steps", 0))
+                records[reason] += int(letter.get("records", 1 if letter.get("step") is None else 0))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                problems.append(Problem(name, None, f"line {number} is not a dead letter: {line[:80]!r}"))
+                continue
+            count += 1
+        if count != record.get("count"):
+            problems.append(Problem(name, None, f"holds {count} dead letters; the manifest says {record.get('count')}"))
+        if _nonzero(steps) != _nonzero(manifest.accounting.dropped):
+            problems.append(Problem(name, None, f"dead letters account for dropped steps {_nonzero(steps)}; the "
+                                                f"manifest's accounting says {_nonzero(manifest.accounting.dropped)}"))
+        episodes = audit.get("episodes")
+        if isinstance(episodes, Mapping) and isinstance(episodes.get("records_dropped"), Mapping):
+            if _nonzero(records) != _nonzero(episodes["records_dropped"]):
+                problems.append(Problem(name, None, f"dead letters account for dropped records {_nonzero(records)}; "
+                                                    f"the manifest says {_nonzero(episodes['records_dropped'])}"))
+    return problems
+
+
 def validate_output(
     out_dir: str | os.PathLike[str], *, max_problems: int = 1000, check_schema: bool = True, progress: bool = False,
+    tokenizer: str | os.PathLike[str] | None = None,
 ) -> VerifyReport:
     """Validate an output directory completely; ``report.ok`` only when every check holds.
 
@@ -132,6 +214,8 @@ def validate_output(
         max_problems: stop recording problems after this many (checking goes on, counts stay right).
         check_schema: check every example against the JSON Schema.
         progress: a tqdm bar over the examples on stderr.
+        tokenizer: the tokenizer file to check ``input_ids``/``labels`` with (default: the path the manifest
+            records, when its sha256 matches).
 
     Returns:
         A ``VerifyReport`` (problems with shard, key and message); never raises for problems in the data.
@@ -144,7 +228,11 @@ def validate_output(
     except Rt2DataError as exc:
         return VerifyReport(ok=False, problems=[Problem(None, None, str(exc))])
     missing = [Problem(None, None, n) for n in notes if n.startswith("no codec")]
-    check = example_checker(dict(manifest.templates), lambda source: codecs.get(source, default))
+    try:
+        tok = _recorded_tokenizer(manifest.config, tokenizer)
+    except Rt2DataError as exc:
+        return VerifyReport(ok=False, problems=[Problem(None, None, str(exc))])
+    check = example_checker(dict(manifest.templates), lambda source: codecs.get(source, default), tok)
     bar = _bar(sum(i.count for i in manifest.all_shards()), progress)
     try:
         def counted(example: Example) -> list[str]:
@@ -154,7 +242,7 @@ def validate_output(
         report = verify_output(out, check_schema=check_schema, check_example=counted, max_problems=max_problems)
     finally:
         bar.close()
-    problems = (missing + list(report.problems))[:max_problems]
+    problems = (missing + list(report.problems) + dead_letter_problems(out, manifest))[:max_problems]
     return VerifyReport(ok=not problems, problems=problems, shards_checked=report.shards_checked,
                         examples_checked=report.examples_checked)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from typing import Any, Sequence
 
@@ -47,7 +48,7 @@ def _quiet_s3_uploads() -> None:
 
 def _cached_s3(options: Any):
     """Beam's S3 filesystem keeping one ``S3IO`` (one boto3 client) for ``options`` (see the module docstring)."""
-    key = ("s3", id(options))
+    key = ("s3", id(options), os.getpid())  # a forked worker builds its own boto3 client, never its parent's
     if key not in _CACHE or _CACHE[key][0] is not options:
         _quiet_s3_uploads()
         _CACHE[key] = (options, _s3_class()(options))

@@ -16,6 +16,7 @@ so ``input == written + sum(dropped)`` holds exactly and no sample vanishes with
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -23,9 +24,11 @@ from rt2data.errors import DataError
 from rt2data.mix.plan import MixPlan, SourceRequest, make_plan
 from rt2data.mix.config import Mixture
 from rt2data.shards import Accounting, Manifest, validate_accounting
-from rt2data.web.converted import converted_codec, converted_templates
+from rt2data.web.converted import converted_codec, converted_semantics, converted_templates
 
-__all__ = ["plan_for_counts", "build_manifest", "source_audit"]
+__all__ = ["action_spaces", "plan_for_counts", "build_manifest", "source_audit"]
+
+log = logging.getLogger(__name__)
 
 
 def plan_for_counts(mixture: Mixture, counts: Mapping[str, int]) -> MixPlan:
@@ -113,6 +116,7 @@ def build_manifest(mixture: Mixture, *, config: Mapping[str, Any], fingerprint: 
         if spec.kind == "examples":
             # Copied in, so the mix output decodes on its own even if the convert output changes or moves.
             entry["codec"] = converted_codec(spec.options)
+            entry["action_semantics"] = converted_semantics(spec.options)
         entries[src.name] = entry
         read_total += entry["read"]
         repeats += entry["repeats"]
@@ -129,9 +133,35 @@ def build_manifest(mixture: Mixture, *, config: Mapping[str, Any], fingerprint: 
             known = converted_templates(spec.options)
             for tid in seen_templates.get(spec.name, {}):
                 templates[tid] = known.get(tid, "(not recorded in the source's manifest)")
+    spaces = action_spaces(entries)
+    if len(spaces) > 1:  # each source keeps its own codec in the manifest; the trainer must know
+        log.warning("mix: the mixture holds %d action spaces: %s", len(spaces),
+                    "; ".join(f"{k}: {', '.join(v)}" for k, v in spaces.items()))
     robot_codecs = [e["codec"] for e in entries.values() if e.get("codec")]
     # One codec for the whole output when every robot source shares it (the usual single-dataset mixture).
     codec = robot_codecs[0] if robot_codecs and all(c == robot_codecs[0] for c in robot_codecs) else None
     return Manifest(kind="mix", config=config, config_fingerprint=fingerprint,
                     shards={fmt: by_fmt[fmt] for fmt in mixture.output.formats}, accounting=accounting,
                     codec=codec, templates=dict(sorted(templates.items())), sources=entries)
+
+
+def action_spaces(sources: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Robot sources of a mix manifest grouped by action space: ``{label: [source names]}``.
+
+    The label is the output space, its dimension names, the gripper kind and ``--gripper`` mode, and whether it is
+    the canonical RT-2 space (``eef_delta[terminate dx ...] gripper relative/absolute canonical``); sources whose
+    convert output recorded no semantics are labelled by their dimension names alone. More than one label means
+    one token can mean different things across the mixture.
+    """
+    out: dict[str, list[str]] = {}
+    for name, entry in sources.items():
+        codec = entry.get("codec")
+        if not codec:
+            continue
+        dims = " ".join(d["name"] for d in codec.get("action_space", {}).get("dimensions", []))
+        sem = entry.get("action_semantics")
+        label = f"[{dims}]" if not sem else (
+            f"{sem.get('space')}[{dims}] gripper {sem.get('gripper_kind')}/{sem.get('gripper_mode')}"
+            f"{' canonical' if sem.get('canonical') else ' not canonical'}")
+        out.setdefault(label, []).append(name)
+    return dict(sorted(out.items()))

@@ -14,7 +14,8 @@ sources:
 
 ``output``: ``examples`` (a number) or ``one_pass`` (a source name: one pass over it) or neither (the size comes
 from the stop/exhaust_all policies, see ``rt2data.mix.plan``); ``block_size`` turns on block mode; ``formats`` is
-``[wds]``, ``[tfrecord]`` or both; ``rank_bucket_examples`` bounds the items a worker sorts at once.
+``[wds]``, ``[tfrecord]`` or both; ``rank_bucket_examples`` bounds the items a worker sorts at once;
+``image_format`` (``jpg`` default, ``png`` or ``keep``) is how images are stored (``rt2data.images.transcode``).
 A source entry holds ``name``, ``kind``, ``format`` (not for ``examples``), ``weight``, optional
 ``when_exhausted`` and ``template`` (``{id, prompt}``), plus its format's options (``rt2data.web.sources``).
 Relative paths are relative to the mixture file. Every problem is a ``ConfigError`` naming the entry and the fix;
@@ -32,7 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from rt2data.yaml_loader import safe_load_unique
 from rt2data.errors import ConfigError, PromptError, Rt2DataError
+from rt2data.images import IMAGE_FORMAT_POLICIES
 from rt2data.mix.plan import POLICIES, block_quotas, exact_weight
 from rt2data.web.options import path_fields
 from rt2data import io
@@ -53,7 +56,8 @@ __all__ = [
 ]
 
 _TOP_KEYS = ("seed", "when_exhausted", "output", "templates", "sources")
-_OUTPUT_KEYS = ("examples", "one_pass", "shard_examples", "formats", "block_size", "prefix", "rank_bucket_examples")
+_OUTPUT_KEYS = ("examples", "one_pass", "shard_examples", "formats", "block_size", "prefix", "rank_bucket_examples",
+                "image_format")
 _SOURCE_KEYS = ("name", "kind", "format", "weight", "when_exhausted", "template")
 
 
@@ -124,6 +128,7 @@ class OutputSpec:
     block_size: int | None = None
     prefix: str = "mix"
     rank_bucket_examples: int = 1000
+    image_format: str = "jpg"
 
     def __post_init__(self) -> None:
         if self.examples is not None and self.one_pass is not None:
@@ -145,6 +150,9 @@ class OutputSpec:
         object.__setattr__(self, "formats", tuple(f for f in OUTPUT_FORMATS if f in formats))
         if not isinstance(self.prefix, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", self.prefix):
             raise ConfigError(f"output.prefix {self.prefix!r} is invalid: use [A-Za-z0-9_.-] starting with a letter")
+        if self.image_format not in IMAGE_FORMAT_POLICIES:
+            raise ConfigError(f"output.image_format {self.image_format!r} is invalid; use one of "
+                              f"{list(IMAGE_FORMAT_POLICIES)}")
 
 
 @dataclass(frozen=True)
@@ -347,7 +355,7 @@ def load_mixture(path: str | os.PathLike[str]) -> Mixture:
 
     p = Path(path)
     try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+        doc = safe_load_unique(p.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot read mixture file {p}: {exc}") from exc
     except yaml.YAMLError as exc:

@@ -12,6 +12,7 @@ import re
 import dataclasses
 from typing import Any
 
+from rt2data.images import IMAGE_FORMAT_POLICIES
 from rt2data.mix.plan import POLICIES
 from rt2data.shards.formats import FORMATS
 from rt2data.web.sources import FORMATS as WEB_FORMATS
@@ -91,6 +92,7 @@ def build_schema() -> dict[str, Any]:
                                              {"type": "null"}]},
                     "prefix": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
                     "rank_bucket_examples": {"type": "integer", "minimum": 1},
+                    "image_format": {"enum": list(IMAGE_FORMAT_POLICIES)},
                 },
                 "not": {"required": ["examples", "one_pass"],
                         "properties": {"examples": {"type": "integer"}, "one_pass": {"type": "string"}}},

@@ -10,8 +10,11 @@ Bad input never disappears silently:
 - a framing problem (CRC mismatch, truncated file, unreadable array_record) raises ``DataError`` naming the file,
   byte offset and record index under ``corrupt="error"``, or yields a ``BadRecord`` under ``corrupt="skip"``;
 - a record that frames fine but does not decode against the features (wrong shape, missing key, garbage
-  payload) always yields a ``BadRecord`` with reason ``decode_error``: one bad episode is dead-lettered, the
-  shard goes on.
+  payload) raises ``DataError`` under ``corrupt="error"``, or yields a ``BadRecord`` with reason ``decode_error``
+  under ``corrupt="skip"`` (the shard goes on);
+- every record ``dataset_info.json`` declares is accounted for: after a corrupt header or a truncation the records
+  that cannot be found come out as one ``BadRecord`` ``unreadable_after_corruption`` with their count; a shard
+  holding more records than declared is a ``DataError`` under any policy.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ import numpy as np
 
 from rt2data import io
 from rt2data.errors import ConfigError, DataError
-from rt2data.rlds.framing import FramedRecord, FramingError, iter_records
+from rt2data.rlds.file_types import get_file_type
+from rt2data.rlds.framing import FramingError
 from rt2data.rlds.splits import ShardRef
 
 __all__ = ["RawEpisode", "BadRecord", "CORRUPT_POLICIES", "read_shard", "image_skip_decoders", "decode_episode"]
@@ -102,8 +106,11 @@ class BadRecord:
         path: the shard file.
         index: the record's index in the shard.
         offset: byte offset of the record in a TFRecord shard (None where unknown).
-        reason: ``crc_mismatch`` | ``corrupt_header`` | ``truncated`` | ``unreadable`` | ``decode_error``.
+        reason: ``crc_mismatch`` | ``corrupt_header`` | ``truncated`` | ``unreadable`` | ``decode_error`` |
+            ``unreadable_after_corruption`` (the records after a corrupt header or a truncation: they cannot be
+            found, but ``dataset_info.json`` says they exist).
         message: the details (what was wrong, the decoder's error).
+        records: how many records (episodes) it stands for: 1, or the count of ``unreadable_after_corruption``.
     """
 
     path: str
@@ -111,6 +118,7 @@ class BadRecord:
     offset: int | None
     reason: str
     message: str = ""
+    records: int = 1
 
 
 def image_skip_decoders(features: Any) -> dict[str, Any] | None:
@@ -200,12 +208,13 @@ def read_shard(ref: ShardRef, *, features: Any, corrupt: str = "error") -> Itera
         corrupt: ``"error"`` raises ``DataError`` on a framing/CRC problem; ``"skip"`` yields a ``BadRecord`` instead.
 
     Yields:
-        ``RawEpisode`` per good record; ``BadRecord`` per record that does not decode (always) or is corrupt
-        (``corrupt="skip"``).
+        ``RawEpisode`` per good record; under ``corrupt="skip"``, ``BadRecord`` per record that is corrupt or does
+        not decode, and one for the records that cannot be found after a corrupt header or truncation.
 
     Raises:
-        DataError: the shard file is missing (any policy); under ``corrupt="error"``: a corrupt or truncated record
-            (file, byte offset, record index), or a shard with fewer records than ``dataset_info.json`` says.
+        DataError: the shard file is missing or holds more records than ``dataset_info.json`` says (any policy);
+            under ``corrupt="error"``: a corrupt or truncated record (file, byte offset, record index), or a shard
+            with fewer records than ``dataset_info.json`` says.
     """
     if corrupt not in CORRUPT_POLICIES:
         raise ConfigError(f"--corrupt {corrupt!r} is not one of {list(CORRUPT_POLICIES)}")
@@ -215,68 +224,36 @@ def read_shard(ref: ShardRef, *, features: Any, corrupt: str = "error") -> Itera
             "dataset_info.json lists it, so the download or copy is incomplete"
         )
     decoders = image_skip_decoders(features)
-    records = _iter_tfrecord(ref) if ref.file_format == "tfrecord" else _iter_array_record(ref)
+    file_type = get_file_type(ref.file_format)
+    records = file_type.iter_records(ref)
     for item in records:
         if isinstance(item, FramingError):
             if corrupt == "error":
                 raise item.to_error(ref.path)
             log.warning("%s: record %d: %s (skipped)", ref.path, item.index, item.message)
             yield BadRecord(ref.path, item.index, item.offset, item.reason, item.message)
+            rest = ref.stop_record - item.index - 1
+            if not item.resumable and rest > 0:
+                # Nothing after a corrupt header or a truncation can be found, but dataset_info.json says these
+                # records exist: account for every one of them.
+                yield BadRecord(
+                    ref.path, item.index + 1, None, "unreadable_after_corruption",
+                    f"records {item.index + 1}..{ref.stop_record - 1} ({rest}) cannot be read after the "
+                    f"{item.reason} at record {item.index}", records=rest,
+                )
             continue
-        offset = item.offset if ref.file_format == "tfrecord" else None
+        offset = item.offset if file_type.has_offsets else None
         try:
             data = decode_episode(item.data, features=features, decoders=decoders)
         except Exception as exc:  # tfds/numpy raise many types for a record that does not fit the features
-            yield BadRecord(ref.path, item.index, offset, "decode_error", f"{type(exc).__name__}: {exc}")
+            detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            if corrupt == "error":
+                at = f" at byte offset {offset}" if offset is not None else ""
+                raise DataError(
+                    f"{ref.path}: record {item.index}{at}: does not decode against the dataset's features "
+                    f"(wrong shape, dtype or missing key: {detail}); pass --corrupt skip (corrupt='skip' in Python) "
+                    "to dead-letter such records"
+                ) from exc
+            yield BadRecord(ref.path, item.index, offset, "decode_error", detail)
             continue
         yield RawEpisode(path=ref.path, record_index=item.index, data=data, offset=offset)
-
-
-def _iter_tfrecord(ref: ShardRef) -> Iterator[FramedRecord | FramingError]:
-    count = ref.first_record
-    for item in iter_records(ref.path, start=ref.first_record, stop=ref.stop_record):
-        yield item
-        if isinstance(item, FramingError) and not item.resumable:
-            return
-        count = item.index + 1
-    if count < ref.stop_record:
-        yield FramingError(
-            count, io.size(ref.path), "truncated",
-            f"the shard ends after {count} records but dataset_info.json says it has {ref.num_records}", False,
-        )
-
-
-def _iter_array_record(ref: ShardRef) -> Iterator[FramedRecord | FramingError]:
-    from array_record.python import array_record_module
-
-    if io.is_url(ref.path):
-        raise DataError(
-            f"{ref.path}: array_record shards are read from local paths only (the reader is a C++ library that "
-            "opens files itself); copy the dataset to a local disk or use its tfrecord version"
-        )
-    try:
-        reader = array_record_module.ArrayRecordReader(ref.path)
-    except Exception as exc:  # the C++ reader raises RuntimeError/ValueError/OSError
-        yield FramingError(ref.first_record, None, "unreadable", f"cannot open array_record shard: {exc}", False)
-        return
-    try:
-        available = reader.num_records()
-        for index in range(ref.first_record, ref.stop_record):
-            if index >= available:
-                yield FramingError(
-                    index, None, "truncated",
-                    f"the array_record shard has {available} records but dataset_info.json says {ref.num_records}",
-                    False,
-                )
-                return
-            try:
-                (data,) = reader.read([index])
-            except Exception as exc:  # riegeli checks a hash per chunk; tfds writes one record per chunk
-                yield FramingError(index, None, "unreadable", f"cannot read array_record record: {exc}", True)
-                continue
-            yield FramedRecord(index, 0, data)
-    finally:
-        try:
-            reader.close()
-        except Exception as exc:  # closing a damaged file can fail too; the caller has been told already
-            log.debug("%s: closing the array_record reader failed: %s", ref.path, exc)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from rt2data.errors import ConfigError
+from rt2data.rlds.file_types import FILE_FORMATS
 
 __all__ = ["ShardRef", "SplitInfo", "FILE_FORMATS", "resolve_split", "split_infos"]
 
-FILE_FORMATS = ("tfrecord", "array_record")
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,17 @@ closed, so "atomic" needs no rename there, and fsync has nothing to do.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import uuid
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Iterator
 
 from rt2data import io
+from rt2data.errors import OutputError
+
 __all__ = [
     "MANIFEST_NAME",
     "LEDGER_NAME",
@@ -22,6 +25,8 @@ __all__ = [
     "ledger_entry_name",
     "TEMP_RE",
     "temp_path",
+    "inside",
+    "naming_errors",
     "fsync_dir",
     "atomic_write_bytes",
     "file_sha256",
@@ -52,6 +57,53 @@ def temp_path(final: Any) -> Any:
     return final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex}")
 
 
+def inside(out_dir: Any, name: str, *, what: str = "file name") -> Any:
+    """``out_dir / name`` for a ``name`` read back from a file in ``out_dir`` (manifest, ledger, staging marker).
+
+    Such files may have been edited, so the name is trusted only when it is one plain file name (no separator,
+    not ``.``/``..``) and, for a local ``out_dir``, the path, symlinks resolved, lies directly in ``out_dir``. Call
+    this before any read, write, rename or delete of a path built from such a name.
+
+    Returns:
+        A ``Path`` for a local ``out_dir``; for a URL (an object store has no symlinks, and a plain name cannot
+        leave the prefix) the URL string joined by ``rt2data.io``.
+
+    Raises:
+        OutputError: the name would reach outside ``out_dir``.
+    """
+    ok = (
+        isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and "\\" not in name
+        and "\0" not in name
+    )
+    if ok and io.is_url(out_dir):
+        return io.join(out_dir, name)
+    out = Path(out_dir)
+    if ok:
+        path = out / name
+        try:
+            ok = path.resolve().parent == out.resolve()
+        except (OSError, RuntimeError):  # symlink loop, unreadable parent
+            ok = False
+    if not ok:
+        raise OutputError(
+            f"{out_dir}: {what} {name!r} read back from the output points outside it; refusing to touch it "
+            "(the output's files were edited: remove OUT and run again)"
+        )
+    return path
+
+
+@contextlib.contextmanager
+def naming_errors(path: Any) -> Iterator[None]:
+    """Give an ``OSError`` raised inside without a file name (``write``, ``fsync``, ``close`` of a full disk) the
+    ``path`` it concerns, so the one-line error a user sees says where it happened."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None and exc.errno is not None:
+            raise type(exc)(exc.errno, exc.strerror, os.fspath(path)) from exc
+        raise
+
+
 def fsync_dir(directory: Any) -> None:
     """Flush a directory entry change (rename) to disk where the platform allows it (nothing to do for a URL)."""
     if io.is_url(directory):
@@ -78,7 +130,7 @@ def atomic_write_bytes(path: Any, data: bytes) -> None:
     path = Path(path)
     tmp = temp_path(path)
     try:
-        with open(tmp, "xb") as f:
+        with naming_errors(path), open(tmp, "xb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

@@ -1,30 +1,34 @@
 """Hugging Face ``datasets`` view of our WebDataset shards (``datasets`` is optional, imported lazily).
 
 ``datasets.load_dataset("webdataset", data_files=...)`` reads our tars with no rt2data code. It infers the column
-types from the first few samples, which works when every sample has the same members and non-null fields (a
-``convert`` output: one kind, one image format). For a mixture (caption/VQA examples have ``null`` action fields;
-images may be JPEG and PNG) pass explicit ``features``: :data:`HF_FEATURES_DOC` shows them in plain ``datasets``
-code and :func:`hf_webdataset_features` builds them.
+types from the first five samples: right when every sample has the same members (one image format per output: a
+convert output, or a mixture with ``image_format`` jpg/png) and those samples have every field. ``datasets.
+load_dataset(OUT_DIR)`` reads the output's dataset card (``rt2data.shards.card``), which carries these exact
+features. Elsewhere (a ``keep`` mixture of PNG and JPEG, a field null in the first samples) pass explicit
+``features``: :data:`HF_FEATURES_DOC` shows them in plain ``datasets`` code and :func:`hf_webdataset_features`
+builds them.
 """
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
+from rt2data import fields as F
 from rt2data.errors import ConfigError
 from rt2data.example import IMAGE_FORMATS
 
 __all__ = ["HF_JSON_FIELDS", "HF_FEATURES_DOC", "hf_webdataset_features"]
 
 HF_JSON_FIELDS: dict[str, str] = {
-    **{
-        name: "string"
-        for name in ("key", "image_format", "prompt", "target", "kind", "source", "template_id", "instruction",
-                     "episode_id", "plan")
-    },
-    "step": "int64",
-    "action_raw": "list<float64>",
-    "action_tokens": "list<int64>",
+    **{name: "string" for name in F.TEXT},
+    F.STEP: "int64",
+    F.ACTION_RAW: "list<float64>",
+    F.ACTION_TOKENS: "list<int64>",
+    # optional (absent from KEY.json unless convert --action-chunk / --tokenizer made them; read as null then)
+    F.CHUNK_STEPS: "int64",
+    F.CHUNK_REAL: "int64",
+    F.INPUT_IDS: "list<int64>",
+    F.LABELS: "list<int64>",
 }
 """Fields of ``KEY.json`` and their Arrow types."""
 
@@ -34,7 +38,9 @@ from datasets import Features, Image, List, Value
 
 text = ["key", "image_format", "prompt", "target", "kind", "source", "template_id", "instruction", "episode_id", "plan"]
 example = {name: Value("string") for name in text}
-example.update(step=Value("int64"), action_raw=List(Value("float64")), action_tokens=List(Value("int64")))
+example.update(step=Value("int64"), action_raw=List(Value("float64")), action_tokens=List(Value("int64")),
+               chunk_steps=Value("int64"), chunk_real=Value("int64"),          # optional: --action-chunk
+               input_ids=List(Value("int64")), labels=List(Value("int64")))    # optional: --tokenizer
 features = Features({"__key__": Value("string"), "__url__": Value("string"),
                      "jpg": Image(), "png": Image(), "json": example})  # one Image() per image format present
 ds = datasets.load_dataset("webdataset", data_files={"train": "OUT_DIR/*.tar"}, split="train", features=features)

@@ -59,6 +59,12 @@ class ShardInfo:
 
     def __post_init__(self) -> None:
         check_format(self.format)
+        # Names come back from files in the output (manifest, ledger, staging markers): only a plain shard file
+        # name may ever be joined to the output directory.
+        if not isinstance(self.name, str) or not SHARD_RE.match(self.name):
+            raise SchemaError(
+                f"shard record name {self.name!r} is not a shard file name (PREFIX-NNNNNN.tar or .tfrecord)"
+            )
         object.__setattr__(self, "counts_by_source", dict(sorted(self.counts_by_source.items())))
         object.__setattr__(self, "counts_by_kind", dict(sorted(self.counts_by_kind.items())))
 

@@ -1,10 +1,17 @@
 """Output directory policy: refuse, overwrite or resume an existing output; finalize a finished one.
 
 Our files in an output directory: ``manifest.json``, shards ``PREFIX-NNNNNN.tar|tfrecord``, the progress ledger
-``.shards.partial.jsonl`` + ``.shards.partial.lock``, and temp files ``.NAME.tmp-<uuid>``. Nothing else is ever
-touched (no other files, no sub-directories). ``out_dir`` may be a URL (``rt2data.io``): on an object store the
-ledger is a header object plus one ``.shards.partial.NAME.json`` per shard (see ``ledger``), and renames are
-copies; the commit order is the same (shards, then ``manifest.json`` last, then the ledger is removed).
+``.shards.partial.jsonl`` + ``.shards.partial.lock``, temp files ``.NAME.tmp-<uuid>``, the dataset card
+``README.md`` while it carries our marker (``rt2data.shards.card``), and the staging directory of a pipeline that
+publishes its shards only when the whole run succeeded (:func:`prepare_staged_output`, :func:`publish_staged`).
+Nothing else is ever touched (no other files, no other sub-directories). Every name read back from a file in the
+output (ledger, manifest, staging markers) must be a plain shard name that resolves inside it (``ShardInfo`` and
+``rt2data.shards.files.inside`` check) before it is read, written, renamed or deleted.
+
+``out_dir`` may be a URL (``rt2data.io``): on an object store the ledger is a header object plus one
+``.shards.partial.NAME.json`` per shard (see ``ledger``), a staging "directory" is a prefix inside OUT, and renames
+are copies; the commit order is the same (shards, then ``manifest.json`` last, then the ledger or the staging
+prefix is removed).
 """
 
 from __future__ import annotations
@@ -18,11 +25,26 @@ from typing import Iterable
 from rt2data import io
 from rt2data.errors import OutputError, Rt2DataError
 from rt2data.shards import ledger as ledger_lib
-from rt2data.shards.files import LEDGER_ENTRY_RE, LEDGER_NAME, LOCK_NAME, MANIFEST_NAME, TEMP_RE, file_sha256
+from rt2data.shards.card import CARD_NAME, is_our_card, write_dataset_card
+from rt2data.shards.files import (
+    LEDGER_ENTRY_RE, LEDGER_NAME, LOCK_NAME, MANIFEST_NAME, TEMP_RE, file_sha256, fsync_dir, inside,
+)
 from rt2data.shards.info import SHARD_RE, ShardInfo
 from rt2data.shards.manifest import Manifest, load_manifest, write_manifest
 
-__all__ = ["OutputState", "scan_output_dir", "prepare_output_dir", "remove_output_files", "finalize_output"]
+STAGING_FINGERPRINT = "fingerprint"
+"""File in a staging directory holding the config fingerprint of the run that fills it."""
+
+__all__ = [
+    "OutputState",
+    "scan_output_dir",
+    "prepare_output_dir",
+    "remove_output_files",
+    "finalize_output",
+    "prepare_staged_output",
+    "publish_staged",
+    "STAGING_FINGERPRINT",
+]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +88,8 @@ def remove_output_files(out_dir: str | os.PathLike[str]) -> int:
     present = set(io.listdir(out))
     names = [*state.shards, *state.temps, MANIFEST_NAME, LEDGER_NAME, LOCK_NAME,
              *(n for n in sorted(present) if LEDGER_ENTRY_RE.match(n))]
+    if CARD_NAME in present and is_our_card(io.join(out, CARD_NAME)):
+        names.append(CARD_NAME)
     doomed = [io.join(out, name) for name in names if name in present]
     io.delete(doomed)
     removed = len(doomed)
@@ -80,7 +104,7 @@ def _remove_temps(out: Path, state: OutputState) -> None:
 
 
 def _verified(out: Path, info: ShardInfo) -> bool:
-    path = io.join(out, info.name)
+    path = inside(out, info.name, what="shard name")
     if not io.is_file(path) or io.size(path) != info.bytes:
         return False
     return file_sha256(path) == (info.sha256, info.bytes)
@@ -120,7 +144,7 @@ def _resume(out: Path, state: OutputState, fingerprint: str) -> dict[str, ShardI
             verified[name] = info
         else:
             log.warning("resume: shard %s is missing or does not match its record; it will be rewritten", name)
-            io.delete([io.join(out, name)])
+            io.delete([inside(out, name, what="shard name")])
     ledger_lib.start_ledger(out, fingerprint, verified)
     io.delete([io.join(out, MANIFEST_NAME)])  # rewritten at the end; the ledger now holds its shards
     log.info("resume %s: %d complete verified shards kept", out, len(verified))
@@ -174,7 +198,7 @@ def finalize_output(
     remove_stale: bool = True,
 ) -> None:
     """Finish an output: drop temp files, check every listed shard exists with its size, remove stale shards,
-    write the manifest (when given) and then the progress ledger.
+    write the dataset card and the manifest (when given) and then remove the progress ledger.
 
     Args:
         out_dir: the output directory.
@@ -191,6 +215,7 @@ def finalize_output(
     _remove_temps(out, scan_output_dir(out))
     sizes = io.list_sizes(out)
     for info in infos:
+        inside(out, info.name, what="shard name")
         if info.name not in sizes:
             raise OutputError(f"finalize {out}: shard {info.name} is missing; the run did not complete")
         if sizes[info.name] != info.bytes:
@@ -205,5 +230,96 @@ def finalize_output(
                 log.warning("removing stale shard %s (not part of this output)", io.join(out, name))
                 io.delete([io.join(out, name)])
     if manifest is not None:
+        write_dataset_card(out, manifest)  # before the manifest, whose presence means "complete"
         write_manifest(out, manifest)
         ledger_lib.remove_ledger(out)
+
+
+def prepare_staged_output(
+    out_dir: str | os.PathLike[str],
+    *,
+    staging: str,
+    overwrite: bool = False,
+    resume: bool = False,
+    config_fingerprint: str,
+    extra_files: Iterable[str] = (),
+) -> Manifest | None:
+    """Refuse, clear or resume ``out_dir`` for a run that writes everything under ``OUT/staging`` and publishes it
+    (:func:`publish_staged`) only when the whole run succeeded.
+
+    Args:
+        out_dir: the output directory (need not exist).
+        staging: name of the staging sub-directory (it must not be a link leaving ``out_dir``).
+        overwrite: remove our files, ``extra_files`` and the staging directory first.
+        resume: keep the staging directory of an interrupted run with the same fingerprint.
+        config_fingerprint: fingerprint of the output-deciding config.
+        extra_files: other file names the run writes into ``out_dir`` (removed by ``overwrite``).
+
+    Returns:
+        The manifest of a finished output with the same fingerprint (``resume``): the caller verifies it and
+        returns it or starts over (:func:`remove_output_files`); None otherwise.
+
+    Raises:
+        OutputError: the directory holds an output or an unfinished run and neither flag was given, both flags
+            were given, or the earlier run used another configuration.
+    """
+    out = io.location(out_dir)
+    hint = "pass --overwrite to start over"
+    if overwrite and resume:
+        raise OutputError("--overwrite and --resume exclude each other: pass one of them")
+    if io.is_file(out) and not io.is_dir(out):
+        raise OutputError(f"output path {out} exists and is not a directory")
+    stage = inside(out, staging, what="staging directory") if io.is_dir(out) else io.location(io.join(out, staging))
+    state = scan_output_dir(out)
+    staged = io.is_dir(stage)
+    if state.empty and not staged:
+        return None
+    if not (overwrite or resume):
+        unfinished = f", an unfinished run in {staging}/" if staged else ""
+        raise OutputError(
+            f"output directory {out} already holds an rt2data output ({state.describe()}{unfinished}); "
+            "pass --overwrite to replace it or --resume to continue it"
+        )
+    if overwrite:
+        remove_output_files(out)
+        io.delete([inside(out, name) for name in extra_files])
+        io.delete_tree(stage)
+        return None
+    if state.manifest:
+        try:
+            manifest = load_manifest(out)
+        except Rt2DataError as exc:
+            raise OutputError(f"cannot resume {out}: its manifest is unreadable ({exc}); {hint}") from exc
+        if manifest.config_fingerprint != config_fingerprint:
+            raise OutputError(f"cannot resume {out}: it was written with another configuration; {hint}")
+        return manifest
+    marker = io.join(stage, STAGING_FINGERPRINT)
+    if io.is_file(marker) and io.read_bytes(marker).decode(errors="replace") != config_fingerprint:
+        raise OutputError(f"cannot resume {out}: its unfinished run used another configuration; {hint}")
+    return None
+
+
+def publish_staged(
+    out_dir: str | os.PathLike[str], staging: str | os.PathLike[str], shard_infos: Iterable[ShardInfo],
+    *, manifest: Manifest,
+) -> None:
+    """Move the complete shards of a finished run from ``staging`` to their final names in ``out_dir``, remove
+    stale shards of the same prefixes, write the manifest, then remove the staging directory.
+
+    Raises:
+        OutputError: a listed shard is missing from ``staging`` (and from ``out_dir``) or has another size.
+    """
+    out, stage = io.location(out_dir), io.location(staging)
+    infos = list(shard_infos)
+    for info in infos:
+        src, dst = inside(stage, info.name, what="shard name"), inside(out, info.name, what="shard name")
+        if io.is_file(src):
+            size = io.size(src)
+            if size != info.bytes:
+                raise OutputError(f"publish {out}: staged shard {src} has {size} bytes, its record says {info.bytes}")
+            io.rename(src, dst)  # on an object store: copy, then delete (the object appears whole)
+        elif not io.is_file(dst):  # moved by an earlier, interrupted publish
+            raise OutputError(f"publish {out}: shard {info.name} is missing from {stage}; the run did not complete")
+    fsync_dir(out)
+    finalize_output(out, infos, manifest=manifest)
+    io.delete_tree(stage)

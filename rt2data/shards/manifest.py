@@ -101,6 +101,8 @@ class Manifest:
         statistics: dataset statistics JSON (or None).
         templates: prompt template id -> template text.
         sources: free-form per-source audit (mixtures: requested vs realized, repeats, dead letters).
+        files: ``{file name: {"sha256": hex, "bytes": n}}`` of the output's other files (``convert``:
+            ``dataset_statistics.json``, ``dead_letters.jsonl``); ``validate`` checks them.
         config_fingerprint: :func:`config_fingerprint` of the config that decides the output bytes; defaults to
             the fingerprint of ``config``; resume compares it.
         created_by: ``rt2data <version>``.
@@ -115,6 +117,7 @@ class Manifest:
     statistics: Mapping[str, Any] | None = None
     templates: Mapping[str, str] = field(default_factory=dict)
     sources: Mapping[str, Any] = field(default_factory=dict)
+    files: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     config_fingerprint: str = ""
     created_by: str = ""
     format_version: int = MANIFEST_FORMAT_VERSION
@@ -159,6 +162,7 @@ class Manifest:
             "templates": dict(self.templates),
             "accounting": self.accounting.to_json_dict(),
             "sources": self.sources,
+            "files": {name: dict(record) for name, record in sorted(self.files.items())},
         }
 
     @classmethod
@@ -175,6 +179,7 @@ class Manifest:
             statistics=d.get("statistics"),
             templates=d.get("templates", {}),
             sources=d.get("sources", {}),
+            files=d.get("files", {}),
             config_fingerprint=d["config_fingerprint"],
             created_by=d["created_by"],
             format_version=d["format_version"],

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from rt2data import io
-from rt2data.errors import ConfigError, DataError
+from rt2data.errors import ConfigError, DataError, OutputError
 from rt2data.example import Example
-from rt2data.shards.files import MANIFEST_NAME, HashingReader
-from rt2data.shards.formats import FORMATS, check_format, format_of_path, get_format
-from rt2data.shards.info import SHARD_RE, ShardInfo
+from rt2data.shards.files import MANIFEST_NAME, HashingReader, inside
+from rt2data.shards.formats import check_format, format_of_path, get_format
+from rt2data.shards.info import ShardInfo
 from rt2data.shards.manifest import load_manifest
 
 __all__ = ["iter_examples", "iter_shard", "resolve_shards"]
@@ -58,8 +58,8 @@ def resolve_shards(
     """``(path, format, manifest record or None)`` of every shard to read, in read order.
 
     A directory with ``manifest.json``: its shards of ``fmt`` (default: the manifest's first format) in manifest
-    order. A directory without one: its ``PREFIX-NNNNNN`` shard files of ``fmt`` sorted by name (``fmt`` needed
-    when both formats are present). A file or list of files: those, in the given order.
+    order. A directory without one is refused (``OutputError``): nothing proves its shards are complete. A file
+    or list of files: those, in the given order.
     """
     if isinstance(out_dir_or_shard_paths, (str, os.PathLike)) and io.is_dir(out_dir_or_shard_paths):
         out = io.location(out_dir_or_shard_paths)
@@ -70,14 +70,26 @@ def resolve_shards(
             chosen = check_format(fmt) if fmt is not None else manifest.formats[0]
             if chosen not in manifest.shards:
                 raise ConfigError(f"{out} has no {chosen!r} shards; its manifest lists {list(manifest.formats)}")
-            return [(io.location(io.join(out, i.name)), chosen, i) for i in manifest.shards[chosen]]
-        log.warning("%s has no manifest.json; reading its shard files in name order", out)
-        files = [io.location(io.join(out, n)) for n in io.listdir(out) if SHARD_RE.match(n)]
-        found = sorted({format_of_path(io.basename(p)) for p in files}, key=FORMATS.index)
-        if fmt is None and len(found) > 1:
-            raise ConfigError(f"{out} holds both {found} shards; pass fmt= to choose one")
-        chosen = check_format(fmt) if fmt is not None else (found[0] if found else "wds")
-        return [(p, chosen, None) for p in files if format_of_path(io.basename(p)) == chosen]
+            listed = [(inside(out, i.name, what="shard name"), chosen, i) for i in manifest.shards[chosen]]
+            sizes = io.list_sizes(out)  # one listing (a bucket: one request) instead of a stat per shard
+            missing = [io.basename(path) for path, _, _ in listed if io.basename(path) not in sizes]
+            for path, _, info in listed:
+                name = io.basename(path)
+                if name not in missing and sizes[name] != info.bytes:
+                    raise DataError(f"{path}: {sizes[name]} bytes, its manifest says {info.bytes}: the shard "
+                                    "was modified or truncated (restore it, or make the output again)")
+            if missing:
+                raise DataError(
+                    f"{out}: {len(missing)} shard file(s) listed in its manifest are missing ({', '.join(missing[:3])}"
+                    f"{', ...' if len(missing) > 3 else ''}); the output is incomplete: restore them, or make it "
+                    "again (--resume rewrites what is missing)"
+                )
+            return listed
+        # Without a manifest nothing says the shard files are complete (an interrupted run, a copy in progress).
+        raise OutputError(
+            f"{out} has no manifest.json: it is not a finished rt2data output (an interrupted run? rerun it with "
+            "--resume); to read loose shard files anyway, pass their paths"
+        )
     paths: Iterable = (
         [out_dir_or_shard_paths] if isinstance(out_dir_or_shard_paths, (str, os.PathLike)) else out_dir_or_shard_paths
     )

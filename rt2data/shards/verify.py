@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from rt2data import io
-from rt2data.errors import DataError, Rt2DataError, SchemaError
+from rt2data.errors import DataError, OutputError, Rt2DataError, SchemaError
 from rt2data.example import Example, validate_example_dict
-from rt2data.shards.files import HashingReader
+from rt2data.shards.files import HashingReader, file_sha256, inside
 from rt2data.shards.info import SHARD_RE, ShardInfo
 from rt2data.shards.layout import scan_output_dir
 from rt2data.shards.manifest import Manifest, load_manifest, validate_accounting
@@ -84,7 +84,11 @@ class _Checker:
                 self.add(name, key, message)
 
     def shard(self, info: ShardInfo, seen_keys: set[str]) -> None:
-        path = io.join(self.out, info.name)
+        try:
+            path = inside(self.out, info.name, what="shard name")
+        except OutputError as exc:
+            self.add(info.name, None, str(exc))
+            return
         if not io.is_file(path):
             self.add(info.name, None, "shard file listed in the manifest is missing")
             return
@@ -127,6 +131,19 @@ class _Checker:
             validate_accounting(self.manifest.accounting)
         except DataError as exc:
             self.add(None, None, str(exc))
+        for name, record in sorted(self.manifest.files.items()):
+            try:
+                path = inside(self.out, name, what="file name")
+            except OutputError as exc:
+                self.add(name, None, str(exc))
+                continue
+            if not io.is_file(path):
+                self.add(name, None, "file listed in the manifest is missing")
+                continue
+            sha, size = file_sha256(path)
+            if (sha, size) != (record["sha256"], record["bytes"]):
+                self.add(name, None, f"sha256/bytes {sha[:12]}/{size} differ from the manifest "
+                                     f"({record['sha256'][:12]}/{record['bytes']}): the file was modified")
         listed = {info.name for info in self.manifest.all_shards()}
         for name in scan_output_dir(self.out).shards:
             if name not in listed and SHARD_RE.match(name):
@@ -149,7 +166,8 @@ def verify_output(
 ) -> VerifyReport:
     """Check an output directory completely and report every problem found (up to ``max_problems``).
 
-    Checks: the manifest against its schema; the accounting balances and matches each format's shard counts;
+    Checks: the manifest against its schema; the accounting balances and matches each format's shard counts; the
+    sha256 and size of every other file the manifest lists (``files``: statistics, dead letters);
     no unlisted shard files; per shard, sha256/bytes/count/first and last key/counts by source and kind against
     the manifest, readable framing (tar members, TFRecord CRCs); per sample, exactly one image of the recorded
     format and one JSON member, valid against the example schema (``check_schema``); keys unique per format;

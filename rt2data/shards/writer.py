@@ -19,7 +19,7 @@ from rt2data import io
 from rt2data.errors import ConfigError, OutputError
 from rt2data.example import Example
 from rt2data.shards import ledger
-from rt2data.shards.files import HashingWriter, fsync_dir, temp_path
+from rt2data.shards.files import HashingWriter, fsync_dir, naming_errors, temp_path
 from rt2data.shards.info import ShardInfo, shard_name
 from rt2data.shards.formats import get_format
 
@@ -77,7 +77,9 @@ class ShardWriter:
 
     def add(self, example: Example, encoded: bytes | None = None) -> None:
         """Append one example (``encoded``: its :func:`encode_example` bytes, when already computed)."""
-        self._out.write(self.format.encode(example) if encoded is None else encoded)
+        data = self.format.encode(example) if encoded is None else encoded
+        with naming_errors(self.final):
+            self._out.write(data)
         self.count += 1
         if self._first is None:
             self._first = example.key
@@ -89,12 +91,13 @@ class ShardWriter:
         """Finish the file, fsync, rename to its final name, record progress; returns its :class:`ShardInfo`."""
         if self._closed:
             raise OutputError(f"shard {self.final} is already closed")
-        self._out.write(self.format.trailer(self._out.bytes))
-        self._file.flush()
-        if not io.is_url(self.tmp):
-            os.fsync(self._file.fileno())
-        io.close_writer(self._file, self.tmp)
-        io.rename(self.tmp, self.final)
+        with naming_errors(self.final):
+            self._out.write(self.format.trailer(self._out.bytes))
+            self._file.flush()
+            if not io.is_url(self.tmp):
+                os.fsync(self._file.fileno())
+            io.close_writer(self._file, self.tmp)
+            io.rename(self.tmp, self.final)
         fsync_dir(self.out_dir)
         self._closed = True
         info = ShardInfo(
@@ -118,7 +121,9 @@ class ShardWriter:
         if not self._closed:
             self._closed = True
             try:
-                self._file.close()
+                self._file.close()  # flushing the buffer can fail again (a full disk): the temp file goes anyway
+            except OSError as exc:
+                log.debug("closing %s failed: %s", self.tmp, exc)
             finally:
                 io.delete([self.tmp])
 

@@ -76,6 +76,10 @@ class _Checker:
         parent = path
         while parent and parent not in self.table:  # the deepest part of the path that exists
             parent = parent.rsplit("/", 1)[0] if "/" in parent else ""
+        if parent and self.table[parent].kind != "dict":  # e.g. a flat action where the spec expects a dict
+            self.problems.append(f"{path} ({role}): missing; {parent} is {self.table[parent].describe()}, not a dict "
+                                 f"of features (no {path[len(parent) + 1:]!r} inside it)")
+            return None
         prefix = f"{parent}/" if parent else ""
         children = sorted({p[len(prefix):].split("/")[0] for p in self.table if p.startswith(prefix) and p != parent})
         self.problems.append(f"{path} ({role}): missing; {parent or 'the episode'} has {children}")
@@ -149,9 +153,14 @@ def _check_action(spec: DatasetSpec, c: _Checker) -> None:
             column += part.size
             if part.ref is None:
                 continue
-            bool_gripper = holds_gripper and grip.type == "bool"
-            c.numeric(part.ref, "action gripper" if holds_gripper else "action", size=part.size,
-                      kinds="b" if bool_gripper else "fiu")
+            bool_gripper = holds_gripper and grip.type == "bool" and not part.transforms
+            role = "action gripper" if holds_gripper else "action"
+            kinds = "b" if bool_gripper else "fiub" if holds_gripper else "fiu"
+            if part.start is None:
+                c.numeric(part.ref, role, size=part.in_size or part.size, kinds=kinds)
+            elif (leaf := c.numeric(part.ref, role, kinds=kinds)) is not None and (_size(leaf) or 0) < part.stop:
+                c.problems.append(f"{part.ref.full_path} ({role}): shape {list(leaf.shape)} has {_size(leaf)} values "
+                                  f"but the spec slices it up to {part.stop}")
     for ref in spec.ignored_action_keys:
         c.leaf(ref, "ignored action field")
     term = spec.terminate
@@ -162,6 +171,10 @@ def _check_action(spec: DatasetSpec, c: _Checker) -> None:
         if leaf is not None and (len(leaf.shape) != 1 or (leaf.shape[0] or 0) <= term.index):
             c.problems.append(f"{term.ref.full_path} (terminate one-hot): shape {list(leaf.shape)} is not a one-hot "
                               f"vector with an index {term.index}")
+    elif term.type in ("float", "bool") and term.index is not None:
+        leaf = c.numeric(term.ref, "terminate", kinds="b" if term.type == "bool" else "fiu")
+        if leaf is not None and (_size(leaf) or 0) <= term.index:
+            c.problems.append(f"{term.ref.full_path} (terminate): shape {list(leaf.shape)} has no element {term.index}")
     elif term.type in ("float", "bool"):
         c.numeric(term.ref, "terminate", size=1, kinds="b" if term.type == "bool" else "fiu")
 

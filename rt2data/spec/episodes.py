@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Iterator
 
-from rt2data.convert import DeadLetter
+from rt2data.dead_letters import RecordDeadLetter
 from rt2data.errors import DataError, SpecError
 from rt2data.rlds.reader import BadRecord
 from rt2data.spec.model import DatasetSpec
@@ -25,15 +25,16 @@ OK = "ok"
 DEAD = "dead"
 
 
-def bad_record_letter(bad: BadRecord) -> DeadLetter:
+def bad_record_letter(bad: BadRecord) -> RecordDeadLetter:
     """A record that could not be read at all: its steps are unknown, so it accounts for 0 steps."""
     where = f" at byte offset {bad.offset}" if bad.offset is not None else ""
-    return DeadLetter(
+    return RecordDeadLetter(
         reason=bad.reason,
         source_path=bad.path,
         record_index=bad.index,
         detail=f"{bad.path} record {bad.index}{where}: {bad.message}",
         steps=0,
+        records=bad.records,
     )
 
 
@@ -41,7 +42,7 @@ def iter_standardized(source: Any, unit: Any, spec: DatasetSpec, *, corrupt: str
     """Read one work unit of ``source`` (``rt2data.sources.RobotSource``) and standardize each episode.
 
     Yields:
-        ``(OK, CanonicalEpisode)`` or ``(DEAD, DeadLetter)``, in input order.
+        ``(OK, CanonicalEpisode)`` or ``(DEAD, RecordDeadLetter)``, in input order.
     """
     for record in source.read_unit(unit, corrupt=corrupt):
         if isinstance(record, BadRecord):
@@ -51,7 +52,7 @@ def iter_standardized(source: Any, unit: Any, spec: DatasetSpec, *, corrupt: str
             episode = standardize(spec, record)
         except (SpecError, DataError) as exc:
             log.warning("dead-lettered %s: %s", record.describe(), exc)
-            yield DEAD, DeadLetter(
+            yield DEAD, RecordDeadLetter(
                 reason="bad_episode",
                 source_path=record.path,
                 record_index=record.record_index,

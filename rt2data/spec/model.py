@@ -19,18 +19,23 @@ units), with the gripper column mapped to [-1 = fully open, +1 = fully closed].
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from rt2data.errors import SpecError
 from rt2data.codec.action_space import ActionSpace
 from rt2data.errors import ActionSpaceError
 from rt2data.schemas import SPEC_DIR
 from rt2data.schemas import load_schema
+from rt2data.spec.semantics import GRIPPER_MODES, Semantics
+from rt2data.spec.transforms import TransformStep, output_width, parse_steps
+from rt2data.yaml_loader import safe_load_unique
 
 __all__ = [
     "DatasetSpec", "Ref", "ActionPart", "GripperSpec", "TerminateSpec", "NormalizationSpec",
@@ -62,13 +67,17 @@ def parse_ref(text: str, *, default: str = "step") -> Ref:
 
 @dataclass(frozen=True)
 class ActionPart:
-    """One piece of the canonical action: ``size`` values from ``ref`` (``start``/``stop`` slice of a flat vector),
-    or ``size`` constant zeros when ``ref`` is None."""
+    """One piece of the canonical action: values from ``ref`` (all of them, or the ``start``/``stop`` slice of the
+    field's values), run through ``transforms``, giving ``size`` values; or ``size`` copies of ``constant`` when
+    ``ref`` is None. ``in_size`` is the number of values read before the transforms (``size`` without any)."""
 
     ref: Ref | None
     size: int
     start: int | None = None
     stop: int | None = None
+    constant: float = 0.0
+    transforms: tuple[TransformStep, ...] = ()
+    in_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,8 @@ class GripperSpec:
 
 @dataclass(frozen=True)
 class TerminateSpec:
+    """Where terminate comes from; ``index`` picks the one-hot position, or (float/bool) one element of a vector."""
+
     type: str
     ref: Ref | None = None
     index: int | None = None
@@ -98,6 +109,9 @@ class NormalizationSpec:
 
     method: str
     mask: tuple[bool, ...]
+
+
+_RT2_DIMS = ("terminate", "dx", "dy", "dz", "droll", "dpitch", "dyaw", "gripper")
 
 
 def spec_dir() -> Path:
@@ -133,7 +147,7 @@ def _read(path: Path) -> Any:
 
     try:
         text = path.read_text(encoding="utf-8")
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if path.suffix == ".json" else safe_load_unique(text)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
         raise SpecError(f"{path}: cannot read the spec: {exc}") from exc
 
@@ -183,6 +197,9 @@ class DatasetSpec:
     proprio: tuple[Ref, ...] = field(repr=False)
     episode_id_keys: tuple[Ref, ...] = field(repr=False)
     episode_id_fallback: str = field(repr=False)
+    semantics: Semantics | None = field(default=None, repr=False)
+    subsample: int = field(default=1, repr=False)
+    gripper_mode: str = field(default="absolute", repr=False)
 
     # --- loading ---------------------------------------------------------------------------------------------
 
@@ -196,10 +213,21 @@ class DatasetSpec:
         path = spec_path(name_or_path)
         return cls.from_dict(_read(path), source=str(path))
 
+    @staticmethod
+    def refusal(name_or_path: str | os.PathLike[str]) -> str | None:
+        """The one-line reason a spec refuses its dataset (``refuse:``), or None; reads the file only."""
+        data = _read(spec_path(name_or_path))
+        return data.get("refuse") if isinstance(data, Mapping) else None
+
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "<dict>") -> "DatasetSpec":
         """Validate a spec mapping (as read from YAML) against the JSON Schema and itself."""
+        bad = next(_non_finite(data), None)
+        if bad is not None:
+            raise SpecError(f"{source}: {bad[0]} is {bad[1]!r}; every number in a spec must be finite")
         errors = _schema_errors(data)
+        if not errors and isinstance(data, Mapping) and "refuse" in data:
+            raise SpecError(f"spec {data['name']!r} refuses this dataset: {data['refuse']}")
         if errors:
             raise SpecError(
                 f"{source}: {errors[0]}" + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
@@ -220,6 +248,41 @@ class DatasetSpec:
     def to_dict(self) -> dict[str, Any]:
         """The spec as loaded (a deep copy)."""
         return copy.deepcopy(dict(self.data))
+
+    def with_gripper(self, mode: str) -> "DatasetSpec":
+        """This spec under ``--gripper MODE``: ``absolute`` (as written) or ``as-recorded`` (the transforms that
+        change the gripper's meaning, ``rel2abs_gripper`` and ``binarize_gripper``, are left out).
+
+        Raises:
+            SpecError: an unknown mode.
+        """
+        if mode not in GRIPPER_MODES:
+            raise SpecError(f"gripper mode {mode!r} is not one of {list(GRIPPER_MODES)}")
+        if mode == self.gripper_mode:
+            return self
+        data = self.to_dict()
+        if mode == "as-recorded":
+            for entry in data["action"].get("dict", []):
+                kept = [t for t in entry.get("transforms", [])
+                        if (t if isinstance(t, str) else t.get("name")) not in ("rel2abs_gripper", "binarize_gripper")]
+                if "transforms" in entry:
+                    entry["transforms"] = kept
+        spec = _build(data, self.source)
+        return dataclasses.replace(spec, gripper_mode=mode)
+
+    @property
+    def gripper_transformed(self) -> bool:
+        """True when a gripper-meaning transform (rel2abs / binarize) runs on this spec's actions."""
+        return any(t.transform.gripper for p in self.action_parts for t in p.transforms)
+
+    @property
+    def canonical(self) -> bool:
+        """Whether the output is the canonical RT-2 space: end-effector deltas (dx dy dz droll dpitch dyaw) and an
+        absolute gripper, with terminate; per the semantics block (False without one)."""
+        if self.semantics is None or self.dim_names != _RT2_DIMS or self.semantics.space != "eef_delta":
+            return False
+        kind = self.semantics.gripper_kind
+        return kind in ("position", "binary", "none") or (kind == "relative" and self.gripper_transformed)
 
     def fingerprint(self) -> str:
         """sha256 hex of the spec's canonical JSON without ``description`` (same semantics -> same hash)."""
@@ -245,9 +308,39 @@ def _parts(action: Mapping[str, Any]) -> tuple[tuple[ActionPart, ...], bool]:
                 raise SpecError(f"action.flat.slices.{i}: [{start}, {stop}] is empty; need start < end")
             parts.append(ActionPart(ref, stop - start, start, stop))
         return tuple(parts), True
-    parts = [ActionPart(None, e["zeros"]) if "zeros" in e else ActionPart(parse_ref(e["key"]), e["size"])
-             for e in action["dict"]]
+    parts = []
+    for i, e in enumerate(action["dict"]):
+        where = f"action.dict.{i}"
+        if "zeros" in e:
+            parts.append(ActionPart(None, e["zeros"]))
+            continue
+        if "constant" in e:
+            parts.append(ActionPart(None, e["size"], constant=float(e["constant"])))
+            continue
+        start = stop = None
+        if "slice" in e:
+            start, stop = e["slice"]
+            if not start < stop:
+                raise SpecError(f"{where}.slice: [{start}, {stop}] is empty; need start < end")
+            if "size" in e and e["size"] < stop:
+                raise SpecError(f"{where}: slice [{start}, {stop}] goes past the field's size {e['size']}")
+        in_size = stop - start if start is not None else e["size"]
+        steps = parse_steps(e.get("transforms"), where=where)
+        size = output_width(steps, in_size, where=where)
+        parts.append(ActionPart(parse_ref(e["key"]), size, start, stop, transforms=steps, in_size=in_size))
     return tuple(parts), False
+
+
+def _non_finite(node: Any, where: str = "") -> Iterator[tuple[str, float]]:
+    """``(field path, value)`` of every NaN or infinite number in a spec mapping."""
+    if isinstance(node, float) and not math.isfinite(node):
+        yield where or "(top level)", node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _non_finite(value, f"{where}.{key}" if where else str(key))
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _non_finite(value, f"{where}[{i}]")
 
 
 def _build(data: dict[str, Any], source: str) -> DatasetSpec:
@@ -268,6 +361,8 @@ def _build(data: dict[str, Any], source: str) -> DatasetSpec:
     term = action["terminate"]
     if term["type"] != "none" and term_col is None:
         raise SpecError(f"action.terminate.type is {term['type']!r} but the action space has no 'terminate' dimension")
+    if "index" in term and term["type"] not in ("one_hot", "float", "bool"):
+        raise SpecError(f"action.terminate.index: only one_hot, float and bool terminates take an index")
     terminate = TerminateSpec(term["type"], parse_ref(term["key"]) if "key" in term else None, term.get("index"),
                               float(term.get("threshold", 0.5)))
     gripper = None
@@ -276,6 +371,9 @@ def _build(data: dict[str, Any], source: str) -> DatasetSpec:
         dim = g.get("dim", "gripper")
         if dim not in names or kinds[names.index(dim)] != "continuous":
             raise SpecError(f"action.gripper.dim: {dim!r} is not a continuous dimension of the action space {list(names)}")
+        if "range" in g and (len(g["range"]) != 2 or g["range"][0] == g["range"][1]):
+            raise SpecError(f"action.gripper.range: {list(g['range'])} must be two different numbers (the fully open "
+                            "and fully closed values), e.g. [0, 1]")
         if g["type"] == "continuous" and g["open_value"] not in g["range"]:
             raise SpecError(f"action.gripper.open_value: {g['open_value']} must be one end of range {g['range']}")
         gripper = GripperSpec(dim, names.index(dim), g["type"], tuple(g["range"]) if "range" in g else None,
@@ -308,4 +406,6 @@ def _build(data: dict[str, Any], source: str) -> DatasetSpec:
         proprio=tuple(parse_ref(k) for k in data.get("proprio", [])),
         episode_id_keys=tuple(parse_ref(k, default="episode") for k in ep.get("keys", [])),
         episode_id_fallback=ep.get("fallback", "derived"),
+        semantics=Semantics.from_dict(data["semantics"]) if "semantics" in data else None,
+        subsample=int(data.get("subsample", 1)),
     )

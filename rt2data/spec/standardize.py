@@ -27,6 +27,8 @@ import numpy as np
 from rt2data.errors import DataError, SpecError
 from rt2data.example import sniff_image_format
 from rt2data.spec.model import DatasetSpec, GripperSpec, Ref, TerminateSpec
+from rt2data.spec.transforms import apply_steps
+from rt2data.spec.transforms.subsample import subsample_indices
 
 __all__ = ["CanonicalEpisode", "standardize", "gripper_to_canonical", "decode_utf8_codes"]
 
@@ -226,7 +228,13 @@ def _terminate(ep: _Episode, term: TerminateSpec) -> np.ndarray:
         if rows.shape[1] <= term.index:
             raise ep.fail(term.ref.full_path, f"terminate one-hot has {rows.shape[1]} entries, no index {term.index}")
         return (rows[:, term.index] > 0).astype(np.float64)
-    values = ep.rows(term.ref, "terminate", 1)[:, 0]
+    if term.index is not None:  # one element of a vector (a flat action's terminate entry)
+        rows = ep.rows(term.ref, "terminate")
+        if rows.shape[1] <= term.index:
+            raise ep.fail(term.ref.full_path, f"terminate field has {rows.shape[1]} values, no index {term.index}")
+        values = rows[:, term.index]
+    else:
+        values = ep.rows(term.ref, "terminate", 1)[:, 0]
     return (values > (0.5 if term.type == "bool" else term.threshold)).astype(np.float64)
 
 
@@ -235,15 +243,15 @@ def _actions(ep: _Episode) -> np.ndarray:
     blocks = []
     for part in spec.action_parts:
         if part.ref is None:
-            blocks.append(np.zeros((ep.n, part.size)))
-        elif spec.action_is_flat:
+            blocks.append(np.full((ep.n, part.size), part.constant))
+        elif part.start is not None:
             rows = ep.rows(part.ref, "action")
             if rows.shape[1] < part.stop:
                 raise ep.fail(part.ref.full_path, f"action has {rows.shape[1]} values per step; the spec slices "
                                                   f"[{part.start}, {part.stop})")
-            blocks.append(rows[:, part.start:part.stop])
+            blocks.append(apply_steps(part.transforms, rows[:, part.start:part.stop]))
         else:
-            blocks.append(ep.rows(part.ref, "action", part.size))
+            blocks.append(apply_steps(part.transforms, ep.rows(part.ref, "action", part.in_size or part.size)))
     values = np.concatenate(blocks, axis=1)
     if spec.terminate_column is not None:
         values = np.concatenate([_terminate(ep, spec.terminate)[:, None], values], axis=1)
@@ -262,6 +270,27 @@ def _flag(ep: _Episode, name: str) -> np.ndarray:
     return value.astype(bool)
 
 
+class _Subsampled:
+    """A raw episode seen through a step selection (spec ``subsample``): step fields keep only rows ``keep``."""
+
+    def __init__(self, raw: Any, keep: np.ndarray):
+        self._raw, self._keep = raw, keep
+        self.num_steps = len(keep)
+        self.path, self.record_index = raw.path, raw.record_index
+
+    def describe(self) -> str:
+        return self._raw.describe()
+
+    def has(self, path: str) -> bool:
+        return self._raw.has(path)
+
+    def get(self, path: str) -> Any:
+        value = self._raw.get(path)
+        if path.startswith("steps/") and path != "steps":
+            return value[self._keep] if isinstance(value, np.ndarray) else [value[i] for i in self._keep]
+        return value
+
+
 def standardize(spec: DatasetSpec, raw: Any) -> CanonicalEpisode:
     """``RawEpisode`` -> ``CanonicalEpisode`` with ``spec``.
 
@@ -270,6 +299,8 @@ def standardize(spec: DatasetSpec, raw: Any) -> CanonicalEpisode:
             (names episode, step and field).
         SpecError: a field the spec names is not in the episode.
     """
+    if spec.subsample > 1:
+        raw = _Subsampled(raw, subsample_indices(raw.num_steps, spec.subsample))
     ep = _Episode(spec, raw)
     if ep.n == 0:
         raise DataError(f"episode {ep.episode_id!r} ({ep.where}): has no steps")

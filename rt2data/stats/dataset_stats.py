@@ -47,12 +47,16 @@ def codec_from_stats(spec, action_stats, *, out_of_range: str = "clip"):
 
 
 def finite_rows(episode) -> tuple[np.ndarray, np.ndarray | None]:
-    """The episode's finite action rows and, separately, its finite proprio rows (convert keeps a step whose proprio
-    is not finite, so its action still counts)."""
+    """The rows the statistics see: the steps convert keeps as it does (a step with a non-finite action is dropped
+    as ``non_finite_action``, with its proprio), and of those the finite proprio rows (convert keeps a step whose
+    proprio is not finite, so its action still counts). Returns float64[N', D] and float64[M', P] (M' <= N')."""
     actions = np.asarray(episode.actions, dtype=np.float64)
-    actions = actions[np.isfinite(actions).all(axis=1)]
+    keep = np.isfinite(actions).all(axis=1) if actions.ndim == 2 else np.ones(len(actions), dtype=bool)
+    actions = actions[keep]
     proprio = None
     if episode.proprio is not None:
         proprio = np.asarray(episode.proprio, dtype=np.float64)
+        if len(proprio) == len(keep):
+            proprio = proprio[keep]
         proprio = proprio[np.isfinite(proprio).all(axis=1)]
     return actions, proprio

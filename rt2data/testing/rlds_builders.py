@@ -45,6 +45,7 @@ __all__ = [
     "corrupt_record",
     "truncate_shard",
     "append_record",
+    "serialize_with_value",
 ]
 
 _VERBS = ("pick up", "push", "move", "place", "open", "close", "put", "stack")
@@ -150,7 +151,14 @@ def _layouts() -> dict[str, Layout]:
             episode_metadata={"file_path": _text(), "episode_id": _s(np.int32), "has_language": np.bool_,
                               **{f"has_image_{i}": np.bool_ for i in range(4)}}),
             roles={"steps/action": _Gripper(open=1.0, closed=0.0, index=6)}),
-        Layout("bridge", "0.1.0", lambda s: _episode(
+        Layout("bridge", "0.1.0", lambda s: _episode(  # what the tfds catalog now serves as "bridge"
+            _rlds_step({"observation": {**{f"image_{i}": _img(s) for i in range(4)}, "state": _t(7)},
+                        "action": _t(7), "language_instruction": _string(), "language_embedding": _t(512)},
+                       discount=True),
+            episode_metadata={"file_path": _string(), "episode_id": _s(np.int32), "has_language": np.bool_,
+                              **{f"has_image_{i}": np.bool_ for i in range(4)}}),
+            roles={"steps/action": _Gripper(open=1.0, closed=0.0, index=6)}),
+        Layout("bridge_oxe_v0", "0.1.0", lambda s: _episode(
             _rlds_step({"observation": _google_obs({"image": _img(s, None)}, state=_t(7)),
                         "action": _oxe_action({"open_gripper": np.bool_})}),
             episode_id=_string())),
@@ -263,13 +271,19 @@ class _Ctx:
     roles: Mapping[str, _Gripper]
 
 
+@functools.lru_cache(maxsize=8)
+def _gradient(h: int, w: int) -> np.ndarray:
+    """int64[h, w]: the gradient every generated image is a colour shift of (cached: building big datasets)."""
+    y, x = np.mgrid[0:h, 0:w]
+    return (x * 255 // max(w - 1, 1)) + (y * 255 // max(h - 1, 1)) // 2
+
+
 def _image_bytes(h: int, w: int, channels: int, fmt: str, episode: int, step: int) -> bytes:
     """A real JPEG/PNG: a gradient whose colour depends on (episode, step), so every step's bytes differ."""
     from PIL import Image
 
-    y, x = np.mgrid[0:h, 0:w]
     base = np.array([(37 * episode) % 256, (59 * step) % 256, (episode * 13 + step * 7) % 256], dtype=np.int64)
-    pixels = (((x * 255 // max(w - 1, 1)) + (y * 255 // max(h - 1, 1)) // 2)[..., None] + base) % 256
+    pixels = (_gradient(h, w)[..., None] + base) % 256
     pixels = pixels.astype(np.uint8)[..., 0] if channels == 1 else pixels.astype(np.uint8)
     buf = io.BytesIO()
     options = {"quality": 90} if fmt == "jpeg" else {"compress_level": 1}
@@ -468,16 +482,20 @@ def build_dataset(
 def build_from_features_json(
     features_json: str | os.PathLike[str], out_dir: str | os.PathLike[str], *, name: str | None = None,
     episodes: int = 3, steps: int = 5, seed: int = 0, shards: int = 1, file_format: str = "tfrecord",
-    blank_instruction_episodes: Sequence[int] = (),
+    blank_instruction_episodes: Sequence[int] = (), image_size: tuple[int, int] | None = None,
 ) -> Path:
     """Rebuild a dataset from a real ``features.json`` (``tfds.features.FeatureConnector.from_json``) with generated data.
 
     Name, version and shard-name template come from the ``dataset_info.json`` beside it when present. Image sizes
-    are the declared ones. Field roles (gripper, terminate, instruction) are inferred from the key names.
+    are the declared ones, or (height, width) ``image_size`` for every Image feature (channels, dtype and encoding
+    kept) to build fast. Field roles (gripper, terminate, instruction) are inferred from the key names.
     """
     tfds = _tfds()
     src = Path(features_json)
-    features = tfds.features.FeatureConnector.from_json(json.loads(src.read_text()))
+    tree = json.loads(src.read_text())
+    if image_size is not None:
+        _resize_images(tree, image_size)
+    features = tfds.features.FeatureConnector.from_json(tree)
     info_path = src.with_name("dataset_info.json")
     info = json.loads(info_path.read_text()) if info_path.is_file() else {}
     name = name or info.get("name") or src.parent.parent.name
@@ -492,6 +510,19 @@ def build_from_features_json(
     return _build(name, version, features, Path(out_dir), examples, episodes=episodes, shards=shards,
                   file_format=file_format,
                   no_of_template=any("SHARD_INDEX" in t and "SHARD_X_OF_Y" not in t for t in templates))
+
+
+def _resize_images(node: Any, size: tuple[int, int]) -> None:
+    """Set the height and width of every Image feature in a features.json tree (in place)."""
+    if isinstance(node, dict):
+        if "image" in node and isinstance(node["image"], dict) and "shape" in node["image"]:
+            dims = node["image"]["shape"]["dimensions"]
+            dims[0], dims[1] = str(size[0]), str(size[1])
+        for value in node.values():
+            _resize_images(value, size)
+    elif isinstance(node, list):
+        for value in node:
+            _resize_images(value, size)
 
 
 # --- damage, for bad-input tests ----------------------------------------------------------------------------------
@@ -562,4 +593,23 @@ def serialize_wrong_shape(
     node["tensor"]["shape"]["dimensions"][-1] = str(size)
     features = tfds.features.FeatureConnector.from_json(tree)
     example = generate_episode(features, name="wrong_shape", index=0, steps=steps, seed=seed)
+    return features.serialize_example(example)
+
+
+def serialize_with_value(
+    dataset_dir: str | os.PathLike[str], *, key: str = "steps/action", step: int = 1, value: float = float("nan"),
+    steps: int = 4, seed: int = 98,
+) -> bytes:
+    """A serialized episode of the dataset's own features whose float tensor at ``key`` holds ``value`` (NaN, inf)
+    in its first element at ``step``."""
+    tfds = _tfds()
+    features = tfds.features.FeatureConnector.from_json(json.loads((Path(dataset_dir) / "features.json").read_text()))
+    example = generate_episode(features, name="non_finite", index=0, steps=steps, seed=seed)
+    node: Any = example["steps"][step]
+    parts = key.split("/")[1:]
+    for part in parts[:-1]:
+        node = node[part]
+    array = np.array(node[parts[-1]], dtype=np.float32, copy=True)
+    array.reshape(-1)[0] = value
+    node[parts[-1]] = array
     return features.serialize_example(example)

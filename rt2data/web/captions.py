@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from rt2data.errors import ConfigError
-from rt2data.web.dead_letters import DeadLetter
-from rt2data.web.options import as_str_tuple, check_bool, check_markup, check_positive, path_field
+from rt2data.dead_letters import SampleDeadLetter
+from rt2data.web.options import MAX_IMAGE_PIXELS, as_str_tuple, check_bool, check_markup, check_positive, path_field
 from rt2data.web.paths import TAR_SUFFIXES, expand_patterns
 from rt2data.web.samples import ItemFactory, SourceItem, WorkItem
 from rt2data.web.tars import TarProblem, iter_tar_samples
@@ -50,7 +50,8 @@ class WdsCaptionOptions:
         caption_field: caption field of the JSON member (dotted path), or null to ignore JSON.
         default_text: caption for samples without one (image-only tars); null dead-letters them as ``no_text``.
         markup: ``none`` | ``flickr30k``.
-        verify_images: decode every image fully.
+        verify_images: decode every image fully before it is written (default; catches truncated files).
+        max_image_pixels: images with more pixels are dead-lettered as ``image_too_large``.
     """
 
     path: tuple[str, ...] = path_field("patterns")
@@ -60,7 +61,8 @@ class WdsCaptionOptions:
     caption_field: str | None = "caption"
     default_text: str | None = None
     markup: str = "none"
-    verify_images: bool = False
+    verify_images: bool = True
+    max_image_pixels: int = MAX_IMAGE_PIXELS
 
     def __post_init__(self) -> None:
         for name in ("path", "image_keys", "text_keys"):
@@ -69,6 +71,7 @@ class WdsCaptionOptions:
         object.__setattr__(self, "text_keys", tuple(k.lower() for k in self.text_keys))
         check_markup(self.markup)
         check_bool(self.verify_images, "verify_images")
+        check_positive(self.max_image_pixels, "max_image_pixels")
         for name in ("caption_field", "default_text"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
@@ -112,7 +115,7 @@ def _caption_of(members: dict[str, bytes], options: WdsCaptionOptions, where: st
     return options.default_text, None
 
 
-def read_wds_captions(item: WorkItem, factory: ItemFactory, options: WdsCaptionOptions) -> Iterator[SourceItem | DeadLetter]:
+def read_wds_captions(item: WorkItem, factory: ItemFactory, options: WdsCaptionOptions) -> Iterator[SourceItem | SampleDeadLetter]:
     """Items and dead letters of one caption tar."""
     for sample in iter_tar_samples(item.path):
         if isinstance(sample, TarProblem):
@@ -137,7 +140,8 @@ class Flickr30kOptions:
         split: optional file listing the image ids to use, one per line.
         captions_per_image: ``all`` (one sample per caption line) or ``first``.
         markup: ``flickr30k`` (strip Entities markup) or ``none``.
-        verify_images: decode every image fully.
+        verify_images: decode every image fully before it is written (default; catches truncated files).
+        max_image_pixels: images with more pixels are dead-lettered as ``image_too_large``.
         chunk: ids per work item.
     """
 
@@ -146,7 +150,8 @@ class Flickr30kOptions:
     split: str | None = path_field("file", optional=True)
     captions_per_image: str = "all"
     markup: str = "flickr30k"
-    verify_images: bool = False
+    verify_images: bool = True
+    max_image_pixels: int = MAX_IMAGE_PIXELS
     chunk: int = 256
 
     def __post_init__(self) -> None:
@@ -154,6 +159,7 @@ class Flickr30kOptions:
             raise ConfigError(f"option 'captions_per_image' is {self.captions_per_image!r}; use 'all' or 'first'")
         check_markup(self.markup)
         check_bool(self.verify_images, "verify_images")
+        check_positive(self.max_image_pixels, "max_image_pixels")
         check_positive(self.chunk, "chunk")
 
 
@@ -179,7 +185,7 @@ def _read_file(path: str) -> bytes | None:
         return None
 
 
-def read_flickr30k(item: WorkItem, factory: ItemFactory, options: Flickr30kOptions) -> Iterator[SourceItem | DeadLetter]:
+def read_flickr30k(item: WorkItem, factory: ItemFactory, options: Flickr30kOptions) -> Iterator[SourceItem | SampleDeadLetter]:
     """Items and dead letters of a chunk of Flickr30k image ids."""
     n = 0
     for image_id in item.part:

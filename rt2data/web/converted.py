@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from rt2data import io
 from rt2data.errors import ConfigError, Rt2DataError
-from rt2data.web.dead_letters import DeadLetter
+from rt2data.dead_letters import SampleDeadLetter
 from rt2data.web.options import path_field
 from rt2data.web.samples import SourceItem, WorkItem, derive_key
 from rt2data.shards import iter_shard
@@ -71,7 +71,19 @@ def converted_codec(options: ConvertedOptions) -> dict[str, Any] | None:
     return dict(codec) if codec else None
 
 
-def read_converted(item: WorkItem, factory: Any, options: ConvertedOptions) -> Iterator[SourceItem | DeadLetter]:
+def converted_semantics(options: ConvertedOptions) -> dict[str, Any] | None:
+    """The action semantics (output space, gripper kind and mode, canonical or not) the convert output recorded for
+    its robot source, or None (no manifest, or an output from before semantics were recorded)."""
+
+    if not os.path.isfile(os.path.join(options.path, MANIFEST_NAME)):
+        return None
+    for source in load_manifest(options.path).sources.values():
+        if source.get("kind") == "action" and "action_semantics" in source:
+            return {**source["action_semantics"], "gripper_mode": source.get("gripper")}
+    return None
+
+
+def read_converted(item: WorkItem, factory: Any, options: ConvertedOptions) -> Iterator[SourceItem | SampleDeadLetter]:
     """Items of one shard (``factory`` is unused: examples are already built)."""
 
     index = 0
@@ -82,5 +94,5 @@ def read_converted(item: WorkItem, factory: Any, options: ConvertedOptions) -> I
                              where=f"{item.path}::{example.key}")
             index += 1
     except Rt2DataError as exc:
-        yield DeadLetter(source=item.source, key="", reason="unreadable_file",
+        yield SampleDeadLetter(source=item.source, key="", reason="unreadable_file",
                          detail=f"shard unreadable after {index} examples: {exc}", where=item.path)

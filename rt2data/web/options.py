@@ -13,7 +13,11 @@ from typing import Any
 from rt2data.errors import ConfigError
 from rt2data.web.text import MARKUPS
 
-__all__ = ["path_field", "path_fields", "as_str_tuple", "check_markup", "check_positive", "check_bool"]
+MAX_IMAGE_PIXELS = 1 << 26
+"""Default ``max_image_pixels`` of every web source: 67,108,864 pixels (8192 x 8192). A bigger image is
+dead-lettered as ``image_too_large`` before it is decoded (a decompression bomb would need gigabytes of memory)."""
+
+__all__ = ["MAX_IMAGE_PIXELS", "path_field", "path_fields", "as_str_tuple", "check_markup", "check_positive", "check_bool"]
 
 
 def path_field(kind: str, *, optional: bool = False) -> Any:

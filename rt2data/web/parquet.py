@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
 from rt2data.errors import ConfigError, DataError
-from rt2data.web.dead_letters import DeadLetter
-from rt2data.web.options import as_str_tuple, check_bool, check_markup, check_positive, path_field
+from rt2data.dead_letters import SampleDeadLetter
+from rt2data.web.options import MAX_IMAGE_PIXELS, as_str_tuple, check_bool, check_markup, check_positive, path_field
 from rt2data.web.paths import PARQUET_SUFFIXES, expand_patterns
 from rt2data.web.samples import ItemFactory, SourceItem, WorkItem
 from rt2data.web.text import answers_of
@@ -37,13 +37,15 @@ class ParquetCaptionOptions:
     key_column: str | None = None
     image_root: str | None = path_field("dir", optional=True)
     markup: str = "none"
-    verify_images: bool = False
+    verify_images: bool = True
+    max_image_pixels: int = MAX_IMAGE_PIXELS
     batch_rows: int = 256
 
     def __post_init__(self) -> None:
         as_str_tuple(self, "path")
         check_markup(self.markup)
         check_bool(self.verify_images, "verify_images")
+        check_positive(self.max_image_pixels, "max_image_pixels")
         check_positive(self.batch_rows, "batch_rows")
 
     def text_columns(self) -> tuple[str, ...]:
@@ -60,12 +62,14 @@ class ParquetVqaOptions:
     answer_column: str = "answer"
     key_column: str | None = None
     image_root: str | None = path_field("dir", optional=True)
-    verify_images: bool = False
+    verify_images: bool = True
+    max_image_pixels: int = MAX_IMAGE_PIXELS
     batch_rows: int = 256
 
     def __post_init__(self) -> None:
         as_str_tuple(self, "path")
         check_bool(self.verify_images, "verify_images")
+        check_positive(self.max_image_pixels, "max_image_pixels")
         check_positive(self.batch_rows, "batch_rows")
 
     def text_columns(self) -> tuple[str, ...]:
@@ -133,7 +137,7 @@ def _text_cell(cell: Any) -> str | None:
     return cell if isinstance(cell, str) else None
 
 
-def read_parquet(item: WorkItem, factory: ItemFactory, options: Any) -> Iterator[SourceItem | DeadLetter]:
+def read_parquet(item: WorkItem, factory: ItemFactory, options: Any) -> Iterator[SourceItem | SampleDeadLetter]:
     """Items and dead letters of one row group."""
     import pyarrow.parquet as pq
 
@@ -163,7 +167,7 @@ def read_parquet(item: WorkItem, factory: ItemFactory, options: Any) -> Iterator
 
 
 def _row(record: dict, key: str, location: tuple[int, int], where: str, factory: ItemFactory, options: Any,
-         root: str) -> Iterator[SourceItem | DeadLetter]:
+         root: str) -> Iterator[SourceItem | SampleDeadLetter]:
     image, problem = image_of_cell(record[options.image_column], root=root)
     if problem:
         yield factory.dead(key, "bad_record", problem, where)

@@ -1,4 +1,4 @@
-"""From a raw web sample (image bytes + text) to a usable ``SourceItem`` or a ``DeadLetter``.
+"""From a raw web sample (image bytes + text) to a usable ``SourceItem`` or a ``SampleDeadLetter``.
 
 Every reader (tars, Parquet, VQAv2/GQA/VG folders, Flickr30k) finds the pieces of a sample its own way and hands
 them to ``ItemFactory``, so the checks, the key and the example fields are the same for every format.
@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 from rt2data.example import Example, make_key, sniff_image_format
-from rt2data.web.dead_letters import DeadLetter
+from rt2data.dead_letters import SampleDeadLetter
+from rt2data.web.options import MAX_IMAGE_PIXELS
 from rt2data.web.templates import WebTemplate
 from rt2data.web.text import clean_text, majority_answer
 
@@ -85,30 +87,46 @@ def derive_key(source: str, raw_key: str) -> str:
     return key
 
 
-def prepare_image(data: bytes, *, verify: bool = False) -> tuple[bytes, str]:
+def prepare_image(data: bytes, *, verify: bool = True, max_pixels: int | None = None) -> tuple[bytes, str]:
     """Image bytes as stored in the example, and their format.
 
-    Bytes with a known magic number pass through untouched. Unknown bytes are decoded with Pillow and re-encoded
-    as PNG (lossless); when that fails the sample is ``undecodable_image``. ``verify=True`` fully decodes every
-    image (catches truncated files) at the cost of a decode per sample.
+    Bytes with a known magic number are stored untouched. ``verify=True`` (the default of every web source)
+    fully decodes every image first, so a truncated or corrupt file is dead-lettered here instead of failing a
+    trainer later; it costs one decode per sample (a few ms for a 640x480 JPEG). Unknown bytes are decoded with
+    Pillow and re-encoded as PNG (lossless). The header's size is checked against ``max_pixels`` before any
+    decoding, so a decompression bomb is refused without allocating its pixels.
 
     Raises:
-        ImageProblem: ``no_image`` for empty bytes, ``undecodable_image`` otherwise.
+        ImageProblem: ``no_image`` for empty bytes, ``image_too_large`` past ``max_pixels``,
+            ``undecodable_image`` when the bytes do not decode (fully, with ``verify``).
     """
     if not data:
         raise ImageProblem("no_image", "image member is empty")
     fmt = sniff_image_format(data)
-    if fmt is not None and not verify:
+    if fmt is not None and not verify and max_pixels is None:
         return data, fmt
     from PIL import Image
 
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            im.load()
-            if fmt is not None:
-                return data, fmt
-            buf = io.BytesIO()
-            im.save(buf, format="PNG")
+        with warnings.catch_warnings():
+            # Our own limit decides; Pillow's warning (or error past twice its limit) would be a second, global one.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                width, height = im.size
+                if max_pixels is not None and width * height > max_pixels:
+                    raise ImageProblem("image_too_large", f"image is {width}x{height} = {width * height} pixels, "
+                                                          f"more than max_image_pixels {max_pixels}")
+                if fmt is not None and not verify:
+                    return data, fmt
+                im.load()
+                if fmt is not None:
+                    return data, fmt
+                buf = io.BytesIO()
+                im.save(buf, format="PNG")
+    except ImageProblem:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ImageProblem("image_too_large", str(exc)) from None
     except Exception as exc:  # Pillow raises many types for bad bytes
         raise ImageProblem("undecodable_image", f"{len(data)} bytes do not decode as an image: {exc}") from None
     return buf.getvalue(), "png"
@@ -122,22 +140,24 @@ class ItemFactory:
         source: mixture source name (also every example's ``source``).
         template: the prompt template; its kind is the examples' kind.
         markup: text markup to strip (``rt2data.web.text.MARKUPS``).
-        verify_images: decode every image fully.
+        verify_images: decode every image fully before it is written.
+        max_image_pixels: the largest image (width x height) accepted; None: no limit.
     """
 
     source: str
     template: WebTemplate
     markup: str = "none"
-    verify_images: bool = False
+    verify_images: bool = True
+    max_image_pixels: int | None = MAX_IMAGE_PIXELS
 
-    def dead(self, raw_key: str, reason: str, detail: str, where: str) -> DeadLetter:
-        return DeadLetter(source=self.source, key=raw_key, reason=reason, detail=detail, where=where)
+    def dead(self, raw_key: str, reason: str, detail: str, where: str) -> SampleDeadLetter:
+        return SampleDeadLetter(source=self.source, key=raw_key, reason=reason, detail=detail, where=where)
 
-    def _image(self, raw_key: str, image: bytes | None, where: str) -> tuple[bytes, str] | DeadLetter:
+    def _image(self, raw_key: str, image: bytes | None, where: str) -> tuple[bytes, str] | SampleDeadLetter:
         if image is None:
             return self.dead(raw_key, "no_image", "sample has no image", where)
         try:
-            return prepare_image(image, verify=self.verify_images)
+            return prepare_image(image, verify=self.verify_images, max_pixels=self.max_image_pixels)
         except ImageProblem as exc:
             return self.dead(raw_key, exc.reason, exc.detail, where)
 
@@ -157,7 +177,7 @@ class ItemFactory:
 
     def caption(
         self, raw_key: str, location: tuple[int, int], where: str, *, image: bytes | None, text: str | None
-    ) -> SourceItem | DeadLetter:
+    ) -> SourceItem | SampleDeadLetter:
         """A caption item: prompt = the template text, target = the cleaned caption."""
         if image is None:
             return self.dead(raw_key, "no_image", "sample has no image", where)
@@ -167,7 +187,7 @@ class ItemFactory:
         if not caption:
             return self.dead(raw_key, "empty_text", f"caption is empty after cleaning: {text[:80]!r}", where)
         img = self._image(raw_key, image, where)
-        if isinstance(img, DeadLetter):
+        if isinstance(img, SampleDeadLetter):
             return img
         return self._example(raw_key, location, where, img, self.template.render(), caption)
 
@@ -180,7 +200,7 @@ class ItemFactory:
         image: bytes | None,
         question: str | None,
         answers: Sequence[str] | None,
-    ) -> SourceItem | DeadLetter:
+    ) -> SourceItem | SampleDeadLetter:
         """A VQA item: prompt = the template with the question, target = the majority answer."""
         if image is None:
             return self.dead(raw_key, "no_image", "sample has no image", where)
@@ -195,6 +215,6 @@ class ItemFactory:
         if answer is None:
             return self.dead(raw_key, "empty_text", f"no non-empty answer among {list(answers)[:10]!r}", where)
         img = self._image(raw_key, image, where)
-        if isinstance(img, DeadLetter):
+        if isinstance(img, SampleDeadLetter):
             return img
         return self._example(raw_key, location, where, img, self.template.render(question=q), answer)

@@ -13,7 +13,7 @@
 | vqa      | vgqa      | VgqaOptions              | a chunk of QA pairs  |
 
 ``plan_work`` runs where the pipeline is launched (lists files, parses index JSON); ``read_work_item`` runs on the
-workers and yields ``SourceItem`` / ``DeadLetter`` elements; neither raises for bad samples.
+workers and yields ``SourceItem`` / ``SampleDeadLetter`` elements; neither raises for bad samples.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from typing import Any, Callable, Iterator
 
 from rt2data.errors import ConfigError
 from rt2data.web import captions, converted, parquet, vqa
-from rt2data.web.dead_letters import DeadLetter
+from rt2data.dead_letters import SampleDeadLetter
+from rt2data.web.options import MAX_IMAGE_PIXELS
 from rt2data.web.samples import ItemFactory, SourceItem, WorkItem
 from rt2data.web.templates import WebTemplate
 
@@ -36,7 +37,7 @@ class SourceFormat:
     format: str
     options_cls: type
     work_items: Callable[[str, Any], list[WorkItem]]
-    read: Callable[[WorkItem, Any, Any], Iterator[SourceItem | DeadLetter]]
+    read: Callable[[WorkItem, Any, Any], Iterator[SourceItem | SampleDeadLetter]]
 
 
 def _records(fn: Callable[[str, Any], list]) -> Callable[[str, Any], list[WorkItem]]:
@@ -87,7 +88,7 @@ def plan_work(name: str, kind: str, fmt: str, options: Any) -> list[WorkItem]:
 
 def read_work_item(
     item: WorkItem, *, kind: str, fmt: str, options: Any, template: WebTemplate | None
-) -> Iterator[SourceItem | DeadLetter]:
+) -> Iterator[SourceItem | SampleDeadLetter]:
     """Items and dead letters of one work item (worker side)."""
     spec = get_format(kind, fmt, where=f"source {item.source!r}")
     factory = None
@@ -96,6 +97,7 @@ def read_work_item(
             source=item.source,
             template=template,
             markup=getattr(options, "markup", "none"),
-            verify_images=getattr(options, "verify_images", False),
+            verify_images=getattr(options, "verify_images", True),
+            max_image_pixels=getattr(options, "max_image_pixels", MAX_IMAGE_PIXELS),
         )
     yield from spec.read(item, factory, options)

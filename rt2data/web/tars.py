@@ -103,15 +103,30 @@ class _Group:
         return TarSample(self.key, self.members, self.index, self.where)
 
 
+class _EndCheckingTarInfo(tarfile.TarInfo):
+    """``tarfile`` ends a stream silently at a missing, cut or garbage header; this remembers why it ended, so a
+    tar cut at a member boundary is told from one that ends with its end-of-archive (zero) blocks."""
+
+    @classmethod
+    def fromtarfile(cls, tar: tarfile.TarFile) -> tarfile.TarInfo:
+        try:
+            return super().fromtarfile(tar)
+        except (tarfile.EmptyHeaderError, tarfile.TruncatedHeaderError, tarfile.InvalidHeaderError) as exc:
+            tar.rt2data_bad_end = (tar.offset, exc)  # type: ignore[attr-defined]
+            raise
+
+
 def iter_tar_samples(path: str) -> Iterator[TarSample | TarProblem]:
     """Samples of one tar in file order; problems come out as ``TarProblem`` (never raised).
 
-    ``index`` counts every yielded record (sample or problem) from 0, so (file, index) orders samples.
+    ``index`` counts every yielded record (sample or problem) from 0, so (file, index) orders samples. A tar that
+    ends without its end-of-archive blocks (cut at a member header, or garbage in place of one) ends with an
+    ``unreadable_file`` problem: the samples after that point are lost and cannot be counted.
     """
     index = 0
     group: _Group | None = None
     try:
-        with tarfile.open(path, mode="r|*") as tar:
+        with tarfile.open(path, mode="r|*", tarinfo=_EndCheckingTarInfo) as tar:
             for member in tar:
                 where = f"{path}::{member.name}"
                 reason = _unsafe(member)
@@ -138,6 +153,7 @@ def iter_tar_samples(path: str) -> Iterator[TarSample | TarProblem]:
                 f = tar.extractfile(member)
                 data = f.read() if f is not None else b""
                 group.add(suffix.lower(), data, member.name)
+            bad_end = getattr(tar, "rt2data_bad_end", None)
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         detail = f"cannot read tar {path!r}: {type(exc).__name__}: {exc}"
         log.warning(detail)
@@ -145,3 +161,9 @@ def iter_tar_samples(path: str) -> Iterator[TarSample | TarProblem]:
         return
     if group is not None:
         yield group.result()
+        index += 1
+    if bad_end is not None:
+        detail = (f"cannot read tar {path!r}: no valid member header or end-of-archive blocks at byte {bad_end[0]} "
+                  f"({bad_end[1]}): the tar is truncated or damaged there; later samples are lost")
+        log.warning(detail)
+        yield TarProblem("", "unreadable_file", detail, index, path)

@@ -24,8 +24,8 @@ from typing import Any, ClassVar, Iterator
 
 from rt2data.errors import ConfigError, DataError
 from rt2data.web.captions import DEFAULT_IMAGE_KEYS, text_of_member
-from rt2data.web.dead_letters import DeadLetter
-from rt2data.web.options import as_str_tuple, check_bool, check_positive, path_field
+from rt2data.dead_letters import SampleDeadLetter
+from rt2data.web.options import MAX_IMAGE_PIXELS, as_str_tuple, check_bool, check_positive, path_field
 from rt2data.web.samples import ItemFactory, SourceItem, WorkItem
 from rt2data.web.tars import TarProblem, iter_tar_samples
 from rt2data.web.text import answers_of, lookup_field
@@ -57,7 +57,8 @@ class WdsVqaOptions:
     json_key: str = "json"
     question_field: str = "question"
     answer_field: str = "answer"
-    verify_images: bool = False
+    verify_images: bool = True
+    max_image_pixels: int = MAX_IMAGE_PIXELS
 
     def __post_init__(self) -> None:
         as_str_tuple(self, "path")
@@ -67,9 +68,10 @@ class WdsVqaOptions:
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 raise ConfigError(f"option {name!r} must be a non-empty string, got {getattr(self, name)!r}")
         check_bool(self.verify_images, "verify_images")
+        check_positive(self.max_image_pixels, "max_image_pixels")
 
 
-def read_wds_vqa(item: WorkItem, factory: ItemFactory, options: WdsVqaOptions) -> Iterator[SourceItem | DeadLetter]:
+def read_wds_vqa(item: WorkItem, factory: ItemFactory, options: WdsVqaOptions) -> Iterator[SourceItem | SampleDeadLetter]:
     """Items and dead letters of one VQA tar."""
     for sample in iter_tar_samples(item.path):
         if isinstance(sample, TarProblem):
@@ -115,7 +117,8 @@ class Vqav2Options:
         images: folder with the COCO images.
         subtype: COCO subtype in the image names; null reads the questions file's ``data_subtype``.
         image_template: image file name, ``{subtype}`` and ``{image_id}`` placeholders.
-        verify_images: decode every image fully.
+        verify_images: decode every image fully before it is written (default; catches truncated files).
+        max_image_pixels: images with more pixels are dead-lettered as ``image_too_large``.
         chunk: questions per work item.
     """
 
@@ -124,11 +127,13 @@ class Vqav2Options:
     annotations: str | None = path_field("file", optional=True)
     subtype: str | None = None
     image_template: str = "COCO_{subtype}_{image_id:012d}.jpg"
-    verify_images: bool = False
+    verify_images: bool = True
+    max_image_pixels: int = MAX_IMAGE_PIXELS
     chunk: int = 500
 
     def __post_init__(self) -> None:
         check_bool(self.verify_images, "verify_images")
+        check_positive(self.max_image_pixels, "max_image_pixels")
         check_positive(self.chunk, "chunk")
         _check_image_template(self.image_template, subtype="train2014", image_id=1)
 
@@ -189,12 +194,14 @@ class _QaFileOptions:
     questions: str = path_field("file")
     images: str = path_field("dir")
     image_template: str = "{image_id}.jpg"
-    verify_images: bool = False
+    verify_images: bool = True
+    max_image_pixels: int = MAX_IMAGE_PIXELS
     chunk: int = 500
     _SAMPLE_IMAGE_ID: ClassVar[object] = 12345  # what image ids look like, to check image_template early
 
     def __post_init__(self) -> None:
         check_bool(self.verify_images, "verify_images")
+        check_positive(self.max_image_pixels, "max_image_pixels")
         check_positive(self.chunk, "chunk")
         _check_image_template(self.image_template, image_id=self._SAMPLE_IMAGE_ID)
 
@@ -258,7 +265,7 @@ def records_work_items(source: str, records: list[QaRecord], *, path: str, chunk
     ]
 
 
-def read_records(item: WorkItem, factory: ItemFactory, options: Any) -> Iterator[SourceItem | DeadLetter]:
+def read_records(item: WorkItem, factory: ItemFactory, options: Any) -> Iterator[SourceItem | SampleDeadLetter]:
     """Items and dead letters of a chunk of index records (images read from disk)."""
     for n, (key, image_file, question, answers) in enumerate(item.part):
         where = f"{item.path}#{key}"

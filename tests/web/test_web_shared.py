@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 import webdataset as wds
 
-from rt2data.web import DeadLetter, SourceItem, default_template, plan_work, read_work_item
+from rt2data.web import SampleDeadLetter, SourceItem, default_template, plan_work, read_work_item
 from rt2data.web.captions import Flickr30kOptions, WdsCaptionOptions
 from rt2data.web.vqa import GqaOptions, VgqaOptions, Vqav2Options
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.shared
 def read_all(name, kind, fmt, options):
     out = [x for item in plan_work(name, kind, fmt, options)
            for x in read_work_item(item, kind=kind, fmt=fmt, options=options, template=default_template(kind))]
-    return [x for x in out if isinstance(x, SourceItem)], [x for x in out if isinstance(x, DeadLetter)]
+    return [x for x in out if isinstance(x, SourceItem)], [x for x in out if isinstance(x, SampleDeadLetter)]
 
 
 def test_vqav2_native_layout_majority_answers(shared_data):

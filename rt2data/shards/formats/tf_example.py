@@ -25,11 +25,13 @@ optional fields (``instruction``, ``episode_id``, ``plan``, ``step``, ``action_r
 
 from __future__ import annotations
 
+import functools
 import struct
 from typing import BinaryIO, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
+from rt2data import fields as F
 from rt2data.errors import DataError, SchemaError
 from rt2data.example import Example
 from rt2data.shards.formats.base import RawRecord, ShardFormat
@@ -49,8 +51,8 @@ __all__ = [
 ]
 
 _U64 = (1 << 64) - 1
-_STRING_FIELDS = ("key", "image_format", "prompt", "target", "kind", "source", "template_id")
-_OPTIONAL_STRING_FIELDS = ("instruction", "episode_id", "plan")
+_STRING_FIELDS = F.REQUIRED_TEXT
+_OPTIONAL_STRING_FIELDS = F.OPTIONAL_TEXT
 
 
 class Feature(NamedTuple):
@@ -63,7 +65,7 @@ class Feature(NamedTuple):
 # --------------------------------------------------------------------------- wire-level encoding
 
 
-def _varint(n: int) -> bytes:
+def _varint_loop(n: int) -> bytes:
     n &= _U64
     out = bytearray()
     while n > 0x7F:
@@ -73,31 +75,107 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
+_SMALL_VARINTS = tuple(_varint_loop(i) for i in range(1 << 14))  # every 1- and 2-byte varint, 16,384 entries
+
+
+def _varint(n: int) -> bytes:
+    """Base-128 varint of ``n`` (negative int64 values as their 10-byte two's complement), as protobuf writes it."""
+    if 0 <= n < 16384:
+        return _SMALL_VARINTS[n]
+    return _varint_loop(n)
+
+
 def _len_field(field: int, payload: bytes) -> bytes:
     return _varint((field << 3) | 2) + _varint(len(payload)) + payload
 
 
-def _encode_feature(feature: Feature) -> bytes:
-    if feature.kind == "bytes":
-        inner = b"".join(_len_field(1, bytes(v)) for v in feature.values)
-        return _len_field(1, inner)
-    if feature.kind == "float":
+# Tags of the length-delimited fields used here: field 1, 2, 3 with wire type 2.
+_T1, _T2, _T3 = b"\x0a", b"\x12", b"\x1a"
+_KIND_TAG = {"bytes": _T1, "float": _T2, "int64": _T3}
+
+
+def _feature_parts(feature: Feature, parts: list) -> int:
+    """Append the ``Feature`` message's pieces to ``parts`` (payloads are not copied); returns its length."""
+    kind = feature.kind
+    if kind == "bytes":
+        values = feature.values
+        heads = [_varint(len(v)) for v in values]
+        inner = sum(1 + len(h) + len(v) for h, v in zip(heads, values))
+        head = _varint(inner)
+        parts.append(_T1 + head)
+        for h, v in zip(heads, values):
+            parts += (_T1 + h, v)
+        return 1 + len(head) + inner
+    if kind == "float":
         with np.errstate(over="ignore"):
             packed = np.asarray(feature.values, dtype="<f4").tobytes()
-        return _len_field(2, _len_field(1, packed) if packed else b"")
-    if feature.kind == "int64":
-        packed = b"".join(_varint(int(v)) for v in feature.values)
-        return _len_field(3, _len_field(1, packed) if packed else b"")
-    raise ValueError(f"unknown feature kind {feature.kind!r}; expected 'bytes', 'float' or 'int64'")
+    elif kind == "int64":
+        packed = b"".join([_varint(int(v)) for v in feature.values])
+    else:
+        raise ValueError(f"unknown feature kind {kind!r}; expected 'bytes', 'float' or 'int64'")
+    body = _T1 + _varint(len(packed)) + packed if packed else b""
+    head = _varint(len(body))
+    parts.append(_KIND_TAG[kind] + head + body)
+    return 1 + len(head) + len(body)
+
+
+@functools.lru_cache(maxsize=256)
+def _name_field(name: str) -> bytes:
+    """The map entry's key field (``string key = 1``), encoded once per feature name."""
+    data = name.encode("utf-8")
+    return _T1 + _varint(len(data)) + data
+
+
+def _entry_head(name: str, feature_len: int) -> bytes:
+    """A map entry up to its ``Feature`` message: tag + length of the entry, the key, tag + length of the value."""
+    key = _name_field(name)
+    fhead = _T2 + _varint(feature_len)
+    return _T1 + _varint(len(key) + len(fhead) + feature_len) + key + fhead
+
+
+def _one_bytes_head(name: str, n: int) -> bytes:
+    """Everything of the entry ``name: bytes_list {value: <n bytes>}`` before those n bytes."""
+    h1 = _varint(n)
+    list_len = 1 + len(h1) + n
+    h2 = _varint(list_len)
+    return _entry_head(name, 1 + len(h2) + list_len) + _T1 + h2 + _T1 + h1
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_text_entry(name: str, value: bytes) -> bytes:
+    """A whole one-value bytes entry, cached: kind, source, template, format, prompts repeat across examples."""
+    return _one_bytes_head(name, len(value)) + value
 
 
 def encode_tf_example(features: Mapping[str, Feature]) -> bytes:
-    """Serialize a feature map as ``tf.train.Example`` bytes (entries sorted by name)."""
-    entries = b"".join(
-        _len_field(1, _len_field(1, name.encode("utf-8")) + _len_field(2, _encode_feature(features[name])))
-        for name in sorted(features)
-    )
-    return _len_field(1, entries)
+    """Serialize a feature map as ``tf.train.Example`` bytes (entries sorted by name).
+
+    The message is built as a list of pieces whose lengths are summed on the way, then joined once: each payload
+    (the image) is copied once, where nesting ``len + payload`` five levels deep would copy it five times.
+    """
+    parts: list = [b""]  # [0]: the Features message's tag + length, known at the end
+    total = 0
+    for name in sorted(features):
+        feature = features[name]
+        if feature.kind == "bytes" and len(feature.values) == 1:
+            value = feature.values[0]
+            if len(value) <= 512 and type(value) is bytes:
+                entry = _short_text_entry(name, value)
+                parts.append(entry)
+                total += len(entry)
+            else:
+                head = _one_bytes_head(name, len(value))
+                parts += (head, value)
+                total += len(head) + len(value)
+            continue
+        at = len(parts)
+        parts.append(b"")  # placeholder for the entry's head
+        flen = _feature_parts(feature, parts)
+        head = _entry_head(name, flen)
+        parts[at] = head
+        total += len(head) + flen
+    parts[0] = _T1 + _varint(total)
+    return b"".join(parts)
 
 
 # --------------------------------------------------------------------------- wire-level decoding
@@ -217,26 +295,30 @@ class _Spec(NamedTuple):
 
 
 TFRECORD_FEATURES: tuple[_Spec, ...] = (
-    _Spec("key", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "unique example key"),
-    _Spec("image", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "encoded image bytes (tf.io.decode_image)"),
-    _Spec("image_format", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "jpg | png | webp | gif | bmp | tiff"),
-    _Spec("prompt", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "text the model reads"),
-    _Spec("target", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "text the model writes"),
-    _Spec("kind", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "action | caption | vqa"),
-    _Spec("source", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "dataset / mixture source name"),
-    _Spec("template_id", "bytes", 'tf.io.FixedLenFeature([], tf.string)', "prompt template id"),
-    _Spec("instruction", "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
-    _Spec("episode_id", "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
-    _Spec("plan", "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
-    _Spec("step", "int64", "tf.io.FixedLenFeature([], tf.int64, default_value=-1)", "-1 when absent"),
-    _Spec("action_raw", "float", "tf.io.VarLenFeature(tf.float32)", "raw action, float32 copy"),
+    _Spec(F.KEY, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "unique example key"),
+    _Spec(F.IMAGE, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "encoded image bytes (tf.io.decode_image)"),
+    _Spec(F.IMAGE_FORMAT, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "jpg | png | webp | gif | bmp | tiff"),
+    _Spec(F.PROMPT, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "text the model reads"),
+    _Spec(F.TARGET, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "text the model writes"),
+    _Spec(F.KIND, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "action | caption | vqa"),
+    _Spec(F.SOURCE, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "dataset / mixture source name"),
+    _Spec(F.TEMPLATE_ID, "bytes", 'tf.io.FixedLenFeature([], tf.string)', "prompt template id"),
+    _Spec(F.INSTRUCTION, "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
+    _Spec(F.EPISODE_ID, "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
+    _Spec(F.PLAN, "bytes", 'tf.io.FixedLenFeature([], tf.string, default_value="")', "absent: None"),
+    _Spec(F.STEP, "int64", "tf.io.FixedLenFeature([], tf.int64, default_value=-1)", "-1 when absent"),
+    _Spec(F.ACTION_RAW, "float", "tf.io.VarLenFeature(tf.float32)", "raw action, float32 copy"),
     _Spec(
         "action_raw_f64",
         "bytes",
         'tf.io.FixedLenFeature([], tf.string, default_value="")',
         "exact raw action: tf.io.decode_raw(x, tf.float64), little-endian",
     ),
-    _Spec("action_tokens", "int64", "tf.io.VarLenFeature(tf.int64)", "bin index per dimension"),
+    _Spec(F.ACTION_TOKENS, "int64", "tf.io.VarLenFeature(tf.int64)", "bin index per dimension"),
+    _Spec(F.CHUNK_STEPS, "int64", "tf.io.FixedLenFeature([], tf.int64, default_value=1)", "action chunk H; absent: 1"),
+    _Spec(F.CHUNK_REAL, "int64", "tf.io.FixedLenFeature([], tf.int64, default_value=1)", "real steps of the chunk"),
+    _Spec(F.INPUT_IDS, "int64", "tf.io.VarLenFeature(tf.int64)", "--tokenizer: ids of prompt + ' ' + target"),
+    _Spec(F.LABELS, "int64", "tf.io.VarLenFeature(tf.int64)", "--tokenizer: input_ids, prompt masked with -100"),
 )
 
 TFRECORD_FEATURE_SPEC_DOC = (
@@ -249,9 +331,11 @@ TFRECORD_FEATURE_SPEC_DOC = (
     "    ex = tf.io.parse_single_example(record, FEATURES)\n"
     '    ex["action_raw"] = tf.sparse.to_dense(ex["action_raw"])\n'
     '    ex["action_tokens"] = tf.sparse.to_dense(ex["action_tokens"])\n'
+    '    ex["input_ids"] = tf.sparse.to_dense(ex["input_ids"])\n'
+    '    ex["labels"] = tf.sparse.to_dense(ex["labels"])\n'
     '    ex["action_raw_f64"] = tf.io.decode_raw(ex["action_raw_f64"], tf.float64)\n'
     "    return ex\n\n"
-    'ds = tf.data.TFRecordDataset(tf.io.gfile.glob("OUT_DIR/*.tfrecord")).map(parse)\n'
+    'ds = tf.data.TFRecordDataset(sorted(tf.io.gfile.glob("OUT_DIR/*.tfrecord"))).map(parse)  # name order = manifest order\n'
 )
 """Text for the README: the ``tf.io.parse_single_example`` feature dict of our TFRecord shards."""
 
@@ -275,6 +359,12 @@ def example_to_features(example: Example) -> dict[str, Feature]:
         out["action_raw_f64"] = Feature("bytes", (np.asarray(example.action_raw, dtype="<f8").tobytes(),))
     if example.action_tokens is not None:
         out["action_tokens"] = Feature("int64", example.action_tokens)
+    for name in ("chunk_steps", "chunk_real"):  # optional, absent when None (older outputs keep their bytes)
+        if getattr(example, name) is not None:
+            out[name] = Feature("int64", (getattr(example, name),))
+    if example.input_ids is not None:
+        out["input_ids"] = Feature("int64", example.input_ids)
+        out["labels"] = Feature("int64", example.labels)
     return out
 
 
@@ -332,6 +422,13 @@ def features_to_example(features: Mapping[str, Feature]) -> Example:
     if tokens is not None and tokens.kind != "int64":
         raise DataError(f"feature 'action_tokens': expected int64 values, got {tokens.kind}")
     fields["action_tokens"] = None if tokens is None else tuple(tokens.values)
+    for name in ("chunk_steps", "chunk_real"):
+        fields[name] = _one(features, name, "int64", required=False)
+    for name in ("input_ids", "labels"):
+        feature = features.get(name)
+        if feature is not None and feature.kind != "int64":
+            raise DataError(f"feature {name!r}: expected int64 values, got {feature.kind}")
+        fields[name] = None if feature is None else tuple(feature.values)
     image = _one(features, "image", "bytes", required=True)
     try:
         return Example(image=bytes(image), **fields)

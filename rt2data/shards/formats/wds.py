@@ -13,8 +13,8 @@ is a ``tarfile.TarInfo`` header (``TarInfo.tobuf``) + data padded to 512 bytes, 
 from __future__ import annotations
 
 import json
+import struct
 import tarfile
-from pathlib import PurePosixPath
 from typing import Any, BinaryIO, Iterator, NamedTuple
 
 from rt2data.errors import DataError, SchemaError
@@ -49,17 +49,41 @@ class TarSample(NamedTuple):
         return len(self.data)
 
 
-def _member(name: str, payload: bytes) -> bytes:
+def _tarfile_header(name: str, size: int) -> bytes:
+    """The header ``tarfile`` writes for a regular member with our fixed metadata (PAX when a field needs it)."""
     info = tarfile.TarInfo(name)
-    info.size = len(payload)
+    info.size = size
     info.mtime = 0
     info.mode = 0o644
     info.uid = info.gid = 0
     info.uname = info.gname = ""
     info.type = tarfile.REGTYPE
-    header = info.tobuf(TAR_FORMAT, "utf-8", "surrogateescape")
-    pad = -len(payload) % _BLOCK
-    return header + payload + b"\0" * pad
+    return info.tobuf(TAR_FORMAT, "utf-8", "surrogateescape")
+
+
+# A ustar header block of our members, field by field as tarfile's _create_header lays it out: name[100] mode[8]
+# uid[8] gid[8] size[12] mtime[12] chksum[8] type[1] linkname[100] magic[8] uname[32] gname[32] devmajor[8]
+# devminor[8] prefix[155], padded to 512 bytes. Only name, size and the checksum vary.
+_MODE_IDS = b"0000644\0" + b"0000000\0" * 2
+_MTIME = b"00000000000\0"
+_TAIL = (tarfile.REGTYPE + b"\0" * 100 + tarfile.POSIX_MAGIC + b"\0" * (32 + 32 + 8 + 8 + 155)).ljust(_BLOCK - 156, b"\0")
+_FIXED_SUM = 8 * ord(" ") + sum(_MODE_IDS) + sum(_MTIME) + sum(_TAIL)  # the checksum counts its field as spaces
+_MAX_USTAR_SIZE = 8**11  # larger sizes need a PAX record
+
+
+def _header(name: str, size: int) -> bytes:
+    """The 512-byte ustar header of member ``name`` of ``size`` bytes: the same bytes as :func:`_tarfile_header`,
+    built from a template (tarfile builds a dict, a TarInfo and a PAX check per member); falls back to tarfile
+    when the name is not ASCII or longer than 100 bytes, or the size needs more than 11 octal digits."""
+    raw = name.encode("ascii", "replace")
+    if len(raw) > 100 or size >= _MAX_USTAR_SIZE or not name.isascii():
+        return _tarfile_header(name, size)
+    size_field = b"%011o\0" % size
+    checksum = _FIXED_SUM + sum(raw) + sum(size_field)
+    return b"".join((raw.ljust(100, b"\0"), _MODE_IDS, size_field, _MTIME, b"%06o\0 " % checksum, _TAIL))
+
+
+_PADDING = tuple(b"\0" * (-n % _BLOCK) for n in range(_BLOCK))
 
 
 def encode_sample(example: Example) -> TarSample:
@@ -67,7 +91,10 @@ def encode_sample(example: Example) -> TarSample:
     members = sorted(
         [(f"{example.key}.{example.image_format}", example.image), (f"{example.key}.json", example.to_json_bytes())]
     )
-    return TarSample(example.key, b"".join(_member(name, payload) for name, payload in members))
+    parts = []
+    for name, payload in members:
+        parts += (_header(name, len(payload)), payload, _PADDING[len(payload) % _BLOCK])
+    return TarSample(example.key, b"".join(parts))
 
 
 def tar_end_size(offset: int) -> int:
@@ -82,10 +109,9 @@ def check_member_name(name: str, *, shard: str) -> tuple[str, str]:
     Raises:
         DataError: the name is absolute, has a ``..`` component, a folder, or no extension.
     """
-    path = PurePosixPath(name)
     if name.startswith("/") or "\\" in name or (len(name) > 1 and name[1] == ":"):
         raise DataError(f"{shard}: tar member {name!r} has an absolute path; refusing a member that escapes the shard")
-    if ".." in path.parts:
+    if ".." in name.split("/"):  # a '..' component (what PurePosixPath(name).parts would show)
         raise DataError(f"{shard}: tar member {name!r} contains '..'; refusing a member that escapes the shard")
     if "/" in name:
         raise DataError(f"{shard}: tar member {name!r} is in a folder; rt2data shards hold only KEY.EXT members")
@@ -95,26 +121,123 @@ def check_member_name(name: str, *, shard: str) -> tuple[str, str]:
     return key, ext
 
 
+def _octal(field: bytes) -> int:
+    """A numeric header field as ``tarfile.nti`` reads it (octal text, or GNU base-256)."""
+    if field[:1] in (b"\x80", b"\xff"):
+        n = int.from_bytes(field[1:], "big")
+        return n - (256 ** (len(field) - 1)) if field[:1] == b"\xff" else n
+    return int(field.split(b"\0", 1)[0].strip() or b"0", 8)
+
+
+def _text(field: bytes) -> str:
+    return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def _pax_records(data: bytes) -> dict[str, str]:
+    """``{keyword: value}`` of a PAX extended header (records ``"<len> <keyword>=<value>\\n"``)."""
+    out, pos = {}, 0
+    while pos < len(data) and data[pos:pos + 1] != b"\0":
+        space = data.index(b" ", pos)
+        length = int(data[pos:space])
+        if length <= 0:
+            raise ValueError("PAX record of length 0")
+        keyword, _, value = data[space + 1 : pos + length - 1].partition(b"=")
+        out[keyword.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
+        pos += length
+    return out
+
+
+_REGULAR = (b"0", b"\0", b"7")  # tarfile's REGULAR_TYPES, less the sparse files tar never gives us here
+
+
+def _read_exact(f: BinaryIO, n: int) -> bytes:
+    data = f.read(n)
+    while len(data) < n:
+        more = f.read(n - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
 def iter_tar_members(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, str, bytes, int]]:
     """Stream ``(key, extension, data, header_offset)`` of every member of an rt2data tar shard.
+
+    Headers are parsed here, block by block, as ``tarfile`` parses them (ustar fields, checksum, PAX ``path`` and
+    ``size`` records for long names), without its per-member objects: reading is several times faster.
 
     Raises:
         DataError: unreadable/corrupt tar, non-regular member, or a member name that escapes the shard.
     """
+    offset = 0
+    pax: dict[str, str] = {}
+    pax_offset: int | None = None
+    while True:
+        header = _read_exact(f, _BLOCK)
+        if not header or header == _ZERO_BLOCK:
+            if offset == 0 and not header:
+                raise DataError(f"{shard}: not a readable tar archive (ReadError: empty file)")
+            return  # the end-of-archive blocks (or an archive cut at a member boundary, as tarfile reads it)
+        if len(header) < _BLOCK:
+            raise DataError(f"{shard}: not a readable tar archive (truncated header at byte {offset})")
+        if _checksum_ok(header) is False:
+            raise DataError(f"{shard}: not a readable tar archive (bad header checksum at byte {offset})")
+        try:
+            size = _octal(header[124:136])
+            name = _text(header[0:100])
+            if header[257:263] == tarfile.POSIX_MAGIC[:6] and header[345:346] != b"\0":
+                name = _text(header[345:500]) + "/" + name
+        except ValueError as exc:
+            raise DataError(f"{shard}: not a readable tar archive (bad header at byte {offset}: {exc})") from exc
+        kind = header[156:157]
+        start = offset if pax_offset is None else pax_offset
+        data_offset = offset + _BLOCK
+        if kind in (b"x", b"g"):
+            payload = _read_exact(f, size)
+            if len(payload) < size:
+                raise DataError(f"{shard}: not a readable tar archive (truncated PAX header at byte {offset})")
+            _read_exact(f, -size % _BLOCK)
+            offset = data_offset + size + (-size % _BLOCK)
+            if kind == b"x":
+                try:
+                    pax = _pax_records(payload)
+                except ValueError as exc:
+                    raise DataError(
+                        f"{shard}: not a readable tar archive (bad PAX header at byte {start}: {exc})") from exc
+                pax_offset = start
+            continue
+        if "path" in pax:
+            name = pax["path"]
+        if "size" in pax:
+            size = int(pax["size"])
+        pax, pax_offset = {}, None
+        key, ext = check_member_name(name, shard=shard)
+        if kind not in _REGULAR:
+            raise DataError(f"{shard}: tar member {name!r} at byte {start} is not a regular file")
+        data = _read_exact(f, size)
+        if len(data) != size:
+            raise DataError(f"{shard}: tar member {name!r} at byte {start} is truncated")
+        pad = -size % _BLOCK
+        if pad and len(_read_exact(f, pad)) != pad:
+            raise DataError(f"{shard}: tar member {name!r} at byte {start} is truncated (padding)")
+        offset = data_offset + size + pad
+        yield key, ext, data, start
+
+
+_ZERO_BLOCK = b"\0" * _BLOCK
+
+
+def _checksum_ok(header: bytes) -> bool:
+    """The header checksum as ``tarfile`` accepts it: unsigned or signed byte sum, its own field as spaces."""
     try:
-        with tarfile.open(fileobj=f, mode="r|") as tar:
-            for info in tar:
-                key, ext = check_member_name(info.name, shard=shard)
-                if not info.isreg():
-                    raise DataError(f"{shard}: tar member {info.name!r} at byte {info.offset} is not a regular file")
-                member = tar.extractfile(info)
-                data = member.read() if member is not None else b""
-                if len(data) != info.size:
-                    raise DataError(f"{shard}: tar member {info.name!r} at byte {info.offset} is truncated")
-                yield key, ext, data, info.offset
-                tar.members = []  # streaming: do not keep every TarInfo
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        raise DataError(f"{shard}: not a readable tar archive ({type(exc).__name__}: {exc})") from exc
+        stored = int(header[148:156].split(b"\0", 1)[0].strip() or b"-1", 8)
+    except ValueError:
+        return False
+    unsigned = 256 + sum(header[:148]) + sum(header[156:])
+    if stored == unsigned:
+        return True
+    signed = 256 + sum(struct.unpack_from("148b8x356b", header))
+    return stored == signed
 
 
 def iter_wds_samples(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, dict[str, bytes], int]]:
