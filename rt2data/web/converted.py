@@ -75,7 +75,7 @@ def converted_semantics(options: ConvertedOptions) -> dict[str, Any] | None:
     """The action semantics (output space, gripper kind and mode, canonical or not) the convert output recorded for
     its robot source, or None (no manifest, or an output from before semantics were recorded)."""
 
-    if not os.path.isfile(os.path.join(options.path, MANIFEST_NAME)):
+    if not io.is_file(io.join(options.path, MANIFEST_NAME)):
         return None
     for source in load_manifest(options.path).sources.values():
         if source.get("kind") == "action" and "action_semantics" in source:

@@ -83,7 +83,7 @@ def test_convert_bucket_to_bucket_gives_the_local_bytes(s3, bucket_dataset, buck
                                                          workers):
     if workers == 1:
         out, manifest = bucket_run
-    else:  # worker processes get the S3 flags through the runner's provision info; no shared disk involved
+    else:  # the embedded runner's worker processes get the S3 flags too; no shared disk involved
         out = s3.bucket("rt2-out-2") + "/bridge"
         manifest = run_convert(job(bucket_dataset), out, stats_path=bucket_stats,
                                runner_options=RunnerOptions(workers=2, beam_args=s3.beam_args))
@@ -93,10 +93,8 @@ def test_convert_bucket_to_bucket_gives_the_local_bytes(s3, bucket_dataset, buck
     assert shards(got) == shards(local_files(local_out)) and len(shards(got)) >= 4
     assert manifest.accounting == local_manifest.accounting
     expected = sorted(local_files(local_out))
-    if workers == 1:
-        assert got["dataset_statistics.json"] == (local_out / "dataset_statistics.json").read_bytes()
-    else:  # statistics were read from --stats s3://..., not written into OUT
-        expected.remove("dataset_statistics.json")
+    # --stats s3://... is read only; its bytes are copied into OUT, as a run without it writes them there.
+    assert got["dataset_statistics.json"] == (local_out / "dataset_statistics.json").read_bytes()
     # Only the committed output is left: no staging prefix, no temp objects, no ledger.
     assert sorted(got) == expected
     assert json.loads(got["manifest.json"])["config"]["dataset_dir"] == bucket_dataset
