@@ -84,6 +84,14 @@ def test_inside_refuses_names_that_leave_the_directory(tmp_path, name):
     assert inside(tmp_path, "x-000000.tar") == tmp_path / "x-000000.tar"
 
 
+@pytest.mark.parametrize("name", ["../victim.tar", "/etc/passwd", "..", ".", "", "a/b", "a\\b"])
+def test_inside_a_url_out_checks_the_plain_name(name):
+    # An object store has no symlinks: the name alone decides; nothing is contacted.
+    with pytest.raises(OutputError, match="outside"):
+        inside("s3://bucket/out", name)
+    assert inside("s3://bucket/out", "x-000000.tar") == "s3://bucket/out/x-000000.tar"
+
+
 def test_convert_staging_marker_names_outside_out_are_refused(tmp_path):
     from rt2data.pipelines.convert import _read_marker, _rename_parts
 
