@@ -10,9 +10,10 @@ FlinkRunner, SparkRunner, DaskRunner) is chosen by name and configured with its 
 
 Filesystem options (``--s3_endpoint_url``, ``--s3_region_name``, ``--project``, ... in ``beam_args``) reach every
 process that touches a URL: the driver (:meth:`RunnerOptions.configure_io`, called by the pipelines before their
-driver-side reads and writes), the embedded runner's worker processes (its provision info carries the encoded
-options; Beam 2.77's default carries none), Dask workers (a ``WorkerPlugin`` calling ``FileSystems.set_options``:
-Beam's DaskRunner hands them no options) and remote runners such as Dataflow (Beam ships the options itself).
+driver-side reads and writes), the worker processes of ``rt2data.pipelines.local`` (forked from the driver, and
+set up with :meth:`RunnerOptions.configure_io`), Beam's FnApiRunner's worker processes (its provision info
+carries the encoded options; Beam 2.77's default carries none), Dask workers (a ``WorkerPlugin`` calling
+``FileSystems.set_options``: Beam's DaskRunner hands them no options) and remote runners such as Dataflow (Beam ships the options itself).
 """
 
 from __future__ import annotations
