@@ -202,7 +202,7 @@ def _runner(options: RunnerOptions, pipeline_options: Any) -> Any:
         from apache_beam.runners.portability.fn_api_runner import fn_runner
         from apache_beam.runners.portability.portable_runner import JobServiceHandle
 
-        encoded = JobServiceHandle.encode_pipeline_options(pipeline_options.get_all_options())
+        encoded = JobServiceHandle.encode_pipeline_options(pipeline_options.get_all_options(drop_default=True))
         info = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
         return fn_runner.FnApiRunner(provision_info=info)
     if name == "DaskRunner" and options.beam_args:

@@ -209,3 +209,36 @@ def test_mix_reads_a_robot_source_in_the_bucket(s3, bucket_run, local_run, tmp_p
         run_mix(load_mixture(mixture), tmp_path / where, runner_options=options)
         outs[where] = shards(local_files(tmp_path / where))
     assert outs["bucket"] == outs["local"] and len(outs["bucket"]) == 2
+
+
+def test_ledger_commit_and_resume_on_a_bucket(s3):
+    """The shard layer's own commit (progress ledger, resume, finalize) on a bucket: the ledger is a header object
+    plus one entry object per shard; a crash leaves a temp object; resume keeps only verified shards."""
+    from rt2data.example import Example
+    from rt2data.shards import (Accounting, Manifest, config_fingerprint, finalize_output, iter_examples,
+                                prepare_output_dir, read_ledger, write_shard_at)
+
+    io.set_options(io.options_from_args(s3.beam_args))
+    out = s3.bucket("rt2-ledger") + "/out"
+    fp = config_fingerprint({"test": 1})
+    exs = [Example(key=f"k{i}", image=bytes([i]) * 40, image_format="jpg", prompt="p", target="t", kind="caption",
+                   source="web", template_id="c") for i in range(9)]
+    prepare_output_dir(out, config_fingerprint=fp)
+    done = [write_shard_at(out, exs[3 * k: 3 * k + 3], index=k, fmt="tfrecord", prefix="x") for k in range(3)]
+    assert set(read_ledger(out)) == {d.name for d in done}
+    s3.client.put_object(Bucket="rt2-ledger", Key="out/.x-000003.tfrecord.tmp-" + "b" * 32, Body=b"half")
+    body = bytearray(s3.objects(out)[done[1].name])
+    body[30] ^= 0xFF
+    s3.client.put_object(Bucket="rt2-ledger", Key=f"out/{done[1].name}", Body=bytes(body))  # same size, other bytes
+    with pytest.raises(OutputError, match="--resume"):
+        prepare_output_dir(out, config_fingerprint=fp)
+
+    kept = prepare_output_dir(out, resume=True, config_fingerprint=fp)
+    assert sorted(kept) == [done[0].name, done[2].name]
+    redo = write_shard_at(out, exs[3:6], index=1, fmt="tfrecord", prefix="x")
+    assert redo == done[1]
+    infos = [kept[done[0].name], redo, kept[done[2].name]]
+    finalize_output(out, infos, manifest=Manifest(kind="convert", config={"test": 1}, shards={"tfrecord": infos},
+                                                  accounting=Accounting(9, 9, {})))
+    assert sorted(s3.objects(out)) == sorted([d.name for d in done] + ["manifest.json"])
+    assert list(iter_examples(out, verify=True)) == exs
