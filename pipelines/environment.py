@@ -12,7 +12,7 @@ import importlib.util
 import platform
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rt2data.pipelines.local import LOCAL_RUNNER
