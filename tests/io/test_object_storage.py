@@ -186,7 +186,7 @@ def test_dask_workers_read_and_write_the_bucket(s3, bucket_dataset, bucket_stats
     finally:
         from distributed.client import _global_clients  # DaskRunner leaves Clients of its own open
 
-        for other in list(_global_clients.values()):
+        for other in reversed(list(_global_clients.values())):  # LIFO: each Client restores the dask config it found
             other.close()
         client.close()
         cluster.close()

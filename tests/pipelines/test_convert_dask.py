@@ -27,7 +27,7 @@ def dask_cluster():
     # Beam's DaskRunner opens Clients of its own and leaves them open: close them before the cluster goes away.
     from distributed.client import _global_clients
 
-    for other in list(_global_clients.values()):
+    for other in reversed(list(_global_clients.values())):  # LIFO: each Client restores the dask config it found
         other.close()
     client.close()
     cluster.close()
