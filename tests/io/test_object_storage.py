@@ -1,7 +1,8 @@
-"""rt2data on object storage: RLDS read from ``s3://``, outputs written to ``s3://`` on a real S3 server (moto's
-standalone server on loopback, through Beam's own S3 filesystem), with no disk shared between driver and workers.
+"""rt2data on object storage: RLDS read from a bucket, outputs written to a bucket, on real servers on loopback
+(``s3://``: moto's standalone server; ``gs://``: gcp-storage-emulator), through Beam's own S3 and GCS filesystems,
+with no disk shared between driver and workers. Every test runs once per store (the ``store`` fixture).
 
-The bucket run must give the bytes of a local run, on one and on several worker processes.
+The bucket run must give the bytes of a local run, on one and on several worker processes and on Dask.
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ def dataset(rlds_dataset):
 
 
 @pytest.fixture(scope="module")
-def bucket_dataset(s3, dataset):
-    bucket = s3.bucket("rt2-robotics")
-    return s3.upload(dataset, f"{bucket}/{SPEC}/1.0.0")
+def bucket_dataset(store, dataset):
+    bucket = store.bucket("rt2-robotics")
+    return store.upload(dataset, f"{bucket}/{SPEC}/1.0.0")
 
 
 @pytest.fixture(scope="module")
@@ -55,18 +56,18 @@ def job(dataset_dir: str) -> ConvertJob:
 
 
 @pytest.fixture(scope="module")
-def bucket_stats(s3, local_run):
-    """The local run's statistics file, in a bucket: ``--stats s3://...`` skips the statistics pass."""
-    url = s3.bucket("rt2-stats") + "/bridge_stats.json"
-    s3.client.upload_file(str(local_run[0] / "dataset_statistics.json"), "rt2-stats", "bridge_stats.json")
+def bucket_stats(store, local_run):
+    """The local run's statistics file, in a bucket: ``--stats <url>`` skips the statistics pass."""
+    url = store.bucket("rt2-stats") + "/bridge_stats.json"
+    store.put(url, (local_run[0] / "dataset_statistics.json").read_bytes())
     return url
 
 
 @pytest.fixture(scope="module")
-def bucket_run(s3, bucket_dataset):
-    """convert s3 -> s3 on one worker process (statistics computed from the bucket too)."""
-    out = s3.bucket("rt2-out-1") + "/bridge"
-    manifest = run_convert(job(bucket_dataset), out, runner_options=RunnerOptions(beam_args=s3.beam_args))
+def bucket_run(store, bucket_dataset):
+    """convert store -> store on one worker process (statistics computed from the bucket too)."""
+    out = store.bucket("rt2-out-1") + "/bridge"
+    manifest = run_convert(job(bucket_dataset), out, runner_options=RunnerOptions(beam_args=store.beam_args))
     return out, manifest
 
 
@@ -79,30 +80,30 @@ def cli(*args: str):
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_convert_bucket_to_bucket_gives_the_local_bytes(s3, bucket_dataset, bucket_stats, bucket_run, local_run,
+def test_convert_bucket_to_bucket_gives_the_local_bytes(store, bucket_dataset, bucket_stats, bucket_run, local_run,
                                                          workers):
     if workers == 1:
         out, manifest = bucket_run
-    else:  # the embedded runner's worker processes get the S3 flags too; no shared disk involved
-        out = s3.bucket("rt2-out-2") + "/bridge"
+    else:  # the embedded runner's worker processes get the store's settings too; no shared disk involved
+        out = store.bucket("rt2-out-2") + "/bridge"
         manifest = run_convert(job(bucket_dataset), out, stats_path=bucket_stats,
-                               runner_options=RunnerOptions(workers=2, beam_args=s3.beam_args))
+                               runner_options=RunnerOptions(workers=2, beam_args=store.beam_args))
 
     local_out, local_manifest = local_run
-    got = s3.objects(out)
+    got = store.objects(out)
     assert shards(got) == shards(local_files(local_out)) and len(shards(got)) >= 4
     assert manifest.accounting == local_manifest.accounting
     expected = sorted(local_files(local_out))
-    # --stats s3://... is read only; its bytes are copied into OUT, as a run without it writes them there.
+    # --stats <url> is read only; its bytes are copied into OUT, as a run without it writes them there.
     assert got["dataset_statistics.json"] == (local_out / "dataset_statistics.json").read_bytes()
     # Only the committed output is left: no staging prefix, no temp objects, no ledger.
     assert sorted(got) == expected
     assert json.loads(got["manifest.json"])["config"]["dataset_dir"] == bucket_dataset
 
 
-def test_validate_inspect_and_read_a_bucket_output(s3, bucket_run, local_run):
+def test_validate_inspect_and_read_a_bucket_output(store, bucket_run, local_run):
     out, _ = bucket_run
-    flag = [f"--beam-arg={a}" for a in s3.beam_args]
+    flag = [f"--beam-arg={a}" for a in store.beam_args]
     res = cli("validate", out, *flag)
     assert res.exit_code == 0, res.output
     res = cli("inspect", out, "--json", *flag)
@@ -117,72 +118,72 @@ def test_validate_inspect_and_read_a_bucket_output(s3, bucket_run, local_run):
     assert [r["target"] for r in remote] == [r["target"] for r in local]
 
 
-def test_a_damaged_bucket_shard_is_found_by_validate(s3, bucket_run):
+def test_a_damaged_bucket_shard_is_found_by_validate(store, bucket_run):
     out, manifest = bucket_run
-    copy = s3.bucket("rt2-damaged") + "/bridge"
-    for name, data in s3.objects(out).items():
-        s3.client.put_object(Bucket="rt2-damaged", Key=f"bridge/{name}", Body=data)
+    copy = store.bucket("rt2-damaged") + "/bridge"
+    for name, data in store.objects(out).items():
+        store.put(f"{copy}/{name}", data)
     name = manifest.shards["wds"][1].name
-    body = bytearray(s3.objects(copy)[name])
+    body = bytearray(store.objects(copy)[name])
     body[700] ^= 0xFF
-    s3.client.put_object(Bucket="rt2-damaged", Key=f"bridge/{name}", Body=bytes(body))
-    res = cli("validate", copy, *[f"--beam-arg={a}" for a in s3.beam_args])
+    store.put(f"{copy}/{name}", bytes(body))
+    res = cli("validate", copy, *[f"--beam-arg={a}" for a in store.beam_args])
     assert res.exit_code != 0 and name in res.output
 
 
-def test_an_interrupted_bucket_run_resumes_to_the_local_bytes(s3, dataset, bucket_stats, local_run):
+def test_an_interrupted_bucket_run_resumes_to_the_local_bytes(store, dataset, bucket_stats, local_run):
     """A run that dies midway (a corrupt input shard) leaves its staging prefix; after the shard is restored,
     --resume finishes the output in the bucket and it equals the local run's."""
-    bucket = s3.bucket("rt2-resume")
-    url = s3.upload(dataset, f"{bucket}/{SPEC}/1.0.0")
+    bucket = store.bucket("rt2-resume")
+    url = store.upload(dataset, f"{bucket}/{SPEC}/1.0.0")
     shard = sorted(p for p in dataset.iterdir() if ".tfrecord-00001" in p.name)[0]
     body = bytearray(shard.read_bytes())
     body[40] ^= 0xFF  # a payload byte: the record's CRC fails, the size stays (so does the input fingerprint)
-    s3.client.put_object(Bucket="rt2-resume", Key=f"{SPEC}/1.0.0/{shard.name}", Body=bytes(body))
+    store.put(f"{url}/{shard.name}", bytes(body))
     out = f"{bucket}/out"
-    options = RunnerOptions(beam_args=s3.beam_args)
+    options = RunnerOptions(beam_args=store.beam_args)
     with pytest.raises(DataError, match="CRC"):
         run_convert(job(url), out, stats_path=bucket_stats, runner_options=options)
-    assert "manifest.json" not in s3.objects(out) and any(n.startswith(".staging/") for n in s3.objects(out))
+    assert "manifest.json" not in store.objects(out) and any(n.startswith(".staging/") for n in store.objects(out))
     with pytest.raises(OutputError, match="--resume"):
         run_convert(job(url), out, stats_path=bucket_stats, runner_options=options)
 
-    s3.client.upload_file(str(shard), "rt2-resume", f"{SPEC}/1.0.0/{shard.name}")
+    store.put(f"{url}/{shard.name}", shard.read_bytes())
     run_convert(job(url), out, stats_path=bucket_stats, runner_options=options, resume=True)
-    got = s3.objects(out)
+    got = store.objects(out)
     assert shards(got) == shards(local_files(local_run[0]))
     assert not any(n.startswith(".") for n in got)
     # A finished output with the same config is left as it is.
     run_convert(job(url), out, stats_path=bucket_stats, runner_options=options, resume=True)
-    assert s3.objects(out) == got
+    assert store.objects(out) == got
 
 
-def test_a_missing_bucket_is_one_line(s3, bucket_dataset, bucket_stats, capsys):
+def test_a_missing_bucket_is_one_line(store, bucket_dataset, bucket_stats, capsys):
     from rt2data.cli.main import main
 
-    flag = [f"--beam-arg={a}" for a in s3.beam_args]
+    flag = [f"--beam-arg={a}" for a in store.beam_args]
     with pytest.raises(SystemExit) as info:
-        main(["-q", "convert", bucket_dataset, "s3://rt2-no-such-bucket/out", "--spec", SPEC, "--stats", bucket_stats,
-              *flag])
+        main(["-q", "convert", bucket_dataset, f"{store.scheme}://rt2-no-such-bucket/out", "--spec", SPEC,
+              "--stats", bucket_stats, *flag])
     err = capsys.readouterr().err
     assert info.value.code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "rt2-no-such-bucket" in lines[0], err
-    assert "NoSuchBucket" in lines[0]
+    assert store.missing_bucket in lines[0]
 
 
-def test_dask_workers_read_and_write_the_bucket(s3, bucket_dataset, bucket_stats, local_run):
+def test_dask_workers_read_and_write_the_bucket(store, bucket_dataset, bucket_stats, local_run):
     """Beam's DaskRunner hands its workers no options: the runner registers a worker plugin that sets them."""
     distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed")
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                        dashboard_address=None)
     client = distributed.Client(cluster)
     try:
-        out = s3.bucket("rt2-out-dask") + "/bridge"
+        out = store.bucket("rt2-out-dask") + "/bridge"
         options = RunnerOptions(runner="DaskRunner",
-                                beam_args=(f"--dask_client_address={cluster.scheduler_address}", *s3.beam_args))
+                                beam_args=(f"--dask_client_address={cluster.scheduler_address}", *store.beam_args))
         run_convert(job(bucket_dataset), out, stats_path=bucket_stats, runner_options=options)
-        assert shards(s3.objects(out)) == shards(local_files(local_run[0]))
+        assert shards(store.objects(out)) == shards(local_files(local_run[0]))
     finally:
         from distributed.client import _global_clients  # DaskRunner leaves Clients of its own open
 
@@ -192,12 +193,12 @@ def test_dask_workers_read_and_write_the_bucket(s3, bucket_dataset, bucket_stats
         cluster.close()
 
 
-def test_mix_reads_a_robot_source_in_the_bucket(s3, bucket_run, local_run, tmp_path):
+def test_mix_reads_a_robot_source_in_the_bucket(store, bucket_run, local_run, tmp_path):
     """A mixture's ``examples`` source may be a convert output in a bucket: the same bytes as from the local copy."""
     from rt2data.mix.config import load_mixture
     from rt2data.pipelines.mix import run_mix
 
-    options = RunnerOptions(beam_args=s3.beam_args)
+    options = RunnerOptions(beam_args=store.beam_args)
     options.configure_io()  # the CLI does this before it loads the mixture (its paths are checked on load)
     outs = {}
     for where, path in (("bucket", bucket_run[0]), ("local", str(local_run[0]))):
@@ -211,25 +212,25 @@ def test_mix_reads_a_robot_source_in_the_bucket(s3, bucket_run, local_run, tmp_p
     assert outs["bucket"] == outs["local"] and len(outs["bucket"]) == 2
 
 
-def test_ledger_commit_and_resume_on_a_bucket(s3):
+def test_ledger_commit_and_resume_on_a_bucket(store):
     """The shard layer's own commit (progress ledger, resume, finalize) on a bucket: the ledger is a header object
     plus one entry object per shard; a crash leaves a temp object; resume keeps only verified shards."""
     from rt2data.example import Example
     from rt2data.shards import (Accounting, Manifest, config_fingerprint, finalize_output, iter_examples,
                                 prepare_output_dir, read_ledger, write_shard_at)
 
-    io.set_options(io.options_from_args(s3.beam_args))
-    out = s3.bucket("rt2-ledger") + "/out"
+    io.set_options(io.options_from_args(store.beam_args))
+    out = store.bucket("rt2-ledger") + "/out"
     fp = config_fingerprint({"test": 1})
     exs = [Example(key=f"k{i}", image=bytes([i]) * 40, image_format="jpg", prompt="p", target="t", kind="caption",
                    source="web", template_id="c") for i in range(9)]
     prepare_output_dir(out, config_fingerprint=fp)
     done = [write_shard_at(out, exs[3 * k: 3 * k + 3], index=k, fmt="tfrecord", prefix="x") for k in range(3)]
     assert set(read_ledger(out)) == {d.name for d in done}
-    s3.client.put_object(Bucket="rt2-ledger", Key="out/.x-000003.tfrecord.tmp-" + "b" * 32, Body=b"half")
-    body = bytearray(s3.objects(out)[done[1].name])
+    store.put(f"{out}/.x-000003.tfrecord.tmp-" + "b" * 32, b"half")
+    body = bytearray(store.objects(out)[done[1].name])
     body[30] ^= 0xFF
-    s3.client.put_object(Bucket="rt2-ledger", Key=f"out/{done[1].name}", Body=bytes(body))  # same size, other bytes
+    store.put(f"{out}/{done[1].name}", bytes(body))  # same size, other bytes
     with pytest.raises(OutputError, match="--resume"):
         prepare_output_dir(out, config_fingerprint=fp)
 
@@ -240,5 +241,5 @@ def test_ledger_commit_and_resume_on_a_bucket(s3):
     infos = [kept[done[0].name], redo, kept[done[2].name]]
     finalize_output(out, infos, manifest=Manifest(kind="convert", config={"test": 1}, shards={"tfrecord": infos},
                                                   accounting=Accounting(9, 9, {})))
-    assert sorted(s3.objects(out)) == sorted([d.name for d in done] + ["manifest.json"])
+    assert sorted(store.objects(out)) == sorted([d.name for d in done] + ["manifest.json"])
     assert list(iter_examples(out, verify=True)) == exs
