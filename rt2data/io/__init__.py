@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 from rt2data.io.filesystems import EXTRAS, options_from_args, set_options
-from rt2data.io.filesystems import _filesystem, _short
+from rt2data.io.filesystems import _filesystem, _is_missing_bucket, _short
 from rt2data.io.paths import _local, absolute, basename, dirname, is_url, join, location, scheme
 
 log = logging.getLogger(__name__)
@@ -216,8 +216,11 @@ def _match(pattern: str, limit: int | None = None) -> list[tuple[str, int]]:
         (result,) = filesystem.match([pattern], [limit] if limit else None)
     except Exception as exc:  # Beam raises BeamIOError for a missing bucket and for "no match" alike
         text = _short(exc)
+        if _is_missing_bucket(pattern, exc):
+            bucket = pattern.split("://", 1)[1].split("/", 1)[0]
+            raise DataError(f"{pattern}: cannot list: no such bucket {bucket!r} ({text})") from exc
         if "No files found" in text or "NoSuchKey" in text or "404" in text and "bucket" not in text.lower():
-            return []
+            return []  # S3: "Tried to list nonexistent S3 path" (404) for a prefix with no objects
         raise DataError(f"{pattern}: cannot list: {text}") from exc
     return [(m.path, int(m.size_in_bytes)) for m in result.metadata_list]
 

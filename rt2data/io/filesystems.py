@@ -70,9 +70,15 @@ def _s3_class() -> type:
             self._io = s3io.S3IO(options=pipeline_options)
 
         def _list(self, dir_or_prefix):
+            # boto3's paginator, not S3IO.list_files: that one lists a missing bucket as empty (it swallows every
+            # 404), so a mistyped bucket would look like an empty folder; here it raises NoSuchBucket.
+            bucket, prefix = s3io.parse_s3_path(dir_or_prefix, object_optional=True)
             try:
-                for p, (n, updated) in self._io.list_files(dir_or_prefix, with_metadata=True):
-                    yield FileMetadata(p, n, updated)
+                pages = self._io.client.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+                for page in pages:
+                    for item in page.get("Contents", ()):
+                        yield FileMetadata(f"s3://{bucket}/{item['Key']}", item["Size"],
+                                           item["LastModified"].timestamp())
             except Exception as e:  # as Beam's S3FileSystem._list
                 raise BeamIOError("List operation failed", {dir_or_prefix: e})
 
@@ -131,13 +137,34 @@ def _missing_extra(path: str, name: str, exc: BaseException | None) -> ConfigErr
     return ConfigError(f"{path}: no filesystem for {name}:// URLs is installed{why}; {fix}")
 
 
-def _short(exc: BaseException) -> str:
-    """A one-line description of a filesystem error (Beam's errors carry a dict of per-path exceptions)."""
-    inner = getattr(exc, "exception_details", None)
-    if isinstance(inner, dict) and inner:
+def _innermost(exc: BaseException) -> BaseException:
+    """The SDK's own exception behind Beam's wrappers (a ``BeamIOError`` carries a dict of per-path exceptions,
+    nested: a failed match wraps the failed listing, which wraps the SDK's error)."""
+    for _ in range(8):
+        inner = getattr(exc, "exception_details", None)
+        if not (isinstance(inner, dict) and inner):
+            break
         exc = next(iter(inner.values()))
+    return exc
+
+
+def _short(exc: BaseException) -> str:
+    """A one-line description of a filesystem error: the SDK's exception type and message."""
+    exc = _innermost(exc)
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text[:300]}"
+
+
+def _is_missing_bucket(path: str, exc: BaseException) -> bool:
+    """Whether listing ``path`` failed because its bucket does not exist.
+
+    S3 names the error ``NoSuchBucket``; GCS answers a listing with 404 (``NotFound``) only for a missing bucket
+    (a prefix with no objects lists as empty).
+    """
+    inner = _innermost(exc)
+    if "NoSuchBucket" in str(inner):
+        return True
+    return scheme(path) == "gs" and (type(inner).__name__ == "NotFound" or getattr(inner, "code", None) == 404)
 
 
 def set_options(options: Any) -> None:
