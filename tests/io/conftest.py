@@ -168,7 +168,8 @@ def gcs(tmp_path_factory):
     before it connects anonymously. ``GOOGLE_APPLICATION_CREDENTIALS`` names a dummy ``authorized_user`` file
     holding an access token that has not expired, so google-auth finds credentials at once and never refreshes
     them (no request leaves loopback); the emulator ignores the token. ``NO_GCE_CHECK`` stops google-auth probing
-    for a GCE metadata server.
+    for a GCE metadata server; ``GOOGLE_CLOUD_PROJECT`` keeps google-auth from warning that the dummy credentials
+    name no project.
     """
     emulator = pytest.importorskip("gcp_storage_emulator.server",
                                    reason="gcp-storage-emulator is not installed (pip install -e '.[test]')")
@@ -184,7 +185,7 @@ def gcs(tmp_path_factory):
     server.start()
     try:
         with environment(STORAGE_EMULATOR_HOST=f"http://127.0.0.1:{port}", NO_GCE_CHECK="true",
-                         GOOGLE_APPLICATION_CREDENTIALS=str(credentials)):
+                         GOOGLE_APPLICATION_CREDENTIALS=str(credentials), GOOGLE_CLOUD_PROJECT=PROJECT):
             yield GCS()
     finally:
         server.stop()

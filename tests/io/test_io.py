@@ -38,8 +38,13 @@ def test_an_unknown_scheme_is_one_line_naming_what_to_install():
     assert io.EXTRAS == {"s3": "aws", "gs": "gcp"}
 
 
-def test_a_missing_sdk_names_the_extra(monkeypatch):
-    pytest.importorskip("apache_beam.io.aws.s3filesystem")
-    monkeypatch.setitem(__import__("sys").modules, "boto3", None)  # as if rt2data[aws] were not installed
-    with pytest.raises(ConfigError, match=r"s3://bucket/x: .*pip install 'rt2data\[aws\]'"):
-        io.read_bytes("s3://bucket/x")
+@pytest.mark.parametrize("url, beam_module, sdk, extra", [
+    ("s3://bucket/x", "apache_beam.io.aws.s3filesystem", "boto3", "aws"),
+    ("gs://bucket/x", "apache_beam.io.gcp.gcsfilesystem", "google.cloud.storage", "gcp"),
+])
+def test_a_missing_sdk_names_the_extra(monkeypatch, url, beam_module, sdk, extra):
+    pytest.importorskip(beam_module)
+    monkeypatch.setitem(__import__("sys").modules, sdk, None)  # as if rt2data[aws] / rt2data[gcp] were not installed
+    with pytest.raises(ConfigError, match=rf"{url}: .*pip install 'rt2data\[{extra}\]'") as info:
+        io.read_bytes(url)
+    assert "\n" not in str(info.value)

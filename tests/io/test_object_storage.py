@@ -158,18 +158,23 @@ def test_an_interrupted_bucket_run_resumes_to_the_local_bytes(store, dataset, bu
     assert store.objects(out) == got
 
 
-def test_a_missing_bucket_is_one_line(store, bucket_dataset, bucket_stats, capsys):
+@pytest.mark.parametrize("side", ["input", "output"])
+def test_a_missing_bucket_is_one_line(store, bucket_dataset, bucket_stats, side, tmp_path, capsys):
+    """A bucket that does not exist (its name without the word "bucket", which the SDKs' messages contain)."""
     from rt2data.cli.main import main
 
+    missing = f"{store.scheme}://rt2-absent"
+    src, out = (f"{missing}/{SPEC}/1.0.0", str(tmp_path / "out")) if side == "input" else (bucket_dataset,
+                                                                                          f"{missing}/out")
     flag = [f"--beam-arg={a}" for a in store.beam_args]
     with pytest.raises(SystemExit) as info:
-        main(["-q", "convert", bucket_dataset, f"{store.scheme}://rt2-no-such-bucket/out", "--spec", SPEC,
-              "--stats", bucket_stats, *flag])
+        main(["-q", "convert", src, out, "--spec", SPEC, "--stats", bucket_stats, *flag])
     err = capsys.readouterr().err
     assert info.value.code == 1
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "rt2-no-such-bucket" in lines[0], err
-    assert store.missing_bucket in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "no such bucket 'rt2-absent'" in lines[0] and store.missing_bucket in lines[0], err
+    assert not (tmp_path / "out").exists()
 
 
 def test_dask_workers_read_and_write_the_bucket(store, bucket_dataset, bucket_stats, local_run):
