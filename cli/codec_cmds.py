@@ -41,7 +41,7 @@ def _codec_options(func: Any) -> Any:
              "from; a local path or a URL (s3://, gs://).",
     )(func)
     func = click.option(
-        "--action-space", "action_space", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        "--action-space", "action_space", type=PathOrUrl(exists=True, dir_okay=False, path_type=Path),
         help="Action-space JSON (or codec JSON). Default: RT-2's 8-dimensional space, no normalization.",
     )(func)
     return func
@@ -227,9 +227,9 @@ def _manifest_chunk(manifest: Path | str | None) -> int:
               help="A real tokenizer file: SentencePiece .model, Hugging Face tokenizer.json, tekken JSON or CLIP's "
                    "bpe_simple_vocab_16e6.txt.gz. V and the never-reserved ids come from it; prints a report.")
 @click.option("--vocab-size", type=int, default=None, help="Vocabulary size V (reserved_last; optional for least_frequent).")
-@click.option("--frequencies", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+@click.option("--frequencies", type=PathOrUrl(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Token-frequency table JSON: a list of counts indexed by id, or {\"id\": count} (reserved_least_frequent).")
-@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+@click.option("--mapping", type=PathOrUrl(exists=True, dir_okay=False, path_type=Path), default=None,
               help="JSON {\"0\": id, \"1\": id, ...}: the tokenizer's ids of the integer strings (integer_text).")
 @click.option("--order", type=click.Choice(["descending", "ascending"]), default=None,
               help="reserved_last: bin b -> V-1-b (descending, OpenVLA) or V-N+b (ascending).")
@@ -263,8 +263,8 @@ def vocab(strategy: str | None, tokenizer_path: Path | None, vocab_size: int | N
         options["frequencies"] = load_frequencies(frequencies)
     if mapping is not None:
         try:
-            options["mapping"] = json.loads(mapping.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            options["mapping"] = json.loads(io.read_text(mapping))
+        except (DataError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ConfigError(f"cannot read mapping {mapping}: {exc}") from None
     if order is not None:
         options["order"] = order

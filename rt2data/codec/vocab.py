@@ -31,7 +31,7 @@ from rt2data import io
 from rt2data.codec.action_space import ActionSpace
 from rt2data.codec.bins import as_token_array
 from rt2data.codec.constrained import ActionTrie
-from rt2data.errors import ConfigError, ParseError
+from rt2data.errors import ConfigError, DataError, ParseError
 from rt2data.codec.action_codec import ActionCodec
 
 __all__ = [
@@ -292,8 +292,8 @@ def make_strategy(name: str, action_space: ActionSpace, **options: Any) -> Token
 def load_frequencies(path: str | Path) -> list[float] | dict[str, float]:
     """Read a token-frequency table: a JSON list of counts indexed by id, or an object ``{"id": count}``."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(io.read_text(path))
+    except (DataError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"cannot read token frequencies {path}: {exc}") from exc
     if not isinstance(data, (list, dict)):
         raise ConfigError(f"{path}: token frequencies must be a JSON list or object, got {type(data).__name__}")
