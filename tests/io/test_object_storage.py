@@ -242,3 +242,31 @@ def test_ledger_commit_and_resume_on_a_bucket(s3):
                                                   accounting=Accounting(9, 9, {})))
     assert sorted(s3.objects(out)) == sorted([d.name for d in done] + ["manifest.json"])
     assert list(iter_examples(out, verify=True)) == exs
+
+
+def test_a_bucket_convert_uploads_each_shard_once_and_copies_it_once(s3, bucket_dataset, bucket_stats, local_run,
+                                                                      monkeypatch):
+    """An object store needs no temp object: each shard is uploaded once, under the staging prefix, and copied once
+    to its final name (then the staged part is deleted); the bytes are still the local run's."""
+    opened, copied = [], []
+    real_open, real_copy = io.open_write, io.copy
+
+    def counting_open(path, **kw):
+        opened.append(str(path))
+        return real_open(path, **kw)
+
+    def counting_copy(src, dst):
+        copied.append((str(src), str(dst)))
+        return real_copy(src, dst)
+
+    monkeypatch.setattr(io, "open_write", counting_open)
+    monkeypatch.setattr(io, "copy", counting_copy)
+    out = s3.bucket("rt2-out-once") + "/bridge"
+    run_convert(job(bucket_dataset), out, stats_path=bucket_stats, runner_options=RunnerOptions(beam_args=s3.beam_args))
+    final = shards(s3.objects(out))
+    assert final == shards(local_files(local_run[0]))
+    shard_uploads = [p for p in opened if p.endswith((".tar", ".tfrecord"))]
+    assert len(shard_uploads) == len(final) and all(p.startswith(f"{out}/.staging/") for p in shard_uploads)
+    shard_copies = [(s, d) for s, d in copied if d.endswith((".tar", ".tfrecord"))]
+    assert sorted(d for _, d in shard_copies) == sorted(f"{out}/{n}" for n in final)
+    assert all(s.startswith(f"{out}/.staging/") for s, _ in shard_copies)
