@@ -270,3 +270,25 @@ def test_a_bucket_convert_uploads_each_shard_once_and_copies_it_once(s3, bucket_
     shard_copies = [(s, d) for s, d in copied if d.endswith((".tar", ".tfrecord"))]
     assert sorted(d for _, d in shard_copies) == sorted(f"{out}/{n}" for n in final)
     assert all(s.startswith(f"{out}/.staging/") for s, _ in shard_copies)
+
+
+def test_an_aborted_bucket_shard_leaves_no_object_and_no_upload(s3):
+    """A shard written straight to its name on an object store appears only when complete: a failure mid-shard
+    abandons the upload (the S3 multipart upload is aborted), so neither an object nor an open upload remains."""
+    from rt2data.example import Example
+    from rt2data.shards import ShardWriter
+
+    io.set_options(io.options_from_args(s3.beam_args))
+    out = s3.bucket("rt2-abort") + "/out"
+    ex = Example(key="k", image=b"\xff" * 64, image_format="jpg", prompt="p", target="t", kind="caption",
+                 source="web", template_id="c")
+    with pytest.raises(RuntimeError, match="mid-shard"):
+        with ShardWriter(out, "x-000000.tar", fmt="wds", record_progress=False) as writer:
+            writer.add(ex)
+            raise RuntimeError("mid-shard")
+    assert s3.objects(out) == {}
+    assert not s3.client.list_multipart_uploads(Bucket="rt2-abort").get("Uploads")
+    with ShardWriter(out, "x-000000.tar", fmt="wds", record_progress=False) as writer:
+        writer.add(ex)
+        info = writer.close()
+    assert list(s3.objects(out)) == ["x-000000.tar"] and len(s3.objects(out)["x-000000.tar"]) == info.bytes
