@@ -137,31 +137,13 @@ def options(s3):
     return options
 
 
-def test_web_sources_in_a_bucket_mix_into_a_bucket_with_the_local_bytes(s3, inputs, bucket_inputs, local_mix,
-                                                                         options, tmp_path):
+def test_web_sources_in_a_bucket_mix_into_a_bucket_interrupted_and_resumed_with_the_local_bytes(
+        s3, bucket_inputs, local_mix, options, tmp_path, monkeypatch):
+    """Every source in the bucket, OUT in the bucket. The run dies in pass 2 after two shard files: OUT holds no
+    final shard and no manifest, the staged shards are kept; the same run without a flag is refused; --resume
+    writes only the rest, and the shards are the local mixture's bytes; a second --resume changes nothing."""
     local_out, local_manifest = local_mix
-    out = s3.bucket("rt2-mix-out") + "/mix"
-    manifest = run_mix(load_mixture(write_mixture(tmp_path, "bucket.yaml", bucket_inputs)), out,
-                       runner_options=options)
-    got = s3.objects(out)
-    expected = local_tree(local_out)
-    assert shards(got) == shards(expected) and len(shards(got)) == 6
-    assert manifest.accounting == local_manifest.accounting
-    for name in ("robot", "caps", "vqa", "coco", "pqcap", "pqvqa"):  # every source was drawn from
-        assert manifest.sources[name]["realized_examples"] > 0, name
-        assert manifest.sources[name]["usable"] == local_manifest.sources[name]["usable"], name
-    assert manifest.sources["coco"]["dead_letters"] == {"no_image": 1}  # COCO image 4 is missing in both
-    assert manifest.sources["pqvqa"]["usable"] == 3  # images by relative path, read beside the Parquet file
-    # Only the committed output is left: no staging prefix, no ledger, no temp objects; the manifest is last.
-    assert sorted(got) == sorted(expected)
-    assert json.loads(got["manifest.json"])["config"]["sources"][0]["options"]["path"] == f"{bucket_inputs}/robot"
-
-
-def test_an_interrupted_bucket_mix_resumes_to_the_local_bytes(s3, inputs, local_mix, options, tmp_path, monkeypatch):
-    """The run dies in pass 2 after two shards: no final shard and no manifest in OUT, the staged shards kept; the
-    same run without a flag is refused; --resume writes only the rest and gives the local bytes; a second
-    --resume of the finished output changes nothing."""
-    mixture = load_mixture(write_mixture(inputs, "local2.yaml", str(inputs)))
+    mixture = load_mixture(write_mixture(tmp_path, "bucket.yaml", bucket_inputs))
     real, calls = mix_pipeline.write_shard_at, []
 
     def dies_after_two(out_dir, examples, **kw):
@@ -171,7 +153,7 @@ def test_an_interrupted_bucket_mix_resumes_to_the_local_bytes(s3, inputs, local_
         return real(out_dir, examples, **kw)
 
     monkeypatch.setattr(mix_pipeline, "write_shard_at", dies_after_two)
-    out = s3.bucket("rt2-mix-resume") + "/mix"
+    out = s3.bucket("rt2-mix-out") + "/mix"
     with pytest.raises(Exception, match="Input/output error"):
         run_mix(mixture, out, runner_options=options)
     staged = s3.objects(out)
@@ -180,14 +162,22 @@ def test_an_interrupted_bucket_mix_resumes_to_the_local_bytes(s3, inputs, local_
     with pytest.raises(OutputError, match="--resume"):
         run_mix(mixture, out, runner_options=options)
 
-    monkeypatch.setattr(mix_pipeline, "write_shard_at", real)
     calls.clear()
     monkeypatch.setattr(mix_pipeline, "write_shard_at", lambda *a, **kw: calls.append(kw["index"]) or real(*a, **kw))
-    run_mix(mixture, out, runner_options=options, resume=True)
-    got = s3.objects(out)
-    assert shards(got) == shards(local_tree(local_mix[0]))
+    manifest = run_mix(mixture, out, runner_options=options, resume=True)
     assert len(calls) == 3 * 2 - 2  # 3 shards x 2 formats, minus the 2 files kept from the interrupted run
-    assert not any(n.startswith(".") for n in got)
+    got = s3.objects(out)
+    expected = local_tree(local_out)
+    assert shards(got) == shards(expected) and len(shards(got)) == 6
+    assert manifest.accounting == local_manifest.accounting
+    for name in ("robot", "caps", "vqa", "coco", "pqcap", "pqvqa"):  # every source was drawn from
+        assert manifest.sources[name]["realized_examples"] > 0, name
+        assert manifest.sources[name]["usable"] == local_manifest.sources[name]["usable"], name
+    assert manifest.sources["coco"]["dead_letters"] == {"no_image": 1}  # COCO image 4 is missing in both
+    assert manifest.sources["pqvqa"]["usable"] == 3  # images by relative path, read beside the Parquet file
+    # Only the committed output is left: no staging prefix, no ledger, no temp objects.
+    assert sorted(got) == sorted(expected)
+    assert json.loads(got["manifest.json"])["config"]["sources"][0]["options"]["path"] == f"{bucket_inputs}/robot"
     run_mix(mixture, out, runner_options=options, resume=True)
     assert s3.objects(out) == got
 
