@@ -7,6 +7,7 @@ the mixture file's directory. The result is sorted and de-duplicated so work is 
 
 from __future__ import annotations
 
+import glob
 import os
 from pathlib import Path
 from typing import Sequence
@@ -52,10 +53,9 @@ def _walk(folder: str, suffixes: Sequence[str]) -> list[str]:
 
 
 def _glob(pattern: str) -> list[str]:
+    """Sorted matches of a glob: ``rt2data.io.glob`` for a URL, ``glob.glob`` (``**`` recursive) locally."""
     if io.is_url(pattern):
         return io.glob(pattern)
-    import glob  # light: the stdlib module, for recursive ``**`` on a local disk
-
     return sorted(glob.glob(pattern, recursive=True))
 
 
