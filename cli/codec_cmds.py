@@ -14,8 +14,10 @@ from typing import Any
 import click
 import numpy as np
 
+from rt2data import io
 from rt2data.cli.output import complete_strategy, json_option, report, to_json
-from rt2data.errors import ConfigError, EncodeError, ParseError, TokenizerError
+from rt2data.cli.runner_opts import PathOrUrl, filesystem_options
+from rt2data.errors import ConfigError, DataError, EncodeError, ParseError, TokenizerError
 from rt2data.codec.action_codec import ActionCodec
 from rt2data.codec.action_text import parse
 from rt2data.codec.chunks import check_horizon, parse_chunk
@@ -27,17 +29,19 @@ __all__ = ["tokenize", "detokenize", "vocab"]
 
 
 def _codec_options(func: Any) -> Any:
+    func = filesystem_options(func)  # --beam-arg: the filesystem flags for a --manifest (or -o) URL
     func = click.option(
         "--binning", type=click.Choice(["uniform", "openvla"]), default=None,
         help="uniform: true 256 bins (RT-2, the default); openvla: OpenVLA's digitize over linspace(-1, 1, 256). "
              "Default: the codec's own (a manifest records it).",
     )(func)
     func = click.option(
-        "--manifest", "manifest", type=click.Path(exists=True, path_type=Path),
-        help="Output manifest.json (or the output directory holding it), stats JSON or codec JSON to take the codec from.",
+        "--manifest", "manifest", type=PathOrUrl(exists=True, path_type=Path),
+        help="Output manifest.json (or the output directory holding it), stats JSON or codec JSON to take the codec "
+             "from; a local path or a URL (s3://, gs://).",
     )(func)
     func = click.option(
-        "--action-space", "action_space", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        "--action-space", "action_space", type=PathOrUrl(exists=True, dir_okay=False, path_type=Path),
         help="Action-space JSON (or codec JSON). Default: RT-2's 8-dimensional space, no normalization.",
     )(func)
     return func
@@ -203,14 +207,14 @@ def detokenize(action_string: str | None, action_space: Path | None, manifest: P
     click.echo("\n".join(json.dumps(v) for v in values))
 
 
-def _manifest_chunk(manifest: Path | None) -> int:
+def _manifest_chunk(manifest: Path | str | None) -> int:
     """The action chunk H a convert output was made with (1 when not recorded or not a manifest)."""
     if manifest is None:
         return 1
-    path = manifest / "manifest.json" if manifest.is_dir() else manifest
+    path = io.join(manifest, "manifest.json") if io.is_dir(manifest) else manifest
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        data = json.loads(io.read_text(path))
+    except (DataError, UnicodeDecodeError, json.JSONDecodeError):
         return 1
     convert = (data.get("config") or {}).get("convert") if isinstance(data, dict) else None
     return int(convert.get("action_chunk", 1)) if isinstance(convert, dict) else 1
@@ -223,16 +227,17 @@ def _manifest_chunk(manifest: Path | None) -> int:
               help="A real tokenizer file: SentencePiece .model, Hugging Face tokenizer.json, tekken JSON or CLIP's "
                    "bpe_simple_vocab_16e6.txt.gz. V and the never-reserved ids come from it; prints a report.")
 @click.option("--vocab-size", type=int, default=None, help="Vocabulary size V (reserved_last; optional for least_frequent).")
-@click.option("--frequencies", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+@click.option("--frequencies", type=PathOrUrl(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Token-frequency table JSON: a list of counts indexed by id, or {\"id\": count} (reserved_least_frequent).")
-@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+@click.option("--mapping", type=PathOrUrl(exists=True, dir_okay=False, path_type=Path), default=None,
               help="JSON {\"0\": id, \"1\": id, ...}: the tokenizer's ids of the integer strings (integer_text).")
 @click.option("--order", type=click.Choice(["descending", "ascending"]), default=None,
               help="reserved_last: bin b -> V-1-b (descending, OpenVLA) or V-N+b (ascending).")
 @click.option("--exclude", default=None, help="Comma-separated ids never to overwrite (reserved_least_frequent).")
 @_codec_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the constrained-decoding JSON (required without --tokenizer).")
+@click.option("-o", "--output", type=PathOrUrl(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the constrained-decoding JSON (required without --tokenizer); a local path or a "
+                   "URL (s3://, gs://).")
 @json_option
 def vocab(strategy: str | None, tokenizer_path: Path | None, vocab_size: int | None, frequencies: Path | None,
           mapping: Path | None, order: str | None, exclude: str | None, action_space: Path | None,
@@ -258,8 +263,8 @@ def vocab(strategy: str | None, tokenizer_path: Path | None, vocab_size: int | N
         options["frequencies"] = load_frequencies(frequencies)
     if mapping is not None:
         try:
-            options["mapping"] = json.loads(mapping.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            options["mapping"] = json.loads(io.read_text(mapping))
+        except (DataError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ConfigError(f"cannot read mapping {mapping}: {exc}") from None
     if order is not None:
         options["order"] = order
@@ -274,7 +279,7 @@ def vocab(strategy: str | None, tokenizer_path: Path | None, vocab_size: int | N
     if strategy is None or output is None:
         raise click.UsageError("without --tokenizer, give --strategy and -o/--output")
     path = write_constrained_decoding_set(output, codec, strategy, **options)
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = json.loads(io.read_text(path))
     summary = {"path": str(path), "strategy": strategy, "positions": len(data["positions"]),
                "action_tokens": len(data["action_tokens"])}
     report(summary, f"wrote {path}: strategy {strategy}, {summary['positions']} positions, "

@@ -6,7 +6,7 @@ import click
 
 from rt2data.cli.output import json_option, report
 from rt2data.shards.formats import format_choices
-from rt2data.cli.runner_opts import runner_options, show_progress
+from rt2data.cli.runner_opts import PathOrUrl, runner_options, show_progress
 from rt2data.mix.audit import action_spaces
 from rt2data.mix.config import load_mixture
 
@@ -47,8 +47,8 @@ def _summary(manifest) -> str:
 
 
 @click.command()
-@click.argument("mixture_file", type=click.Path(exists=True, dir_okay=False))
-@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.argument("mixture_file", type=PathOrUrl(exists=True, dir_okay=False))
+@click.argument("out_dir", type=PathOrUrl(file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(sorted(_FORMATS)), default=None,
               help="Shard format(s); overrides output.formats of the mixture file.")
 @click.option("--image-format", type=click.Choice(["jpg", "png", "keep"]), default=None,

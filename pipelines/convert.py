@@ -46,11 +46,10 @@ from rt2data.sources import RobotSource, open_source
 from rt2data.shards import Accounting, Manifest, config_fingerprint, finalize_output, validate_accounting
 from rt2data.shards import FORMATS
 from rt2data.shards import ShardInfo, shard_name
-from rt2data.shards import remove_output_files, verify_output
 from rt2data.shards import write_shards_multi
 from rt2data.shards.files import atomic_write_bytes
 from rt2data.shards.files import file_sha256, inside
-from rt2data.shards.layout import STAGING_FINGERPRINT, prepare_staged_output
+from rt2data.shards.staging import open_staging, prepare_staged_run
 from rt2data.spec.model import DatasetSpec
 from rt2data.spec.semantics import GRIPPER_MODES
 from rt2data.stats.dataset_stats import STATS_FILE, codec_from_stats
@@ -242,22 +241,6 @@ def _save_results(results: list[dict], path: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- driver side
-def _prepare(out: Path, *, overwrite: bool, resume: bool, fingerprint: str):
-    """Refuse, clear or resume ``out``; returns a finished manifest when resuming an output that is complete."""
-
-    manifest = prepare_staged_output(out, staging=STAGING, overwrite=overwrite, resume=resume,
-                                     config_fingerprint=fingerprint, extra_files=(DEAD_LETTERS,))
-    if manifest is None:
-        return None
-    report = verify_output(out, check_schema=False)
-    if report.ok:
-        log.info("%s is already complete and verified; nothing to do", out)
-        return manifest
-    log.warning("%s: finished output fails verification (%s); converting again", out, report.problems[0].message)
-    remove_output_files(out)
-    return None
-
-
 def _rename_parts(out, staging, results: list[dict], formats, prefix: str):
     """Move every input shard's parts, in input order, to their final names ``PREFIX-%06d.EXT`` (on an object
     store: copy, then delete the part; a part already moved by an interrupted commit is found under its final name)."""
@@ -331,8 +314,9 @@ def run_convert(
     fingerprint = config_fingerprint(
         {"job": job.to_json(), "spec": spec.fingerprint(), "input": input_fingerprint(source, refs)}
     )
-    done = _prepare(out, overwrite=overwrite, resume=resume, fingerprint=fingerprint)
-    if done is not None:
+    done = prepare_staged_run(out, staging=STAGING, overwrite=overwrite, resume=resume,
+                              config_fingerprint=fingerprint, extra_files=(DEAD_LETTERS,), what="converting")
+    if done is not None:  # resume of a finished output that verifies: nothing to do
         return done
     io.makedirs(out)
     stats = load_or_compute_stats(
@@ -344,9 +328,7 @@ def run_convert(
         codec = dataclasses.replace(codec, binning=job.binning)
     if job.tokenizer is not None:  # refuse a lossy tokenizer before any work, with the reason
         check_lossless(load_tokenizer(job.tokenizer), sample_targets(codec.action_space, 300))
-    staging = inside(out, STAGING, what="staging directory")
-    io.makedirs(staging)
-    atomic_write_bytes(io.join(staging, STAGING_FINGERPRINT), fingerprint.encode())
+    staging, _ = open_staging(out, STAGING, config_fingerprint=fingerprint)
     results_path = io.join(staging, "results.json")
 
     convert_shard = _ConvertShardFn(

@@ -25,18 +25,17 @@ shuffled once per epoch it can be drawn in (also the unused tail of a partial la
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import logging
 import os
-import shutil
 from math import ceil
 from pathlib import Path
 from typing import Any, Sequence
 
 import apache_beam as beam
 
+from rt2data import io
 from rt2data.codec.pretokenize import tokenize_example, tokenizer_record
 from rt2data.codec.tokenizers import load_tokenizer
 from rt2data.errors import DataError, TokenizerError
@@ -48,11 +47,11 @@ from rt2data.web.samples import SourceItem, WorkItem
 from rt2data.mix.audit import build_manifest, plan_for_counts
 from rt2data.pipelines.progress import FileProgress, count_files
 from rt2data.pipelines.runner import RunnerOptions, run_pipeline
-from rt2data.shards import ShardInfo, config_fingerprint, finalize_output, prepare_output_dir, remove_output_files
-from rt2data.shards import shard_name, verify_output, write_shard_at
-from rt2data.shards.files import atomic_write_bytes, inside
+from rt2data.shards import ShardInfo, config_fingerprint, finalize_output
+from rt2data.shards import shard_name, write_shard_at
+from rt2data.shards.files import atomic_write_bytes
 from rt2data.shards.formats import EXTENSIONS
-from rt2data.shards.layout import STAGING_FINGERPRINT, prepare_staged_output, publish_staged
+from rt2data.shards.staging import discard_staging, open_staging, prepare_staged_run, publish_staged
 from rt2data.web.sources import plan_work
 from rt2data.web.sources import read_work_item
 
@@ -200,8 +199,8 @@ def _write_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], pre
 
 
 def _save(value, path: str) -> str:
-
-    atomic_write_bytes(Path(path), json.dumps(value, sort_keys=True).encode("utf-8"))
+    """Write a small JSON result where the driver picks it up (``path`` in the staging directory, maybe a URL)."""
+    atomic_write_bytes(io.location(path), json.dumps(value, sort_keys=True).encode("utf-8"))
     return path
 
 
@@ -240,7 +239,7 @@ def _scan_graph(p, work, readers, saved: dict[str, str], tokenizer: str | None =
     _finish([counts, dups, dead])
 
 
-def _mix_graph(p, work, readers, plan: MixPlan, winners: dict, mixture: Mixture, out: Path, saved: dict[str, str],
+def _mix_graph(p, work, readers, plan: MixPlan, winners: dict, mixture: Mixture, out: Any, saved: dict[str, str],
                done: dict, formats: Sequence[str], tokenizer: str | None = None) -> None:
     """Pass 2: dedupe, rank per bucket, place, write shards; save stats and shard records."""
     bucket_examples = mixture.output.rank_bucket_examples
@@ -301,7 +300,7 @@ def _explain_empty_sources(exc: Exception, counts: dict[str, int], dead: list) -
 
 
 def _load(path: str) -> Any:
-    return json.loads(Path(path).read_text()) if Path(path).is_file() else []
+    return json.loads(io.read_bytes(path)) if io.is_file(path) else []
 
 
 def run_mix(
@@ -346,25 +345,18 @@ def run_mix(
         config["tokenizer"] = tokenizer_record(load_tokenizer(tokenizer))
     fingerprint = config_fingerprint(config)
     work, readers = plan_work_items(mixture)
-    out = Path(out_dir).absolute()  # workers may run in another directory
-    existed = out.exists()
-    finished = prepare_staged_output(out, staging=STAGING, overwrite=overwrite, resume=resume,
-                                     config_fingerprint=fingerprint)
+    out = io.location(io.absolute(out_dir))  # workers may run in another directory; a URL stays a string
+    existed = io.exists(out)
+    finished = prepare_staged_run(out, staging=STAGING, overwrite=overwrite, resume=resume,
+                                  config_fingerprint=fingerprint, what="mixing")
     if finished is not None:
-        report = verify_output(out, check_schema=False)
-        if report.ok:
-            log.info("%s is already complete and verified; nothing to do", out)
-            return finished
-        log.warning("%s: finished output fails verification (%s); mixing again", out, report.problems[0].message)
-        remove_output_files(out)
-    out.mkdir(parents=True, exist_ok=True)
+        return finished
     # Shards are written under their final names into OUT/.mix-staging (with its own progress ledger) and moved
-    # into OUT only when the whole run succeeded: an interrupted run leaves no shard a reader could mistake.
-    staging = inside(out, STAGING, what="staging directory")
-    done = prepare_output_dir(staging, resume=True, config_fingerprint=fingerprint)
-    atomic_write_bytes(staging / STAGING_FINGERPRINT, fingerprint.encode())
-    saved = {n: os.fspath(staging / f"{n}.json") for n in ("counts", "duplicates", "scan_dead", "stats", "samples",
-                                                                   "shards")}
+    # (on an object store: copied) into OUT only when the whole run succeeded, manifest.json last: an interrupted
+    # run leaves no shard a reader could mistake.
+    staging, done = open_staging(out, STAGING, config_fingerprint=fingerprint, ledger=True)
+    saved = {n: io.join(staging, f"{n}.json") for n in ("counts", "duplicates", "scan_dead", "stats", "samples",
+                                                          "shards")}
 
     try:
         run_pipeline(lambda p: _scan_graph(p, work, readers, saved, tokenizer), runner_options)
@@ -377,10 +369,7 @@ def run_mix(
             raise
     except Exception:
         if not done:  # nothing was written yet: leave no trace, so a corrected mixture runs without --overwrite
-            shutil.rmtree(staging, ignore_errors=True)
-            if not existed:
-                with contextlib.suppress(OSError):
-                    out.rmdir()
+            discard_staging(out, STAGING, remove_out=not existed)
         raise
     log.info("plan: %d examples in %d shards; draws %s", plan.total, plan.num_shards,
              {s.name: s.draws for s in plan.sources})

@@ -23,11 +23,11 @@ from __future__ import annotations
 import io
 import logging
 import os
-from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
+from rt2data import io as rio
 from rt2data.errors import ConfigError, DataError
 from rt2data.example import Example
 from rt2data.inspection.deps import MissingDependencyError, require
@@ -267,14 +267,14 @@ def output_action_dims(out_dir_or_shards: Paths) -> int:
         ConfigError: no manifest.json beside the shards (pass ``action_dims=`` to the reader instead).
     """
     single = isinstance(out_dir_or_shards, (str, os.PathLike))
-    if single and Path(out_dir_or_shards).is_dir():
-        where = Path(out_dir_or_shards)
+    if single and rio.is_dir(out_dir_or_shards):  # a local folder or a URL prefix (rt2data.io)
+        where = rio.location(out_dir_or_shards)
     else:
         resolved = resolve_shards(out_dir_or_shards)
         if not resolved:
             raise ConfigError("no shard files given; pass action_dims=")
-        where = resolved[0][0].parent
-    if not (where / "manifest.json").is_file():
+        where = rio.location(rio.dirname(resolved[0][0]))
+    if not rio.is_file(rio.join(where, "manifest.json")):
         raise ConfigError(f"{where} has no manifest.json to take the action dimensions from; pass action_dims=")
     manifest = load_manifest(where)
     codecs = [manifest.codec, *(source.get("codec") for source in manifest.sources.values())]

@@ -19,10 +19,11 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from rt2data import io
 from rt2data.codec import action_text
 from rt2data.codec.action_space import ActionSpace, as_action_array
 from rt2data.codec.bins import BINNINGS, OUT_OF_RANGE_POLICIES, Discretizer, raise_out_of_range
-from rt2data.errors import ActionSpaceError, ConfigError, EncodeError, ParseError, SchemaError
+from rt2data.errors import ActionSpaceError, ConfigError, DataError, EncodeError, ParseError, SchemaError
 from rt2data.codec.normalize import Normalization, default_mask
 from rt2data.schemas import load_schema
 
@@ -228,21 +229,22 @@ class ActionCodec:
         """Load a codec from an action-space JSON, a codec JSON, an rt2data stats JSON or an output manifest.
 
         Args:
-            path: a JSON file, or an output directory containing ``manifest.json``. Recognized by content:
+            path: a JSON file, or an output directory containing ``manifest.json``; a local path or a URL
+                (``s3://``, ``gs://``, read through ``rt2data.io``). Recognized by content:
                 ``{"dimensions": ...}`` (action space; identity normalization), ``{"version", "action_space", ...}``
                 (codec), ``{"rt2data": {"codec": ...}, ...}`` (stats), ``{"codec": ..., ...}`` (manifest).
 
         Raises:
             ConfigError: unreadable file or unrecognized content; ActionSpaceError: invalid codec content.
         """
-        path = Path(path)
-        if path.is_dir():
-            if not (path / "manifest.json").is_file():
+        path = io.location(path)
+        if io.is_dir(path):
+            if not io.is_file(io.join(path, "manifest.json")):
                 raise ConfigError(f"{path} is a directory without manifest.json; pass a JSON file or an output dir")
-            path = path / "manifest.json"
+            path = io.location(io.join(path, "manifest.json"))
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            data = json.loads(io.read_text(path))
+        except (DataError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ConfigError(f"cannot read codec file {path}: {exc}") from exc
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a JSON object, got {type(data).__name__}")

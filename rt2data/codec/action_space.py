@@ -24,7 +24,8 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from rt2data.errors import ActionSpaceError, EncodeError
+from rt2data import io
+from rt2data.errors import ActionSpaceError, DataError, EncodeError
 
 __all__ = [
     "Dimension",
@@ -287,11 +288,10 @@ class ActionSpace:
 
     @classmethod
     def load(cls, path: str | Path) -> "ActionSpace":
-        """Read an action-space JSON file; errors name the file."""
-        path = Path(path)
+        """Read an action-space JSON file (a local path or a URL, through ``rt2data.io``); errors name the file."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            data = json.loads(io.read_text(path))
+        except (DataError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ActionSpaceError(f"cannot read action space {path}: {exc}") from exc
         try:
             return cls.from_json(data)

@@ -27,10 +27,11 @@ from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 
+from rt2data import io
 from rt2data.codec.action_space import ActionSpace
 from rt2data.codec.bins import as_token_array
 from rt2data.codec.constrained import ActionTrie
-from rt2data.errors import ConfigError, ParseError
+from rt2data.errors import ConfigError, DataError, ParseError
 from rt2data.codec.action_codec import ActionCodec
 
 __all__ = [
@@ -291,8 +292,8 @@ def make_strategy(name: str, action_space: ActionSpace, **options: Any) -> Token
 def load_frequencies(path: str | Path) -> list[float] | dict[str, float]:
     """Read a token-frequency table: a JSON list of counts indexed by id, or an object ``{"id": count}``."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(io.read_text(path))
+    except (DataError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"cannot read token frequencies {path}: {exc}") from exc
     if not isinstance(data, (list, dict)):
         raise ConfigError(f"{path}: token frequencies must be a JSON list or object, got {type(data).__name__}")
@@ -360,11 +361,15 @@ def constrained_decoding_set(
 def write_constrained_decoding_set(
     path: str | Path, codec_or_space: Any, strategy: str | TokenStrategy = "integer_text", *,
     trie: ActionTrie | None = None, tokenizer: Any = None, **options: Any
-) -> Path:
-    """Write ``constrained_decoding_set(...)`` as JSON (sorted keys, written to a temp file then renamed)."""
-    path = Path(path)
+) -> Any:
+    """Write ``constrained_decoding_set(...)`` as JSON (sorted keys, written to a temp file then renamed; to a URL
+    (``s3://``, ``gs://``) as one object through ``rt2data.io``). Returns the path (a ``Path``, or the URL)."""
     data = constrained_decoding_set(codec_or_space, strategy, trie=trie, tokenizer=tokenizer, **options)
     text = json.dumps(data, sort_keys=True, indent=1) + "\n"
+    if io.is_url(path):
+        io.write_bytes(path, text.encode("utf-8"))  # an object appears whole: no temp object, no rename
+        return io.location(path)
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

@@ -83,9 +83,14 @@ def _codec_from_source_path(manifest, name: str, out_dir: Path) -> tuple[ActionC
         raw = (entry.get("options") or {}).get("path")
         if not isinstance(raw, str):
             return None
-        candidates = [Path(raw)] if os.path.isabs(raw) else [Path.cwd() / raw, out_dir.parent / raw, out_dir / raw]
+        if io.is_url(raw) or os.path.isabs(raw):
+            candidates = [raw]
+        elif io.is_url(out_dir):
+            candidates = [io.join(io.dirname(out_dir), raw), io.join(out_dir, raw)]
+        else:
+            candidates = [Path.cwd() / raw, out_dir.parent / raw, out_dir / raw]
         for candidate in candidates:
-            if (candidate / "manifest.json").is_file():
+            if io.is_file(io.join(candidate, "manifest.json")):
                 try:
                     return ActionCodec.from_file(candidate), candidate
                 except Rt2DataError as exc:
@@ -109,7 +114,7 @@ def codecs_from_manifest(manifest, out_dir: str | os.PathLike[str]) -> tuple[dic
             codecs[name] = ActionCodec.from_json(entry["codec"])
         elif default is not None:
             codecs[name] = default
-        elif (found := _codec_from_source_path(manifest, name, Path(out_dir))) is not None:
+        elif (found := _codec_from_source_path(manifest, name, io.location(out_dir))) is not None:
             codecs[name] = found[0]
             notes.append(f"the codec of source {name!r} is not in this manifest; read it from {found[1]}")
         else:

@@ -44,6 +44,7 @@ __all__ = [
     "read_text",
     "write_bytes",
     "close_writer",
+    "discard_writer",
     "exists",
     "is_file",
     "is_dir",
@@ -167,6 +168,39 @@ def close_writer(f: BinaryIO, path: str | os.PathLike[str]) -> None:
         raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
     except Exception as exc:  # the SDKs raise their own types when the final upload fails
         raise OutputError(f"{path}: cannot write: {_short(exc)}") from exc
+
+
+def discard_writer(f: BinaryIO, path: str | os.PathLike[str]) -> None:
+    """Give up a writer from :func:`open_write` so that ``path`` is not created (or not kept).
+
+    A local file is closed and removed. A URL upload through Beam's uploader stream (S3, and any filesystem built
+    on ``apache_beam.io.filesystemio.UploaderStream``) is abandoned without being completed: its stream is marked
+    closed first, so neither ``close`` nor garbage collection finishes the upload, and an S3 multipart upload is
+    aborted; no partial object ever appears under ``path``. Another writer is closed and the object deleted.
+    """
+    raw = getattr(f, "raw", None)
+    uploader = getattr(raw, "_uploader", None)
+    if not is_url(path) or uploader is None:
+        try:
+            f.close()  # flushing the buffer can fail again (a full disk): the file goes anyway
+        except Exception as exc:  # a URL writer raises its SDK's types
+            log.debug("closing %s failed: %s", path, exc)
+        delete([path])
+        return
+    import io as stdlib_io  # light: the stdlib module shares this package's name
+
+    stdlib_io.RawIOBase.close(raw)  # marks the stream closed without UploaderStream.close's finish()
+    try:
+        f.close()  # the buffered writer cannot flush into a closed stream: it only closes
+    except ValueError:
+        pass
+    upload_id = getattr(uploader, "upload_id", None)
+    client = getattr(getattr(uploader, "_client", None), "client", None)  # Beam's boto3 wrapper -> boto3 client
+    if scheme(path) == "s3" and upload_id and client is not None:
+        try:
+            client.abort_multipart_upload(Bucket=uploader._bucket, Key=uploader._name, UploadId=upload_id)
+        except Exception as exc:  # boto3 raises its own types; an unfinished upload never becomes an object anyway
+            log.debug("aborting the upload of %s failed: %s", path, _short(exc))
 
 
 # ---------------------------------------------------------------------------------------------- metadata

@@ -30,11 +30,10 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Mapping
 
 from rt2data.yaml_loader import safe_load_unique
-from rt2data.errors import ConfigError, PromptError, Rt2DataError
+from rt2data.errors import ConfigError, DataError, PromptError, Rt2DataError
 from rt2data.images import IMAGE_FORMAT_POLICIES
 from rt2data.mix.plan import POLICIES, block_quotas, exact_weight
 from rt2data.web.options import path_fields
@@ -353,15 +352,16 @@ def load_mixture(path: str | os.PathLike[str]) -> Mixture:
     """
     import yaml
 
-    p = Path(path)
+    p = io.location(path)  # a local Path, or a URL (relative source paths are then relative to its folder URL)
     try:
-        doc = safe_load_unique(p.read_text(encoding="utf-8"))
-    except OSError as exc:
+        doc = safe_load_unique(io.read_text(p))
+    except (DataError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read mixture file {p}: {exc}") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"mixture file {p} is not valid YAML: {exc}") from exc
+    base_dir = io.dirname(p) if io.is_url(p) else p.resolve().parent
     try:
-        mixture = mixture_from_dict(doc, base_dir=p.resolve().parent, path=str(p))
+        mixture = mixture_from_dict(doc, base_dir=base_dir, path=str(p))
         _check_schema(doc)
     except Rt2DataError as exc:
         raise ConfigError(f"{p}: {exc}") from None

@@ -3,8 +3,9 @@
 A shard is written to ``.NAME.tmp-<uuid>`` in the output directory while its SHA-256, size and counts are
 computed, then fsynced and renamed to ``NAME`` (and recorded in the progress ledger when a run started one):
 a shard exists under its final name only when complete. Examples stream through; nothing holds a whole shard.
-On an object store (``out_dir`` a URL, see ``rt2data.io``) the temp object is uploaded when closed and copied to
-``NAME`` (an object appears whole or not at all), then deleted.
+On an object store (``out_dir`` a URL, see ``rt2data.io``) there is no rename and no need for one: the shard is
+uploaded straight to ``NAME``, which appears whole when the upload completes at close, or not at all (an aborted
+shard's upload is abandoned, never completed). One upload per shard, no temp object and no copy.
 """
 
 from __future__ import annotations
@@ -55,13 +56,14 @@ class ShardWriter:
         self.out_dir = io.location(out_dir)
         self.name = name
         self.final = io.location(io.join(self.out_dir, name))
-        self.tmp = temp_path(self.final)
+        # An object appears whole when its upload completes: no temp object (and no copy) on an object store.
+        self.tmp = self.final if io.is_url(self.final) else temp_path(self.final)
         self.record_progress = record_progress
         if not io.is_url(self.out_dir) and not self.out_dir.is_dir():
             raise OutputError(
                 f"output directory {self.out_dir} does not exist; create it (prepare_output_dir) before writing shards"
             )
-        self._file = io.open_write(self.tmp, exclusive=True)
+        self._file = io.open_write(self.tmp, exclusive=not io.is_url(self.tmp))
         self._out = HashingWriter(self._file)
         self.count = 0
         self._first: str | None = None
@@ -97,7 +99,8 @@ class ShardWriter:
             if not io.is_url(self.tmp):
                 os.fsync(self._file.fileno())
             io.close_writer(self._file, self.tmp)
-            io.rename(self.tmp, self.final)
+            if self.tmp != self.final:
+                io.rename(self.tmp, self.final)
         fsync_dir(self.out_dir)
         self._closed = True
         info = ShardInfo(
@@ -117,15 +120,10 @@ class ShardWriter:
         return info
 
     def abort(self) -> None:
-        """Drop the unfinished shard: close and remove the temp file (the final name is never created)."""
+        """Drop the unfinished shard: remove the temp file, or abandon the upload (the final name is never created)."""
         if not self._closed:
             self._closed = True
-            try:
-                self._file.close()  # flushing the buffer can fail again (a full disk): the temp file goes anyway
-            except OSError as exc:
-                log.debug("closing %s failed: %s", self.tmp, exc)
-            finally:
-                io.delete([self.tmp])
+            io.discard_writer(self._file, self.tmp)
 
     def __enter__(self) -> "ShardWriter":
         return self

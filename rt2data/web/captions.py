@@ -13,14 +13,14 @@ with ``captions_per_image: first``). Markup defaults to ``flickr30k`` (stripped)
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from rt2data.errors import ConfigError
+from rt2data import io
+from rt2data.errors import ConfigError, DataError
 from rt2data.dead_letters import SampleDeadLetter
 from rt2data.web.options import MAX_IMAGE_PIXELS, as_str_tuple, check_bool, check_markup, check_positive, path_field
-from rt2data.web.paths import TAR_SUFFIXES, expand_patterns
+from rt2data.web.paths import TAR_SUFFIXES, expand_patterns, read_image_file
 from rt2data.web.samples import ItemFactory, SourceItem, WorkItem
 from rt2data.web.tars import TarProblem, iter_tar_samples
 from rt2data.web.text import lookup_field
@@ -166,10 +166,13 @@ class Flickr30kOptions:
 def flickr30k_work_items(source: str, options: Flickr30kOptions) -> list[WorkItem]:
     """Chunks of image ids: from the split file in its order, else all caption files sorted by name."""
     if options.split:
-        with open(options.split, encoding="utf-8") as f:
-            ids = [line.strip() for line in f if line.strip()]
+        try:
+            lines = io.read_text(options.split).splitlines()
+        except UnicodeDecodeError as exc:
+            raise DataError(f"split file {options.split!r} is not UTF-8 text: {exc}") from None
+        ids = [line.strip() for line in lines if line.strip()]
     else:
-        ids = sorted(n[: -len(".txt")] for n in os.listdir(options.sentences) if n.endswith(".txt"))
+        ids = sorted(n[: -len(".txt")] for n in io.listdir(options.sentences) if n.endswith(".txt"))
     where = options.split or options.sentences
     return [
         WorkItem(source=source, index=i, path=where, part=tuple(ids[s : s + options.chunk]))
@@ -178,18 +181,18 @@ def flickr30k_work_items(source: str, options: Flickr30kOptions) -> list[WorkIte
 
 
 def _read_file(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        return None
+    """The bytes of a file or object, None when it does not exist (another failure is raised, as before)."""
+    data, problem = read_image_file(path)
+    if problem is not None and problem[0] != "no_image":
+        raise DataError(problem[1])
+    return data
 
 
 def read_flickr30k(item: WorkItem, factory: ItemFactory, options: Flickr30kOptions) -> Iterator[SourceItem | SampleDeadLetter]:
     """Items and dead letters of a chunk of Flickr30k image ids."""
     n = 0
     for image_id in item.part:
-        text_path = os.path.join(options.sentences, f"{image_id}.txt")
+        text_path = io.join(options.sentences, f"{image_id}.txt")
         raw = _read_file(text_path)
         if raw is None:
             yield factory.dead(image_id, "no_text", f"no caption file {text_path}", text_path)
@@ -207,7 +210,7 @@ def read_flickr30k(item: WorkItem, factory: ItemFactory, options: Flickr30kOptio
             continue
         if options.captions_per_image == "first":
             lines = lines[:1]
-        image_path = os.path.join(options.images, f"{image_id}.jpg")
+        image_path = io.join(options.images, f"{image_id}.jpg")
         image = _read_file(image_path)
         for i, line in enumerate(lines):
             if image is None:

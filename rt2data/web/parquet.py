@@ -9,6 +9,12 @@ structs as in HF's VQAv2 export; several answers are voted).
 A work item is one row group; rows are read in batches of ``batch_rows``, so a file larger than memory is fine.
 Sample keys: the ``key_column`` value when given, else ``<file stem>/<row number in the file>``.
 Missing columns are found when the work is planned (a ``ConfigError`` naming the file and the columns it has).
+
+Files may be local paths or URLs (``s3://``, ``gs://``). pyarrow reads them through a seekable file object from
+``rt2data.io`` (Beam's ``FileSystems``: range reads, so only the footer and the wanted row group's column chunks are
+fetched), not through pyarrow's own ``pyarrow.fs`` filesystems: those take their endpoint and credentials from a
+configuration of their own (``pyarrow.fs.S3FileSystem(endpoint_override=...)``) and would not see the Beam options
+(``--s3_endpoint_url``, ...) that reach every worker, so one set of options serves all inputs.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
+from rt2data import io
 from rt2data.errors import ConfigError, DataError
 from rt2data.dead_letters import SampleDeadLetter
 from rt2data.web.options import MAX_IMAGE_PIXELS, as_str_tuple, check_bool, check_markup, check_positive, path_field
@@ -90,10 +97,11 @@ def parquet_work_items(source: str, options: Any) -> list[WorkItem]:
     files = expand_patterns(options.path, suffixes=PARQUET_SUFFIXES, what=f"source {source!r}")
     items: list[WorkItem] = []
     for path in files:
-        try:
-            pf = pq.ParquetFile(path)
-        except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for non-Parquet files
-            raise DataError(f"source {source!r}: cannot open Parquet file {path!r}: {exc}") from exc
+        with io.open_read(path) as stream:
+            try:
+                pf = pq.ParquetFile(stream)
+            except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for non-Parquet files
+                raise DataError(f"source {source!r}: cannot open Parquet file {path!r}: {exc}") from exc
         names = set(pf.schema_arrow.names)
         missing = [c for c in _columns(options) if c not in names]
         if missing:
@@ -123,11 +131,10 @@ def image_of_cell(cell: Any, *, root: str) -> tuple[bytes | None, str | None]:
         return None, f"image cell has type {type(cell).__name__}"
     if not path:
         return None, None
-    full = path if os.path.isabs(path) else os.path.join(root, path)
+    full = path if io.is_url(path) or os.path.isabs(path) else io.join(root, path)
     try:
-        with open(full, "rb") as f:
-            return f.read(), None
-    except OSError:
+        return io.read_bytes(full), None
+    except DataError:
         return None, None
 
 
@@ -139,14 +146,27 @@ def _text_cell(cell: Any) -> str | None:
 
 def read_parquet(item: WorkItem, factory: ItemFactory, options: Any) -> Iterator[SourceItem | SampleDeadLetter]:
     """Items and dead letters of one row group."""
+    group, first = item.part
+    stem = io.basename(item.path).removesuffix(".parquet")
+    root = options.image_root or io.dirname(item.path)
+    row = first
+    try:
+        stream = io.open_read(item.path)
+    except DataError as exc:
+        yield factory.dead(f"{stem}/{row}", "unreadable_file", f"cannot open row group {group}: {exc}", item.path)
+        return
+    with stream:
+        yield from _read_group(stream, item, factory, options, stem=stem, root=root)
+
+
+def _read_group(stream: Any, item: WorkItem, factory: ItemFactory, options: Any, *, stem: str,
+                root: str) -> Iterator[SourceItem | SampleDeadLetter]:
     import pyarrow.parquet as pq
 
     group, first = item.part
-    stem = os.path.basename(item.path).removesuffix(".parquet")
-    root = options.image_root or os.path.dirname(item.path)
     row = first
     try:
-        pf = pq.ParquetFile(item.path)
+        pf = pq.ParquetFile(stream)
         batches = iter(pf.iter_batches(batch_size=options.batch_rows, row_groups=[group], columns=_columns(options)))
     except Exception as exc:  # pyarrow raises several types for damaged files
         yield factory.dead(f"{stem}/{row}", "unreadable_file", f"cannot open row group {group}: {exc}", item.path)

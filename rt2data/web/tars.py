@@ -3,7 +3,7 @@
 Follows WebDataset's conventions: a member ``dir/name.ext1.ext2`` belongs to the sample with key ``dir/name``
 (everything up to the first dot of the base name) under the suffix ``ext1.ext2``; consecutive members with the
 same key form one sample. Tars may be gzip/bz2/xz compressed (``.tar.gz``/``.tgz``); they are streamed, never
-seeked. Differences from ``webdataset``'s own reader, so that bad input is reported instead of crashing:
+seeked, through ``rt2data.io`` (a local path or a URL: ``s3://``, ``gs://``; memory holds one sample). Differences from ``webdataset``'s own reader, so that bad input is reported instead of crashing:
 
 - suffixes are lower-cased; a ``.gz`` member (``KEY.txt.gz``) is decompressed and filed under ``txt``;
 - absolute member paths, ``..`` components, links and devices -> ``unsafe_path`` (the sample is dropped);
@@ -21,6 +21,9 @@ import tarfile
 import zlib
 from dataclasses import dataclass
 from typing import Iterator
+
+from rt2data import io
+from rt2data.errors import Rt2DataError
 
 __all__ = ["TarSample", "TarProblem", "split_member_name", "iter_tar_samples"]
 
@@ -126,7 +129,12 @@ def iter_tar_samples(path: str) -> Iterator[TarSample | TarProblem]:
     index = 0
     group: _Group | None = None
     try:
-        with tarfile.open(path, mode="r|*", tarinfo=_EndCheckingTarInfo) as tar:
+        stream = io.open_read(path)
+    except Rt2DataError as exc:
+        yield TarProblem("", "unreadable_file", f"cannot read tar {path!r}: {exc}", index, path)
+        return
+    try:
+        with stream, tarfile.open(fileobj=stream, mode="r|*", tarinfo=_EndCheckingTarInfo) as tar:
             for member in tar:
                 where = f"{path}::{member.name}"
                 reason = _unsafe(member)

@@ -12,19 +12,21 @@
   ``<image_id>.jpg`` images.
 
 The index JSON files are parsed once, where the pipeline is launched, and cut into chunks of ``chunk`` questions
-(work items); the images are read by the workers.
+(work items); the images are read by the workers. Every file may be a local path or a URL (``s3://``, ``gs://``):
+all reads and listings go through ``rt2data.io``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterator
 
-from rt2data.errors import ConfigError, DataError
+from rt2data import io
+from rt2data.errors import ConfigError, DataError, Rt2DataError
 from rt2data.web.captions import DEFAULT_IMAGE_KEYS, text_of_member
 from rt2data.dead_letters import SampleDeadLetter
+from rt2data.web.paths import read_image_file
 from rt2data.web.options import MAX_IMAGE_PIXELS, as_str_tuple, check_bool, check_positive, path_field
 from rt2data.web.samples import ItemFactory, SourceItem, WorkItem
 from rt2data.web.tars import TarProblem, iter_tar_samples
@@ -152,10 +154,13 @@ def _check_image_template(template: Any, **example: Any) -> None:
 
 def _load_json(path: str, what: str) -> Any:
     try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError) as exc:
+        return json.loads(io.read_bytes(path))
+    except (Rt2DataError, ValueError) as exc:  # ValueError: bad JSON or bad UTF-8
         raise DataError(f"{what}: cannot read JSON {path!r}: {exc}") from exc
+
+
+def _image_path(folder: str, name: str) -> str:
+    return io.join(folder, name)
 
 
 def vqav2_records(source: str, options: Vqav2Options) -> list[QaRecord]:
@@ -181,7 +186,7 @@ def vqav2_records(source: str, options: Vqav2Options) -> list[QaRecord]:
         if not isinstance(image_id, int):
             image_file = ""
         else:
-            image_file = os.path.join(options.images, options.image_template.format(subtype=subtype, image_id=image_id))
+            image_file = _image_path(options.images, options.image_template.format(subtype=subtype, image_id=image_id))
         question = q.get("question") if isinstance(q.get("question"), str) else None
         records.append((str(qid), image_file, question, answers.get(qid)))
     return records
@@ -215,8 +220,8 @@ class GqaOptions(_QaFileOptions):
 
 def gqa_records(source: str, options: GqaOptions) -> list[QaRecord]:
     """One record per question; files in name order, questions in file order."""
-    if os.path.isdir(options.questions):
-        files = sorted(os.path.join(options.questions, n) for n in os.listdir(options.questions) if n.endswith(".json"))
+    if io.is_dir(options.questions):
+        files = [io.join(options.questions, n) for n in io.listdir(options.questions) if n.endswith(".json")]
     else:
         files = [options.questions]
     records: list[QaRecord] = []
@@ -226,7 +231,7 @@ def gqa_records(source: str, options: GqaOptions) -> list[QaRecord]:
             raise DataError(f"source {source!r}: {path!r} is not a GQA questions object {{id: question}}")
         for qid, q in doc.items():
             image_id = q.get("imageId") if isinstance(q, dict) else None
-            image_file = os.path.join(options.images, options.image_template.format(image_id=image_id)) if image_id else ""
+            image_file = _image_path(options.images, options.image_template.format(image_id=image_id)) if image_id else ""
             question = q.get("question") if isinstance(q, dict) and isinstance(q.get("question"), str) else None
             answer = q.get("answer") if isinstance(q, dict) and isinstance(q.get("answer"), str) else None
             records.append((str(qid), image_file, question, (answer,) if answer is not None else None))
@@ -250,7 +255,7 @@ def vgqa_records(source: str, options: VgqaOptions) -> list[QaRecord]:
                 records.append((f"{entry.get('id')}-{n}", "", None, None))
                 continue
             image_id = qa.get("image_id", entry.get("id"))
-            image_file = os.path.join(options.images, options.image_template.format(image_id=image_id))
+            image_file = _image_path(options.images, options.image_template.format(image_id=image_id))
             question = qa.get("question") if isinstance(qa.get("question"), str) else None
             answer = qa.get("answer") if isinstance(qa.get("answer"), str) else None
             records.append((str(qa.get("qa_id")), image_file, question, (answer,) if answer is not None else None))
@@ -266,16 +271,11 @@ def records_work_items(source: str, records: list[QaRecord], *, path: str, chunk
 
 
 def read_records(item: WorkItem, factory: ItemFactory, options: Any) -> Iterator[SourceItem | SampleDeadLetter]:
-    """Items and dead letters of a chunk of index records (images read from disk)."""
+    """Items and dead letters of a chunk of index records (images read through ``rt2data.io``)."""
     for n, (key, image_file, question, answers) in enumerate(item.part):
         where = f"{item.path}#{key}"
-        try:
-            with open(image_file, "rb") as f:
-                image = f.read()
-        except FileNotFoundError:
-            yield factory.dead(key, "no_image", f"image file {image_file!r} not found", where)
-            continue
-        except OSError as exc:
-            yield factory.dead(key, "unreadable_file", f"cannot read image {image_file!r}: {exc}", where)
+        image, problem = read_image_file(image_file)
+        if problem is not None:
+            yield factory.dead(key, problem[0], problem[1], where)
             continue
         yield factory.vqa(key, (item.index, n), where, image=image, question=question, answers=answers)

@@ -248,3 +248,53 @@ def test_ledger_commit_and_resume_on_a_bucket(store):
                                                   accounting=Accounting(9, 9, {})))
     assert sorted(store.objects(out)) == sorted([d.name for d in done] + ["manifest.json"])
     assert list(iter_examples(out, verify=True)) == exs
+
+
+def test_a_bucket_convert_uploads_each_shard_once_and_copies_it_once(s3, bucket_dataset, bucket_stats, local_run,
+                                                                      monkeypatch):
+    """An object store needs no temp object: each shard is uploaded once, under the staging prefix, and copied once
+    to its final name (then the staged part is deleted); the bytes are still the local run's."""
+    opened, copied = [], []
+    real_open, real_copy = io.open_write, io.copy
+
+    def counting_open(path, **kw):
+        opened.append(str(path))
+        return real_open(path, **kw)
+
+    def counting_copy(src, dst):
+        copied.append((str(src), str(dst)))
+        return real_copy(src, dst)
+
+    monkeypatch.setattr(io, "open_write", counting_open)
+    monkeypatch.setattr(io, "copy", counting_copy)
+    out = s3.bucket("rt2-out-once") + "/bridge"
+    run_convert(job(bucket_dataset), out, stats_path=bucket_stats, runner_options=RunnerOptions(beam_args=s3.beam_args))
+    final = shards(s3.objects(out))
+    assert final == shards(local_files(local_run[0]))
+    shard_uploads = [p for p in opened if p.endswith((".tar", ".tfrecord"))]
+    assert len(shard_uploads) == len(final) and all(p.startswith(f"{out}/.staging/") for p in shard_uploads)
+    shard_copies = [(s, d) for s, d in copied if d.endswith((".tar", ".tfrecord"))]
+    assert sorted(d for _, d in shard_copies) == sorted(f"{out}/{n}" for n in final)
+    assert all(s.startswith(f"{out}/.staging/") for s, _ in shard_copies)
+
+
+def test_an_aborted_bucket_shard_leaves_no_object_and_no_upload(s3):
+    """A shard written straight to its name on an object store appears only when complete: a failure mid-shard
+    abandons the upload (the S3 multipart upload is aborted), so neither an object nor an open upload remains."""
+    from rt2data.example import Example
+    from rt2data.shards import ShardWriter
+
+    io.set_options(io.options_from_args(s3.beam_args))
+    out = s3.bucket("rt2-abort") + "/out"
+    ex = Example(key="k", image=b"\xff" * 64, image_format="jpg", prompt="p", target="t", kind="caption",
+                 source="web", template_id="c")
+    with pytest.raises(RuntimeError, match="mid-shard"):
+        with ShardWriter(out, "x-000000.tar", fmt="wds", record_progress=False) as writer:
+            writer.add(ex)
+            raise RuntimeError("mid-shard")
+    assert s3.objects(out) == {}
+    assert not s3.client.list_multipart_uploads(Bucket="rt2-abort").get("Uploads")
+    with ShardWriter(out, "x-000000.tar", fmt="wds", record_progress=False) as writer:
+        writer.add(ex)
+        info = writer.close()
+    assert list(s3.objects(out)) == ["x-000000.tar"] and len(s3.objects(out)["x-000000.tar"]) == info.bytes

@@ -21,6 +21,7 @@ from typing import BinaryIO, Iterable, Iterator
 
 import google_crc32c
 
+from rt2data import io as rio
 from rt2data.errors import DataError
 
 __all__ = [
@@ -79,7 +80,7 @@ def iter_tfrecord(path: str | os.PathLike[str], *, verify: bool = True) -> Itera
     Raises:
         DataError: truncated or corrupt framing / CRC mismatch; names the file, byte offset and record index.
     """
-    with open(path, "rb") as f:
+    with rio.open_read(path) as f:  # a local path or a URL (rt2data.io)
         yield from iter_tfrecord_stream(f, name=str(path), verify=verify)
 
 
