@@ -250,7 +250,7 @@ def test_ledger_commit_and_resume_on_a_bucket(store):
     assert list(iter_examples(out, verify=True)) == exs
 
 
-def test_a_bucket_convert_uploads_each_shard_once_and_copies_it_once(s3, bucket_dataset, bucket_stats, local_run,
+def test_a_bucket_convert_uploads_each_shard_once_and_copies_it_once(store, bucket_dataset, bucket_stats, local_run,
                                                                       monkeypatch):
     """An object store needs no temp object: each shard is uploaded once, under the staging prefix, and copied once
     to its final name (then the staged part is deleted); the bytes are still the local run's."""
@@ -267,9 +267,9 @@ def test_a_bucket_convert_uploads_each_shard_once_and_copies_it_once(s3, bucket_
 
     monkeypatch.setattr(io, "open_write", counting_open)
     monkeypatch.setattr(io, "copy", counting_copy)
-    out = s3.bucket("rt2-out-once") + "/bridge"
-    run_convert(job(bucket_dataset), out, stats_path=bucket_stats, runner_options=RunnerOptions(beam_args=s3.beam_args))
-    final = shards(s3.objects(out))
+    out = store.bucket("rt2-out-once") + "/bridge"
+    run_convert(job(bucket_dataset), out, stats_path=bucket_stats, runner_options=RunnerOptions(beam_args=store.beam_args))
+    final = shards(store.objects(out))
     assert final == shards(local_files(local_run[0]))
     shard_uploads = [p for p in opened if p.endswith((".tar", ".tfrecord"))]
     assert len(shard_uploads) == len(final) and all(p.startswith(f"{out}/.staging/") for p in shard_uploads)
