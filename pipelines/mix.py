@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -35,16 +36,21 @@ from math import ceil
 from pathlib import Path
 from typing import Any, Sequence
 
-import apache_beam as beam
-
-from rt2data.codec.pretokenize import tokenize_example, tokenizer_record
+from rt2data.codec.pretokenize import tokenizer_record
 from rt2data.codec.tokenizers import load_tokenizer
-from rt2data.errors import DataError, TokenizerError
-from rt2data.images import transcode
+from rt2data.errors import DataError
+from rt2data.mix.elements import DEAD_LETTER_SAMPLES
+from rt2data.mix.elements import dedupe as _dedupe
+from rt2data.mix.elements import epoch_key
+from rt2data.mix.elements import read_samples as _read
+from rt2data.mix.elements import stat_keys as _stat_keys
+from rt2data.mix.elements import stored as _stored
 from rt2data.mix.plan import MixPlan, rank_hash
 from rt2data.mix.config import Mixture
 from rt2data.dead_letters import SampleDeadLetter
 from rt2data.web.samples import SourceItem, WorkItem
+from rt2data.pipelines.local import is_local
+from rt2data.pipelines.mix_local import LocalMix
 from rt2data.mix.audit import build_manifest, plan_for_counts
 from rt2data.pipelines.progress import FileProgress, count_files
 from rt2data.pipelines.runner import RunnerOptions, run_pipeline
@@ -54,77 +60,21 @@ from rt2data.shards.files import atomic_write_bytes, inside
 from rt2data.shards.formats import EXTENSIONS
 from rt2data.shards.layout import STAGING_FINGERPRINT, prepare_staged_output, publish_staged
 from rt2data.web.sources import plan_work
-from rt2data.web.sources import read_work_item
 
 __all__ = ["run_mix", "plan_work_items", "STAGING", "DEAD_LETTER_SAMPLES"]
 
 log = logging.getLogger(__name__)
 
 STAGING = ".mix-staging"
-DEAD_LETTER_SAMPLES = 20
 
 
 # ------------------------------------------------------------------------------------------ element functions
-def _read(item: WorkItem, readers: dict[str, tuple], tokenizer: str | None = None):
-
-    kind, fmt, options, template = readers[item.source]
-    samples = read_work_item(item, kind=kind, fmt=fmt, options=options, template=template)
-    if tokenizer is None:
-        yield from samples
-        return
-    tok = load_tokenizer(tokenizer)
-    for x in samples:  # --tokenizer: input_ids + labels; a target the tokenizer cannot give back is dead-lettered
-        if isinstance(x, SourceItem):
-            try:
-                x = dataclasses.replace(x, example=tokenize_example(x.example, tok))
-            except TokenizerError as exc:
-                x = SampleDeadLetter(source=x.source, key=x.raw_key, reason="untokenizable", detail=str(exc),
-                               where=x.where or f"work item {x.location[0]}, sample {x.location[1]}")
-        yield x
-
-
 def _is_item(x: Any) -> bool:
     return isinstance(x, SourceItem)
 
 
 def _is_dead(x: Any) -> bool:
     return isinstance(x, SampleDeadLetter)
-
-
-class _CountFirst(beam.CombineFn):
-    """(count, (smallest location, its where)) of a key's occurrences; inputs are ``(location, where)``."""
-
-    def create_accumulator(self):
-        return (0, None)
-
-    def add_input(self, acc, value):
-        loc = (tuple(value[0]), value[1])
-        return (acc[0] + 1, loc if acc[1] is None or loc < acc[1] else acc[1])
-
-    def merge_accumulators(self, accs):
-        n, best = 0, None
-        for c, loc in accs:
-            n += c
-            if loc is not None and (best is None or loc < best):
-                best = loc
-        return (n, best)
-
-    def extract_output(self, acc):
-        return acc
-
-
-def _dedupe(item: SourceItem, winners: dict):
-    """Keep the first (by location) of several items with one key; dead-letter the others.
-
-    ``winners``: ``{(source, key): (location, where)}`` of the keys read more than once.
-    """
-    first = winners.get((item.source, item.key))
-    if first is None or tuple(first[0]) == tuple(item.location):
-        yield item
-    else:
-        yield SampleDeadLetter(source=item.source, key=item.raw_key, reason="duplicate_key",
-                         detail=f"key {item.key!r} was already used by the sample at {first[1]}",
-                         where=item.where or f"work item {item.location[0]}, sample {item.location[1]}")
 
 
 def _buckets(plan: MixPlan, s: int, bucket_examples: int) -> int:
@@ -168,14 +118,8 @@ def _rank(group, plan: MixPlan):
         if rank >= need:
             break
         position = plan.position(s, e * src.available + rank)
-        yield plan.shard_of(position), (position, example.replace(key=f"{key}-e{e}"))
+        yield plan.shard_of(position), (position, example.replace(key=epoch_key(key, e)))
         rank += 1
-
-
-def _stored(example, image_format: str):
-    """The example with its image in the output's image format (``output.image_format``; ``keep``: untouched)."""
-    data, fmt = transcode(example.image, example.image_format, to=image_format)
-    return example if data is example.image else example.replace(image=data, image_format=fmt)
 
 
 def _write_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], prefix: str, done: dict[str, dict],
@@ -205,18 +149,16 @@ def _save(value, path: str) -> str:
     return path
 
 
-def _stat_keys(x):
-    if isinstance(x, SampleDeadLetter):
-        return [(("dead", x.source, x.reason), 1)]
-    return [(("usable", x.source), 1), (("template", x.source, x.example.template_id), 1)]
-
-
 def _finish(sinks: list) -> None:
+    import apache_beam as beam
+
     # One last transform downstream of every sink: Beam's DaskRunner computes only the graph's last transform.
     _ = tuple(sinks) | "Sinks" >> beam.Flatten() | "Done" >> beam.combiners.Count.Globally()
 
 
 def _read_items(p, work, readers, tokenizer: str | None = None):
+    import apache_beam as beam
+
     read = (p | "WorkItems" >> beam.Create(work, reshuffle=False) | "Spread" >> beam.Reshuffle()
             | "Read" >> beam.FlatMap(_read, readers, tokenizer))
     return read | "Items" >> beam.Filter(_is_item), read | "ReadDead" >> beam.Filter(_is_dead)
@@ -226,16 +168,20 @@ def _read_items(p, work, readers, tokenizer: str | None = None):
 def _scan_graph(p, work, readers, saved: dict[str, str], tokenizer: str | None = None) -> None:
     """Pass 1: usable items per source, the duplicated keys (with their first location), and dead letters per
     (source, reason) with the first one (to explain a source without usable items before pass 2)."""
+    import apache_beam as beam  # Beam only for a Beam runner: the embedded engine's start-up stays light
+
+    from rt2data.pipelines.transforms import CountFirst  # light: a Beam module, imported for a Beam runner only
+
     items, read_dead = _read_items(p, work, readers, tokenizer)
     per_key = (items | "KeyLocations" >> beam.Map(lambda it: ((it.source, it.key), (it.location, it.where)))
-               | "CountKeys" >> beam.CombinePerKey(_CountFirst()))
+               | "CountKeys" >> beam.CombinePerKey(CountFirst()))
     counts = (per_key | "KeySource" >> beam.Map(lambda kv: kv[0][0]) | "CountSources" >> beam.combiners.Count.PerElement()
               | "CountList" >> beam.combiners.ToList() | "SaveCounts" >> beam.Map(_save, saved["counts"]))
     dups = (per_key | "Duplicated" >> beam.Filter(lambda kv: kv[1][0] > 1)
             | "Winner" >> beam.Map(lambda kv: [list(kv[0]), list(kv[1][1])])
             | "DupList" >> beam.combiners.ToList() | "SaveDups" >> beam.Map(_save, saved["duplicates"]))
     dead = (read_dead | "DeadFirst" >> beam.Map(lambda d: ((d.source, d.reason), ((d.where, d.key), d.detail)))
-            | "CountDead" >> beam.CombinePerKey(_CountFirst())
+            | "CountDead" >> beam.CombinePerKey(CountFirst())
             | "DeadList" >> beam.combiners.ToList() | "SaveDead" >> beam.Map(_save, saved["scan_dead"]))
     _finish([counts, dups, dead])
 
@@ -243,6 +189,8 @@ def _scan_graph(p, work, readers, saved: dict[str, str], tokenizer: str | None =
 def _mix_graph(p, work, readers, plan: MixPlan, winners: dict, mixture: Mixture, out: Path, saved: dict[str, str],
                done: dict, formats: Sequence[str], tokenizer: str | None = None) -> None:
     """Pass 2: dedupe, rank per bucket, place, write shards; save stats and shard records."""
+    import apache_beam as beam
+
     bucket_examples = mixture.output.rank_bucket_examples
     items, read_dead = _read_items(p, work, readers, tokenizer)
     checked = items | "Dedupe" >> beam.FlatMap(_dedupe, winners)
@@ -365,9 +313,17 @@ def run_mix(
     atomic_write_bytes(staging / STAGING_FINGERPRINT, fingerprint.encode())
     saved = {n: os.fspath(staging / f"{n}.json") for n in ("counts", "duplicates", "scan_dead", "stats", "samples",
                                                                    "shards")}
+    engine = None  # the embedded engine (rt2data.pipelines.mix_local) unless a Beam runner is named
+    if is_local(runner_options.runner if runner_options is not None else None):
+        engine = LocalMix(work, readers, staging=staging, image_format=mixture.output.image_format,
+                          tokenizer=tokenizer, workers=runner_options.workers if runner_options else 1,
+                          initializer=runner_options.configure_io if runner_options else None)
 
     try:
-        run_pipeline(lambda p: _scan_graph(p, work, readers, saved, tokenizer), runner_options)
+        if engine is not None:
+            engine.scan(saved, save=_save)
+        else:
+            run_pipeline(lambda p: _scan_graph(p, work, readers, saved, tokenizer), runner_options)
         counts = dict(_load(saved["counts"]))
         winners = {tuple(k): (tuple(first[0]), first[1]) for k, first in _load(saved["duplicates"])}
         try:
@@ -376,6 +332,8 @@ def run_mix(
             _explain_empty_sources(exc, counts, _load(saved["scan_dead"]))
             raise
     except Exception:
+        if engine is not None:
+            engine.discard()
         if not done:  # nothing was written yet: leave no trace, so a corrected mixture runs without --overwrite
             shutil.rmtree(staging, ignore_errors=True)
             if not existed:
@@ -388,8 +346,15 @@ def run_mix(
     first_format = mixture.output.formats[0]
     written = count_files(staging, f"{mixture.output.prefix}-*.{EXTENSIONS[first_format]}")
     with FileProgress(written, total=plan.num_shards, desc="mix", unit="shard", enabled=progress):
-        run_pipeline(lambda p: _mix_graph(p, work, readers, plan, winners, mixture, staging, saved, done_json,
-                                          mixture.output.formats, tokenizer), runner_options)
+        if engine is not None:
+            write = functools.partial(_write_shard, plan=plan, out_dir=os.fspath(staging),
+                                      formats=tuple(mixture.output.formats), prefix=mixture.output.prefix,
+                                      done=done_json, image_format=mixture.output.image_format)
+            engine.mix(plan, saved, save=_save, write=write, formats=mixture.output.formats,
+                       prefix=mixture.output.prefix, done=done_json)
+        else:
+            run_pipeline(lambda p: _mix_graph(p, work, readers, plan, winners, mixture, staging, saved, done_json,
+                                              mixture.output.formats, tokenizer), runner_options)
 
     shard_infos = [ShardInfo.from_json_dict(d) for d in _load(saved["shards"])]
     manifest = build_manifest(mixture, config=config, fingerprint=fingerprint, counts=list(counts.items()),
