@@ -1,26 +1,38 @@
-"""``rt2data mix`` as Beam pipelines: robot examples + web captions/VQA -> one shuffled, sharded mixture.
+"""``rt2data mix``: robot examples + web captions/VQA -> one shuffled, sharded mixture, on either of two engines.
 
-Two passes over the inputs, the plan computed in between where the job is launched::
+``run_mix`` is the driver of both: it prepares OUT and its staging directory, runs pass 1, plans (``make_plan`` on
+the usable counts; a bad plan fails here, clearly), runs pass 2, then writes the manifest (requested vs realized per
+source and shard, repeats, dead letters; accounting) and publishes the shards. The passes run on
+
+- the embedded engine (the default: no ``--runner``, or ``--runner local``), ``rt2data.pipelines.mix_local``: no
+  Beam; every sample is read once by ``--workers`` forked processes and its usable example spilled inside
+  ``OUT/.mix-staging/``; the placement of every draw is computed on the driver; one task per output shard reads its
+  examples back and writes it. Memory: one sample or one output shard per worker, small metadata per item on the
+  driver;
+- Beam, for any runner named with ``--runner`` (``FnApiRunner``, ``DaskRunner``, Dataflow, Flink, Spark)::
 
     pass 1 (scan):  Create(work items) -> Reshuffle -> read -> items (key, location only)
                     -> CombinePerKey(count, first location) -> usable count per source + duplicated keys
-    driver:         make_plan(counts) -> MixPlan (draws, epochs, positions); a bad plan fails here, clearly
+    driver:         make_plan(counts) -> MixPlan (draws, epochs, positions)
     pass 2 (mix):   read again -> dedupe (duplicated keys: first location wins) -> usable items
                     usable -> per (source, epoch, rank bucket) counts -> prefix sums -> one element per bucket
                     usable -> one element per (item, epoch), keyed by its rank bucket
                     both -> GroupByKey(bucket) -> sort by hash(seed, source, epoch, key) -> rank -> ordinal
                          -> output position (plan) -> GroupByKey(shard) -> sort -> write_shard_at (every format)
                     counts, dead letters by reason (+ samples), shard records -> small JSON files
-    driver:         manifest (requested vs realized per source and shard, repeats, dead letters; accounting)
 
-Runner portability: only Create, FlatMap/Map, Filter, Flatten, GroupByKey and combiners; no side inputs (the plan
-and the duplicated keys travel as constants) and a final transform downstream of every sink. Measured with Beam
-2.77: DaskRunner computes only the graph's last transform, and its side inputs can see upstream elements
+Both engines apply the same library functions (``rt2data.mix.elements``: reading, dedupe, counters, image format;
+``rt2data.mix.plan`` / ``order``: every choice a pure function of (seed, source, epoch, key); ``rt2data.shards``),
+save the same small JSON results and write shards through ``_write_shard`` here, so the same inputs and seed give
+byte-identical shards and manifest on either engine, any runner and any number of workers (tested).
+
+Beam runner portability: only Create, FlatMap/Map, Filter, Flatten, GroupByKey and combiners; no side inputs (the
+plan and the duplicated keys travel as constants) and a final transform downstream of every sink. Measured with
+Beam 2.77: DaskRunner computes only the graph's last transform, and its side inputs can see upstream elements
 multiplied; this layout avoids both. Nothing holds a whole source: a worker sorts one rank bucket
-(``output.rank_bucket_examples`` items) or one shard at a time. Every choice is a pure function of (seed,
-source, epoch, key), so the same inputs and seed give byte-identical shards and manifest on any runner.
-The inputs must not change between the two passes. Cost: the inputs are read twice, and every usable item is
-shuffled once per epoch it can be drawn in (also the unused tail of a partial last epoch, pruned after grouping).
+(``output.rank_bucket_examples`` items) or one shard at a time. The inputs must not change between the two
+passes. Cost: the inputs are read twice, and every usable item is shuffled once per epoch it can be drawn in (also
+the unused tail of a partial last epoch, pruned after grouping). Beam is imported only when a Beam runner is named.
 """
 
 from __future__ import annotations
