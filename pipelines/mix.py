@@ -325,12 +325,12 @@ def run_mix(
     atomic_write_bytes(staging / STAGING_FINGERPRINT, fingerprint.encode())
     saved = {n: os.fspath(staging / f"{n}.json") for n in ("counts", "duplicates", "scan_dead", "stats", "samples",
                                                                    "shards")}
+
     engine = None  # the embedded engine (rt2data.pipelines.mix_local) unless a Beam runner is named
     if is_local(runner_options.runner if runner_options is not None else None):
         engine = LocalMix(work, readers, staging=staging, image_format=mixture.output.image_format,
                           tokenizer=tokenizer, workers=runner_options.workers if runner_options else 1,
                           initializer=runner_options.configure_io if runner_options else None)
-
     try:
         if engine is not None:
             engine.scan(saved, save=_save)
