@@ -4,26 +4,31 @@ Every input sample is read once; usable examples are spilled to disk, so no proc
 
     pass 1 (scan), one task per work item over --workers forked processes (rt2data.pipelines.local.map_items):
         read (rt2data.mix.elements.read_samples) -> each usable example, its image already in the output's image
-        format, appended to the work item's spill file OUT/.mix-staging/spill/NNNNNN.spill (pickled, append-only)
-        -> back to the driver: (key, raw key, location, where, template id, offset, length) per item + dead letters
-    driver: dedupe in work order (the first location wins) -> usable counts, duplicated keys and the read dead
-        letters, saved as the same JSON files as the Beam scan, so ``run_mix`` plans exactly as after Beam
+        format, appended with its raw key, location and where to the work item's spill file
+        OUT/.mix-staging/spill/NNNNNN.spill (pickled records, append-only), and (key, template id, offset, length)
+        to its index file NNNNNN.index; the dead letters go back to the driver
+    driver: the index files in work order -> dedupe (the first location wins; the records of a duplicate and of its
+        winner are read back for the dead letter) -> usable counts, duplicated keys and the read dead letters, saved
+        as the same JSON files as the Beam scan, so ``run_mix`` plans exactly as after Beam
     driver: placement (rt2data.mix.placement.place) -> for every output position its item and epoch
     pass 2 (write), one task per output shard: read its examples from the spill files (in file and offset order),
         give them their epoch keys, write every format with ``run_mix``'s shard writer
     driver: counts, dead letters by reason + samples, shard records -> the same JSON files as the Beam pipeline
 
-Workers hold one sample (pass 1) or one output shard (pass 2); the driver holds about 200 bytes of metadata per
-usable item and 14 bytes per output position, never an image. Every choice is the library's pure function of
-(seed, source, epoch, key) that the Beam pipeline applies, and the shards go through the same writer: the bytes of
-shards and manifest are the Beam pipeline's, for any number of workers (tests/pipelines/test_mix_local.py).
-The spill directory is removed when the run ends, successfully or not; ``--resume`` keeps finished shards only.
+Memory: a worker holds one sample (pass 1) or one output shard (pass 2); the driver holds, per usable item, its key
+in a dict and three integers (spill file, offset, length), plus 14 bytes per output position while placing, never
+an image. Every choice is the library's pure function of (seed, source, epoch, key) that the Beam pipeline
+applies, and the shards go through the same writer: shards and manifest are the Beam pipeline's bytes, for any
+number of workers (tests/pipelines/test_mix_pipeline.py). The spill directory is removed when the run ends,
+successfully or not; ``--resume`` keeps finished shards only. The spill needs about the size of the usable inputs
+(their images in the output's format) inside OUT while the run lasts.
 """
 
 from __future__ import annotations
 
 import logging
 import pickle
+from array import array
 from collections import defaultdict
 from typing import Any, Callable, Mapping, Sequence
 
@@ -50,6 +55,17 @@ def _spill_name(n: int) -> str:
     return f"{n:06d}.spill"
 
 
+def _index_name(n: int) -> str:
+    return f"{n:06d}.index"
+
+
+def _read_record(spill: str, n: int, offset: int, length: int) -> tuple:
+    """One spilled ``(raw key, location, where, example)`` record."""
+    with io.open_read(io.join(spill, _spill_name(n))) as f:
+        f.seek(offset)
+        return pickle.loads(f.read(length))
+
+
 class _ScanFn:
     """Pass 1 for one ``(n, WorkItem)``: spill its usable examples, return their metadata and the dead letters."""
 
@@ -64,10 +80,13 @@ class _ScanFn:
         except DataError:
             return example  # the writer transcodes it again, and fails the run, only if the item is drawn
 
-    def __call__(self, job: tuple[int, WorkItem]) -> dict[str, list]:
+    def __call__(self, job: tuple[int, WorkItem]) -> list[SampleDeadLetter]:
+        """Spill records ``(raw key, location, where, example)`` to ``NNNNNN.spill`` and their index ``(key,
+        template id, offset, length)`` to ``NNNNNN.index`` (read back by the driver one work item at a time, so
+        the driver never holds the metadata of every item at once); returns the dead letters."""
         n, work_item = job
         path = io.join(self.spill, _spill_name(n))
-        items: list[tuple] = []
+        index: list[tuple[str, str, int, int]] = []
         dead: list[SampleDeadLetter] = []
         offset = 0
         f = io.open_write(path)
@@ -76,15 +95,17 @@ class _ScanFn:
                 if not isinstance(x, SourceItem):
                     dead.append(x)
                     continue
-                data = pickle.dumps(self._stored(x.example), protocol=pickle.HIGHEST_PROTOCOL)
+                record = (x.raw_key, tuple(x.location), x.where, self._stored(x.example))
+                data = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
                 f.write(data)
-                items.append((x.key, x.raw_key, tuple(x.location), x.where, x.example.template_id, offset, len(data)))
+                index.append((x.key, x.example.template_id, offset, len(data)))
                 offset += len(data)
         except BaseException:
             f.close()
             raise
         io.close_writer(f, path)
-        return {"items": items, "dead": dead}
+        io.write_bytes(io.join(self.spill, _index_name(n)), pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
+        return dead
 
 
 class _ShardFn:
@@ -107,7 +128,7 @@ class _ShardFn:
                         handle.close()
                     handle, handle_n = io.open_read(io.join(self.spill, _spill_name(n))), n
                 handle.seek(offset)
-                example = pickle.loads(handle.read(length))
+                example = pickle.loads(handle.read(length))[3]
                 placed.append((position, example.replace(key=epoch_key(example.key, epoch))))
         finally:
             if handle is not None:
@@ -134,8 +155,9 @@ class LocalMix:
         self.work, self.readers, self.image_format = list(work), dict(readers), image_format
         self.tokenizer, self.workers, self.initializer = tokenizer, workers, initializer
         self.spill = inside(staging, SPILL, what="spill directory")
-        self.keys: dict[str, list[str]] = {}
-        self.refs: dict[str, list[tuple[int, int, int]]] = {}
+        # per source, in location order: {usable key: item index}, and the item's (spill file, offset, length)
+        self.keys: dict[str, dict[str, int]] = {}
+        self.refs: dict[str, tuple[array, array, array]] = {}
         self.templates: dict[str, dict[str, int]] = {}
         self.dead: list[SampleDeadLetter] = []
 
@@ -146,36 +168,45 @@ class LocalMix:
         io.makedirs(self.spill)
         fn = _ScanFn(self.readers, self.tokenizer, str(self.spill), self.image_format)
         try:
-            results = map_items(fn, list(enumerate(self.work)), workers=self.workers, initializer=self.initializer)
+            read_dead = [d for dead in map_items(fn, list(enumerate(self.work)), workers=self.workers,
+                                                 initializer=self.initializer) for d in dead]
+            duplicated = self._dedupe()
         except BaseException:
             self.discard()
             raise
-        winners: dict[tuple[str, str], list] = {}  # (source, key) -> [count, location, where]
-        read_dead: list[SampleDeadLetter] = []
-        for n, (work_item, result) in enumerate(zip(self.work, results)):
-            source = work_item.source
-            keys = self.keys.setdefault(source, [])
-            refs = self.refs.setdefault(source, [])
-            templates = self.templates.setdefault(source, {})
-            read_dead.extend(result["dead"])
-            for key, raw_key, location, where, template_id, offset, length in result["items"]:
-                first = winners.get((source, key))
-                if first is not None:  # read in location order: the first one seen wins
-                    first[0] += 1
-                    self.dead.append(duplicate_letter(source=source, raw_key=raw_key, key=key, location=location,
-                                                      where=where, first_where=first[2]))
-                    continue
-                winners[(source, key)] = [1, location, where]
-                keys.append(key)
-                refs.append((n, offset, length))
-                templates[template_id] = templates.get(template_id, 0) + 1
         self.dead[:0] = read_dead
         save([[s, len(k)] for s, k in self.keys.items() if k], saved["counts"])
-        save([[list(k), [list(v[1]), v[2]]] for k, v in winners.items() if v[0] > 1], saved["duplicates"])
+        save([[list(k), [list(v[0]), v[1]]] for k, v in duplicated.items()], saved["duplicates"])
         per_reason: dict[tuple[str, str], list] = defaultdict(list)
         for d in read_dead:
             per_reason[(d.source, d.reason)].append(((d.where, d.key), d.detail))
         save([[list(k), [len(v), min(v)]] for k, v in sorted(per_reason.items())], saved["scan_dead"])
+
+    def _dedupe(self) -> dict[tuple[str, str], tuple]:
+        """Usable keys in location order (work items in order, samples in read order: the first one seen wins);
+        duplicates dead-lettered. Returns ``{(source, key): (location, where)}`` of the winners of duplicated keys."""
+        duplicated: dict[tuple[str, str], tuple] = {}
+        for n, work_item in enumerate(self.work):
+            source = work_item.source
+            keys = self.keys.setdefault(source, {})
+            refs = self.refs.setdefault(source, (array("q"), array("q"), array("q")))
+            templates = self.templates.setdefault(source, {})
+            index = pickle.loads(io.read_bytes(io.join(self.spill, _index_name(n))))
+            for key, template_id, offset, length in index:
+                first = keys.get(key)
+                if first is not None:  # rare: the records of both are read back for the dead letter
+                    if (source, key) not in duplicated:
+                        _, location, where, _ = _read_record(self.spill, *(r[first] for r in refs))
+                        duplicated[(source, key)] = (location, where)
+                    raw_key, location, where, _ = _read_record(self.spill, n, offset, length)
+                    self.dead.append(duplicate_letter(source=source, raw_key=raw_key, key=key, location=location,
+                                                      where=where, first_where=duplicated[(source, key)][1]))
+                    continue
+                keys[key] = len(keys)
+                for r, v in zip(refs, (n, offset, length)):
+                    r.append(v)
+                templates[template_id] = templates.get(template_id, 0) + 1
+        return duplicated
 
     # -------------------------------------------------------------------------------------------- pass 2
     def mix(self, plan: MixPlan, saved: Mapping[str, str], *, save: Callable[[Any, str], Any],
@@ -194,15 +225,16 @@ class LocalMix:
             self.discard()
 
     def _mix(self, plan, saved, *, save, write, formats, prefix, done) -> None:
-        placement = place(plan, self.keys)
-        refs = [self.refs.get(s.name, []) for s in plan.sources]
+        placement = place(plan, {name: list(keys) for name, keys in self.keys.items()})
+        refs = [self.refs.get(s.name, (array("q"),) * 3) for s in plan.sources]
         tasks = []
         for shard in range(plan.num_shards):
             start, stop = shard * plan.shard_examples, min(plan.total, (shard + 1) * plan.shard_examples)
             rows = []
             for position in range(start, stop):
-                n, offset, length = refs[placement.source[position]][placement.item[position]]
-                rows.append((position, n, offset, length, int(placement.epoch[position])))
+                ns, offsets, lengths = refs[placement.source[position]]
+                i = placement.item[position]
+                rows.append((position, ns[i], offsets[i], lengths[i], int(placement.epoch[position])))
             tasks.append((shard, rows, all(shard_name(prefix, shard, fmt) in done for fmt in formats)))
         fn = _ShardFn(str(self.spill), write)
         records = map_items(fn, tasks, workers=self.workers, initializer=self.initializer)
