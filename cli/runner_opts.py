@@ -59,9 +59,9 @@ def runner_options(fn):
     fn = click.option("--workers", type=click.IntRange(min=1), default=1,
                       help="Worker processes for the embedded runner.")(fn)
     fn = click.option("--runner", default=None, shell_complete=complete_runner,
-                      help="Beam runner (default: the embedded runner: worker processes without Beam for convert "
-                           "and stats, Beam's FnApiRunner for mix; FnApiRunner, DataflowRunner, FlinkRunner, "
-                           "SparkRunner, DaskRunner with their usual flags via --beam-arg).")(fn)
+                      help="Beam runner (default: the embedded runner, worker processes without Beam; "
+                           "FnApiRunner, DataflowRunner, FlinkRunner, SparkRunner, DaskRunner with their usual flags "
+                           "via --beam-arg).")(fn)
     return fn
 
 

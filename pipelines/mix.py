@@ -1,31 +1,44 @@
-"""``rt2data mix`` as Beam pipelines: robot examples + web captions/VQA -> one shuffled, sharded mixture.
+"""``rt2data mix``: robot examples + web captions/VQA -> one shuffled, sharded mixture, on either of two engines.
 
-Two passes over the inputs, the plan computed in between where the job is launched::
+``run_mix`` is the driver of both: it prepares OUT and its staging directory, runs pass 1, plans (``make_plan`` on
+the usable counts; a bad plan fails here, clearly), runs pass 2, then writes the manifest (requested vs realized per
+source and shard, repeats, dead letters; accounting) and publishes the shards. The passes run on
+
+- the embedded engine (the default: no ``--runner``, or ``--runner local``), ``rt2data.pipelines.mix_local``: no
+  Beam; every sample is read once by ``--workers`` forked processes and its usable example spilled inside
+  ``OUT/.mix-staging/``; the placement of every draw is computed on the driver; one task per output shard reads its
+  examples back and writes it. Memory: one sample or one output shard per worker, small metadata per item on the
+  driver;
+- Beam, for any runner named with ``--runner`` (``FnApiRunner``, ``DaskRunner``, Dataflow, Flink, Spark)::
 
     pass 1 (scan):  Create(work items) -> Reshuffle -> read -> items (key, location only)
                     -> CombinePerKey(count, first location) -> usable count per source + duplicated keys
-    driver:         make_plan(counts) -> MixPlan (draws, epochs, positions); a bad plan fails here, clearly
+    driver:         make_plan(counts) -> MixPlan (draws, epochs, positions)
     pass 2 (mix):   read again -> dedupe (duplicated keys: first location wins) -> usable items
                     usable -> per (source, epoch, rank bucket) counts -> prefix sums -> one element per bucket
                     usable -> one element per (item, epoch), keyed by its rank bucket
                     both -> GroupByKey(bucket) -> sort by hash(seed, source, epoch, key) -> rank -> ordinal
                          -> output position (plan) -> GroupByKey(shard) -> sort -> write_shard_at (every format)
                     counts, dead letters by reason (+ samples), shard records -> small JSON files
-    driver:         manifest (requested vs realized per source and shard, repeats, dead letters; accounting)
 
-Runner portability: only Create, FlatMap/Map, Filter, Flatten, GroupByKey and combiners; no side inputs (the plan
-and the duplicated keys travel as constants) and a final transform downstream of every sink. Measured with Beam
-2.77: DaskRunner computes only the graph's last transform, and its side inputs can see upstream elements
+Both engines apply the same library functions (``rt2data.mix.elements``: reading, dedupe, counters, image format;
+``rt2data.mix.plan`` / ``order``: every choice a pure function of (seed, source, epoch, key); ``rt2data.shards``),
+save the same small JSON results and write shards through ``_write_shard`` here, so the same inputs and seed give
+byte-identical shards and manifest on either engine, any runner and any number of workers (tested).
+
+Beam runner portability: only Create, FlatMap/Map, Filter, Flatten, GroupByKey and combiners; no side inputs (the
+plan and the duplicated keys travel as constants) and a final transform downstream of every sink. Measured with
+Beam 2.77: DaskRunner computes only the graph's last transform, and its side inputs can see upstream elements
 multiplied; this layout avoids both. Nothing holds a whole source: a worker sorts one rank bucket
-(``output.rank_bucket_examples`` items) or one shard at a time. Every choice is a pure function of (seed,
-source, epoch, key), so the same inputs and seed give byte-identical shards and manifest on any runner.
-The inputs must not change between the two passes. Cost: the inputs are read twice, and every usable item is
-shuffled once per epoch it can be drawn in (also the unused tail of a partial last epoch, pruned after grouping).
+(``output.rank_bucket_examples`` items) or one shard at a time. The inputs must not change between the two
+passes. Cost: the inputs are read twice, and every usable item is shuffled once per epoch it can be drawn in (also
+the unused tail of a partial last epoch, pruned after grouping). Beam is imported only when a Beam runner is named.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -33,17 +46,22 @@ from math import ceil
 from pathlib import Path
 from typing import Any, Sequence
 
-import apache_beam as beam
-
 from rt2data import io
-from rt2data.codec.pretokenize import tokenize_example, tokenizer_record
+from rt2data.codec.pretokenize import tokenizer_record
 from rt2data.codec.tokenizers import load_tokenizer
-from rt2data.errors import DataError, TokenizerError
-from rt2data.images import transcode
+from rt2data.errors import DataError
+from rt2data.mix.elements import DEAD_LETTER_SAMPLES
+from rt2data.mix.elements import dedupe as _dedupe
+from rt2data.mix.elements import epoch_key
+from rt2data.mix.elements import read_samples as _read
+from rt2data.mix.elements import stat_keys as _stat_keys
+from rt2data.mix.elements import stored as _stored
 from rt2data.mix.plan import MixPlan, rank_hash
 from rt2data.mix.config import Mixture
 from rt2data.dead_letters import SampleDeadLetter
 from rt2data.web.samples import SourceItem, WorkItem
+from rt2data.pipelines.local import is_local
+from rt2data.pipelines.mix_local import LocalMix
 from rt2data.mix.audit import build_manifest, plan_for_counts
 from rt2data.pipelines.progress import FileProgress, count_files
 from rt2data.pipelines.runner import RunnerOptions, run_pipeline
@@ -53,77 +71,21 @@ from rt2data.shards.files import atomic_write_bytes
 from rt2data.shards.formats import EXTENSIONS
 from rt2data.shards.staging import discard_staging, open_staging, prepare_staged_run, publish_staged
 from rt2data.web.sources import plan_work
-from rt2data.web.sources import read_work_item
 
 __all__ = ["run_mix", "plan_work_items", "STAGING", "DEAD_LETTER_SAMPLES"]
 
 log = logging.getLogger(__name__)
 
 STAGING = ".mix-staging"
-DEAD_LETTER_SAMPLES = 20
 
 
 # ------------------------------------------------------------------------------------------ element functions
-def _read(item: WorkItem, readers: dict[str, tuple], tokenizer: str | None = None):
-
-    kind, fmt, options, template = readers[item.source]
-    samples = read_work_item(item, kind=kind, fmt=fmt, options=options, template=template)
-    if tokenizer is None:
-        yield from samples
-        return
-    tok = load_tokenizer(tokenizer)
-    for x in samples:  # --tokenizer: input_ids + labels; a target the tokenizer cannot give back is dead-lettered
-        if isinstance(x, SourceItem):
-            try:
-                x = dataclasses.replace(x, example=tokenize_example(x.example, tok))
-            except TokenizerError as exc:
-                x = SampleDeadLetter(source=x.source, key=x.raw_key, reason="untokenizable", detail=str(exc),
-                               where=x.where or f"work item {x.location[0]}, sample {x.location[1]}")
-        yield x
-
-
 def _is_item(x: Any) -> bool:
     return isinstance(x, SourceItem)
 
 
 def _is_dead(x: Any) -> bool:
     return isinstance(x, SampleDeadLetter)
-
-
-class _CountFirst(beam.CombineFn):
-    """(count, (smallest location, its where)) of a key's occurrences; inputs are ``(location, where)``."""
-
-    def create_accumulator(self):
-        return (0, None)
-
-    def add_input(self, acc, value):
-        loc = (tuple(value[0]), value[1])
-        return (acc[0] + 1, loc if acc[1] is None or loc < acc[1] else acc[1])
-
-    def merge_accumulators(self, accs):
-        n, best = 0, None
-        for c, loc in accs:
-            n += c
-            if loc is not None and (best is None or loc < best):
-                best = loc
-        return (n, best)
-
-    def extract_output(self, acc):
-        return acc
-
-
-def _dedupe(item: SourceItem, winners: dict):
-    """Keep the first (by location) of several items with one key; dead-letter the others.
-
-    ``winners``: ``{(source, key): (location, where)}`` of the keys read more than once.
-    """
-    first = winners.get((item.source, item.key))
-    if first is None or tuple(first[0]) == tuple(item.location):
-        yield item
-    else:
-        yield SampleDeadLetter(source=item.source, key=item.raw_key, reason="duplicate_key",
-                         detail=f"key {item.key!r} was already used by the sample at {first[1]}",
-                         where=item.where or f"work item {item.location[0]}, sample {item.location[1]}")
 
 
 def _buckets(plan: MixPlan, s: int, bucket_examples: int) -> int:
@@ -167,14 +129,8 @@ def _rank(group, plan: MixPlan):
         if rank >= need:
             break
         position = plan.position(s, e * src.available + rank)
-        yield plan.shard_of(position), (position, example.replace(key=f"{key}-e{e}"))
+        yield plan.shard_of(position), (position, example.replace(key=epoch_key(key, e)))
         rank += 1
-
-
-def _stored(example, image_format: str):
-    """The example with its image in the output's image format (``output.image_format``; ``keep``: untouched)."""
-    data, fmt = transcode(example.image, example.image_format, to=image_format)
-    return example if data is example.image else example.replace(image=data, image_format=fmt)
 
 
 def _write_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], prefix: str, done: dict[str, dict],
@@ -204,18 +160,16 @@ def _save(value, path: str) -> str:
     return path
 
 
-def _stat_keys(x):
-    if isinstance(x, SampleDeadLetter):
-        return [(("dead", x.source, x.reason), 1)]
-    return [(("usable", x.source), 1), (("template", x.source, x.example.template_id), 1)]
-
-
 def _finish(sinks: list) -> None:
+    import apache_beam as beam
+
     # One last transform downstream of every sink: Beam's DaskRunner computes only the graph's last transform.
     _ = tuple(sinks) | "Sinks" >> beam.Flatten() | "Done" >> beam.combiners.Count.Globally()
 
 
 def _read_items(p, work, readers, tokenizer: str | None = None):
+    import apache_beam as beam
+
     read = (p | "WorkItems" >> beam.Create(work, reshuffle=False) | "Spread" >> beam.Reshuffle()
             | "Read" >> beam.FlatMap(_read, readers, tokenizer))
     return read | "Items" >> beam.Filter(_is_item), read | "ReadDead" >> beam.Filter(_is_dead)
@@ -225,16 +179,20 @@ def _read_items(p, work, readers, tokenizer: str | None = None):
 def _scan_graph(p, work, readers, saved: dict[str, str], tokenizer: str | None = None) -> None:
     """Pass 1: usable items per source, the duplicated keys (with their first location), and dead letters per
     (source, reason) with the first one (to explain a source without usable items before pass 2)."""
+    import apache_beam as beam  # Beam only for a Beam runner: the embedded engine's start-up stays light
+
+    from rt2data.pipelines.transforms import CountFirst  # light: a Beam module, imported for a Beam runner only
+
     items, read_dead = _read_items(p, work, readers, tokenizer)
     per_key = (items | "KeyLocations" >> beam.Map(lambda it: ((it.source, it.key), (it.location, it.where)))
-               | "CountKeys" >> beam.CombinePerKey(_CountFirst()))
+               | "CountKeys" >> beam.CombinePerKey(CountFirst()))
     counts = (per_key | "KeySource" >> beam.Map(lambda kv: kv[0][0]) | "CountSources" >> beam.combiners.Count.PerElement()
               | "CountList" >> beam.combiners.ToList() | "SaveCounts" >> beam.Map(_save, saved["counts"]))
     dups = (per_key | "Duplicated" >> beam.Filter(lambda kv: kv[1][0] > 1)
             | "Winner" >> beam.Map(lambda kv: [list(kv[0]), list(kv[1][1])])
             | "DupList" >> beam.combiners.ToList() | "SaveDups" >> beam.Map(_save, saved["duplicates"]))
     dead = (read_dead | "DeadFirst" >> beam.Map(lambda d: ((d.source, d.reason), ((d.where, d.key), d.detail)))
-            | "CountDead" >> beam.CombinePerKey(_CountFirst())
+            | "CountDead" >> beam.CombinePerKey(CountFirst())
             | "DeadList" >> beam.combiners.ToList() | "SaveDead" >> beam.Map(_save, saved["scan_dead"]))
     _finish([counts, dups, dead])
 
@@ -242,6 +200,8 @@ def _scan_graph(p, work, readers, saved: dict[str, str], tokenizer: str | None =
 def _mix_graph(p, work, readers, plan: MixPlan, winners: dict, mixture: Mixture, out: Any, saved: dict[str, str],
                done: dict, formats: Sequence[str], tokenizer: str | None = None) -> None:
     """Pass 2: dedupe, rank per bucket, place, write shards; save stats and shard records."""
+    import apache_beam as beam
+
     bucket_examples = mixture.output.rank_bucket_examples
     items, read_dead = _read_items(p, work, readers, tokenizer)
     checked = items | "Dedupe" >> beam.FlatMap(_dedupe, winners)
@@ -358,8 +318,16 @@ def run_mix(
     saved = {n: io.join(staging, f"{n}.json") for n in ("counts", "duplicates", "scan_dead", "stats", "samples",
                                                           "shards")}
 
+    engine = None  # the embedded engine (rt2data.pipelines.mix_local) unless a Beam runner is named
+    if is_local(runner_options.runner if runner_options is not None else None):
+        engine = LocalMix(work, readers, staging=staging, image_format=mixture.output.image_format,
+                          tokenizer=tokenizer, workers=runner_options.workers if runner_options else 1,
+                          initializer=runner_options.configure_io if runner_options else None)
     try:
-        run_pipeline(lambda p: _scan_graph(p, work, readers, saved, tokenizer), runner_options)
+        if engine is not None:
+            engine.scan(saved, save=_save)
+        else:
+            run_pipeline(lambda p: _scan_graph(p, work, readers, saved, tokenizer), runner_options)
         counts = dict(_load(saved["counts"]))
         winners = {tuple(k): (tuple(first[0]), first[1]) for k, first in _load(saved["duplicates"])}
         try:
@@ -368,6 +336,8 @@ def run_mix(
             _explain_empty_sources(exc, counts, _load(saved["scan_dead"]))
             raise
     except Exception:
+        if engine is not None:
+            engine.discard()
         if not done:  # nothing was written yet: leave no trace, so a corrected mixture runs without --overwrite
             discard_staging(out, STAGING, remove_out=not existed)
         raise
@@ -377,8 +347,15 @@ def run_mix(
     first_format = mixture.output.formats[0]
     written = count_files(staging, f"{mixture.output.prefix}-*.{EXTENSIONS[first_format]}")
     with FileProgress(written, total=plan.num_shards, desc="mix", unit="shard", enabled=progress):
-        run_pipeline(lambda p: _mix_graph(p, work, readers, plan, winners, mixture, staging, saved, done_json,
-                                          mixture.output.formats, tokenizer), runner_options)
+        if engine is not None:
+            write = functools.partial(_write_shard, plan=plan, out_dir=os.fspath(staging),
+                                      formats=tuple(mixture.output.formats), prefix=mixture.output.prefix,
+                                      done=done_json, image_format=mixture.output.image_format)
+            engine.mix(plan, saved, save=_save, write=write, formats=mixture.output.formats,
+                       prefix=mixture.output.prefix, done=done_json)
+        else:
+            run_pipeline(lambda p: _mix_graph(p, work, readers, plan, winners, mixture, staging, saved, done_json,
+                                              mixture.output.formats, tokenizer), runner_options)
 
     shard_infos = [ShardInfo.from_json_dict(d) for d in _load(saved["shards"])]
     manifest = build_manifest(mixture, config=config, fingerprint=fingerprint, counts=list(counts.items()),

@@ -1,8 +1,8 @@
 """Running rt2data's Beam pipelines: one options record (:class:`RunnerOptions`), one place that builds Beam's
 ``PipelineOptions`` from it, runs a pipeline and turns a worker's error back into the package's own exception.
 
-``convert`` and ``stats`` run on the embedded runner of ``rt2data.pipelines.local`` unless a runner is named (no
-Beam at all: one function per input shard over local worker processes). For Beam, the default is the embedded
+``convert``, ``stats`` and ``mix`` run on the embedded runner of ``rt2data.pipelines.local`` unless a runner is named
+(no Beam at all: one function per input shard over local worker processes; ``mix``: ``rt2data.pipelines.mix_local``). For Beam, the default is the embedded
 FnApiRunner (offline; Beam 2.77's DirectRunner first tries to download a Prism binary); ``workers > 1`` runs it
 with that many worker processes. Any other runner (DataflowRunner,
 FlinkRunner, SparkRunner, DaskRunner) is chosen by name and configured with its standard Beam flags passed through

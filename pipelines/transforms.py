@@ -7,6 +7,7 @@ ParDo): both work on the embedded runner, Dask, Dataflow, Flink and Spark (see R
 - :class:`ReadStandardized`: a robot-data source's work units -> ``(OK, CanonicalEpisode)`` | ``(DEAD, RecordDeadLetter)``
   (``rt2data.spec.episodes.iter_standardized`` on the workers);
 - :class:`CombineStats`: canonical episodes -> one accumulator state of their statistics;
+- :class:`CountFirst`: ``(count, smallest value)`` per key (``mix``: a key's occurrences and its first location);
 - :func:`split_tagged`: a tagged PCollection -> ``(ok values, dead values)``.
 
 The embedded runner (``rt2data.pipelines.local``) runs the same library functions without Beam.
@@ -23,7 +24,7 @@ from rt2data.spec.model import DatasetSpec
 from rt2data.stats import accumulators as st
 from rt2data.stats.dataset_stats import finite_rows
 
-__all__ = ["OK", "DEAD", "ReadStandardized", "CombineStats", "split_tagged", "spread"]
+__all__ = ["OK", "DEAD", "ReadStandardized", "CombineStats", "CountFirst", "split_tagged", "spread"]
 
 
 def split_tagged(pcoll, label: str):
@@ -110,3 +111,25 @@ class CombineStats(beam.PTransform):
 
     def expand(self, episodes):
         return episodes | "Combine" >> beam.CombineGlobally(_StatsCombineFn(self.action_dim, self.proprio_dim))
+
+
+class CountFirst(beam.CombineFn):
+    """(count, (smallest location, its where)) of a key's occurrences; inputs are ``(location, where)``."""
+
+    def create_accumulator(self):
+        return (0, None)
+
+    def add_input(self, acc, value):
+        loc = (tuple(value[0]), value[1])
+        return (acc[0] + 1, loc if acc[1] is None or loc < acc[1] else acc[1])
+
+    def merge_accumulators(self, accs):
+        n, best = 0, None
+        for c, loc in accs:
+            n += c
+            if loc is not None and (best is None or loc < best):
+                best = loc
+        return (n, best)
+
+    def extract_output(self, acc):
+        return acc

@@ -66,6 +66,7 @@ def test_full_disk_mid_mix_is_one_line_leaves_no_final_shards_and_resumes(mixtur
     assert f"rerun with --resume (finished work is kept), or remove {out / STAGING}" in err
     assert not list(out.glob("m-*.tar")) and not (out / "manifest.json").exists()
     assert len(list((out / STAGING).glob("m-*.tar"))) == 2  # finished work kept for --resume
+    assert not (out / STAGING / "spill").exists()  # the embedded engine's spill files never outlive a run
     with pytest.raises(OutputError, match="no manifest.json.*--resume"):
         list(iter_records(out))
 

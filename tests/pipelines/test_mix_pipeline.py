@@ -1,9 +1,11 @@
-"""``rt2data mix`` end to end on Beam's FnApiRunner: robot examples (written with the shards writer) + a VQA tar
-set + a caption Parquet table -> shards whose manifest shows the realized ratio equal to the requested one,
-byte-identical across runs and worker counts, in exactly the order the reference layout specifies."""
+"""``rt2data mix`` end to end on the embedded engine (the default) and on Beam's FnApiRunner and DaskRunner: robot
+examples (written with the shards writer) + a VQA tar set + a caption Parquet table -> shards whose manifest shows
+the realized ratio equal to the requested one, byte-identical across runs, engines, runners and worker counts, in
+exactly the order the reference layout specifies."""
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import shutil
@@ -94,6 +96,8 @@ def write_mixture(root: Path, name: str, **changes) -> Path:
     for key, value in changes.items():
         if key == "output":
             doc["output"].update(value)
+        elif key == "extra_sources":
+            doc["sources"] += value
         else:
             doc[key] = value
     path = root / name
@@ -239,12 +243,12 @@ def test_source_without_usable_samples_is_a_clear_error(inputs, tmp_path):
 
 
 def test_dask_runner_gives_the_same_bytes(inputs, tmp_path):
-    """DaskRunner (a real distributed engine on a LocalCluster) writes the same bytes as the FnApiRunner."""
+    """DaskRunner (a real distributed engine on a LocalCluster) writes the same bytes as the embedded engine."""
     pytest.importorskip("distributed")
     mixture = load_mixture(write_mixture(inputs, "dask.yaml", output={"examples": 24, "shard_examples": 12}))
-    run_mix(mixture, tmp_path / "fnapi")
+    run_mix(mixture, tmp_path / "local")
     run_mix(mixture, tmp_path / "dask", runner_options=RunnerOptions(runner="apache_beam.runners.dask.dask_runner.DaskRunner"))
-    assert tree_bytes(tmp_path / "dask") == tree_bytes(tmp_path / "fnapi")
+    assert tree_bytes(tmp_path / "dask") == tree_bytes(tmp_path / "local")
 
 
 @pytest.mark.shared
@@ -310,3 +314,73 @@ def test_a_mixture_that_fails_planning_leaves_no_trace(tmp_path):
     with pytest.raises(Rt2DataError, match="no usable"):
         run_mix(mixture_from_dict(doc, base_dir=tmp_path), out)
     assert not out.exists() or not any(out.iterdir())
+
+
+ENGINE_CASES = {
+    # block mode, both formats, images transcoded to PNG, 1 and 2 worker processes; VQA drawn in 2 epochs (repeats)
+    "block-both-png": dict(formats=("wds", "tfrecord"), image_format="png", workers=(1, 2), changes={}),
+    # global shuffle, stop (the mixture ends before a source repeats: usable items left undrawn), TFRecord,
+    # pre-tokenized with a real tokenizer
+    "global-stop-tokenized": dict(formats=("tfrecord",), image_format=None, tokenizer="sp_v1", workers=(1,), changes={
+        "when_exhausted": "stop", "output": {"examples": None, "block_size": None, "shard_examples": 10}}),
+}
+
+
+def noisy_captions(root: Path) -> list[dict]:
+    """A caption tar set with several dead letters of each reason (so their samples' order counts)."""
+    folder = root / "noisy"
+    if not folder.is_dir():
+        folder.mkdir()
+        with wds.TarWriter(str(folder / "noisy-000000.tar")) as sink:
+            for i in range(6):
+                sink.write({"__key__": f"n{i}", "jpg": jpeg(50 + i), "txt": f"noisy caption {i}"})
+            for i in range(6, 9):
+                sink.write({"__key__": f"n{i}", "jpg": jpeg(50 + i)})  # no_text
+            for k in ("d1", "d2"):
+                sink.write({"__key__": k, "jpg": jpeg(60), "txt": f"first {k}"})
+        with wds.TarWriter(str(folder / "noisy-000001.tar")) as sink:
+            for k in ("d2", "d1"):
+                sink.write({"__key__": k, "jpg": jpeg(61), "txt": f"again {k}"})  # duplicate_key
+            for k in ("e1", "e2"):
+                sink.write({"__key__": k, "jpg": jpeg(62), "txt": "   "})  # empty_text
+            sink.write({"__key__": "n9", "jpg": jpeg(63), "txt": "noisy caption 9"})
+    return [{"name": "noisy", "kind": "caption", "format": "wds", "path": "noisy/noisy-{000000..000001}.tar",
+             "weight": 0.25}]
+
+
+@pytest.mark.parametrize("case", sorted(ENGINE_CASES))
+def test_embedded_engine_writes_the_beam_pipelines_bytes(inputs, tmp_path, case):
+    """The embedded engine (1 and 2 worker processes) and Beam's FnApiRunner: the same shards, manifest (dead
+    letters by reason and samples, duplicates, repeats, accounting) and dataset card, byte for byte; no spill left."""
+    spec = ENGINE_CASES[case]
+    tokenizer = None
+    if spec.get("tokenizer"):  # tests/codec/tokenizer_files.py finds the real file (or skips, saying why)
+        helper = importlib.util.spec_from_file_location("tokenizer_files",
+                                                        Path(__file__).parents[1] / "codec" / "tokenizer_files.py")
+        tokenizer_files = importlib.util.module_from_spec(helper)
+        helper.loader.exec_module(tokenizer_files)
+        tokenizer = tokenizer_files.tokenizer_file(spec["tokenizer"])
+    changes = {**spec["changes"], "extra_sources": noisy_captions(inputs)}
+    mixture = load_mixture(write_mixture(inputs, f"engine-{case}.yaml", **changes))
+    runs = [("beam", RunnerOptions(runner="FnApiRunner"))] + [(f"local{w}", RunnerOptions(workers=w))
+                                                              for w in spec["workers"]]
+    trees = {}
+    for name, options in runs:
+        run_mix(mixture, tmp_path / name, formats=spec["formats"], image_format=spec["image_format"],
+                runner_options=options, tokenizer=tokenizer)
+        trees[name] = tree_bytes(tmp_path / name)
+        assert sorted(p.name for p in (tmp_path / name).iterdir()) == sorted(trees[name])  # no staging, no spill
+    for name, _ in runs[1:]:
+        assert trees[name] == trees["beam"], f"{case}: {name} differs from Beam"
+    manifest = load_manifest(tmp_path / "local1")
+    assert manifest.sources["vqa"]["dead_letters"] == {"bad_record": 1, "duplicate_key": 1, "no_image": 1}
+    assert manifest.sources["caps"]["dead_letters"] == {"no_image": 1}
+    assert manifest.sources["noisy"]["dead_letters"] == {"duplicate_key": 2, "empty_text": 2, "no_text": 3}
+    acc = manifest.accounting
+    assert acc.input == acc.written + sum(acc.dropped.values()) and verify_output(tmp_path / "local1").ok
+    examples = list(iter_examples(tmp_path / "local1", fmt=manifest.formats[0]))
+    if case == "block-both-png":
+        assert {e.image_format for e in examples} == {"png"} and manifest.sources["vqa"]["repeats"] > 0
+    else:
+        assert all(e.input_ids for e in examples) and all(e.key.endswith("-e0") for e in examples)
+        assert acc.dropped["not_drawn"] > 0

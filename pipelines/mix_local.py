@@ -1,0 +1,260 @@
+"""The embedded engine of ``rt2data mix`` (the default): the two passes of ``rt2data.pipelines.mix``, without Beam.
+
+Every input sample is read once; usable examples are spilled to disk, so no process holds the mixture::
+
+    pass 1 (scan), one task per work item over --workers forked processes (rt2data.pipelines.local.map_items):
+        read (rt2data.mix.elements.read_samples) -> each usable example, its image already in the output's image
+        format, appended with its raw key, location and where to the work item's spill file
+        OUT/.mix-staging/spill/NNNNNN.spill (pickled records, append-only), and (key, template id, offset, length)
+        to its index file NNNNNN.index; the dead letters go back to the driver
+    driver: the index files in work order -> dedupe (the first location wins; the records of a duplicate and of its
+        winner are read back for the dead letter) -> usable counts, duplicated keys and the read dead letters, saved
+        as the same JSON files as the Beam scan, so ``run_mix`` plans exactly as after Beam
+    driver: placement (rt2data.mix.placement.place) -> for every output position its item and epoch
+    pass 2 (write), one task per output shard: read its examples from the spill files (in file and offset order),
+        give them their epoch keys, write every format with ``run_mix``'s shard writer
+    driver: counts, dead letters by reason + samples, shard records -> the same JSON files as the Beam pipeline
+
+Memory: a worker holds one sample (pass 1) or one output shard (pass 2); the driver holds, per usable item, its key
+in a dict and three integers (spill file, offset, length), plus 14 bytes per output position while placing, never
+an image. Every choice is the library's pure function of (seed, source, epoch, key) that the Beam pipeline
+applies, and the shards go through the same writer: shards and manifest are the Beam pipeline's bytes, for any
+number of workers (tests/pipelines/test_mix_pipeline.py). The spill directory is removed when the run ends,
+successfully or not; ``--resume`` keeps finished shards only. The spill needs about the size of the usable inputs
+(their images in the output's format) inside OUT while the run lasts.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from array import array
+from collections import defaultdict
+from typing import Any, Callable, Mapping, Sequence
+
+from rt2data import io
+from rt2data.dead_letters import SampleDeadLetter
+from rt2data.errors import DataError
+from rt2data.mix.elements import DEAD_LETTER_SAMPLES, duplicate_letter, epoch_key, read_samples, stat_keys, stored
+from rt2data.mix.placement import place
+from rt2data.mix.plan import MixPlan
+from rt2data.pipelines.local import map_items
+from rt2data.shards import shard_name
+from rt2data.shards.files import inside
+from rt2data.web.samples import SourceItem, WorkItem
+
+__all__ = ["LocalMix", "SPILL"]
+
+log = logging.getLogger(__name__)
+
+SPILL = "spill"
+"""Sub-directory of the staging directory holding the spill files of a run."""
+
+
+def _spill_name(n: int) -> str:
+    return f"{n:06d}.spill"
+
+
+def _index_name(n: int) -> str:
+    return f"{n:06d}.index"
+
+
+def _read_record(spill: str, n: int, offset: int, length: int) -> tuple:
+    """One spilled ``(raw key, location, where, example)`` record."""
+    with io.open_read(io.join(spill, _spill_name(n))) as f:
+        f.seek(offset)
+        return pickle.loads(f.read(length))
+
+
+class _ScanFn:
+    """Pass 1 for one ``(n, WorkItem)``: spill its usable examples, return their metadata and the dead letters."""
+
+    def __init__(self, readers: Mapping[str, tuple], tokenizer: str | None, spill: str, image_format: str) -> None:
+        self.readers, self.tokenizer, self.spill, self.image_format = readers, tokenizer, spill, image_format
+
+    def _stored(self, example):
+        if self.image_format == "keep" or example.image_format == self.image_format:
+            return example
+        try:
+            return stored(example, self.image_format)
+        except DataError:
+            return example  # the writer transcodes it again, and fails the run, only if the item is drawn
+
+    def __call__(self, job: tuple[int, WorkItem]) -> list[SampleDeadLetter]:
+        """Spill records ``(raw key, location, where, example)`` to ``NNNNNN.spill`` and their index ``(key,
+        template id, offset, length)`` to ``NNNNNN.index`` (read back by the driver one work item at a time, so
+        the driver never holds the metadata of every item at once); returns the dead letters."""
+        n, work_item = job
+        path = io.join(self.spill, _spill_name(n))
+        index: list[tuple[str, str, int, int]] = []
+        dead: list[SampleDeadLetter] = []
+        offset = 0
+        f = io.open_write(path)
+        try:
+            for x in read_samples(work_item, self.readers, self.tokenizer):
+                if not isinstance(x, SourceItem):
+                    dead.append(x)
+                    continue
+                record = (x.raw_key, tuple(x.location), x.where, self._stored(x.example))
+                data = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+                f.write(data)
+                index.append((x.key, x.example.template_id, offset, len(data)))
+                offset += len(data)
+        except BaseException:
+            f.close()
+            raise
+        io.close_writer(f, path)
+        io.write_bytes(io.join(self.spill, _index_name(n)), pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
+        return dead
+
+
+class _ShardFn:
+    """Pass 2 for one output shard: ``(shard, [(position, spill file, offset, length, epoch), ...], all done)`` ->
+    the shard records of every format (``write``: ``run_mix``'s writer of one placed shard)."""
+
+    def __init__(self, spill: str, write: Callable[[tuple], Any]) -> None:
+        self.spill, self.write = spill, write
+
+    def __call__(self, task: tuple[int, list[tuple[int, int, int, int, int]], bool]) -> list[dict]:
+        shard, refs, all_done = task
+        if all_done:  # resumed: every format of this shard is finished, nothing to read
+            return list(self.write((shard, [(p, None) for p, *_ in refs])))
+        placed = []
+        handle, handle_n = None, -1
+        try:
+            for position, n, offset, length, epoch in sorted(refs, key=lambda r: (r[1], r[2])):
+                if n != handle_n:
+                    if handle is not None:
+                        handle.close()
+                    handle, handle_n = io.open_read(io.join(self.spill, _spill_name(n))), n
+                handle.seek(offset)
+                example = pickle.loads(handle.read(length))[3]
+                placed.append((position, example.replace(key=epoch_key(example.key, epoch))))
+        finally:
+            if handle is not None:
+                handle.close()
+        return list(self.write((shard, placed)))
+
+
+class LocalMix:
+    """The two passes of one mix run on this machine; ``scan`` then ``mix`` (see the module docstring).
+
+    Args:
+        work: the work items of every source (``rt2data.pipelines.mix.plan_work_items``), in source order.
+        readers: ``{source: (kind, format, options, template)}``.
+        staging: the run's staging directory inside OUT (the spill directory goes under it).
+        image_format: ``output.image_format`` (images are stored in it once, when spilled).
+        tokenizer: the tokenizer file of ``--tokenizer``, or None.
+        workers: worker processes (``--workers``).
+        initializer: called in each worker process first (``RunnerOptions.configure_io``).
+    """
+
+    def __init__(self, work: Sequence[WorkItem], readers: Mapping[str, tuple], *, staging: Any, image_format: str,
+                 tokenizer: str | None = None, workers: int = 1,
+                 initializer: Callable[[], None] | None = None) -> None:
+        self.work, self.readers, self.image_format = list(work), dict(readers), image_format
+        self.tokenizer, self.workers, self.initializer = tokenizer, workers, initializer
+        self.spill = inside(staging, SPILL, what="spill directory")
+        # per source, in location order: {usable key: item index}, and the item's (spill file, offset, length)
+        self.keys: dict[str, dict[str, int]] = {}
+        self.refs: dict[str, tuple[array, array, array]] = {}
+        self.templates: dict[str, dict[str, int]] = {}
+        self.dead: list[SampleDeadLetter] = []
+
+    # -------------------------------------------------------------------------------------------- pass 1
+    def scan(self, saved: Mapping[str, str], *, save: Callable[[Any, str], Any]) -> None:
+        """Read every work item once, spill its usable examples; save counts, duplicates and read dead letters."""
+        self.discard()
+        io.makedirs(self.spill)
+        fn = _ScanFn(self.readers, self.tokenizer, str(self.spill), self.image_format)
+        try:
+            read_dead = [d for dead in map_items(fn, list(enumerate(self.work)), workers=self.workers,
+                                                 initializer=self.initializer) for d in dead]
+            duplicated = self._dedupe()
+        except BaseException:
+            self.discard()
+            raise
+        self.dead[:0] = read_dead
+        save([[s, len(k)] for s, k in self.keys.items() if k], saved["counts"])
+        save([[list(k), [list(v[0]), v[1]]] for k, v in duplicated.items()], saved["duplicates"])
+        per_reason: dict[tuple[str, str], list] = defaultdict(list)
+        for d in read_dead:
+            per_reason[(d.source, d.reason)].append(((d.where, d.key), d.detail))
+        save([[list(k), [len(v), min(v)]] for k, v in sorted(per_reason.items())], saved["scan_dead"])
+
+    def _dedupe(self) -> dict[tuple[str, str], tuple]:
+        """Usable keys in location order (work items in order, samples in read order: the first one seen wins);
+        duplicates dead-lettered. Returns ``{(source, key): (location, where)}`` of the winners of duplicated keys."""
+        duplicated: dict[tuple[str, str], tuple] = {}
+        for n, work_item in enumerate(self.work):
+            source = work_item.source
+            keys = self.keys.setdefault(source, {})
+            refs = self.refs.setdefault(source, (array("q"), array("q"), array("q")))
+            templates = self.templates.setdefault(source, {})
+            index = pickle.loads(io.read_bytes(io.join(self.spill, _index_name(n))))
+            for key, template_id, offset, length in index:
+                first = keys.get(key)
+                if first is not None:  # rare: the records of both are read back for the dead letter
+                    if (source, key) not in duplicated:
+                        _, location, where, _ = _read_record(self.spill, *(r[first] for r in refs))
+                        duplicated[(source, key)] = (location, where)
+                    raw_key, location, where, _ = _read_record(self.spill, n, offset, length)
+                    self.dead.append(duplicate_letter(source=source, raw_key=raw_key, key=key, location=location,
+                                                      where=where, first_where=duplicated[(source, key)][1]))
+                    continue
+                keys[key] = len(keys)
+                for r, v in zip(refs, (n, offset, length)):
+                    r.append(v)
+                templates[template_id] = templates.get(template_id, 0) + 1
+        return duplicated
+
+    # -------------------------------------------------------------------------------------------- pass 2
+    def mix(self, plan: MixPlan, saved: Mapping[str, str], *, save: Callable[[Any, str], Any],
+            write: Callable[[tuple], Any], formats: Sequence[str], prefix: str, done: Mapping[str, Any]) -> None:
+        """Write every output shard of ``plan`` from the spill; save counts, dead-letter samples and shard records.
+
+        Args:
+            write: writes one placed shard ``(shard, [(position, example), ...])`` in every format and yields the
+                shard records (``run_mix``'s writer; examples may be None for a shard whose formats are all done).
+            formats, prefix: the output's formats and shard name prefix.
+            done: ``{name: shard record}`` finished by an interrupted run.
+        """
+        try:
+            self._mix(plan, saved, save=save, write=write, formats=formats, prefix=prefix, done=done)
+        finally:
+            self.discard()
+
+    def _mix(self, plan, saved, *, save, write, formats, prefix, done) -> None:
+        placement = place(plan, {name: list(keys) for name, keys in self.keys.items()})
+        refs = [self.refs.get(s.name, (array("q"),) * 3) for s in plan.sources]
+        tasks = []
+        for shard in range(plan.num_shards):
+            start, stop = shard * plan.shard_examples, min(plan.total, (shard + 1) * plan.shard_examples)
+            rows = []
+            for position in range(start, stop):
+                ns, offsets, lengths = refs[placement.source[position]]
+                i = placement.item[position]
+                rows.append((position, ns[i], offsets[i], lengths[i], int(placement.epoch[position])))
+            tasks.append((shard, rows, all(shard_name(prefix, shard, fmt) in done for fmt in formats)))
+        fn = _ShardFn(str(self.spill), write)
+        records = map_items(fn, tasks, workers=self.workers, initializer=self.initializer)
+        save([r for shard_records in records for r in shard_records], saved["shards"])
+
+        stats: dict[tuple, int] = {}
+        for source, keys in self.keys.items():
+            if keys:
+                stats[("usable", source)] = len(keys)
+            for template_id, n in self.templates[source].items():
+                stats[("template", source, template_id)] = n
+        samples: dict[tuple[str, str], list] = defaultdict(list)
+        for d in self.dead:
+            for key, n in stat_keys(d):
+                stats[key] = stats.get(key, 0) + n
+            samples[(d.source, d.reason)].append((d.where, d.key, d.detail))
+        save([[list(k), n] for k, n in stats.items()], saved["stats"])
+        save([[list(k), sorted(rows)[:DEAD_LETTER_SAMPLES]] for k, rows in sorted(samples.items())], saved["samples"])
+
+    def discard(self) -> None:
+        """Remove the spill directory (it never outlives a run)."""
+        if io.exists(self.spill):
+            io.delete_tree(self.spill)
