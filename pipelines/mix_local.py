@@ -255,6 +255,6 @@ class LocalMix:
         save([[list(k), sorted(rows)[:DEAD_LETTER_SAMPLES]] for k, rows in sorted(samples.items())], saved["samples"])
 
     def discard(self) -> None:
-        """Remove the spill directory (it never outlives a run)."""
-        if io.exists(self.spill):
-            io.delete_tree(self.spill)
+        """Remove the spill directory (it never outlives a run); on an object store every object under its prefix
+        (a prefix is no object: ``io.exists`` would say it is not there)."""
+        io.delete_tree(self.spill)
