@@ -19,7 +19,8 @@ from typing import Any, BinaryIO, Iterator, NamedTuple
 
 from rt2data.errors import DataError, SchemaError
 from rt2data.example import IMAGE_FORMATS, Example
-from rt2data.shards.formats.base import RawRecord, ShardFormat
+from rt2data.shards.fast_check import certainly_valid, json_record
+from rt2data.shards.formats.base import FieldsRecord, RawRecord, ShardFormat
 
 __all__ = [
     "WebDatasetFormat",
@@ -30,6 +31,7 @@ __all__ = [
     "iter_tar_members",
     "iter_wds_samples",
     "sample_to_example",
+    "sample_fields",
     "check_member_name",
 ]
 
@@ -288,8 +290,8 @@ def iter_wds_samples(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, dict[str
         yield current, members, start
 
 
-def sample_to_example(key: str, members: dict[str, bytes], *, shard: str) -> tuple[Example, dict[str, Any]]:
-    """Rebuild the example of one sample; also returns the raw ``KEY.json`` dict (for schema checks).
+def sample_fields(key: str, members: dict[str, bytes], *, shard: str) -> tuple[dict[str, Any], bytes]:
+    """The raw ``KEY.json`` dict and the image bytes of one sample, its structure checked (no ``Example`` made).
 
     Raises:
         DataError: not exactly one ``json`` and one image member of the recorded format, bad JSON, key mismatch.
@@ -303,19 +305,30 @@ def sample_to_example(key: str, members: dict[str, bytes], *, shard: str) -> tup
         raise DataError(f"{where}: .json member is not valid JSON ({exc})") from exc
     if not isinstance(fields, dict):
         raise DataError(f"{where}: .json member is not a JSON object")
-    images = sorted(ext for ext in members if ext in IMAGE_FORMATS)
-    others = sorted(set(members) - set(images) - {"json"})
     fmt = fields.get("image_format")
-    if images != [fmt] or others:
-        raise DataError(
-            f"{where}: expected exactly one image member '.{fmt}' and one '.json', got {sorted(members)}"
-        )
+    if len(members) != 2 or type(fmt) is not str or fmt not in members or fmt not in IMAGE_FORMATS:
+        images = sorted(ext for ext in members if ext in IMAGE_FORMATS)
+        others = sorted(set(members) - set(images) - {"json"})
+        if images != [fmt] or others:
+            raise DataError(
+                f"{where}: expected exactly one image member '.{fmt}' and one '.json', got {sorted(members)}"
+            )
     if fields.get("key") != key:
         raise DataError(f"{where}: .json member has key {fields.get('key')!r}, not the member stem {key!r}")
+    return fields, members[fmt]
+
+
+def sample_to_example(key: str, members: dict[str, bytes], *, shard: str) -> tuple[Example, dict[str, Any]]:
+    """Rebuild the example of one sample; also returns the raw ``KEY.json`` dict (for schema checks).
+
+    Raises:
+        DataError: not exactly one ``json`` and one image member of the recorded format, bad JSON, key mismatch.
+    """
+    fields, image = sample_fields(key, members, shard=shard)
     try:
-        return Example.from_json_dict(fields, members[fmt]), fields
+        return Example.from_json_dict(fields, image), fields
     except (SchemaError, TypeError) as exc:
-        raise DataError(f"{where}: {exc}") from exc
+        raise DataError(f"{shard}: sample {key!r}: {exc}") from exc
 
 
 class WebDatasetFormat(ShardFormat):
@@ -343,3 +356,21 @@ class WebDatasetFormat(ShardFormat):
     def iter_examples(self, f: BinaryIO, *, name: str, verify: bool = False) -> Iterator[Example]:
         for key, members, _ in iter_wds_samples(f, shard=name):
             yield sample_to_example(key, members, shard=name)[0]
+
+    def iter_fields(self, f: BinaryIO, *, name: str, verify: bool) -> Iterator[FieldsRecord]:
+        for key, members, _ in iter_wds_samples(f, shard=name):
+            try:
+                fields, image = sample_fields(key, members, shard=name)
+            except DataError as exc:
+                yield key, None, b"", str(exc).removeprefix(f"{name}: sample {key!r}").lstrip(": ")
+                continue
+            yield key, fields, image, None
+
+    def iter_records(self, f: BinaryIO, *, name: str, verify: bool = False) -> Iterator[tuple[dict[str, Any], bytes]]:
+        for key, members, _ in iter_wds_samples(f, shard=name):
+            fields, image = sample_fields(key, members, shard=name)
+            if image and certainly_valid(fields):
+                yield json_record(fields), image
+            else:  # the full check, for its error (or a record the fast check cannot vouch for)
+                example = sample_to_example(key, members, shard=name)[0]
+                yield example.to_json_dict(), example.image
