@@ -19,62 +19,60 @@ from typing import Any, Callable, Mapping
 from rt2data import fields as F
 from rt2data.example import IMAGE_FORMATS, KINDS
 
-__all__ = ["certainly_valid", "json_record"]
-
-_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,199}", re.ASCII)  # the schema's pattern, matched whole (no "\n")
-_IMAGE_FORMATS = frozenset(IMAGE_FORMATS)
-_KINDS = frozenset(KINDS)
-_NONE = type(None)
+__all__ = ["certainly_valid", "json_record", "decode_json"]
 
 
-def _text(v: Any) -> bool:
-    return type(v) is str and v != ""
-
-
-def _text_or_none(v: Any) -> bool:
-    return v is None or type(v) is str
-
-
-def _ints(v: Any, low: int) -> bool:
-    return type(v) is list and all(type(x) is int for x in v) and (not v or min(v) >= low)
-
-
-def _numbers(v: Any) -> bool:
-    return type(v) is list and all(type(x) is float or type(x) is int for x in v)
-
-
-_CHECKS: dict[str, Callable[[Any], bool]] = {
-    F.KEY: lambda v: type(v) is str and _KEY.fullmatch(v) is not None,
-    F.IMAGE_FORMAT: lambda v: type(v) is str and v in _IMAGE_FORMATS,
-    F.PROMPT: _text,
-    F.TARGET: _text,
-    F.KIND: lambda v: type(v) is str and v in _KINDS,
-    F.SOURCE: _text,
-    F.TEMPLATE_ID: _text,
-    F.INSTRUCTION: _text_or_none,
-    F.EPISODE_ID: _text_or_none,
-    F.STEP: lambda v: v is None or (type(v) is int and v >= 0),
-    F.ACTION_RAW: lambda v: v is None or _numbers(v),
-    F.ACTION_TOKENS: lambda v: v is None or _ints(v, 0),
-    F.PLAN: _text_or_none,
-    F.CHUNK_STEPS: lambda v: type(v) is int and v >= 2,
-    F.CHUNK_REAL: lambda v: type(v) is int and v >= 1,
-    F.INPUT_IDS: lambda v: _ints(v, 0),
-    F.LABELS: lambda v: _ints(v, -100),
+_INT = frozenset({int})
+_NUMBER = frozenset({int, float})
+# One Python expression per field, over the value ``v``: each is stricter than the schema and ``Example``.
+_CHECKS: dict[str, str] = {
+    F.KEY: "type(v) is str and _KEY(v) is not None",
+    F.IMAGE_FORMAT: "type(v) is str and v in _IMAGE_FORMATS",
+    F.PROMPT: "type(v) is str and v != ''",
+    F.TARGET: "type(v) is str and v != ''",
+    F.KIND: "type(v) is str and v in _KINDS",
+    F.SOURCE: "type(v) is str and v != ''",
+    F.TEMPLATE_ID: "type(v) is str and v != ''",
+    F.INSTRUCTION: "v is None or type(v) is str",
+    F.EPISODE_ID: "v is None or type(v) is str",
+    F.STEP: "v is None or (type(v) is int and v >= 0)",
+    F.ACTION_RAW: "v is None or (type(v) is list and set(map(type, v)) <= _NUMBER)",
+    F.ACTION_TOKENS: "v is None or (type(v) is list and set(map(type, v)) <= _INT and (not v or min(v) >= 0))",
+    F.PLAN: "v is None or type(v) is str",
+    F.CHUNK_STEPS: "type(v) is int and v >= 2",
+    F.CHUNK_REAL: "type(v) is int and v >= 1 and type(d['chunk_steps']) is int and v <= d['chunk_steps']",
+    F.INPUT_IDS: "type(v) is list and set(map(type, v)) <= _INT and (not v or min(v) >= 0)",
+    F.LABELS: "type(v) is list and set(map(type, v)) <= _INT and (not v or min(v) >= -100) "
+              "and type(d['input_ids']) is list and len(v) == len(d['input_ids'])",
 }
+_GLOBALS = {"_KEY": re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,199}", re.ASCII).fullmatch,  # whole: no "\n"
+            "_IMAGE_FORMATS": frozenset(IMAGE_FORMATS), "_KINDS": frozenset(KINDS), "_INT": _INT,
+            "_NUMBER": _NUMBER}
 _REQUIRED = frozenset(F.REQUIRED_TEXT)
 _KNOWN = frozenset(_CHECKS)
-# The checks of each key set seen, in key order (a shard's records share one or two key sets); None: refused.
-_PLANS: dict[tuple[str, ...], tuple[tuple[str, Callable[[Any], bool]], ...] | None] = {}
+# A checker compiled for each key set seen (a shard's records share one or two); None: a key set refused.
+_PLANS: dict[tuple[str, ...], Callable[[dict], bool] | None] = {}
 
 
-def _plan(names: tuple[str, ...]) -> tuple[tuple[str, Callable[[Any], bool]], ...] | None:
+def _compile(names: tuple[str, ...]) -> Callable[[dict], bool] | None:
+    """The check of records with exactly these keys, as one function (no per-field calls)."""
     have = frozenset(names)
     if len(have) != len(names) or not _REQUIRED <= have or not have <= _KNOWN:
         return None
     if (F.CHUNK_STEPS in have) != (F.CHUNK_REAL in have) or (F.INPUT_IDS in have) != (F.LABELS in have):
         return None
-    return tuple((name, _CHECKS[name]) for name in names)
+    lines = ["def check(d):"]
+    for name in names:
+        lines += [f"    v = d[{name!r}]", f"    if not ({_CHECKS[name]}):", "        return False"]
+    # the schema's if/then and Example's action invariants; Example's equal lengths, asked of every kind
+    lines += ["    raw, tokens = d.get('action_raw'), d.get('action_tokens')",
+              "    if d['kind'] == 'action' and (d.get('episode_id') is None or d.get('step') is None",
+              "                                  or raw is None or tokens is None):",
+              "        return False",
+              "    return raw is None or tokens is None or len(raw) == len(tokens)"]
+    scope: dict[str, Any] = dict(_GLOBALS)
+    exec("\n".join(lines), scope)  # noqa: S102  (code built from the constant expressions above)
+    return scope["check"]
 
 
 def certainly_valid(fields: Mapping[str, Any]) -> bool:
@@ -84,28 +82,35 @@ def certainly_valid(fields: Mapping[str, Any]) -> bool:
         return False
     names = tuple(fields)
     try:
-        plan = _PLANS[names]
+        check = _PLANS[names]
     except KeyError:
-        plan = _plan(names)
-        if len(_PLANS) < 1024:  # bounded: key sets are few in real outputs
-            _PLANS[names] = plan
-    if plan is None:
-        return False
-    for name, check in plan:
-        if not check(fields[name]):
-            return False
-    raw, tokens = fields.get(F.ACTION_RAW), fields.get(F.ACTION_TOKENS)
-    if fields[F.KIND] == "action":
-        # the schema's if/then and Example's action invariants
-        if fields.get(F.EPISODE_ID) is None or fields.get(F.STEP) is None or raw is None or tokens is None:
-            return False
-    if raw is not None and tokens is not None and len(raw) != len(tokens):
-        return False
-    if F.CHUNK_STEPS in fields and fields[F.CHUNK_REAL] > fields[F.CHUNK_STEPS]:
-        return False
-    if F.INPUT_IDS in fields and len(fields[F.INPUT_IDS]) != len(fields[F.LABELS]):
-        return False
-    return True
+        check = _compile(names)
+        if len(_PLANS) < 1024:  # bounded: real outputs have a few key sets
+            _PLANS[names] = check
+    return check is not None and check(fields)
+
+
+def decode_json(data: bytes) -> Any:
+    """``json.loads(data.decode("utf-8"))`` by ``msgspec`` (several times faster), or None where it refuses
+    (``NaN``, lone surrogates, numbers out of range, ...) or is not installed: the caller then uses ``json``.
+    Its values equal ``json``'s wherever it accepts (a test holds it to that)."""
+    if _MSGSPEC is None:
+        return None
+    try:
+        return _MSGSPEC(data)
+    except Exception:  # msgspec.DecodeError and anything else: json decides
+        return None
+
+
+def _msgspec_decoder() -> Callable[[bytes], Any] | None:
+    try:
+        import msgspec  # light: a C extension of a few hundred kB
+    except ImportError:
+        return None
+    return msgspec.json.Decoder().decode
+
+
+_MSGSPEC = _msgspec_decoder()
 
 
 _ORDER = tuple(name for name in F.ALL if name != F.IMAGE)
