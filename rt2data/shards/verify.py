@@ -12,7 +12,6 @@ from typing import Any, Callable, Sequence
 from rt2data import io
 from rt2data.errors import DataError, OutputError, Rt2DataError, SchemaError
 from rt2data.example import Example, validate_example_dict
-from rt2data.shards.fast_check import certainly_valid
 from rt2data.shards.files import HashingReader, file_sha256, inside
 from rt2data.shards.info import SHARD_RE, ShardInfo
 from rt2data.shards.layout import scan_output_dir
@@ -97,14 +96,14 @@ class _Checker:
         Problems are recorded in the examples' order."""
         if not batch:
             return
-        fast = [fields is not None and bool(image) and certainly_valid(fields) for _, fields, image, _, _ in batch]
+        fast = [certain for _, _, _, _, certain, _ in batch]
         if self.check_example is not None:
             if self.check_batch is None:
                 fast = [False] * len(batch)
             else:
                 ok = iter(self.check_batch([b[1] for b, good in zip(batch, fast) if good]))
                 fast = [good and bool(next(ok)) for good in fast]
-        for (key, fields, image, problem, duplicate), good in zip(batch, fast):
+        for (key, fields, image, problem, _, duplicate), good in zip(batch, fast):
             if duplicate:
                 self.add(name, key, "duplicate key (already used by an earlier example)")
             if problem is not None:
@@ -136,16 +135,17 @@ class _Checker:
         count, first, last = 0, None, None
         sources: Counter[str] = Counter()
         kinds: Counter[str] = Counter()
-        batch: list[tuple[str, dict | None, bytes, str | None, bool]] = []
+        batch: list[tuple[str, dict | None, bytes, str | None, bool, bool]] = []
         with io.open_read(path) as raw:
             f = HashingReader(raw)
             try:
-                for key, fields, image, problem in get_format(info.format).iter_fields(f, name=str(path), verify=True):
+                for key, fields, image, problem, certain in get_format(info.format).iter_fields(f, name=str(path),
+                                                                                            verify=True):
                     count += 1
                     self.examples_checked += 1
                     first = key if first is None else first
                     last = key
-                    batch.append((key, fields, image, problem, key in seen_keys))
+                    batch.append((key, fields, image, problem, certain, key in seen_keys))
                     seen_keys.add(key)
                     if len(batch) == _BATCH:
                         self.check_batch_of(info.name, batch, sources, kinds)

@@ -16,7 +16,8 @@ from rt2data.inspection.validate import example_checker, validate_output
 from rt2data.inspection.validate_batch import batch_checker
 from rt2data.prompt import DEFAULT_ACTION_TEMPLATE, action_target
 from rt2data.readers import iter_records
-from rt2data.shards import iter_examples, verify as verify_module
+from rt2data.shards import iter_examples
+from rt2data.shards.formats import wds
 from rt2data.testing.strategies import actions_anywhere, codecs
 
 from test_validate import action, web, write_output  # the helpers of tests/inspection/test_validate.py
@@ -25,7 +26,7 @@ from test_validate import action, web, write_output  # the helpers of tests/insp
 def _slow(monkeypatch, out):
     """The report of the one-example checks alone (what validate gave before the batched checks)."""
     with monkeypatch.context() as m:
-        m.setattr(verify_module, "certainly_valid", lambda fields: False)
+        m.setattr(wds, "certainly_valid", lambda fields: False)
         m.setattr(validate_module, "batch_checker", lambda *a: (lambda batch: [False] * len(batch)))
         return validate_output(out)
 

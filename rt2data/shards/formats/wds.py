@@ -381,11 +381,11 @@ class WebDatasetFormat(ShardFormat):
     def iter_fields(self, f: BinaryIO, *, name: str, verify: bool) -> Iterator[FieldsRecord]:
         for key, members, _ in iter_wds_samples(f, shard=name):
             try:
-                fields, image, _ = _fast_fields(key, members, shard=name)
+                fields, image, certain = _fast_fields(key, members, shard=name)
             except DataError as exc:
-                yield key, None, b"", str(exc).removeprefix(f"{name}: sample {key!r}").lstrip(": ")
+                yield key, None, b"", str(exc).removeprefix(f"{name}: sample {key!r}").lstrip(": "), False
                 continue
-            yield key, fields, image, None
+            yield key, fields, image, None, certain
 
     def iter_records(self, f: BinaryIO, *, name: str, verify: bool = False) -> Iterator[tuple[dict[str, Any], bytes]]:
         for key, members, _ in iter_wds_samples(f, shard=name):
