@@ -125,3 +125,16 @@ def test_iter_records_images_and_bad_records(tmp_path):
     write_shards(tmp_path, [good], fmt="wds", prefix="t", shard_examples=4, record_progress=False)
     [record] = iter_records(sorted(tmp_path.glob("t-*.tar")))
     assert record["image"].size == (4, 3) and record["image_bytes"] == good.image
+
+
+@settings(max_examples=300, deadline=None)
+@given(examples(), st.data())
+def test_fast_json_accepts_only_what_json_reads_the_same(example, data):
+    """Damaged JSON members: whatever msgspec accepts, json reads to the same values (else json's error is used)."""
+    whole = example.to_json_bytes()
+    at = data.draw(st.integers(0, len(whole) - 1))
+    byte = data.draw(st.sampled_from([0, 9, 10, 32, 34, 44, 45, 46, 48, 69, 92, 93, 125, 0xC3, 0xEF, 0xFF]))
+    for damaged in (whole[:at], whole[:at] + bytes([byte]) + whole[at + 1:], b"\xef\xbb\xbf" + whole):
+        fast = decode_json(damaged)
+        if fast is not None:
+            assert _same(fast, json.loads(damaged.decode("utf-8"))), damaged
