@@ -90,7 +90,7 @@ def test_good_output_is_checked_by_the_batch(tmp_path, monkeypatch):
     assert not [c for c in calls if isinstance(c, Example)]  # no example needed the one-at-a-time check
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_batch_verdict_agrees_with_the_one_example_check(data):
     codec = data.draw(codecs())

@@ -23,7 +23,7 @@ def _same_values(a: tuple, b: tuple) -> bool:
     return len(a) == len(b) and all(type(x) is type(y) and (x == y or (x != x and y != y)) for x, y in zip(a, b))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(examples())
 def test_same_features_and_example_as_the_hand_decoder(example):
     data = example_to_tf_example_bytes(example)
@@ -33,7 +33,7 @@ def test_same_features_and_example_as_the_hand_decoder(example):
     assert repr(features_to_example(fast)) == repr(tf_example_bytes_to_example(data)) == repr(example)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(examples(), st.data())
 def test_damaged_bytes_give_the_hand_decoders_answer(example, data):
     whole = example_to_tf_example_bytes(example)

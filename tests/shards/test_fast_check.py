@@ -42,7 +42,7 @@ def _full_checks_pass(record: dict) -> bool:
     return True
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.dictionaries(_fields, _values, max_size=5), st.sets(st.sampled_from(list(_VALID))))
 def test_certainly_valid_only_where_schema_and_example_agree(changes, removed):
     record = {k: v for k, v in {**_VALID, **changes}.items() if k not in removed}
@@ -50,7 +50,7 @@ def test_certainly_valid_only_where_schema_and_example_agree(changes, removed):
         assert _full_checks_pass(record), record
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(examples())
 def test_every_written_example_is_vouched_for_and_read_back_as_written(example):
     data = example.to_json_bytes()
@@ -103,7 +103,7 @@ def _records_equal(a: dict, b: dict) -> bool:
     return True
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(st.lists(examples(), min_size=1, max_size=6, unique_by=lambda e: e.key))
 def test_iter_records_gives_what_example_to_record_gives(tmp_path_factory, exs):
     out = tmp_path_factory.mktemp("o")
@@ -127,7 +127,7 @@ def test_iter_records_images_and_bad_records(tmp_path):
     assert record["image"].size == (4, 3) and record["image_bytes"] == good.image
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(examples(), st.data())
 def test_fast_json_accepts_only_what_json_reads_the_same(example, data):
     """Damaged JSON members: whatever msgspec accepts, json reads to the same values (else json's error is used)."""
