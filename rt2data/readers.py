@@ -32,7 +32,7 @@ from rt2data.errors import ConfigError, DataError
 from rt2data.example import Example
 from rt2data.inspection.deps import MissingDependencyError, require
 from rt2data.shards import hf_webdataset_features
-from rt2data.shards import iter_examples
+from rt2data.shards.reader import iter_records as shard_records
 from rt2data.shards import iter_shard
 from rt2data.shards import load_manifest
 from rt2data.shards import resolve_shards
@@ -137,9 +137,31 @@ def iter_records(
         seed: seed of the shuffle buffer; the same seed gives the same order.
     """
 
-    examples = iter_examples(out_dir_or_shards, fmt=fmt, verify=verify)
-    for example in shuffle_buffer(examples, size=shuffle, rng=np.random.default_rng(seed)):
-        yield example_to_record(example, decode_images=decode_images)
+    records = shard_records(out_dir_or_shards, fmt=fmt, verify=verify)  # (to_json_dict(), image) per example
+    for fields, image in shuffle_buffer(records, size=shuffle, rng=np.random.default_rng(seed)):
+        yield _record(fields, image, decode_images)
+
+
+def _record(record: dict[str, Any], image: bytes, decode_images: bool) -> dict[str, Any]:
+    """:func:`example_to_record` from the example's ``to_json_dict()`` (a fresh dict, filled in place)."""
+    record["image_bytes"] = image
+    if decode_images:
+        record["image"] = _pil_open(io.BytesIO(image))
+    else:
+        record["image"] = None
+    raw = record["action_raw"]
+    if raw is not None:
+        record["action_raw"] = np.asarray(raw, dtype=np.float64)
+    tokens = record["action_tokens"]
+    if tokens is not None:
+        record["action_tokens"] = np.asarray(tokens, dtype=np.int64)
+    return record
+
+
+def _pil_open(f: Any) -> Any:
+    from PIL import Image
+
+    return Image.open(f)
 
 
 # ------------------------------------------------------------------------------------------------------- torch

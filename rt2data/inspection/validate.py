@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import string
 from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -40,6 +38,7 @@ from rt2data.codec.chunks import parse_chunk
 from rt2data.codec.pretokenize import label_problem
 from rt2data.codec.tokenizers import load_tokenizer
 from rt2data.inspection.records import codecs_from_manifest
+from rt2data.inspection.validate_batch import batch_checker, template_regex
 from rt2data.prompt import DEFAULT_PLACEHOLDER, PromptTemplate
 from rt2data.prompt import split_target
 from rt2data.shards import Manifest, load_manifest, verify_output
@@ -48,16 +47,6 @@ from rt2data.shards.files import inside
 __all__ = ["validate_output", "example_checker", "prompt_problem", "template_regex", "dead_letter_problems"]
 
 _ACTION_FIELDS = ("episode_id", "step", "action_raw", "action_tokens")
-
-
-def template_regex(text: str) -> re.Pattern[str]:
-    """A regex matching every rendering of a ``str.format`` template (each field: any non-empty text)."""
-    parts = []
-    for literal, name, _, _ in string.Formatter().parse(text):
-        parts.append(re.escape(literal))
-        if name is not None:
-            parts.append(r"(.+)")
-    return re.compile("".join(parts), re.DOTALL)
 
 
 def prompt_problem(example: Example, templates: Mapping[str, str]) -> str | None:
@@ -232,14 +221,17 @@ def validate_output(
         tok = _recorded_tokenizer(manifest.config, tokenizer)
     except Rt2DataError as exc:
         return VerifyReport(ok=False, problems=[Problem(None, None, str(exc))])
-    check = example_checker(dict(manifest.templates), lambda source: codecs.get(source, default), tok)
+    templates = dict(manifest.templates)
+    check = example_checker(templates, lambda source: codecs.get(source, default), tok)
+    check_many = batch_checker(templates, lambda source: codecs.get(source, default), tok)
     bar = _bar(sum(i.count for i in manifest.all_shards()), progress)
     try:
-        def counted(example: Example) -> list[str]:
-            bar.update(1)
-            return check(example)
+        def counted(batch: list[dict[str, Any]]) -> list[bool]:
+            bar.update(len(batch))
+            return check_many(batch)
 
-        report = verify_output(out, check_schema=check_schema, check_example=counted, max_problems=max_problems)
+        report = verify_output(out, check_schema=check_schema, check_example=check, check_batch=counted,
+                               max_problems=max_problems)
     finally:
         bar.close()
     problems = (missing + list(report.problems) + dead_letter_problems(out, manifest))[:max_problems]

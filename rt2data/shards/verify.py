@@ -7,7 +7,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from rt2data import io
 from rt2data.errors import DataError, OutputError, Rt2DataError, SchemaError
@@ -18,12 +18,18 @@ from rt2data.shards.layout import scan_output_dir
 from rt2data.shards.manifest import Manifest, load_manifest, validate_accounting
 from rt2data.shards.formats import get_format
 
-__all__ = ["CheckExample", "Problem", "VerifyReport", "verify_output"]
+__all__ = ["CheckExample", "CheckBatch", "Problem", "VerifyReport", "verify_output"]
 
 log = logging.getLogger(__name__)
 
 CheckExample = Callable[[Example], list[str]]
 """A caller's extra check of one example: returns problem messages (empty when fine)."""
+
+CheckBatch = Callable[[Sequence[dict[str, Any]]], Sequence[bool]]
+"""A caller's fast pre-check of many examples' JSON fields (each one ``fast_check.certainly_valid``): True where
+``check_example`` would certainly return no problem; only the examples with False are made and checked one by one."""
+
+_BATCH = 512  # examples checked together
 
 
 @dataclass(frozen=True)
@@ -58,9 +64,10 @@ class VerifyReport:
 
 
 class _Checker:
-    def __init__(self, out: Path, manifest: Manifest, check_schema: bool, check_example, max_problems: int):
+    def __init__(self, out: Path, manifest: Manifest, check_schema: bool, check_example, max_problems: int,
+                 check_batch: CheckBatch | None = None):
         self.out, self.manifest = out, manifest
-        self.check_schema, self.check_example = check_schema, check_example
+        self.check_schema, self.check_example, self.check_batch = check_schema, check_example, check_batch
         self.max_problems = max_problems
         self.problems: list[Problem] = []
         self.shards_checked = self.examples_checked = 0
@@ -83,6 +90,38 @@ class _Checker:
             for message in messages:
                 self.add(name, key, message)
 
+    def check_batch_of(self, name: str, batch: list, sources: Counter[str], kinds: Counter[str]) -> None:
+        """Check read examples together: those ``certainly_valid`` (and vouched for by ``check_batch``) need nothing
+        more; every other one is made an ``Example`` and checked alone, so its problems read as they always have.
+        Problems are recorded in the examples' order."""
+        if not batch:
+            return
+        fast = [certain for _, _, _, _, certain, _ in batch]
+        if self.check_example is not None:
+            if self.check_batch is None:
+                fast = [False] * len(batch)
+            else:
+                ok = iter(self.check_batch([b[1] for b, good in zip(batch, fast) if good]))
+                fast = [good and bool(next(ok)) for good in fast]
+        for (key, fields, image, problem, _, duplicate), good in zip(batch, fast):
+            if duplicate:
+                self.add(name, key, "duplicate key (already used by an earlier example)")
+            if problem is not None:
+                self.add(name, key, problem)
+                continue
+            if good:
+                sources[fields["source"]] += 1
+                kinds[fields["kind"]] += 1
+                continue
+            try:
+                example = Example.from_json_dict(fields, image)
+            except (SchemaError, TypeError) as exc:  # what the format's iter_raw reports for this sample
+                self.add(name, key, str(exc))
+                continue
+            sources[example.source] += 1
+            kinds[example.kind] += 1
+            self.check_example_fields(name, key, example, fields)
+
     def shard(self, info: ShardInfo, seen_keys: set[str]) -> None:
         try:
             path = inside(self.out, info.name, what="shard name")
@@ -96,25 +135,26 @@ class _Checker:
         count, first, last = 0, None, None
         sources: Counter[str] = Counter()
         kinds: Counter[str] = Counter()
+        batch: list[tuple[str, dict | None, bytes, str | None, bool, bool]] = []
         with io.open_read(path) as raw:
             f = HashingReader(raw)
             try:
-                for key, example, fields in get_format(info.format).iter_raw(f, name=str(path), verify=True):
+                for key, fields, image, problem, certain in get_format(info.format).iter_fields(f, name=str(path),
+                                                                                            verify=True):
                     count += 1
                     self.examples_checked += 1
                     first = key if first is None else first
                     last = key
-                    if key in seen_keys:
-                        self.add(info.name, key, "duplicate key (already used by an earlier example)")
+                    batch.append((key, fields, image, problem, certain, key in seen_keys))
                     seen_keys.add(key)
-                    if example is None:
-                        self.add(info.name, key, str(fields))
-                        continue
-                    sources[example.source] += 1
-                    kinds[example.kind] += 1
-                    self.check_example_fields(info.name, key, example, fields)
+                    if len(batch) == _BATCH:
+                        self.check_batch_of(info.name, batch, sources, kinds)
+                        batch = []
             except DataError as exc:
+                self.check_batch_of(info.name, batch, sources, kinds)
+                batch = []
                 self.add(info.name, None, f"unreadable after {count} examples: {exc}")
+            self.check_batch_of(info.name, batch, sources, kinds)
             f.drain()
         if (f.bytes, f.sha.hexdigest()) != (info.bytes, info.sha256):
             self.add(info.name, None, f"sha256/bytes {f.sha.hexdigest()[:12]}/{f.bytes} differ from the manifest "
@@ -163,6 +203,7 @@ def verify_output(
     check_schema: bool = True,
     check_example: CheckExample | None = None,
     max_problems: int = 1000,
+    check_batch: CheckBatch | None = None,
 ) -> VerifyReport:
     """Check an output directory completely and report every problem found (up to ``max_problems``).
 
@@ -173,6 +214,10 @@ def verify_output(
     format and one JSON member, valid against the example schema (``check_schema``); keys unique per format;
     and any caller check ``check_example(example) -> [problem messages]`` (e.g. action strings parse).
 
+    Every example is checked. Examples are read in batches: one whose fields ``fast_check.certainly_valid`` vouches
+    for (and, with ``check_example``, the caller's ``check_batch``) is not checked further; any other is made an
+    ``Example`` and checked by the schema validator and ``check_example``, which word its problems.
+
     Returns:
         A :class:`VerifyReport`; never raises for problems in the data.
     """
@@ -181,7 +226,7 @@ def verify_output(
         manifest = load_manifest(out)
     except Rt2DataError as exc:
         return VerifyReport(ok=False, problems=[Problem(None, None, str(exc))])
-    checker = _Checker(out, manifest, check_schema, check_example, max_problems)
+    checker = _Checker(out, manifest, check_schema, check_example, max_problems, check_batch)
     checker.output()
     log.info("verified %s: %d shards, %d examples, %d problems", out, checker.shards_checked,
              checker.examples_checked, len(checker.problems))

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from rt2data.codec.action_space import ActionSpace, Dimension
 from rt2data.codec.action_codec import ActionCodec
 from rt2data.codec.normalize import Normalization
+from rt2data.example import Example
 
 __all__ = [
     "dimension_names",
@@ -30,6 +31,7 @@ __all__ = [
     "normalizations",
     "codecs",
     "instructions",
+    "examples",
 ]
 
 _BOUND = 1e4
@@ -163,4 +165,30 @@ def instructions() -> st.SearchStrategy[str]:
         st.lists(gap, min_size=6, max_size=6),
         st.sampled_from(["", " ", "\n"]),
         st.sampled_from(["", ".", "!", "?", " .", "..."]),
+    )
+
+
+@st.composite
+def examples(draw: Any, *, chunks: bool = True, tokenized: bool = True) -> Example:
+    """Any valid :class:`Example`: every kind, optional fields present or not (chunks, ``input_ids``/``labels``),
+    any text, any finite or non-finite float64 action values, large integers."""
+    text = st.text(min_size=1, max_size=30)
+    opt_text = st.none() | st.text(max_size=30)
+    kind = draw(st.sampled_from(["action", "caption", "vqa"]))
+    action = kind == "action"
+    dims = draw(st.integers(0, 9))
+    chunk = draw(st.none() | st.integers(2, 4)) if chunks else None
+    n_ids = draw(st.none() | st.integers(0, 8)) if tokenized else None
+    return Example(
+        key=draw(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,130}", fullmatch=True)),
+        image=draw(st.binary(min_size=1, max_size=300)),
+        image_format=draw(st.sampled_from(["jpg", "png", "webp", "gif", "bmp", "tiff"])),
+        prompt=draw(text), target=draw(text), kind=kind, source=draw(text), template_id=draw(text),
+        instruction=draw(opt_text), plan=draw(opt_text), episode_id=draw(text) if action else None,
+        step=draw(st.integers(0, (1 << 63) - 1)) if action else None,
+        action_raw=tuple(draw(st.lists(st.floats(width=64), min_size=dims, max_size=dims))) if action else None,
+        action_tokens=tuple(draw(st.lists(st.integers(0, 1 << 40), min_size=dims, max_size=dims))) if action else None,
+        chunk_steps=chunk, chunk_real=None if chunk is None else draw(st.integers(1, chunk)),
+        input_ids=None if n_ids is None else draw(st.lists(st.integers(0, 1 << 20), min_size=n_ids, max_size=n_ids)),
+        labels=None if n_ids is None else draw(st.lists(st.integers(-100, 1 << 20), min_size=n_ids, max_size=n_ids)),
     )

@@ -14,7 +14,7 @@ from pathlib import PurePath
 
 from rt2data.errors import ConfigError
 from rt2data.shards.formats.base import RawRecord, ShardFormat
-from rt2data.shards.formats.tf_example import TFRecordFormat
+from rt2data.shards.formats.example_proto import ProtoTFRecordFormat
 from rt2data.shards.formats.wds import WebDatasetFormat
 
 __all__ = [
@@ -22,7 +22,7 @@ __all__ = [
     "check_format", "format_of_path", "format_choices", "shard_name_pattern",
 ]
 
-REGISTRY: dict[str, ShardFormat] = {f.name: f for f in (WebDatasetFormat(), TFRecordFormat())}
+REGISTRY: dict[str, ShardFormat] = {f.name: f for f in (WebDatasetFormat(), ProtoTFRecordFormat())}
 """Format name -> format, in canonical order (the order of manifests and of ``--format both``)."""
 
 FORMATS: tuple[str, ...] = tuple(REGISTRY)

@@ -11,10 +11,15 @@ from typing import Any, BinaryIO, ClassVar, Iterator
 from rt2data.errors import DataError
 from rt2data.example import Example
 
-__all__ = ["ShardFormat", "RawRecord"]
+__all__ = ["ShardFormat", "RawRecord", "FieldsRecord"]
 
 RawRecord = tuple[str, Example | None, dict[str, Any] | str]
 """``(key, example or None, the example's JSON fields | why it could not be decoded)``, one per stored example."""
+
+FieldsRecord = tuple[str, dict[str, Any] | None, bytes, str | None, bool]
+"""``(key, JSON fields or None, image bytes, None | why it could not be decoded, certain)``: a stored example before
+its ``Example`` is made (``Example.from_json_dict(fields, image)`` makes it, or raises what :meth:`iter_raw`
+reports); ``certain``: ``fast_check.certainly_valid(fields)`` and the image is not empty."""
 
 
 class ShardFormat(abc.ABC):
@@ -49,6 +54,22 @@ class ShardFormat(abc.ABC):
         Structural damage that stops reading (a truncated file, a bad CRC with ``verify``) raises ``DataError``
         naming ``name``.
         """
+
+    def iter_fields(self, f: BinaryIO, *, name: str, verify: bool) -> Iterator[FieldsRecord]:
+        """As :meth:`iter_raw`, without making the ``Example`` where a format can skip it (a reader checks the
+        fields with ``rt2data.shards.fast_check`` first and makes the ``Example`` only when that cannot vouch)."""
+        from rt2data.shards.fast_check import certainly_valid  # light: a sibling module without heavy imports
+
+        for key, example, fields in self.iter_raw(f, name=name, verify=verify):
+            if example is None:
+                yield key, None, b"", str(fields), False
+            else:
+                yield key, fields, example.image, None, certainly_valid(fields)  # type: ignore[misc]
+
+    def iter_records(self, f: BinaryIO, *, name: str, verify: bool = False) -> Iterator[tuple[dict[str, Any], bytes]]:
+        """``(example.to_json_dict(), example.image)`` of every example, raising as :meth:`iter_examples` does."""
+        for example in self.iter_examples(f, name=name, verify=verify):
+            yield example.to_json_dict(), example.image
 
     def iter_examples(self, f: BinaryIO, *, name: str, verify: bool = False) -> Iterator[Example]:
         """The examples of an open shard; an undecodable one raises ``DataError`` naming file and key."""

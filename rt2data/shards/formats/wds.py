@@ -19,7 +19,8 @@ from typing import Any, BinaryIO, Iterator, NamedTuple
 
 from rt2data.errors import DataError, SchemaError
 from rt2data.example import IMAGE_FORMATS, Example
-from rt2data.shards.formats.base import RawRecord, ShardFormat
+from rt2data.shards.fast_check import certainly_valid, decode_json, json_record
+from rt2data.shards.formats.base import FieldsRecord, RawRecord, ShardFormat
 
 __all__ = [
     "WebDatasetFormat",
@@ -30,6 +31,7 @@ __all__ = [
     "iter_tar_members",
     "iter_wds_samples",
     "sample_to_example",
+    "sample_fields",
     "check_member_name",
 ]
 
@@ -150,30 +152,41 @@ def _pax_records(data: bytes) -> dict[str, str]:
 _REGULAR = (b"0", b"\0", b"7")  # tarfile's REGULAR_TYPES, less the sparse files tar never gives us here
 
 
-def _read_exact(f: BinaryIO, n: int) -> bytes:
-    data = f.read(n)
-    while len(data) < n:
-        more = f.read(n - len(data))
+_CHUNK = 1 << 20
+
+
+def _refill(f: BinaryIO, buf: bytes, pos: int, n: int) -> bytes:
+    """``buf[pos:]`` followed by reads of ``f`` (a megabyte or more each) until it holds ``n`` bytes or ``f`` ends."""
+    parts = [buf[pos:]]
+    have = len(parts[0])
+    while have < n:
+        more = f.read(max(_CHUNK, n - have))
         if not more:
             break
-        data += more
-    return data
+        parts.append(more)
+        have += len(more)
+    return b"".join(parts)
 
 
 def iter_tar_members(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, str, bytes, int]]:
     """Stream ``(key, extension, data, header_offset)`` of every member of an rt2data tar shard.
 
     Headers are parsed here, block by block, as ``tarfile`` parses them (ustar fields, checksum, PAX ``path`` and
-    ``size`` records for long names), without its per-member objects: reading is several times faster.
+    ``size`` records for long names), without its per-member objects: reading is several times faster. ``f`` is
+    read a megabyte at a time (one read, and one hash update of a ``HashingReader``, per megabyte; past the end of
+    the archive, at most to the end of that megabyte) and members are sliced out of it.
 
     Raises:
         DataError: unreadable/corrupt tar, non-regular member, or a member name that escapes the shard.
     """
+    buf, pos = b"", 0  # buf[pos:] is the archive from byte ``offset`` on, as far as read
     offset = 0
     pax: dict[str, str] = {}
     pax_offset: int | None = None
     while True:
-        header = _read_exact(f, _BLOCK)
+        if len(buf) - pos < _BLOCK:
+            buf, pos = _refill(f, buf, pos, _BLOCK), 0
+        header = buf[pos:pos + _BLOCK]
         if not header or header == _ZERO_BLOCK:
             if offset == 0 and not header:
                 raise DataError(f"{shard}: not a readable tar archive (ReadError: empty file)")
@@ -184,46 +197,59 @@ def iter_tar_members(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, str, byt
             raise DataError(f"{shard}: not a readable tar archive (bad header checksum at byte {offset})")
         try:
             size = _octal(header[124:136])
+            if size < 0:
+                raise ValueError(f"negative member size {size}")
             name = _text(header[0:100])
-            if header[257:263] == tarfile.POSIX_MAGIC[:6] and header[345:346] != b"\0":
+            if header[257:263] == _MAGIC and header[345:346] != b"\0":
                 name = _text(header[345:500]) + "/" + name
         except ValueError as exc:
             raise DataError(f"{shard}: not a readable tar archive (bad header at byte {offset}: {exc})") from exc
         kind = header[156:157]
         start = offset if pax_offset is None else pax_offset
-        data_offset = offset + _BLOCK
+        pad = -size % _BLOCK
+        pos += _BLOCK
+        if len(buf) - pos < size + pad:
+            buf, pos = _refill(f, buf, pos, size + pad), 0
+        data = buf[pos:pos + size]
         if kind in (b"x", b"g"):
-            payload = _read_exact(f, size)
-            if len(payload) < size:
+            if len(data) < size:
                 raise DataError(f"{shard}: not a readable tar archive (truncated PAX header at byte {offset})")
-            _read_exact(f, -size % _BLOCK)
-            offset = data_offset + size + (-size % _BLOCK)
+            pos = min(pos + size + pad, len(buf))
+            offset += _BLOCK + size + pad
             if kind == b"x":
                 try:
-                    pax = _pax_records(payload)
+                    pax = _pax_records(data)
                 except ValueError as exc:
                     raise DataError(
                         f"{shard}: not a readable tar archive (bad PAX header at byte {start}: {exc})") from exc
                 pax_offset = start
             continue
-        if "path" in pax:
-            name = pax["path"]
-        if "size" in pax:
-            size = int(pax["size"])
-        pax, pax_offset = {}, None
+        if pax:
+            if "path" in pax:
+                name = pax["path"]
+            if "size" in pax:
+                size = int(pax["size"])
+                if size < 0:
+                    raise DataError(
+                        f"{shard}: not a readable tar archive (negative size in the PAX header at byte {start})")
+                pad = -size % _BLOCK
+                if len(buf) - pos < size + pad:
+                    buf, pos = _refill(f, buf, pos, size + pad), 0
+                data = buf[pos:pos + size]
+            pax, pax_offset = {}, None
         key, ext = check_member_name(name, shard=shard)
         if kind not in _REGULAR:
             raise DataError(f"{shard}: tar member {name!r} at byte {start} is not a regular file")
-        data = _read_exact(f, size)
         if len(data) != size:
             raise DataError(f"{shard}: tar member {name!r} at byte {start} is truncated")
-        pad = -size % _BLOCK
-        if pad and len(_read_exact(f, pad)) != pad:
+        if pad and len(buf) - pos < size + pad:
             raise DataError(f"{shard}: tar member {name!r} at byte {start} is truncated (padding)")
-        offset = data_offset + size + pad
+        pos += size + pad
+        offset += _BLOCK + size + pad
         yield key, ext, data, start
 
 
+_MAGIC = tarfile.POSIX_MAGIC[:6]
 _ZERO_BLOCK = b"\0" * _BLOCK
 
 
@@ -233,6 +259,11 @@ def _checksum_ok(header: bytes) -> bool:
         stored = int(header[148:156].split(b"\0", 1)[0].strip() or b"-1", 8)
     except ValueError:
         return False
+    if header[100:124] == _MODE_IDS and header[136:148] == _MTIME and header[156:] == _TAIL:
+        # our writer's header: only the name and size fields vary (zeros add nothing to a sum, so the name's
+        # trailing NULs are left out); the same unsigned sum as below, in a tenth of the time
+        if stored == _FIXED_SUM + sum(header[:100].rstrip(b"\0")) + sum(header[124:136]):
+            return True
     unsigned = 256 + sum(header[:148]) + sum(header[156:])
     if stored == unsigned:
         return True
@@ -265,8 +296,8 @@ def iter_wds_samples(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, dict[str
         yield current, members, start
 
 
-def sample_to_example(key: str, members: dict[str, bytes], *, shard: str) -> tuple[Example, dict[str, Any]]:
-    """Rebuild the example of one sample; also returns the raw ``KEY.json`` dict (for schema checks).
+def sample_fields(key: str, members: dict[str, bytes], *, shard: str) -> tuple[dict[str, Any], bytes]:
+    """The raw ``KEY.json`` dict and the image bytes of one sample, its structure checked (no ``Example`` made).
 
     Raises:
         DataError: not exactly one ``json`` and one image member of the recorded format, bad JSON, key mismatch.
@@ -280,19 +311,45 @@ def sample_to_example(key: str, members: dict[str, bytes], *, shard: str) -> tup
         raise DataError(f"{where}: .json member is not valid JSON ({exc})") from exc
     if not isinstance(fields, dict):
         raise DataError(f"{where}: .json member is not a JSON object")
-    images = sorted(ext for ext in members if ext in IMAGE_FORMATS)
-    others = sorted(set(members) - set(images) - {"json"})
     fmt = fields.get("image_format")
-    if images != [fmt] or others:
-        raise DataError(
-            f"{where}: expected exactly one image member '.{fmt}' and one '.json', got {sorted(members)}"
-        )
+    if len(members) != 2 or type(fmt) is not str or fmt not in members or fmt not in IMAGE_FORMATS:
+        images = sorted(ext for ext in members if ext in IMAGE_FORMATS)
+        others = sorted(set(members) - set(images) - {"json"})
+        if images != [fmt] or others:
+            raise DataError(
+                f"{where}: expected exactly one image member '.{fmt}' and one '.json', got {sorted(members)}"
+            )
     if fields.get("key") != key:
         raise DataError(f"{where}: .json member has key {fields.get('key')!r}, not the member stem {key!r}")
+    return fields, members[fmt]
+
+
+def _fast_fields(key: str, members: dict[str, bytes], *, shard: str) -> tuple[dict[str, Any], bytes, bool]:
+    """:func:`sample_fields` plus whether ``fast_check.certainly_valid`` vouches for the fields: a sample of our
+    writer's shape is decoded by ``fast_check.decode_json``; anything else (and whatever it refuses) by
+    :func:`sample_fields`, which raises the error a user sees."""
+    data = members.get("json")
+    if data is not None and len(members) == 2:
+        fields = decode_json(data)
+        if type(fields) is dict and fields.get("key") == key:
+            fmt = fields.get("image_format")
+            if type(fmt) is str and fmt != "json" and fmt in members and members[fmt] and certainly_valid(fields):
+                return fields, members[fmt], True
+    fields, image = sample_fields(key, members, shard=shard)
+    return fields, image, bool(image) and certainly_valid(fields)
+
+
+def sample_to_example(key: str, members: dict[str, bytes], *, shard: str) -> tuple[Example, dict[str, Any]]:
+    """Rebuild the example of one sample; also returns the raw ``KEY.json`` dict (for schema checks).
+
+    Raises:
+        DataError: not exactly one ``json`` and one image member of the recorded format, bad JSON, key mismatch.
+    """
+    fields, image = sample_fields(key, members, shard=shard)
     try:
-        return Example.from_json_dict(fields, members[fmt]), fields
+        return Example.from_json_dict(fields, image), fields
     except (SchemaError, TypeError) as exc:
-        raise DataError(f"{where}: {exc}") from exc
+        raise DataError(f"{shard}: sample {key!r}: {exc}") from exc
 
 
 class WebDatasetFormat(ShardFormat):
@@ -320,3 +377,21 @@ class WebDatasetFormat(ShardFormat):
     def iter_examples(self, f: BinaryIO, *, name: str, verify: bool = False) -> Iterator[Example]:
         for key, members, _ in iter_wds_samples(f, shard=name):
             yield sample_to_example(key, members, shard=name)[0]
+
+    def iter_fields(self, f: BinaryIO, *, name: str, verify: bool) -> Iterator[FieldsRecord]:
+        for key, members, _ in iter_wds_samples(f, shard=name):
+            try:
+                fields, image, certain = _fast_fields(key, members, shard=name)
+            except DataError as exc:
+                yield key, None, b"", str(exc).removeprefix(f"{name}: sample {key!r}").lstrip(": "), False
+                continue
+            yield key, fields, image, None, certain
+
+    def iter_records(self, f: BinaryIO, *, name: str, verify: bool = False) -> Iterator[tuple[dict[str, Any], bytes]]:
+        for key, members, _ in iter_wds_samples(f, shard=name):
+            fields, image, certain = _fast_fields(key, members, shard=name)
+            if certain:
+                yield json_record(fields), image
+            else:  # the full check, for its error (or a record the fast check cannot vouch for)
+                example = sample_to_example(key, members, shard=name)[0]
+                yield example.to_json_dict(), example.image
