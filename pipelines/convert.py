@@ -29,9 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from rt2data.codec.bins import BINNINGS
-from rt2data.codec.pretokenize import tokenize_example, tokenizer_record
-from rt2data.codec.token_report import check_lossless, sample_targets
-from rt2data.codec.tokenizers import load_tokenizer
 from rt2data import io
 from rt2data.convert import ConvertConfig, ConvertedEpisode, convert_episode
 from rt2data.errors import ConfigError, OutputError
@@ -111,6 +108,10 @@ class ConvertJob:
         if self.tokenizer is None:
             del d["tokenizer"]
         else:  # kind, file, sha256 (so the fingerprint follows the file's content), path and the join rule
+            # imported with --tokenizer only: a plain convert's start-up stays light
+            from rt2data.codec.pretokenize import tokenizer_record
+            from rt2data.codec.tokenizers import load_tokenizer
+
             d["tokenizer"] = tokenizer_record(load_tokenizer(self.tokenizer))
         return d
 
@@ -195,6 +196,9 @@ class _ConvertShardFn:
                 if self.job.tokenizer is None:
                     yield from converted.examples
                 else:
+                    from rt2data.codec.pretokenize import tokenize_example  # light: --tokenizer only
+                    from rt2data.codec.tokenizers import load_tokenizer  # light: --tokenizer only
+
                     tokenizer = load_tokenizer(self.job.tokenizer)
                     yield from (tokenize_example(ex, tokenizer) for ex in converted.examples)
 
@@ -327,6 +331,9 @@ def run_convert(
     if job.binning != codec.binning:
         codec = dataclasses.replace(codec, binning=job.binning)
     if job.tokenizer is not None:  # refuse a lossy tokenizer before any work, with the reason
+        from rt2data.codec.token_report import check_lossless, sample_targets  # light: --tokenizer only
+        from rt2data.codec.tokenizers import load_tokenizer  # light: --tokenizer only
+
         check_lossless(load_tokenizer(job.tokenizer), sample_targets(codec.action_space, 300))
     staging, _ = open_staging(out, STAGING, config_fingerprint=fingerprint)
     results_path = io.join(staging, "results.json")

@@ -172,18 +172,81 @@ def _empty_like(feature: Any) -> Any:
     return np.empty((0, *shape), dtype=feature.np_dtype)
 
 
-def _to_numpy(value: Any, feature: Any) -> Any:
+def _to_numpy(value: Any, feature: Any, decoders: Any = None) -> Any:
     """Turn tfds's decoded tree into plain nested dicts; steps (a ``PythonDataSource``) into stacked arrays."""
     import tensorflow_datasets as tfds
 
     if isinstance(feature, tfds.features.Dataset):
+        stacked = _stacked_columns(value, feature, decoders)
+        if stacked is not None:
+            return stacked
         steps = list(value)
         if not steps:
             return _empty_like(feature.feature)
         return _stack_tree(steps)
     if isinstance(feature, tfds.features.FeaturesDict):
-        return {key: _to_numpy(value[key], child) for key, child in feature.items()}
+        sub = decoders if isinstance(decoders, dict) else {}
+        return {key: _to_numpy(value[key], child, sub.get(key)) for key, child in feature.items()}
     return value
+
+
+def _stacked_columns(value: Any, feature: Any, decoders: Any) -> dict[str, Any] | None:
+    """The steps of a ``Dataset`` feature stacked column by column: what ``_stack_tree(list(value))`` gives.
+
+    tfds's numpy path hands the steps over as a data source that, per step, slices every column, nests the slices
+    into a dict and decodes each leaf; stacking those dicts again costs more than parsing the record. Here each
+    leaf's column (all steps, as the record was parsed) is decoded once: a plain ``Tensor`` column is reshaped as
+    tfds reshapes each of its rows, a column of encoded images (``SkipDecoding``) or text is taken as it is, any
+    other leaf is decoded row by row with its own decoder, as tfds does. Returns None (the caller takes the
+    step-by-step path, and its errors) for an empty episode, a nested dataset, or anything that does not decode.
+    """
+    getitem = getattr(value, "getitem", None)
+    columns = getattr(getitem, "flat_example", None)
+    inner = getattr(feature, "feature", None)
+    n = len(value)
+    if columns is None or n == 0 or not hasattr(inner, "flat_features"):
+        return None
+    try:
+        flat_decoders = inner._flatten(decoders)  # pylint: disable=protected-access  (tfds pinned, see the test)
+        stacked = []
+        for leaf, column, decoder, rank in zip(inner.flat_features, columns, flat_decoders,
+                                               inner.flat_sequence_ranks, strict=True):
+            if rank != 0:
+                return None  # a sequence inside the steps
+            stacked.append(_stacked_column(leaf, column, decoder, n))
+        return inner._nest(stacked)  # pylint: disable=protected-access
+    except Exception:  # noqa: BLE001  any surprise: the step-by-step path decodes it (or names the error)
+        return None
+
+
+def _stacked_column(leaf: Any, column: Any, decoder: Any, n: int) -> Any:
+    """One leaf's rows decoded and stacked (``_stack`` of the per-step values tfds's numpy path gives)."""
+    import tensorflow_datasets as tfds
+
+    if len(column) != n or isinstance(decoder, dict):
+        raise ValueError("not a plain column")
+    if isinstance(decoder, tfds.decode.SkipDecoding) or (decoder is None and type(leaf) is tfds.features.Text):
+        return _stack(list(column))  # the per-step value is the stored bytes
+    if decoder is None and _plain_tensor(leaf) and isinstance(column, np.ndarray) and column.dtype != np.object_:
+        shape = tuple(leaf.shape)
+        if column.ndim >= 2 and shape:  # each row is an array that tfds reshapes to the feature's shape
+            return column.reshape((n, *shape)).copy()
+        return column.copy()  # rows are numpy scalars (or shapeless arrays), passed as they are
+    if decoder is not None:
+        decoder.setup(feature=leaf)
+    decode = (decoder if decoder is not None else leaf).decode_example_np
+    return _stack([decode(column[i]) for i in range(n)])
+
+
+def _plain_tensor(leaf: Any) -> bool:
+    """A ``Tensor`` whose numpy decoding is a reshape to its static shape (no bytes encoding, no uint64 view)."""
+    import tensorflow_datasets as tfds
+
+    cls = tfds.features.Tensor
+    return (isinstance(leaf, cls) and type(leaf).decode_example_np is cls.decode_example_np
+            and type(leaf)._get_value_and_shape is cls._get_value_and_shape  # pylint: disable=protected-access
+            and not leaf._encoded_to_bytes and not leaf._dynamic_shape  # pylint: disable=protected-access
+            and leaf.np_dtype != np.uint64 and all(isinstance(d, int) and d >= 0 for d in leaf.shape))
 
 
 def _stack_tree(items: list[Any]) -> Any:
@@ -196,7 +259,7 @@ def _stack_tree(items: list[Any]) -> Any:
 def decode_episode(data: bytes, *, features: Any, decoders: Any = None) -> dict[str, Any]:
     """Decode one serialized episode with tfds's numpy path; images stay encoded when ``decoders`` skips them."""
     value = features.deserialize_example_np(data, decoders=decoders)
-    return _to_numpy(value, features)
+    return _to_numpy(value, features, decoders)
 
 
 def read_shard(ref: ShardRef, *, features: Any, corrupt: str = "error") -> Iterator[RawEpisode | BadRecord]:

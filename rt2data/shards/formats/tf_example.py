@@ -178,6 +178,101 @@ def encode_tf_example(features: Mapping[str, Feature]) -> bytes:
     return b"".join(parts)
 
 
+def _encode_example(example: Example) -> bytes:
+    """:func:`example_to_tf_example_bytes`, field by field (see there)."""
+    parts: list = [b""]  # [0]: the Features message's tag + length, known at the end
+    total = 0
+    for name, kind in _FIELD_KINDS:
+        if kind == _TEXT:
+            value = getattr(example, name)
+            if value is None:
+                continue
+            entry = _text_entry(name, value) if len(value) <= 256 else _uncached_text_entry(name, value)
+        elif kind == _KEY:
+            entry = _uncached_text_entry(name, example.key)
+        elif kind == _IMAGE:
+            image = example.image
+            head = _one_bytes_head(name, len(image))
+            parts += (head, image)
+            total += len(head) + len(image)
+            continue
+        elif kind == _INT:
+            value = getattr(example, name)
+            if value is None:
+                continue
+            entry = _int_entry(name, value)
+        elif kind == _INTS:
+            values = getattr(example, name)
+            if values is None:
+                continue
+            entry = _ints_entry(name, values)
+        else:  # _FLOATS: action_raw as float32 (action_raw) and as exact float64 bytes (action_raw_f64)
+            values = example.action_raw
+            if values is None:
+                continue
+            exact = np.array(values, dtype="<f8")
+            if name == "action_raw":
+                with np.errstate(over="ignore"):
+                    packed = exact.astype("<f4").tobytes()
+                entry = _packed_entry(name, _T2, packed)
+            else:
+                entry = _uncached_bytes_entry(name, exact.tobytes())
+        parts.append(entry)
+        total += len(entry)
+    parts[0] = _T1 + _varint(total)
+    return b"".join(parts)
+
+
+_TEXT, _KEY, _IMAGE, _INT, _INTS, _FLOATS = range(6)
+
+
+def _field_kinds() -> tuple[tuple[str, int], ...]:
+    """Every feature ``example_to_features`` can give, in the order ``encode_tf_example`` writes them (by name)."""
+    kinds = {name: _TEXT for name in (*_STRING_FIELDS, *_OPTIONAL_STRING_FIELDS)}
+    kinds.update({F.KEY: _KEY, F.IMAGE: _IMAGE, "step": _INT, "chunk_steps": _INT, "chunk_real": _INT,
+                  "action_tokens": _INTS, "input_ids": _INTS, "labels": _INTS, "action_raw": _FLOATS,
+                  "action_raw_f64": _FLOATS})
+    return tuple(sorted(kinds.items()))
+
+
+_FIELD_KINDS = _field_kinds()
+
+
+def _uncached_bytes_entry(name: str, data: bytes) -> bytes:
+    return _one_bytes_head(name, len(data)) + data
+
+
+def _uncached_text_entry(name: str, value: str) -> bytes:
+    return _uncached_bytes_entry(name, value.encode("utf-8"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_entry(name: str, value: str) -> bytes:
+    """A one-value text entry, cached: prompts, instructions, episode ids repeat over an episode's steps."""
+    return _uncached_text_entry(name, value)
+
+
+def _packed_entry(name: str, kind_tag: bytes, packed: bytes) -> bytes:
+    """The entry ``name: <float_list|int64_list> {value: packed}`` (an empty list has no ``value`` field)."""
+    body = _T1 + _varint(len(packed)) + packed if packed else b""
+    feature = kind_tag + _varint(len(body)) + body
+    return _entry_head(name, len(feature)) + feature
+
+
+def _ints_entry(name: str, values: tuple) -> bytes:
+    if values and 0 <= min(values) and max(values) < 16384:  # tokens, ids: the table of 1- and 2-byte varints
+        small = _SMALL_VARINTS
+        packed = b"".join([small[v] for v in values])
+    else:
+        packed = b"".join([_varint(int(v)) for v in values])
+    return _packed_entry(name, _T3, packed)
+
+
+@functools.lru_cache(maxsize=4096)
+def _int_entry(name: str, value: int) -> bytes:
+    return _packed_entry(name, _T3, _varint(int(value)))
+
+
 # --------------------------------------------------------------------------- wire-level decoding
 
 
@@ -437,8 +532,13 @@ def features_to_example(features: Mapping[str, Feature]) -> Example:
 
 
 def example_to_tf_example_bytes(example: Example) -> bytes:
-    """Serialized ``tf.train.Example`` of one example (deterministic)."""
-    return encode_tf_example(example_to_features(example))
+    """Serialized ``tf.train.Example`` of one example (deterministic).
+
+    The bytes of ``encode_tf_example(example_to_features(example))``, built straight from the example's fields in
+    feature-name order (no feature map, no ``Feature`` tuples): entries of repeated text (prompt, kind, source,
+    instruction, ...) and of small integers come from caches, the image is copied once (by the final join).
+    """
+    return _encode_example(example)
 
 
 def tf_example_bytes_to_example(data: bytes) -> Example:
