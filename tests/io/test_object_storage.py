@@ -298,3 +298,47 @@ def test_an_aborted_bucket_shard_leaves_no_object_and_no_upload(s3):
         writer.add(ex)
         info = writer.close()
     assert list(s3.objects(out)) == ["x-000000.tar"] and len(s3.objects(out)["x-000000.tar"]) == info.bytes
+
+
+def test_a_read_only_bucket_is_one_line_and_nothing_is_written(store, bucket_dataset, bucket_stats, monkeypatch,
+                                                               capsys):
+    """Credentials that may read but not write: an IAM user whose only policy allows s3:GetObject and
+    s3:ListBucket, with moto enforcing IAM (``INITIAL_NO_AUTH_ACTION_COUNT`` = 0) for the run. The bucket input is
+    read; the first write into OUT is refused: one line naming OUT's object and the store's AccessDenied; nothing is
+    written, and what the bucket held before is untouched."""
+    import boto3
+    import moto.settings
+
+    from rt2data.cli.main import main
+
+    if store.scheme != "s3":
+        pytest.skip("permissions need moto's IAM; gcp-storage-emulator grants every request")
+    s3 = store
+    out_bucket = s3.bucket("rt2-read-only")
+    s3.put(f"{out_bucket}/theirs.txt", b"not ours")
+    iam = boto3.client("iam", endpoint_url=s3.endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    iam.create_user(UserName="rt2-reader")
+    iam.put_user_policy(UserName="rt2-reader", PolicyName="read-only", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="rt2-reader")["AccessKey"]
+    flags = [f"--beam-arg={a}" for a in s3.beam_args if not a.startswith(("--s3_access_key_id", "--s3_secret"))]
+    flags += [f"--beam-arg=--s3_access_key_id={key['AccessKeyId']}",
+              f"--beam-arg=--s3_secret_access_key={key['SecretAccessKey']}"]
+    monkeypatch.setattr(moto.settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
+    try:
+        with pytest.raises(SystemExit) as info:
+            main(["-q", "convert", bucket_dataset, f"{out_bucket}/out", "--spec", SPEC, "--stats", bucket_stats,
+                  *flags])
+    finally:
+        monkeypatch.setattr(moto.settings, "INITIAL_NO_AUTH_ACTION_COUNT", float("inf"))
+        io.set_options(io.options_from_args(s3.beam_args))
+    err = capsys.readouterr().err
+    assert info.value.code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert f"{out_bucket}/out/" in lines[0] and "AccessDenied" in lines[0], err
+    held = s3.client.list_objects_v2(Bucket="rt2-read-only").get("Contents", [])
+    assert [o["Key"] for o in held] == ["theirs.txt"]
+    assert s3.client.get_object(Bucket="rt2-read-only", Key="theirs.txt")["Body"].read() == b"not ours"
