@@ -58,8 +58,13 @@ def _peak_rss_mb() -> float:
 
 
 def _child_build(args: argparse.Namespace) -> dict:
+    from tensorflow_datasets.core import shuffle
+
     from rt2data.testing.rlds_builders import build_dataset
 
+    # tfds's writer spills records past 1 GB to temporary files through tf.io.gfile (TensorFlow); keep them in memory
+    # instead, so datasets of the size (50,000 steps of 256 px frames, ~7 GB) build without TensorFlow.
+    shuffle.MAX_MEM_BUFFER_SIZE = max(shuffle.MAX_MEM_BUFFER_SIZE, 1 << 35)
     ds = build_dataset(SPEC, args.root, episodes=args.episodes, steps=args.steps, shards=args.shards,
                        image_size=(args.image_size, args.image_size))
     return {"dataset": str(ds)}
