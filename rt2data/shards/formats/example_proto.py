@@ -11,13 +11,10 @@ wording users know. Where a field of one ``Feature`` is repeated in the wire byt
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO, Iterator
+from typing import Any
 
-from rt2data.errors import DataError
 from rt2data.example import Example
-from rt2data.shards.formats.base import RawRecord
 from rt2data.shards.formats.tf_example import Feature, TFRecordFormat, decode_tf_example, features_to_example
-from rt2data.shards.formats.tfrecord import iter_tfrecord_stream
 
 __all__ = ["decode_features", "example_message_class", "ProtoTFRecordFormat"]
 
@@ -103,18 +100,5 @@ def decode_features(data: bytes) -> dict[str, Feature]:
 class ProtoTFRecordFormat(TFRecordFormat):
     """``tfrecord``, read with :func:`decode_features` (written as :class:`TFRecordFormat` writes)."""
 
-    def iter_raw(self, f: BinaryIO, *, name: str, verify: bool) -> Iterator[RawRecord]:
-        for index, record in enumerate(iter_tfrecord_stream(f, name=name, verify=verify)):
-            try:
-                example = features_to_example(decode_features(record))
-            except DataError as exc:
-                yield f"record-{index}", None, str(exc)
-                continue
-            yield example.key, example, example.to_json_dict()
-
-    def iter_examples(self, f: BinaryIO, *, name: str, verify: bool = False) -> Iterator[Example]:
-        for index, record in enumerate(iter_tfrecord_stream(f, name=name, verify=verify)):
-            try:
-                yield features_to_example(decode_features(record))
-            except DataError as exc:
-                raise DataError(f"{name}: record {index}: {exc}") from exc
+    def decode(self, record: bytes) -> Example:
+        return features_to_example(decode_features(record))

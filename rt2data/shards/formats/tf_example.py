@@ -556,10 +556,14 @@ class TFRecordFormat(ShardFormat):
     def encode(self, example: Example) -> bytes:
         return frame_record(example_to_tf_example_bytes(example))
 
+    def decode(self, record: bytes) -> Example:
+        """One record's ``tf.train.Example`` bytes -> :class:`Example` (raises ``DataError``)."""
+        return tf_example_bytes_to_example(record)
+
     def iter_raw(self, f: BinaryIO, *, name: str, verify: bool) -> Iterator[RawRecord]:
         for index, record in enumerate(iter_tfrecord_stream(f, name=name, verify=verify)):
             try:
-                example = tf_example_bytes_to_example(record)
+                example = self.decode(record)
             except DataError as exc:
                 yield f"record-{index}", None, str(exc)
                 continue
@@ -568,6 +572,6 @@ class TFRecordFormat(ShardFormat):
     def iter_examples(self, f: BinaryIO, *, name: str, verify: bool = False) -> Iterator[Example]:
         for index, record in enumerate(iter_tfrecord_stream(f, name=name, verify=verify)):
             try:
-                yield tf_example_bytes_to_example(record)
+                yield self.decode(record)
             except DataError as exc:
                 raise DataError(f"{name}: record {index}: {exc}") from exc
