@@ -180,6 +180,7 @@ class _ConvertShardFn:
             return done
         summaries: list[dict] = []
         letters: list[dict] = []
+        image_formats: set[str] = set()  # for the dataset card: no listing of the written tars afterwards
 
         def examples():
             for tag, value in iter_standardized(self.source, ref, self.spec, corrupt=self.job.corrupt):
@@ -193,6 +194,7 @@ class _ConvertShardFn:
                 )
                 summaries.append(_summary(converted))
                 letters.extend(d.to_json_dict() for d in converted.dead_letters)
+                image_formats.update(ex.image_format for ex in converted.examples)
                 if self.job.tokenizer is None:
                     yield from converted.examples
                 else:
@@ -211,6 +213,7 @@ class _ConvertShardFn:
             "parts": {fmt: [i.to_json_dict() for i in infos] for fmt, infos in parts.items()},
             "summary": _merge_summaries(summaries),
             "dead": letters,
+            "image_formats": sorted(image_formats),
         }
         doc = {"fingerprint": self.fingerprint, "result": result}
         atomic_write_bytes(marker, json.dumps(doc, sort_keys=True).encode())
@@ -413,6 +416,10 @@ def run_convert(
         },
         files=files,
     )
-    finalize_output(out, [i for infos in shards.values() for i in infos], manifest=manifest)
+    # a marker left by an older version has no image formats: the card then lists the tars' members
+    image_formats = (sorted({f for r in results for f in r["image_formats"]})
+                     if all("image_formats" in r for r in results) else None)
+    finalize_output(out, [i for infos in shards.values() for i in infos], manifest=manifest,
+                    image_formats=image_formats)
     io.delete_tree(staging)
     return manifest

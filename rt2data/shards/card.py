@@ -155,8 +155,12 @@ def is_our_card(path: str | os.PathLike[str]) -> bool:
         return False
 
 
-def write_dataset_card(out_dir: str | os.PathLike[str], manifest: Manifest) -> Path | str | None:
+def write_dataset_card(out_dir: str | os.PathLike[str], manifest: Manifest, *,
+                       image_formats: Sequence[str] | None = None) -> Path | str | None:
     """Write ``OUT_DIR/README.md`` for an output with WebDataset shards (already in place); returns its path.
+
+    ``image_formats``: those of the WebDataset shards' images, as their writers saw them; None: listed from the
+    tars' member names (:func:`wds_image_formats`, every header of every shard).
 
     Nothing is written for a TFRecord-only output, or when ``README.md`` exists and is not ours (logged).
     """
@@ -167,6 +171,9 @@ def write_dataset_card(out_dir: str | os.PathLike[str], manifest: Manifest) -> P
     if io.exists(path) and not is_our_card(path):
         log.warning("%s exists and was not written by rt2data: left as is (no dataset card for this output)", path)
         return None
-    formats = wds_image_formats(inside(out, info.name, what="shard name") for info in manifest.shards["wds"])
+    if image_formats is not None:
+        formats = sorted(set(image_formats)) or ["jpg"]  # what wds_image_formats says of tars without images
+    else:
+        formats = wds_image_formats(inside(out, info.name, what="shard name") for info in manifest.shards["wds"])
     atomic_write_bytes(path, dataset_card(manifest, formats).encode("utf-8"))
     return path

@@ -20,7 +20,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from rt2data import io
 from rt2data.errors import OutputError, Rt2DataError
@@ -196,6 +196,7 @@ def finalize_output(
     *,
     manifest: Manifest | None = None,
     remove_stale: bool = True,
+    image_formats: Sequence[str] | None = None,
 ) -> None:
     """Finish an output: drop temp files, check every listed shard exists with its size, remove stale shards,
     write the dataset card and the manifest (when given) and then remove the progress ledger.
@@ -206,6 +207,8 @@ def finalize_output(
         manifest: written atomically after the checks; the ledger is removed only once it exists.
         remove_stale: remove shard files with one of the listed prefixes that are not listed (left by an
             earlier run that wrote more shards).
+        image_formats: the image formats of the WebDataset shards, when the writers counted them (the dataset
+            card then reads no tar headers); None: listed from the tars.
 
     Raises:
         OutputError: a listed shard is missing or has another size.
@@ -230,7 +233,7 @@ def finalize_output(
                 log.warning("removing stale shard %s (not part of this output)", io.join(out, name))
                 io.delete([io.join(out, name)])
     if manifest is not None:
-        write_dataset_card(out, manifest)  # before the manifest, whose presence means "complete"
+        write_dataset_card(out, manifest, image_formats=image_formats)  # before the manifest, whose presence means "complete"
         write_manifest(out, manifest)
         ledger_lib.remove_ledger(out)
 

@@ -18,6 +18,7 @@ from rt2data.pipelines.convert import ConvertJob, run_convert
 from rt2data.pipelines.runner import RunnerOptions
 from rt2data.rlds import open_dataset
 from rt2data.shards import iter_examples, load_manifest, verify_output
+from rt2data.shards.card import CARD_NAME, dataset_card, wds_image_formats
 from rt2data.spec.model import DatasetSpec
 from rt2data.testing import rlds_builders as rb
 from rt2data.spec import standardize
@@ -65,6 +66,9 @@ def test_every_step_decodes_to_its_action(rlds_dataset, tmp_path, layout):
     assert manifest.accounting.input == total_steps
     assert manifest.accounting.written + sum(manifest.accounting.dropped.values()) == total_steps
     assert manifest.accounting.written == total_steps  # generated data has instructions and finite actions
+    # the card's image formats, counted by the writers, are what a listing of the tars finds
+    scanned = wds_image_formats(out / i.name for i in manifest.shards["wds"])
+    assert (out / CARD_NAME).read_text(encoding="utf-8") == dataset_card(load_manifest(out), scanned)
     counts = [i.count for i in manifest.shards["wds"]]
     assert sum(counts) == total_steps and max(counts) == 7
     # each input shard is cut into shards of 7: only its last one may be smaller
