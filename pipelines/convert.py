@@ -44,8 +44,7 @@ from rt2data.shards import Accounting, Manifest, config_fingerprint, finalize_ou
 from rt2data.shards import FORMATS
 from rt2data.shards import ShardInfo, shard_name
 from rt2data.shards import write_shards_multi
-from rt2data.shards.files import atomic_write_bytes
-from rt2data.shards.files import file_sha256, inside
+from rt2data.shards.files import Syncer, atomic_write_bytes, file_sha256, inside
 from rt2data.shards.staging import open_staging, prepare_staged_run
 from rt2data.spec.model import DatasetSpec
 from rt2data.spec.semantics import GRIPPER_MODES
@@ -204,10 +203,12 @@ class _ConvertShardFn:
                     tokenizer = load_tokenizer(self.job.tokenizer)
                     yield from (tokenize_example(ex, tokenizer) for ex in converted.examples)
 
-        parts = write_shards_multi(
-            self.staging, examples(), formats=self.job.formats, prefix=_part_prefix(position, ref),
-            shard_examples=self.job.shard_examples, shard_bytes=self.job.shard_bytes, record_progress=False,
-        )
+        with Syncer() as syncer:  # a part's fsync overlaps the next part's work; all durable before the marker
+            parts = write_shards_multi(
+                self.staging, examples(), formats=self.job.formats, prefix=_part_prefix(position, ref),
+                shard_examples=self.job.shard_examples, shard_bytes=self.job.shard_bytes, record_progress=False,
+                syncer=syncer,
+            )
         result = {
             "order": [position, ref.first_record],
             "parts": {fmt: [i.to_json_dict() for i in infos] for fmt, infos in parts.items()},

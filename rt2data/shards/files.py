@@ -28,6 +28,7 @@ __all__ = [
     "inside",
     "naming_errors",
     "fsync_dir",
+    "Syncer",
     "atomic_write_bytes",
     "file_sha256",
     "HashingWriter",
@@ -118,6 +119,45 @@ def fsync_dir(directory: Any) -> None:
         pass
     finally:
         os.close(fd)
+
+
+class Syncer:
+    """Runs the durable end of closed files (fsync, rename, directory fsync) on one background thread, in the
+    order given, while the caller goes on encoding: the disk waits of one shard overlap the work on the next.
+
+    :meth:`wait` (and leaving the ``with`` block) returns once every task is done and raises the first error, so
+    nothing that depends on the files (a marker, a manifest) is written before they are durable. After an error
+    in the block the pending tasks still finish (no thread outlives the block) and the block's error is raised.
+    """
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor  # light: only a writer that overlaps its fsyncs
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rt2data-sync")
+        self._pending: list = []
+
+    def submit(self, fn, *args) -> None:
+        self._pending.append(self._pool.submit(fn, *args))
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, []
+        errors = [f.exception() for f in pending]
+        first = next((e for e in errors if e is not None), None)
+        if first is not None:
+            raise first
+
+    def __enter__(self) -> "Syncer":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self.wait()
+            else:
+                for f in self._pending:
+                    f.exception()  # finish, keep the block's own error
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 def atomic_write_bytes(path: Any, data: bytes) -> None:

@@ -20,7 +20,7 @@ from rt2data import io
 from rt2data.errors import ConfigError, OutputError
 from rt2data.example import Example
 from rt2data.shards import ledger
-from rt2data.shards.files import HashingWriter, fsync_dir, naming_errors, temp_path
+from rt2data.shards.files import HashingWriter, Syncer, fsync_dir, naming_errors, temp_path
 from rt2data.shards.info import ShardInfo, shard_name
 from rt2data.shards.formats import get_format
 
@@ -50,7 +50,8 @@ class ShardWriter:
     ...     info = w.close()
     """
 
-    def __init__(self, out_dir: str | os.PathLike[str], name: str, *, fmt: str, record_progress: bool = True):
+    def __init__(self, out_dir: str | os.PathLike[str], name: str, *, fmt: str, record_progress: bool = True,
+                 syncer: Syncer | None = None):
         self.format = get_format(fmt)
         self.fmt = self.format.name
         self.out_dir = io.location(out_dir)
@@ -59,6 +60,7 @@ class ShardWriter:
         # An object appears whole when its upload completes: no temp object (and no copy) on an object store.
         self.tmp = self.final if io.is_url(self.final) else temp_path(self.final)
         self.record_progress = record_progress
+        self.syncer = None if io.is_url(self.tmp) else syncer  # an upload completes on close(), in this thread
         if not io.is_url(self.out_dir) and not self.out_dir.is_dir():
             raise OutputError(
                 f"output directory {self.out_dir} does not exist; create it (prepare_output_dir) before writing shards"
@@ -90,18 +92,16 @@ class ShardWriter:
         self._kinds[example.kind] += 1
 
     def close(self) -> ShardInfo:
-        """Finish the file, fsync, rename to its final name, record progress; returns its :class:`ShardInfo`."""
+        """Finish the file, fsync, rename to its final name, record progress; returns its :class:`ShardInfo`.
+
+        With a :class:`Syncer` the fsync, rename and progress record run on its thread: the file is under its
+        final name once the syncer's ``wait`` returned.
+        """
         if self._closed:
             raise OutputError(f"shard {self.final} is already closed")
         with naming_errors(self.final):
             self._out.write(self.format.trailer(self._out.bytes))
             self._file.flush()
-            if not io.is_url(self.tmp):
-                os.fsync(self._file.fileno())
-            io.close_writer(self._file, self.tmp)
-            if self.tmp != self.final:
-                io.rename(self.tmp, self.final)
-        fsync_dir(self.out_dir)
         self._closed = True
         info = ShardInfo(
             name=self.name,
@@ -114,10 +114,28 @@ class ShardWriter:
             counts_by_source=dict(self._sources),
             counts_by_kind=dict(self._kinds),
         )
+        if self.syncer is None:
+            self._commit(info)
+        else:
+            self.syncer.submit(self._commit, info)
+        return info
+
+    def _commit(self, info: ShardInfo) -> None:
+        """Make the flushed file durable under its final name (fsync, close, rename, directory fsync)."""
+        try:
+            with naming_errors(self.final):
+                if not io.is_url(self.tmp):
+                    os.fsync(self._file.fileno())
+                io.close_writer(self._file, self.tmp)
+                if self.tmp != self.final:
+                    io.rename(self.tmp, self.final)
+        except BaseException:
+            io.discard_writer(self._file, self.tmp)
+            raise
+        fsync_dir(self.out_dir)
         if self.record_progress:
             ledger.record_progress(self.out_dir, info)
         log.debug("wrote %s: %d examples, %d bytes", self.final, info.count, info.bytes)
-        return info
 
     def abort(self) -> None:
         """Drop the unfinished shard: remove the temp file, or abandon the upload (the final name is never created)."""
@@ -215,9 +233,10 @@ class ShardingPlan:
 class _Stream:
     """One format's side of :func:`write_shards_multi`: the open shard and the finished ones."""
 
-    def __init__(self, out_dir, fmt: str, prefix: str, start_index: int, record_progress: bool):
+    def __init__(self, out_dir, fmt: str, prefix: str, start_index: int, record_progress: bool,
+                 syncer: Syncer | None):
         self.out_dir, self.fmt, self.prefix = out_dir, get_format(fmt).name, prefix
-        self.start_index, self.record_progress = start_index, record_progress
+        self.start_index, self.record_progress, self.syncer = start_index, record_progress, syncer
         self.infos: list[ShardInfo] = []
         self.writer: ShardWriter | None = None
 
@@ -228,7 +247,8 @@ class _Stream:
             self.writer = None
         if self.writer is None:
             name = shard_name(self.prefix, self.start_index + len(self.infos), self.fmt)
-            self.writer = ShardWriter(self.out_dir, name, fmt=self.fmt, record_progress=self.record_progress)
+            self.writer = ShardWriter(self.out_dir, name, fmt=self.fmt, record_progress=self.record_progress,
+                                      syncer=self.syncer)
         limit = plan.shard_bytes
         if self.writer.count == 0 and limit is not None and self.writer.size_if_added(len(encoded)) > limit:
             log.warning("example %s alone exceeds shard_bytes=%d; it gets a shard of its own", example.key, limit)
@@ -254,17 +274,20 @@ def write_shards_multi(
     shard_bytes: int | None = None,
     start_index: int = 0,
     record_progress: bool = True,
+    syncer: Syncer | None = None,
 ) -> dict[str, list[ShardInfo]]:
     """Write one ordered stream into consecutive shards of several formats at once, in a single pass.
 
     Each format is cut independently (byte limits differ between formats); memory stays flat: one example and one
-    open shard per format at a time. No examples -> no shards.
+    open shard per format at a time. No examples -> no shards. With a :class:`~rt2data.shards.files.Syncer`, each
+    closed shard is made durable on its thread while the next ones are written (its ``wait`` before relying on
+    the files).
 
     Returns:
         ``{format: [ShardInfo, ...]}`` in order.
     """
     plan = ShardingPlan(shard_examples=shard_examples, shard_bytes=shard_bytes)
-    streams = [_Stream(out_dir, fmt, prefix, start_index, record_progress) for fmt in formats]
+    streams = [_Stream(out_dir, fmt, prefix, start_index, record_progress, syncer) for fmt in formats]
     try:
         for example in examples:
             for stream in streams:

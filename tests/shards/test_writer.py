@@ -182,3 +182,51 @@ def test_missing_output_dir_is_output_error(tmp_path):
         write_shards(tmp_path / "nope", [Example(key="k", image=b"i", image_format="jpg", prompt="p", target="t",
                                                  kind="caption", source="s", template_id="c")],
                      fmt="wds", prefix="x")
+
+
+def _caption(i: int) -> Example:
+    return Example(key=f"k{i}", image=bytes(3000 + i), image_format="jpg", prompt="p", target=f"t{i}",
+                   kind="caption", source="s", template_id="c")
+
+
+def test_a_syncer_gives_the_same_shards_durable_when_it_returns(tmp_path):
+    """Shards closed with a Syncer are fsynced and renamed on its thread: same bytes and records as inline."""
+    from rt2data.shards.files import Syncer
+    from rt2data.shards.writer import write_shards_multi
+
+    examples = [_caption(i) for i in range(10)]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    inline = write_shards_multi(tmp_path / "a", examples, formats=["wds", "tfrecord"], prefix="x",
+                                shard_examples=3, record_progress=False)
+    with Syncer() as syncer:
+        synced = write_shards_multi(tmp_path / "b", examples, formats=["wds", "tfrecord"], prefix="x",
+                                    shard_examples=3, record_progress=False, syncer=syncer)
+    assert synced == inline and len(synced["wds"]) == 4
+    assert {p.name: p.read_bytes() for p in (tmp_path / "b").iterdir()} == {
+        p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
+
+
+def test_a_failed_background_fsync_names_the_shard_and_leaves_no_file(tmp_path, monkeypatch):
+    import errno
+    import os
+    import threading
+
+    from rt2data.shards.files import Syncer
+    from rt2data.shards.writer import write_shards_multi
+
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        if threading.current_thread().name.startswith("rt2data-sync") and os.fstat(fd).st_size > 0 and \
+                not os.path.isdir(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(OSError) as info:
+        with Syncer() as syncer:
+            write_shards_multi(tmp_path, [_caption(i) for i in range(4)], formats=["wds"], prefix="x",
+                               shard_examples=2, record_progress=False, syncer=syncer)
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path / "x-000000.tar")
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tar" or ".tmp-" in p.name] == []
