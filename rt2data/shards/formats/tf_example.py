@@ -179,67 +179,33 @@ def encode_tf_example(features: Mapping[str, Feature]) -> bytes:
 
 
 def _encode_example(example: Example) -> bytes:
-    """:func:`example_to_tf_example_bytes`, field by field (see there)."""
+    """:func:`example_to_tf_example_bytes`, field by field (see there): one loop over :data:`_FIELD_PLAN`."""
     parts: list = [b""]  # [0]: the Features message's tag + length, known at the end
     total = 0
-    for name, kind in _FIELD_KINDS:
-        if kind == _TEXT:
-            value = getattr(example, name)
-            if value is None:
-                continue
-            entry = _text_entry(name, value) if len(value) <= 256 else _uncached_text_entry(name, value)
-        elif kind == _KEY:
-            entry = _uncached_text_entry(name, example.key)
-        elif kind == _IMAGE:
-            image = example.image
-            head = _one_bytes_head(name, len(image))
-            parts += (head, image)
-            total += len(head) + len(image)
+    for name, attr, entry_of in _FIELD_PLAN:
+        value = getattr(example, attr)
+        if value is None:
             continue
-        elif kind == _INT:
-            value = getattr(example, name)
-            if value is None:
-                continue
-            entry = _int_entry(name, value)
-        elif kind == _INTS:
-            values = getattr(example, name)
-            if values is None:
-                continue
-            entry = _ints_entry(name, values)
-        else:  # _FLOATS: action_raw as float32 (action_raw) and as exact float64 bytes (action_raw_f64)
-            values = example.action_raw
-            if values is None:
-                continue
-            exact = np.array(values, dtype="<f8")
-            if name == "action_raw":
-                with np.errstate(over="ignore"):
-                    packed = exact.astype("<f4").tobytes()
-                entry = _packed_entry(name, _T2, packed)
-            else:
-                entry = _uncached_bytes_entry(name, exact.tobytes())
+        if entry_of is None:  # the image: its head, then the bytes themselves (copied once, by the final join)
+            head = _one_bytes_head(name, len(value))
+            parts += (head, value)
+            total += len(head) + len(value)
+            continue
+        entry = entry_of(name, value)
         parts.append(entry)
         total += len(entry)
     parts[0] = _T1 + _varint(total)
     return b"".join(parts)
 
 
-_TEXT, _KEY, _IMAGE, _INT, _INTS, _FLOATS = range(6)
-
-
-def _field_kinds() -> tuple[tuple[str, int], ...]:
-    """Every feature ``example_to_features`` can give, in the order ``encode_tf_example`` writes them (by name)."""
-    kinds = {name: _TEXT for name in (*_STRING_FIELDS, *_OPTIONAL_STRING_FIELDS)}
-    kinds.update({F.KEY: _KEY, F.IMAGE: _IMAGE, "step": _INT, "chunk_steps": _INT, "chunk_real": _INT,
-                  "action_tokens": _INTS, "input_ids": _INTS, "labels": _INTS, "action_raw": _FLOATS,
-                  "action_raw_f64": _FLOATS})
-    return tuple(sorted(kinds.items()))
-
-
-_FIELD_KINDS = _field_kinds()
-
-
 def _uncached_bytes_entry(name: str, data: bytes) -> bytes:
-    return _one_bytes_head(name, len(data)) + data
+    return _bytes_head(name, len(data)) + data
+
+
+@functools.lru_cache(maxsize=4096)
+def _bytes_head(name: str, n: int) -> bytes:
+    """:func:`_one_bytes_head`, cached: keys, targets and float64 actions have few distinct lengths."""
+    return _one_bytes_head(name, n)
 
 
 def _uncached_text_entry(name: str, value: str) -> bytes:
@@ -247,9 +213,13 @@ def _uncached_text_entry(name: str, value: str) -> bytes:
 
 
 @functools.lru_cache(maxsize=4096)
-def _text_entry(name: str, value: str) -> bytes:
-    """A one-value text entry, cached: prompts, instructions, episode ids repeat over an episode's steps."""
+def _cached_text_entry(name: str, value: str) -> bytes:
     return _uncached_text_entry(name, value)
+
+
+def _text_entry(name: str, value: str) -> bytes:
+    """A one-value text entry; short ones cached: prompts, instructions, episode ids repeat over an episode."""
+    return _cached_text_entry(name, value) if len(value) <= 256 else _uncached_text_entry(name, value)
 
 
 def _packed_entry(name: str, kind_tag: bytes, packed: bytes) -> bytes:
@@ -257,6 +227,21 @@ def _packed_entry(name: str, kind_tag: bytes, packed: bytes) -> bytes:
     body = _T1 + _varint(len(packed)) + packed if packed else b""
     feature = kind_tag + _varint(len(body)) + body
     return _entry_head(name, len(feature)) + feature
+
+
+def _float32_entry(name: str, values: tuple) -> bytes:
+    """``action_raw`` as a float32 ``float_list`` (values beyond float32's range become +-inf, as numpy casts)."""
+    try:
+        packed = struct.pack(f"<{len(values)}f", *values)
+    except OverflowError:
+        with np.errstate(over="ignore"):
+            packed = np.asarray(values, dtype="<f8").astype("<f4").tobytes()
+    return _packed_entry(name, _T2, packed)
+
+
+def _float64_entry(name: str, values: tuple) -> bytes:
+    """``action_raw_f64``: one bytes value, the exact little-endian float64 array."""
+    return _uncached_bytes_entry(name, struct.pack(f"<{len(values)}d", *values))
 
 
 def _ints_entry(name: str, values: tuple) -> bytes:
@@ -271,6 +256,19 @@ def _ints_entry(name: str, values: tuple) -> bytes:
 @functools.lru_cache(maxsize=4096)
 def _int_entry(name: str, value: int) -> bytes:
     return _packed_entry(name, _T3, _varint(int(value)))
+
+
+def _field_plan() -> tuple[tuple[str, str, object], ...]:
+    """``(feature name, Example attribute, its entry function)`` of every feature ``example_to_features`` can
+    give, in the order ``encode_tf_example`` writes them (by name); None for the image."""
+    text = {name: _text_entry for name in (*_STRING_FIELDS, *_OPTIONAL_STRING_FIELDS)}
+    plan = {**text, F.KEY: _uncached_text_entry, F.IMAGE: None, "step": _int_entry, "chunk_steps": _int_entry,
+            "chunk_real": _int_entry, "action_tokens": _ints_entry, "input_ids": _ints_entry,
+            "labels": _ints_entry, "action_raw": _float32_entry, "action_raw_f64": _float64_entry}
+    return tuple((name, "action_raw" if name == "action_raw_f64" else name, fn) for name, fn in sorted(plan.items()))
+
+
+_FIELD_PLAN = _field_plan()
 
 
 # --------------------------------------------------------------------------- wire-level decoding
