@@ -15,6 +15,7 @@ from rt2data.codec.action_codec import ActionCodec
 from rt2data.errors import SchemaError
 from rt2data.example import Example, example_schema, make_key, sniff_image_format, validate_example_dict
 from rt2data.prompt import DEFAULT_ACTION_TEMPLATE, action_prompt, action_target
+from rt2data.testing.strategies import examples
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 16
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
@@ -133,3 +134,13 @@ def test_field_names_are_the_example_dataclass_and_the_schema():
     assert F.ALL == tuple(f.name for f in dataclasses.fields(Example))
     assert set(F.ALL) - {F.IMAGE} == set(example_schema()["properties"])
     assert set(F.TEXT) | {F.STEP, F.ACTION_RAW, F.ACTION_TOKENS} | set(F.OMITTED_WHEN_NONE) == set(F.ALL) - {F.IMAGE}
+
+
+@settings(max_examples=300, deadline=None)
+@given(examples(), st.lists(st.floats(width=64), min_size=1, max_size=8))
+def test_json_bytes_are_json_dumps_bytes(example, floats):
+    """msgspec writes the JSON member; its bytes are ``json.dumps``'s (floats spelled by repr, NaN/Infinity too)."""
+    for ex in (example, dataclasses.replace(example, action_raw=tuple(floats), action_tokens=(0,) * len(floats))
+               if example.kind == "action" and example.chunk_steps is None else example):
+        expected = json.dumps(ex.to_json_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        assert ex.to_json_bytes() == expected.encode("utf-8")
