@@ -304,10 +304,12 @@ def prepare_staged_output(
 
 def publish_staged(
     out_dir: str | os.PathLike[str], staging: str | os.PathLike[str], shard_infos: Iterable[ShardInfo],
-    *, manifest: Manifest,
+    *, manifest: Manifest, image_formats: Sequence[str] | None = None,
 ) -> None:
     """Move the complete shards of a finished run from ``staging`` to their final names in ``out_dir``, remove
     stale shards of the same prefixes, write the manifest, then remove the staging directory.
+
+    ``image_formats``: as for :func:`finalize_output` (the dataset card's; None: listed from the tars).
 
     Raises:
         OutputError: a listed shard is missing from ``staging`` (and from ``out_dir``) or has another size.
@@ -324,5 +326,5 @@ def publish_staged(
         elif not io.is_file(dst):  # moved by an earlier, interrupted publish
             raise OutputError(f"publish {out}: shard {info.name} is missing from {stage}; the run did not complete")
     fsync_dir(out)
-    finalize_output(out, infos, manifest=manifest)
+    finalize_output(out, infos, manifest=manifest, image_formats=image_formats)
     io.delete_tree(stage)
