@@ -122,8 +122,9 @@ def fsync_dir(directory: Any) -> None:
 
 
 class Syncer:
-    """Runs the durable end of closed files (fsync, rename, directory fsync) on one background thread, in the
-    order given, while the caller goes on encoding: the disk waits of one shard overlap the work on the next.
+    """Runs file work on one background thread, in the order given, while the caller goes on encoding: a shard
+    writer hands it its bytes (hashed and written there; both release the GIL) and the durable end of a closed
+    file (fsync, rename, directory fsync), so the disk waits of one shard overlap the work on the next.
 
     :meth:`wait` (and leaving the ``with`` block) returns once every task is done and raises the first error, so
     nothing that depends on the files (a marker, a manifest) is written before they are durable. After an error
@@ -136,8 +137,11 @@ class Syncer:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rt2data-sync")
         self._pending: list = []
 
-    def submit(self, fn, *args) -> None:
-        self._pending.append(self._pool.submit(fn, *args))
+    def submit(self, fn, *args):
+        """Queue ``fn(*args)`` after every task queued before; returns its future."""
+        future = self._pool.submit(fn, *args)
+        self._pending.append(future)
+        return future
 
     def wait(self) -> None:
         pending, self._pending = self._pending, []

@@ -36,6 +36,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+_BATCH_BYTES = 1 << 20
+"""A shard writer with a syncer hands its bytes to the syncer's thread in batches of about this size."""
+
 
 def encode_example(example: Example, fmt: str) -> bytes:
     """The exact bytes one example adds to a shard of format ``fmt`` (tar members or a framed record)."""
@@ -66,7 +69,11 @@ class ShardWriter:
                 f"output directory {self.out_dir} does not exist; create it (prepare_output_dir) before writing shards"
             )
         self._file = io.open_write(self.tmp, exclusive=not io.is_url(self.tmp))
-        self._out = HashingWriter(self._file)
+        self._out = HashingWriter(self._file)  # with a syncer: fed on its thread, in batches
+        self._size = 0
+        self._batch: list[bytes] = []
+        self._batch_bytes = 0
+        self._handed: list = []  # the futures of the batches handed to the syncer
         self.count = 0
         self._first: str | None = None
         self._last: str | None = None
@@ -76,14 +83,13 @@ class ShardWriter:
 
     def size_if_added(self, encoded_size: int) -> int:
         """File size after adding ``encoded_size`` bytes of one more example and closing the shard."""
-        end = self._out.bytes + encoded_size
+        end = self._size + encoded_size
         return end + self.format.end_size(end)
 
     def add(self, example: Example, encoded: bytes | None = None) -> None:
         """Append one example (``encoded``: its :func:`encode_example` bytes, when already computed)."""
         data = self.format.encode(example) if encoded is None else encoded
-        with naming_errors(self.final):
-            self._out.write(data)
+        self._write(data)
         self.count += 1
         if self._first is None:
             self._first = example.key
@@ -99,15 +105,18 @@ class ShardWriter:
         """
         if self._closed:
             raise OutputError(f"shard {self.final} is already closed")
+        self._write(self.format.trailer(self._size))
+        if self.syncer is not None:
+            self._hand_over()
+            self._settle(raise_error=True)  # every byte hashed and written
         with naming_errors(self.final):
-            self._out.write(self.format.trailer(self._out.bytes))
             self._file.flush()
         self._closed = True
         info = ShardInfo(
             name=self.name,
             format=self.fmt,
             count=self.count,
-            bytes=self._out.bytes,
+            bytes=self._size,
             sha256=self._out.sha.hexdigest(),
             first_key=self._first,
             last_key=self._last,
@@ -119,6 +128,36 @@ class ShardWriter:
         else:
             self.syncer.submit(self._commit, info)
         return info
+
+    def _write(self, data: bytes) -> None:
+        self._size += len(data)
+        if self.syncer is None:
+            with naming_errors(self.final):
+                self._out.write(data)
+            return
+        self._batch.append(data)
+        self._batch_bytes += len(data)
+        if self._batch_bytes >= _BATCH_BYTES:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Queue the batch on the syncer's thread (hashed and written there, in order)."""
+        batch, self._batch, self._batch_bytes = self._batch, [], 0
+        self._handed.append(self.syncer.submit(self._write_batch, batch))
+
+    def _write_batch(self, batch: list[bytes]) -> None:
+        with naming_errors(self.final):
+            for data in batch:
+                self._out.write(data)
+
+    def _settle(self, *, raise_error: bool) -> None:
+        """Wait for the batches handed over; raise the first error one met (a later batch of a file whose write
+        failed may not fail: every one is looked at)."""
+        handed, self._handed = self._handed, []
+        errors = [f.exception() for f in handed]
+        first = next((e for e in errors if e is not None), None)
+        if first is not None and raise_error:
+            raise first
 
     def _commit(self, info: ShardInfo) -> None:
         """Make the flushed file durable under its final name (fsync, close, rename, directory fsync)."""
@@ -141,6 +180,7 @@ class ShardWriter:
         """Drop the unfinished shard: remove the temp file, or abandon the upload (the final name is never created)."""
         if not self._closed:
             self._closed = True
+            self._settle(raise_error=False)  # no write of the syncer's thread is left to race the removal
             io.discard_writer(self._file, self.tmp)
 
     def __enter__(self) -> "ShardWriter":

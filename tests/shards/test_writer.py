@@ -189,10 +189,15 @@ def _caption(i: int) -> Example:
                    kind="caption", source="s", template_id="c")
 
 
-def test_a_syncer_gives_the_same_shards_durable_when_it_returns(tmp_path):
-    """Shards closed with a Syncer are fsynced and renamed on its thread: same bytes and records as inline."""
+@pytest.mark.parametrize("batch_bytes", [1, 1 << 20])
+def test_a_syncer_gives_the_same_shards_durable_when_it_returns(tmp_path, monkeypatch, batch_bytes):
+    """Shards written with a Syncer are hashed, written, fsynced and renamed on its thread (in batches of one
+    example, or of a whole small shard): same bytes and records as inline."""
+    from rt2data.shards import writer
     from rt2data.shards.files import Syncer
     from rt2data.shards.writer import write_shards_multi
+
+    monkeypatch.setattr(writer, "_BATCH_BYTES", batch_bytes)
 
     examples = [_caption(i) for i in range(10)]
     (tmp_path / "a").mkdir()
@@ -207,23 +212,39 @@ def test_a_syncer_gives_the_same_shards_durable_when_it_returns(tmp_path):
         p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
 
 
-def test_a_failed_background_fsync_names_the_shard_and_leaves_no_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("failing", ["fsync", "write"])
+def test_a_failed_background_write_or_fsync_names_the_shard_and_leaves_no_file(tmp_path, monkeypatch, failing):
+    """The syncer's thread hashes, writes and fsyncs: a full disk there is raised with the shard's name, and no
+    shard or temp file is left."""
     import errno
     import os
     import threading
 
+    from rt2data.shards import files
     from rt2data.shards.files import Syncer
     from rt2data.shards.writer import write_shards_multi
 
-    real_fsync = os.fsync
+    def on_sync_thread() -> bool:
+        return threading.current_thread().name.startswith("rt2data-sync")
 
-    def fsync(fd):
-        if threading.current_thread().name.startswith("rt2data-sync") and os.fstat(fd).st_size > 0 and \
-                not os.path.isdir(f"/proc/self/fd/{fd}"):
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_fsync(fd)
+    if failing == "fsync":
+        real_fsync = os.fsync
 
-    monkeypatch.setattr(os, "fsync", fsync)
+        def fsync(fd):
+            if on_sync_thread() and not os.path.isdir(f"/proc/self/fd/{fd}"):
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real_fsync(fd)
+
+        monkeypatch.setattr(os, "fsync", fsync)
+    else:
+        real_write = files.HashingWriter.write
+
+        def write(self, data):
+            if on_sync_thread():
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real_write(self, data)
+
+        monkeypatch.setattr(files.HashingWriter, "write", write)
     with pytest.raises(OSError) as info:
         with Syncer() as syncer:
             write_shards_multi(tmp_path, [_caption(i) for i in range(4)], formats=["wds"], prefix="x",
