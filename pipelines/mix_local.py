@@ -35,13 +35,14 @@ from typing import Any, Callable, Mapping, Sequence
 from rt2data import io
 from rt2data.dead_letters import SampleDeadLetter
 from rt2data.errors import DataError
-from rt2data.mix.elements import DEAD_LETTER_SAMPLES, duplicate_letter, epoch_key, read_samples, stat_keys, stored
+from rt2data.mix.elements import DEAD_LETTER_SAMPLES, duplicate_letter, stat_keys
 from rt2data.mix.placement import place
 from rt2data.mix.plan import MixPlan
+from rt2data.mix.records import read_records
 from rt2data.pipelines.local import map_items
 from rt2data.shards import shard_name
 from rt2data.shards.files import inside
-from rt2data.web.samples import SourceItem, WorkItem
+from rt2data.web.samples import WorkItem
 
 __all__ = ["LocalMix", "SPILL"]
 
@@ -72,33 +73,27 @@ class _ScanFn:
     def __init__(self, readers: Mapping[str, tuple], tokenizer: str | None, spill: str, image_format: str) -> None:
         self.readers, self.tokenizer, self.spill, self.image_format = readers, tokenizer, spill, image_format
 
-    def _stored(self, example):
-        if self.image_format == "keep" or example.image_format == self.image_format:
-            return example
-        try:
-            return stored(example, self.image_format)
-        except DataError:
-            return example  # the writer transcodes it again, and fails the run, only if the item is drawn
-
     def __call__(self, job: tuple[int, WorkItem]) -> list[SampleDeadLetter]:
-        """Spill records ``(raw key, location, where, example)`` to ``NNNNNN.spill`` and their index ``(key,
-        template id, offset, length)`` to ``NNNNNN.index`` (read back by the driver one work item at a time, so
-        the driver never holds the metadata of every item at once); returns the dead letters."""
+        """Spill ``(raw key, location, where, record)`` (``rt2data.mix.records``) to ``NNNNNN.spill`` and their
+        index ``(key, template id, offset, length)`` to ``NNNNNN.index`` (read back by the driver one work item at
+        a time, so the driver never holds the metadata of every item at once); returns the dead letters. The spill
+        is not fsynced: it never outlives the run."""
         n, work_item = job
         path = io.join(self.spill, _spill_name(n))
         index: list[tuple[str, str, int, int]] = []
         dead: list[SampleDeadLetter] = []
         offset = 0
+        dumps, highest = pickle.dumps, pickle.HIGHEST_PROTOCOL
         f = io.open_write(path)
         try:
-            for x in read_samples(work_item, self.readers, self.tokenizer):
-                if not isinstance(x, SourceItem):
+            for x in read_records(work_item, self.readers, image_format=self.image_format, tokenizer=self.tokenizer):
+                if type(x) is SampleDeadLetter:
                     dead.append(x)
                     continue
-                record = (x.raw_key, tuple(x.location), x.where, self._stored(x.example))
-                data = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+                data = dumps(x, protocol=highest)
                 f.write(data)
-                index.append((x.key, x.example.template_id, offset, len(data)))
+                record = x[3]
+                index.append((record[0], record[3], offset, len(data)))
                 offset += len(data)
         except BaseException:
             f.close()
@@ -110,7 +105,7 @@ class _ScanFn:
 
 class _ShardFn:
     """Pass 2 for one output shard: ``(shard, [(position, spill file, offset, length, epoch), ...], all done)`` ->
-    the shard records of every format (``write``: ``run_mix``'s writer of one placed shard)."""
+    the shard records of every format (``write``: ``run_mix``'s writer of one placed shard of records)."""
 
     def __init__(self, spill: str, write: Callable[[tuple], Any]) -> None:
         self.spill, self.write = spill, write
@@ -118,9 +113,10 @@ class _ShardFn:
     def __call__(self, task: tuple[int, list[tuple[int, int, int, int, int]], bool]) -> list[dict]:
         shard, refs, all_done = task
         if all_done:  # resumed: every format of this shard is finished, nothing to read
-            return list(self.write((shard, [(p, None) for p, *_ in refs])))
+            return list(self.write((shard, [(p, None, 0) for p, *_ in refs])))
         placed = []
         handle, handle_n = None, -1
+        loads = pickle.loads
         try:
             for position, n, offset, length, epoch in sorted(refs, key=lambda r: (r[1], r[2])):
                 if n != handle_n:
@@ -128,8 +124,7 @@ class _ShardFn:
                         handle.close()
                     handle, handle_n = io.open_read(io.join(self.spill, _spill_name(n))), n
                 handle.seek(offset)
-                example = pickle.loads(handle.read(length))[3]
-                placed.append((position, example.replace(key=epoch_key(example.key, epoch))))
+                placed.append((position, loads(handle.read(length))[3], epoch))
         finally:
             if handle is not None:
                 handle.close()

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
+from typing import Iterable, Iterator
 
-__all__ = ["stable_hash", "feistel_permute", "block_layout", "rank_hash"]
+__all__ = ["stable_hash", "feistel_permute", "block_layout", "rank_hash", "rank_hashes"]
 
 
 def stable_hash(*parts: str | int) -> int:
@@ -60,3 +61,25 @@ def block_layout(seed: int, quotas: tuple[int, ...], block: int) -> tuple[tuple[
 def rank_hash(seed: int, source: str, epoch: int, key: str) -> int:
     """The hash that orders a source's items in one epoch (ties, impossible in practice, go by key)."""
     return stable_hash(seed, "rank", source, epoch, key)
+
+
+def _part(p: str | int) -> bytes:
+    data = p.encode("utf-8") if isinstance(p, str) else str(p).encode("ascii")
+    return (b"s" if isinstance(p, str) else b"i") + len(data).to_bytes(4, "big") + data
+
+
+def rank_hashes(seed: int, source: str, epoch: int, keys: Iterable[str]) -> Iterator[int]:
+    """``rank_hash(seed, source, epoch, key)`` of every key, in order: the common prefix is hashed once and each
+    key only appended to a copy of it (the same values, several times faster)."""
+    for p in (seed, source, epoch):
+        if isinstance(p, bool) or not isinstance(p, (str, int)):
+            raise TypeError(f"stable_hash parts must be str or int, got {type(p).__name__}")
+    prefix = hashlib.blake2b(_part(seed) + _part("rank") + _part(source) + _part(epoch), digest_size=8)
+    from_bytes = int.from_bytes
+    for key in keys:
+        if not isinstance(key, str):
+            raise TypeError(f"stable_hash parts must be str or int, got {type(key).__name__}")
+        h = prefix.copy()
+        data = key.encode("utf-8")
+        h.update(b"s" + len(data).to_bytes(4, "big") + data)
+        yield from_bytes(h.digest(), "big")
