@@ -60,8 +60,8 @@ def test_full_disk_mid_mix_is_one_line_leaves_no_final_shards_and_resumes(mixtur
 
     monkeypatch.setattr(mix_pipeline, "ShardWriter", FillsTheDisk)
     out = tmp_path / "out"
-    with pytest.raises(SystemExit) as exit_info:
-        main(["mix", str(mixture_file), str(out)])
+    with pytest.raises(SystemExit) as exit_info:  # one worker: the disk fills in this process, after 2 shards
+        main(["mix", str(mixture_file), str(out), "--workers", "1"])
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: no space left on device while writing "), err
