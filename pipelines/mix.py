@@ -23,8 +23,10 @@ source and shard, repeats, dead letters; accounting) and publishes the shards. T
 
 Both engines apply the same library functions (``rt2data.mix.elements``: reading, dedupe, counters, image format;
 ``rt2data.mix.plan`` / ``order``: every choice a pure function of (seed, source, epoch, key); ``rt2data.shards``),
-save the same small JSON results and write shards through ``_write_shard`` here, so the same inputs and seed give
-byte-identical shards and manifest on either engine, any runner and any number of workers (tested).
+save the same small JSON results and write shards through ``_write_shard`` here (the embedded engine through
+``_write_record_shard``: its spill records, ``rt2data.mix.records``, encode to the bytes of the examples they hold), so
+the same inputs and seed give byte-identical shards and manifest on either engine, any runner and any number of
+workers (tested).
 
 Beam runner portability: only Create, FlatMap/Map, Filter, Flatten, GroupByKey and combiners; no side inputs (the
 plan and the duplicated keys travel as constants) and a final transform downstream of every sink. Measured with

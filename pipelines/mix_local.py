@@ -3,25 +3,28 @@
 Every input sample is read once; usable examples are spilled to disk, so no process holds the mixture::
 
     pass 1 (scan), one task per work item over --workers forked processes (rt2data.pipelines.local.map_items):
-        read (rt2data.mix.elements.read_samples) -> each usable example, its image already in the output's image
-        format, appended with its raw key, location and where to the work item's spill file
-        OUT/.mix-staging/spill/NNNNNN.spill (pickled records, append-only), and (key, template id, offset, length)
-        to its index file NNNNNN.index; the dead letters go back to the driver
+        read (rt2data.mix.records.read_records) -> each usable example as a record, the parts of its output bytes
+        (its image already in the output's image format, its JSON split where the epoch suffix of the key goes),
+        appended with its raw key, location and where to the work item's spill file
+        OUT/.mix-staging/spill/NNNNNN.spill (pickled tuples, append-only, not fsynced: it never outlives the run),
+        and (key, template id, offset, length) to its index file NNNNNN.index; the dead letters go back to the driver
     driver: the index files in work order -> dedupe (the first location wins; the records of a duplicate and of its
         winner are read back for the dead letter) -> usable counts, duplicated keys and the read dead letters, saved
         as the same JSON files as the Beam scan, so ``run_mix`` plans exactly as after Beam
     driver: placement (rt2data.mix.placement.place) -> for every output position its item and epoch
-    pass 2 (write), one task per output shard: read its examples from the spill files (in file and offset order),
-        give them their epoch keys, write every format with ``run_mix``'s shard writer
+    pass 2 (write), one task per output shard: read its records from the spill files (in file and offset order),
+        give each its epoch key and write every format with ``run_mix``'s record writer: a WebDataset sample is the
+        record's bytes behind two prebuilt tar headers, no ``Example`` rebuilt (rt2data.mix.records)
     driver: counts, dead letters by reason + samples, shard records -> the same JSON files as the Beam pipeline
 
 Memory: a worker holds one sample (pass 1) or one output shard (pass 2); the driver holds, per usable item, its key
 in a dict and three integers (spill file, offset, length), plus 14 bytes per output position while placing, never
 an image. Every choice is the library's pure function of (seed, source, epoch, key) that the Beam pipeline
-applies, and the shards go through the same writer: shards and manifest are the Beam pipeline's bytes, for any
-number of workers (tests/pipelines/test_mix_pipeline.py). The spill directory is removed when the run ends,
-successfully or not; ``--resume`` keeps finished shards only. The spill needs about the size of the usable inputs
-(their images in the output's format) inside OUT while the run lasts.
+applies, and a record encodes to the bytes the Beam pipeline's writer gives its example: shards and manifest are
+the Beam pipeline's bytes, for any number of workers (tests/pipelines/test_mix_pipeline.py,
+tests/mix/test_records.py). The spill directory is removed when the run ends, successfully or not; ``--resume``
+keeps finished shards only. The spill needs about the size of the usable inputs (their images in the output's
+format) inside OUT while the run lasts.
 """
 
 from __future__ import annotations
@@ -209,8 +212,9 @@ class LocalMix:
         """Write every output shard of ``plan`` from the spill; save counts, dead-letter samples and shard records.
 
         Args:
-            write: writes one placed shard ``(shard, [(position, example), ...])`` in every format and yields the
-                shard records (``run_mix``'s writer; examples may be None for a shard whose formats are all done).
+            write: writes one placed shard ``(shard, [(position, record, epoch), ...])`` in every format and yields
+                the shard records (``run_mix``'s record writer; records are None for a shard whose formats are all
+                done).
             formats, prefix: the output's formats and shard name prefix.
             done: ``{name: shard record}`` finished by an interrupted run.
         """
