@@ -39,26 +39,44 @@ Record = tuple
 _KEY, _SOURCE, _KIND, _TEMPLATE, _FORMAT, _IMAGE, _HEAD, _TAIL = range(8)
 
 
+class _Fields:
+    """Fields already in ``Example.to_json_dict()`` form, for ``Example.to_json_bytes``: the one canonical JSON
+    encoder, used without building (and re-validating) an ``Example``."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: Mapping[str, Any]) -> None:
+        self.fields = fields
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return dict(self.fields)
+
+
 def make_record(fields: Mapping[str, Any], image: bytes) -> Record:
     """The record of an example given as ``Example.to_json_dict()`` (base key) and its image bytes.
 
     The caller vouches that ``fields`` make a valid ``Example`` (they come from one, or from a record the shard
     reader checked).
     """
-    key = fields[F.KEY]
-    data = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    data = Example.to_json_bytes(_Fields(fields))  # type: ignore[arg-type]
+    return _record(fields[F.KEY], fields[F.SOURCE], fields[F.KIND], fields[F.TEMPLATE_ID], fields[F.IMAGE_FORMAT],
+                   image, data)
+
+
+def record_of_example(example: Example) -> Record:
+    """The record of an ``Example`` (with its base key)."""
+    return _record(example.key, example.source, example.kind, example.template_id, example.image_format, example.image,
+                   example.to_json_bytes())
+
+
+def _record(key: str, source: str, kind: str, template_id: str, image_format: str, image: bytes, data: bytes
+            ) -> Record:
     marker = b'"key":"' + key.encode("ascii") + b'"'
     at = data.find(marker)
     if at < 0 or data.find(marker, at + 1) >= 0:  # impossible for a valid key: quotes in values are escaped
         raise ValueError(f"example {key!r}: its key is not found once in its JSON (internal error)")
     split = at + len(marker) - 1
-    return (key, fields[F.SOURCE], fields[F.KIND], fields[F.TEMPLATE_ID], fields[F.IMAGE_FORMAT], image,
-            data[:split], data[split:])
-
-
-def record_of_example(example: Example) -> Record:
-    """The record of an ``Example`` (with its base key)."""
-    return make_record(example.to_json_dict(), example.image)
+    return key, source, kind, template_id, image_format, image, data[:split], data[split:]
 
 
 def epoch_json(record: Record, epoch: int) -> bytes:
