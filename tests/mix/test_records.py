@@ -24,7 +24,8 @@ from rt2data.testing.strategies import examples
 def test_a_record_drawn_in_an_epoch_is_the_bytes_of_the_example_with_its_epoch_key(example, epoch):
     record = record_of_example(example)
     expected = example.replace(key=epoch_key(example.key, epoch))
-    assert record_example(record, epoch) == expected
+    rebuilt = record_example(record, epoch)  # compared by bytes: NaN actions are not equal to themselves
+    assert (rebuilt.to_json_bytes(), rebuilt.image) == (expected.to_json_bytes(), expected.image)
     assert epoch_json(record, epoch) == expected.to_json_bytes()
     for fmt in ("wds", "tfrecord"):
         assert encode_record(record, epoch, fmt) == (expected.key, encode_example(expected, fmt)), fmt
