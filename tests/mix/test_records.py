@@ -61,3 +61,12 @@ def test_an_image_not_in_the_output_format_is_converted_when_written_or_fails_as
        keys=st.lists(st.text(max_size=20), max_size=20))
 def test_rank_hashes_equal_rank_hash(seed, source, epoch, keys):
     assert list(rank_hashes(seed, source, epoch, keys)) == [rank_hash(seed, source, epoch, k) for k in keys]
+
+
+def test_non_finite_actions_keep_their_bytes():
+    example = Example(key="r-1", image=b"\xff\xd8\xff", image_format="jpg", prompt="p", target="1 2", kind="action",
+                      source="robot", template_id="t", episode_id="e", step=3,
+                      action_raw=(float("nan"), float("inf"), -0.0), action_tokens=(1, 2, 3))
+    expected = example.replace(key="r-1-e2")
+    for fmt in ("wds", "tfrecord"):
+        assert encode_record(record_of_example(example), 2, fmt) == ("r-1-e2", encode_example(expected, fmt)), fmt
