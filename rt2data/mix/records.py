@@ -3,12 +3,13 @@
 Pass 1 of the embedded engine (``rt2data.pipelines.mix_local``) turns each usable example into a record once;
 pass 2 only gives it its epoch key and writes. A record is a plain tuple (cheap to pickle)::
 
-    (key, source, kind, template_id, image_format, image, json_head, json_tail)
+    (key, source, kind, template_id, image_format, image, json_head, json_tail, exact_action)
 
 where ``key`` is the base key and ``json_head + b"-e<epoch>" + json_tail`` is exactly
 ``example.replace(key=epoch_key(key, epoch)).to_json_bytes()``: canonical JSON (sorted keys) holds the key once,
 as ``"key":"<key>"``, and keys are ``[A-Za-z0-9_-]`` (no escaping), so the epoch suffix goes right before the
-closing quote. A WebDataset shard is then the record's image and that JSON behind two prebuilt tar headers
+closing quote; ``exact_action`` is None, or the example's ``action_raw`` when it holds a non-finite value (JSON
+spells every NaN alike; a TFRecord keeps its bits). A WebDataset shard is then the record's image and that JSON behind two prebuilt tar headers
 (``rt2data.shards.formats.wds.encode_members``): the bytes ``encode_sample`` gives for the example, without
 re-validating, replacing or re-encoding it. Any other format (or an image still to be stored in the output's image
 format) rebuilds the ``Example`` from the record (:func:`record_example`) and encodes it as the Beam engine does,
@@ -18,6 +19,7 @@ so both engines write the same bytes (tests/mix/test_records.py, tests/pipelines
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, Iterator, Mapping
 
 from rt2data import fields as F
@@ -34,9 +36,10 @@ from rt2data.web.samples import SourceItem, WorkItem
 __all__ = ["Record", "read_records", "make_record", "record_of_example", "epoch_json", "record_example", "encode_record"]
 
 Record = tuple
-"""``(key, source, kind, template_id, image_format, image, json_head, json_tail)`` (see the module docstring)."""
+"""``(key, source, kind, template_id, image_format, image, json_head, json_tail, exact_action)`` (see the module
+docstring)."""
 
-_KEY, _SOURCE, _KIND, _TEMPLATE, _FORMAT, _IMAGE, _HEAD, _TAIL = range(8)
+_KEY, _SOURCE, _KIND, _TEMPLATE, _FORMAT, _IMAGE, _HEAD, _TAIL, _EXACT = range(9)
 
 
 class _Fields:
@@ -60,23 +63,24 @@ def make_record(fields: Mapping[str, Any], image: bytes) -> Record:
     """
     data = Example.to_json_bytes(_Fields(fields))  # type: ignore[arg-type]
     return _record(fields[F.KEY], fields[F.SOURCE], fields[F.KIND], fields[F.TEMPLATE_ID], fields[F.IMAGE_FORMAT],
-                   image, data)
+                   image, data, fields.get(F.ACTION_RAW))
 
 
 def record_of_example(example: Example) -> Record:
     """The record of an ``Example`` (with its base key)."""
     return _record(example.key, example.source, example.kind, example.template_id, example.image_format, example.image,
-                   example.to_json_bytes())
+                   example.to_json_bytes(), example.action_raw)
 
 
-def _record(key: str, source: str, kind: str, template_id: str, image_format: str, image: bytes, data: bytes
-            ) -> Record:
+def _record(key: str, source: str, kind: str, template_id: str, image_format: str, image: bytes, data: bytes,
+            action_raw: Any) -> Record:
     marker = b'"key":"' + key.encode("ascii") + b'"'
     at = data.find(marker)
     if at < 0 or data.find(marker, at + 1) >= 0:  # impossible for a valid key: quotes in values are escaped
         raise ValueError(f"example {key!r}: its key is not found once in its JSON (internal error)")
     split = at + len(marker) - 1
-    return key, source, kind, template_id, image_format, image, data[:split], data[split:]
+    exact = None if action_raw is None or all(map(math.isfinite, action_raw)) else tuple(action_raw)
+    return key, source, kind, template_id, image_format, image, data[:split], data[split:], exact
 
 
 def epoch_json(record: Record, epoch: int) -> bytes:
@@ -86,7 +90,10 @@ def epoch_json(record: Record, epoch: int) -> bytes:
 
 def record_example(record: Record, epoch: int) -> Example:
     """The ``Example`` the record is, drawn in ``epoch`` (validated, as every ``Example``)."""
-    return Example.from_json_dict(json.loads(epoch_json(record, epoch)), record[_IMAGE])
+    fields = json.loads(epoch_json(record, epoch))
+    if record[_EXACT] is not None:
+        fields[F.ACTION_RAW] = record[_EXACT]
+    return Example.from_json_dict(fields, record[_IMAGE])
 
 
 def encode_record(record: Record, epoch: int, fmt: str, image_format: str = "keep") -> tuple[str, bytes]:

@@ -64,9 +64,13 @@ def test_rank_hashes_equal_rank_hash(seed, source, epoch, keys):
 
 
 def test_non_finite_actions_keep_their_bytes():
+    """JSON spells every NaN alike; a TFRecord keeps a NaN's payload bits, so a record keeps them too."""
+    import struct
+
+    payload_nan = struct.unpack("<d", struct.pack("<Q", 0x7FF8000000000001))[0]
     example = Example(key="r-1", image=b"\xff\xd8\xff", image_format="jpg", prompt="p", target="1 2", kind="action",
                       source="robot", template_id="t", episode_id="e", step=3,
-                      action_raw=(float("nan"), float("inf"), -0.0), action_tokens=(1, 2, 3))
+                      action_raw=(payload_nan, float("inf"), -0.0), action_tokens=(1, 2, 3))
     expected = example.replace(key="r-1-e2")
     for fmt in ("wds", "tfrecord"):
         assert encode_record(record_of_example(example), 2, fmt) == ("r-1-e2", encode_example(expected, fmt)), fmt
