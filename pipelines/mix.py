@@ -23,8 +23,10 @@ source and shard, repeats, dead letters; accounting) and publishes the shards. T
 
 Both engines apply the same library functions (``rt2data.mix.elements``: reading, dedupe, counters, image format;
 ``rt2data.mix.plan`` / ``order``: every choice a pure function of (seed, source, epoch, key); ``rt2data.shards``),
-save the same small JSON results and write shards through ``_write_shard`` here, so the same inputs and seed give
-byte-identical shards and manifest on either engine, any runner and any number of workers (tested).
+save the same small JSON results and write shards through ``_write_shard`` here (the embedded engine through
+``_write_record_shard``: its spill records, ``rt2data.mix.records``, encode to the bytes of the examples they hold), so
+the same inputs and seed give byte-identical shards and manifest on either engine, any runner and any number of
+workers (tested).
 
 Beam runner portability: only Create, FlatMap/Map, Filter, Flatten, GroupByKey and combiners; no side inputs (the
 plan and the duplicated keys travel as constants) and a final transform downstream of every sink. Measured with
@@ -44,7 +46,7 @@ import logging
 import os
 from math import ceil
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from rt2data import io
 from rt2data.codec.pretokenize import tokenizer_record
@@ -57,6 +59,7 @@ from rt2data.mix.elements import read_samples as _read
 from rt2data.mix.elements import stat_keys as _stat_keys
 from rt2data.mix.elements import stored as _stored
 from rt2data.mix.plan import MixPlan, rank_hash
+from rt2data.mix.records import encode_record
 from rt2data.mix.config import Mixture
 from rt2data.dead_letters import SampleDeadLetter
 from rt2data.web.samples import SourceItem, WorkItem
@@ -69,6 +72,7 @@ from rt2data.shards import ShardInfo, config_fingerprint, finalize_output
 from rt2data.shards import shard_name, write_shard_at
 from rt2data.shards.files import atomic_write_bytes
 from rt2data.shards.formats import EXTENSIONS
+from rt2data.shards.writer import ShardWriter
 from rt2data.shards.staging import discard_staging, open_staging, prepare_staged_run, publish_staged
 from rt2data.web.sources import plan_work
 
@@ -152,6 +156,35 @@ def _write_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], pre
             yield done[name]
             continue
         yield write_shard_at(out_dir, examples, index=shard, fmt=fmt, prefix=prefix).to_json_dict()
+
+
+class _Written(NamedTuple):
+    """What ``ShardWriter.add`` counts of an example written as pre-encoded bytes."""
+
+    key: str
+    source: str
+    kind: str
+
+
+def _write_record_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], prefix: str,
+                        done: dict[str, dict], image_format: str = "keep"):
+    """``_write_shard`` for the embedded engine: one output shard from its placed spill records
+    ``(position, record, epoch)`` (``rt2data.mix.records``), the same bytes; yields ShardInfo dicts."""
+    shard, placed = group
+    placed = sorted(placed, key=lambda pe: pe[0])
+    start = shard * plan.shard_examples
+    if [p for p, _, _ in placed] != list(range(start, min(plan.total, start + plan.shard_examples))):
+        raise DataError(f"mix: shard {shard} received positions that do not tile it (internal error)")
+    for fmt in formats:
+        name = shard_name(prefix, shard, fmt)
+        if name in done:
+            yield done[name]
+            continue
+        with ShardWriter(out_dir, name, fmt=fmt) as writer:
+            for _, record, epoch in placed:
+                key, data = encode_record(record, epoch, fmt, image_format)
+                writer.add(_Written(key, record[1], record[2]), data)  # type: ignore[arg-type]
+            yield writer.close().to_json_dict()
 
 
 def _save(value, path: str) -> str:
@@ -348,7 +381,7 @@ def run_mix(
     written = count_files(staging, f"{mixture.output.prefix}-*.{EXTENSIONS[first_format]}")
     with FileProgress(written, total=plan.num_shards, desc="mix", unit="shard", enabled=progress):
         if engine is not None:
-            write = functools.partial(_write_shard, plan=plan, out_dir=os.fspath(staging),
+            write = functools.partial(_write_record_shard, plan=plan, out_dir=os.fspath(staging),
                                       formats=tuple(mixture.output.formats), prefix=mixture.output.prefix,
                                       done=done_json, image_format=mixture.output.image_format)
             engine.mix(plan, saved, save=_save, write=write, formats=mixture.output.formats,

@@ -3,25 +3,28 @@
 Every input sample is read once; usable examples are spilled to disk, so no process holds the mixture::
 
     pass 1 (scan), one task per work item over --workers forked processes (rt2data.pipelines.local.map_items):
-        read (rt2data.mix.elements.read_samples) -> each usable example, its image already in the output's image
-        format, appended with its raw key, location and where to the work item's spill file
-        OUT/.mix-staging/spill/NNNNNN.spill (pickled records, append-only), and (key, template id, offset, length)
-        to its index file NNNNNN.index; the dead letters go back to the driver
+        read (rt2data.mix.records.read_records) -> each usable example as a record, the parts of its output bytes
+        (its image already in the output's image format, its JSON split where the epoch suffix of the key goes),
+        appended with its raw key, location and where to the work item's spill file
+        OUT/.mix-staging/spill/NNNNNN.spill (pickled tuples, append-only, not fsynced: it never outlives the run),
+        and (key, template id, offset, length) to its index file NNNNNN.index; the dead letters go back to the driver
     driver: the index files in work order -> dedupe (the first location wins; the records of a duplicate and of its
         winner are read back for the dead letter) -> usable counts, duplicated keys and the read dead letters, saved
         as the same JSON files as the Beam scan, so ``run_mix`` plans exactly as after Beam
     driver: placement (rt2data.mix.placement.place) -> for every output position its item and epoch
-    pass 2 (write), one task per output shard: read its examples from the spill files (in file and offset order),
-        give them their epoch keys, write every format with ``run_mix``'s shard writer
+    pass 2 (write), one task per output shard: read its records from the spill files (in file and offset order),
+        give each its epoch key and write every format with ``run_mix``'s record writer: a WebDataset sample is the
+        record's bytes behind two prebuilt tar headers, no ``Example`` rebuilt (rt2data.mix.records)
     driver: counts, dead letters by reason + samples, shard records -> the same JSON files as the Beam pipeline
 
 Memory: a worker holds one sample (pass 1) or one output shard (pass 2); the driver holds, per usable item, its key
 in a dict and three integers (spill file, offset, length), plus 14 bytes per output position while placing, never
 an image. Every choice is the library's pure function of (seed, source, epoch, key) that the Beam pipeline
-applies, and the shards go through the same writer: shards and manifest are the Beam pipeline's bytes, for any
-number of workers (tests/pipelines/test_mix_pipeline.py). The spill directory is removed when the run ends,
-successfully or not; ``--resume`` keeps finished shards only. The spill needs about the size of the usable inputs
-(their images in the output's format) inside OUT while the run lasts.
+applies, and a record encodes to the bytes the Beam pipeline's writer gives its example: shards and manifest are
+the Beam pipeline's bytes, for any number of workers (tests/pipelines/test_mix_pipeline.py,
+tests/mix/test_records.py). The spill directory is removed when the run ends, successfully or not; ``--resume``
+keeps finished shards only. The spill needs about the size of the usable inputs (their images in the output's
+format) inside OUT while the run lasts.
 """
 
 from __future__ import annotations
@@ -35,13 +38,14 @@ from typing import Any, Callable, Mapping, Sequence
 from rt2data import io
 from rt2data.dead_letters import SampleDeadLetter
 from rt2data.errors import DataError
-from rt2data.mix.elements import DEAD_LETTER_SAMPLES, duplicate_letter, epoch_key, read_samples, stat_keys, stored
+from rt2data.mix.elements import DEAD_LETTER_SAMPLES, duplicate_letter, stat_keys
 from rt2data.mix.placement import place
 from rt2data.mix.plan import MixPlan
+from rt2data.mix.records import read_records
 from rt2data.pipelines.local import map_items
 from rt2data.shards import shard_name
 from rt2data.shards.files import inside
-from rt2data.web.samples import SourceItem, WorkItem
+from rt2data.web.samples import WorkItem
 
 __all__ = ["LocalMix", "SPILL"]
 
@@ -72,33 +76,27 @@ class _ScanFn:
     def __init__(self, readers: Mapping[str, tuple], tokenizer: str | None, spill: str, image_format: str) -> None:
         self.readers, self.tokenizer, self.spill, self.image_format = readers, tokenizer, spill, image_format
 
-    def _stored(self, example):
-        if self.image_format == "keep" or example.image_format == self.image_format:
-            return example
-        try:
-            return stored(example, self.image_format)
-        except DataError:
-            return example  # the writer transcodes it again, and fails the run, only if the item is drawn
-
     def __call__(self, job: tuple[int, WorkItem]) -> list[SampleDeadLetter]:
-        """Spill records ``(raw key, location, where, example)`` to ``NNNNNN.spill`` and their index ``(key,
-        template id, offset, length)`` to ``NNNNNN.index`` (read back by the driver one work item at a time, so
-        the driver never holds the metadata of every item at once); returns the dead letters."""
+        """Spill ``(raw key, location, where, record)`` (``rt2data.mix.records``) to ``NNNNNN.spill`` and their
+        index ``(key, template id, offset, length)`` to ``NNNNNN.index`` (read back by the driver one work item at
+        a time, so the driver never holds the metadata of every item at once); returns the dead letters. The spill
+        is not fsynced: it never outlives the run."""
         n, work_item = job
         path = io.join(self.spill, _spill_name(n))
         index: list[tuple[str, str, int, int]] = []
         dead: list[SampleDeadLetter] = []
         offset = 0
+        dumps, highest = pickle.dumps, pickle.HIGHEST_PROTOCOL
         f = io.open_write(path)
         try:
-            for x in read_samples(work_item, self.readers, self.tokenizer):
-                if not isinstance(x, SourceItem):
+            for x in read_records(work_item, self.readers, image_format=self.image_format, tokenizer=self.tokenizer):
+                if type(x) is SampleDeadLetter:
                     dead.append(x)
                     continue
-                record = (x.raw_key, tuple(x.location), x.where, self._stored(x.example))
-                data = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+                data = dumps(x, protocol=highest)
                 f.write(data)
-                index.append((x.key, x.example.template_id, offset, len(data)))
+                record = x[3]
+                index.append((record[0], record[3], offset, len(data)))
                 offset += len(data)
         except BaseException:
             f.close()
@@ -110,7 +108,7 @@ class _ScanFn:
 
 class _ShardFn:
     """Pass 2 for one output shard: ``(shard, [(position, spill file, offset, length, epoch), ...], all done)`` ->
-    the shard records of every format (``write``: ``run_mix``'s writer of one placed shard)."""
+    the shard records of every format (``write``: ``run_mix``'s writer of one placed shard of records)."""
 
     def __init__(self, spill: str, write: Callable[[tuple], Any]) -> None:
         self.spill, self.write = spill, write
@@ -118,9 +116,10 @@ class _ShardFn:
     def __call__(self, task: tuple[int, list[tuple[int, int, int, int, int]], bool]) -> list[dict]:
         shard, refs, all_done = task
         if all_done:  # resumed: every format of this shard is finished, nothing to read
-            return list(self.write((shard, [(p, None) for p, *_ in refs])))
+            return list(self.write((shard, [(p, None, 0) for p, *_ in refs])))
         placed = []
         handle, handle_n = None, -1
+        loads = pickle.loads
         try:
             for position, n, offset, length, epoch in sorted(refs, key=lambda r: (r[1], r[2])):
                 if n != handle_n:
@@ -128,8 +127,7 @@ class _ShardFn:
                         handle.close()
                     handle, handle_n = io.open_read(io.join(self.spill, _spill_name(n))), n
                 handle.seek(offset)
-                example = pickle.loads(handle.read(length))[3]
-                placed.append((position, example.replace(key=epoch_key(example.key, epoch))))
+                placed.append((position, loads(handle.read(length))[3], epoch))
         finally:
             if handle is not None:
                 handle.close()
@@ -214,8 +212,9 @@ class LocalMix:
         """Write every output shard of ``plan`` from the spill; save counts, dead-letter samples and shard records.
 
         Args:
-            write: writes one placed shard ``(shard, [(position, example), ...])`` in every format and yields the
-                shard records (``run_mix``'s writer; examples may be None for a shard whose formats are all done).
+            write: writes one placed shard ``(shard, [(position, record, epoch), ...])`` in every format and yields
+                the shard records (``run_mix``'s record writer; records are None for a shard whose formats are all
+                done).
             formats, prefix: the output's formats and shard name prefix.
             done: ``{name: shard record}`` finished by an interrupted run.
         """

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
+from typing import Iterable, Iterator
 
-__all__ = ["stable_hash", "feistel_permute", "block_layout", "rank_hash"]
+__all__ = ["stable_hash", "feistel_permute", "block_layout", "rank_hash", "rank_hashes"]
 
 
 def stable_hash(*parts: str | int) -> int:
@@ -50,7 +51,8 @@ def feistel_permute(x: int, n: int, key: int, *, rounds: int = 6) -> int:
 def block_layout(seed: int, quotas: tuple[int, ...], block: int) -> tuple[tuple[int, ...], ...]:
     """In-block slot positions of each source in block ``block``: ``layout[i]`` = sorted slots of source i."""
     base = [i for i, q in enumerate(quotas) for _ in range(q)]
-    order = sorted(range(len(base)), key=lambda u: (stable_hash(seed, "slot", block, u), u))
+    hashes = list(_extended(_prefix(seed, "slot", block), range(len(base))))  # stable_hash(seed, "slot", block, u)
+    order = sorted(range(len(base)), key=lambda u: (hashes[u], u))
     slots: list[list[int]] = [[] for _ in quotas]
     for k, u in enumerate(order):
         slots[base[u]].append(k)
@@ -60,3 +62,30 @@ def block_layout(seed: int, quotas: tuple[int, ...], block: int) -> tuple[tuple[
 def rank_hash(seed: int, source: str, epoch: int, key: str) -> int:
     """The hash that orders a source's items in one epoch (ties, impossible in practice, go by key)."""
     return stable_hash(seed, "rank", source, epoch, key)
+
+
+def _part(p: str | int) -> bytes:
+    if isinstance(p, bool) or not isinstance(p, (str, int)):
+        raise TypeError(f"stable_hash parts must be str or int, got {type(p).__name__}")
+    data = p.encode("utf-8") if isinstance(p, str) else str(p).encode("ascii")
+    return (b"s" if isinstance(p, str) else b"i") + len(data).to_bytes(4, "big") + data
+
+
+def _prefix(*parts: str | int) -> "hashlib._Hash":
+    """The BLAKE2b state of ``stable_hash`` after ``parts``."""
+    return hashlib.blake2b(b"".join(_part(p) for p in parts), digest_size=8)
+
+
+def _extended(prefix: "hashlib._Hash", lasts: Iterable[str | int]) -> Iterator[int]:
+    """``stable_hash(*parts, last)`` for each ``last``, where ``prefix = _prefix(*parts)``: the common prefix is
+    hashed once and each last part only appended to a copy of it (the same values, several times faster)."""
+    from_bytes = int.from_bytes
+    for last in lasts:
+        h = prefix.copy()
+        h.update(_part(last))
+        yield from_bytes(h.digest(), "big")
+
+
+def rank_hashes(seed: int, source: str, epoch: int, keys: Iterable[str]) -> Iterator[int]:
+    """``rank_hash(seed, source, epoch, key)`` of every key, in order (the prefix hashed once)."""
+    return _extended(_prefix(seed, "rank", source, epoch), keys)

@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from rt2data.errors import DataError
-from rt2data.mix.order import rank_hash
+from rt2data.mix.order import rank_hashes
 from rt2data.mix.plan import MixPlan
 
 __all__ = ["Placement", "place"]
@@ -43,7 +43,7 @@ class Placement:
 
 def _ranked(plan: MixPlan, name: str, epoch: int, keys: Sequence[str]) -> np.ndarray:
     """Item indices of ``keys`` in rank order for ``epoch``: by hash, equal hashes by key."""
-    hashes = np.fromiter((rank_hash(plan.seed, name, epoch, k) for k in keys), dtype=np.uint64, count=len(keys))
+    hashes = np.fromiter(rank_hashes(plan.seed, name, epoch, keys), dtype=np.uint64, count=len(keys))
     order = np.argsort(hashes, kind="stable")
     ordered = hashes[order]
     if len(keys) > 1 and bool(np.any(ordered[1:] == ordered[:-1])):  # 2**-64 per pair: order the tie by key

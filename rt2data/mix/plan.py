@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from math import ceil
 from typing import Any, Sequence
 
@@ -205,7 +206,7 @@ class MixPlan:
         if not 0 <= ordinal < src.draws:
             raise ValueError(f"source {src.name!r}: ordinal {ordinal} outside its {src.draws} draws")
         if self.block_size is None:
-            return feistel_permute(src.offset + ordinal, self.total, stable_hash(self.seed, "position"))
+            return feistel_permute(src.offset + ordinal, self.total, _position_key(self.seed))
         return _block_position(self.seed, self.block_size, self.quotas, source_index, ordinal)
 
     def shard_of(self, position: int) -> int:
@@ -257,6 +258,12 @@ class MixPlan:
 def _block_position(seed: int, block_size: int, quotas: tuple[int, ...], i: int, ordinal: int) -> int:
     block, j = divmod(ordinal, quotas[i])
     return block * block_size + block_layout(seed, quotas, block)[i][j]
+
+
+@lru_cache(maxsize=64)
+def _position_key(seed: int) -> int:
+    """The Feistel key of a global shuffle (hashed once per seed, not once per position)."""
+    return stable_hash(seed, "position")
 
 
 def _block_draws(seed: int, block_size: int, quotas: tuple[int, ...], total: int) -> list[int]:

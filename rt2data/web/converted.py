@@ -17,11 +17,13 @@ from rt2data.dead_letters import SampleDeadLetter
 from rt2data.web.options import path_field
 from rt2data.web.samples import SourceItem, WorkItem, derive_key
 from rt2data.shards import iter_shard
+from rt2data.shards.reader import iter_shard_records
 from rt2data.shards import load_manifest
 from rt2data.shards import resolve_shards
 from rt2data.shards.files import MANIFEST_NAME
 
-__all__ = ["ConvertedOptions", "converted_work_items", "read_converted", "converted_templates", "converted_codec"]
+__all__ = ["ConvertedOptions", "converted_work_items", "read_converted", "read_converted_fields", "converted_templates",
+           "converted_codec"]
 
 
 @dataclass(frozen=True)
@@ -96,3 +98,21 @@ def read_converted(item: WorkItem, factory: Any, options: ConvertedOptions) -> I
     except Rt2DataError as exc:
         yield SampleDeadLetter(source=item.source, key="", reason="unreadable_file",
                          detail=f"shard unreadable after {index} examples: {exc}", where=item.path)
+
+
+def read_converted_fields(item: WorkItem) -> Iterator[tuple[str, tuple[int, int], str, dict, bytes] | SampleDeadLetter]:
+    """What :func:`read_converted` yields, as ``(raw key, location, where, fields, image)`` with ``fields`` the
+    renamed example's ``to_json_dict()``: the same examples, keys, order and dead letters, without building an
+    ``Example`` per record (``rt2data.shards.iter_shard_records`` checks each record as ``iter_shard`` does)."""
+
+    index = 0
+    source = item.source
+    try:
+        for fields, image in iter_shard_records(item.path, fmt=item.part):
+            raw_key = fields["key"]
+            fields["key"], fields["source"] = derive_key(source, raw_key), source
+            yield raw_key, (item.index, index), f"{item.path}::{raw_key}", fields, image
+            index += 1
+    except Rt2DataError as exc:
+        yield SampleDeadLetter(source=source, key="", reason="unreadable_file",
+                               detail=f"shard unreadable after {index} examples: {exc}", where=item.path)

@@ -14,13 +14,16 @@ seeked, through ``rt2data.io`` (a local path or a URL: ``s3://``, ``gs://``; mem
 
 from __future__ import annotations
 
+import functools
 import gzip
+import io as io_module
 import logging
+import os
 import re
 import tarfile
 import zlib
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 from rt2data import io
 from rt2data.errors import Rt2DataError
@@ -119,6 +122,141 @@ class _EndCheckingTarInfo(tarfile.TarInfo):
             raise
 
 
+class _End:
+    """Why a tar ended early: ``bad = (offset, exception)``, or None when it ended with its end blocks."""
+
+    bad: tuple[int, Exception] | None = None
+
+
+def _tarfile_members(stream: BinaryIO, end: _End, skip: int = 0) -> Iterator[tuple[Any, Callable[[], bytes]]]:
+    """``(TarInfo, read its data)`` of every member as ``tarfile`` streams them (any tar, compressed or not); the
+    first ``skip`` members are passed over. Sets ``end.bad`` when the archive ends without its end blocks."""
+    with tarfile.open(fileobj=stream, mode="r|*", tarinfo=_EndCheckingTarInfo) as tar:
+        for n, member in enumerate(tar):
+            if n >= skip:
+                yield member, functools.partial(_extract, tar, member)
+        end.bad = getattr(tar, "rt2data_bad_end", None)
+
+
+def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    f = tar.extractfile(member)
+    return f.read() if f is not None else b""
+
+
+class _Plain:
+    """A regular member read straight from its ustar header: the ``TarInfo`` fields the reader looks at."""
+
+    __slots__ = ("name", "data")
+    type = tarfile.REGTYPE
+    linkname = ""
+
+    def __init__(self, name: str, data: bytes) -> None:
+        self.name, self.data = name, data
+
+    def issym(self) -> bool:
+        return False
+
+    islnk = isdir = issym
+
+    def isfile(self) -> bool:
+        return True
+
+    def read(self) -> bytes:
+        return self.data
+
+
+_ZERO_BLOCK = bytes(tarfile.BLOCKSIZE)
+_NUMERIC_FIELDS = ((100, 108), (108, 116), (116, 124), (136, 148), (329, 337), (337, 345))
+
+
+_OCTAL_FIELD = re.compile(rb"[ ]*[0-7]*[ ]*(?:\0.*)?", re.DOTALL).fullmatch
+"""Whether ``header[a:b]`` is a field ``tarfile.nti`` reads as octal (stricter: spaces and digits, then NULs)."""
+
+
+def _octal(field: bytes) -> int:
+    """``tarfile.nti`` of a field written in octal (raises ValueError where tarfile would find it invalid)."""
+    if field[:1] in (b"\x80", b"\xff"):
+        raise ValueError("base-256")  # valid for tarfile, but left to it
+    return int(field.split(b"\0", 1)[0].decode("ascii").strip() or "0", 8)
+
+
+def _plain_header(header: bytes, offset: int, size_of_file: int) -> tuple[str, int, int] | None:
+    """``(name, size, type byte)`` of a ustar header of a regular file or a PAX extended header (``x``) whose data
+    lies wholly inside the file, with fields ``tarfile`` reads without complaint; None for anything else
+    (``tarfile`` then decides)."""
+    if len(header) != tarfile.BLOCKSIZE or header[156] not in _TYPES or header[257:262] != b"ustar" or header[345]:
+        return None
+    try:
+        size = _octal(header[124:136])
+        if _octal(header[148:156]) != 256 + sum(header) - sum(header[148:156]):
+            return None
+    except ValueError:
+        return None
+    if not all(_OCTAL_FIELD(header, a, b) for a, b in _NUMERIC_FIELDS):
+        return None
+    raw = header[:100].split(b"\0", 1)[0]
+    if not raw or raw.endswith(b"/") or offset + tarfile.BLOCKSIZE + size + (-size % tarfile.BLOCKSIZE) > size_of_file:
+        return None
+    return raw.decode("utf-8", "surrogateescape"), size, header[156]
+
+
+_TYPES = frozenset(b"0\0x")
+_PAX = 0x78
+_PAX_RECORD = re.compile(rb"(\d+) ([^=]+)=")
+_PAX_TIMES = frozenset((b"mtime", b"atime", b"ctime"))
+
+
+def _only_times(pax: bytes) -> bool:
+    """Whether a PAX extended header holds only well-formed time records (``webdataset.TarWriter`` writes an
+    ``mtime`` record per member): ``tarfile`` applies nothing from them that the reader looks at."""
+    pos = 0
+    while pos < len(pax):
+        m = _PAX_RECORD.match(pax, pos)
+        if m is None or m.group(2) not in _PAX_TIMES:
+            return False
+        length = int(m.group(1))
+        if length < len(m.group(0)) + 1 or pax[pos + length - 1: pos + length] != b"\n":
+            return False
+        pos += length
+    return pos > 0
+
+
+def _members(stream: BinaryIO, end: _End) -> Iterator[tuple[Any, Callable[[], bytes]]]:
+    """The members of a tar as :func:`_tarfile_members` gives them. An uncompressed local tar is read header by
+    header (``tarfile`` spends about 100 us per member building a ``TarInfo``); at the first header this does not
+    read as a whole regular member (PAX records other than times, GNU records, links, directories, a cut or
+    damaged header or member), the tar is read again from its start by ``tarfile``, past the members already
+    given, so every outcome (errors and their messages included) is ``tarfile``'s."""
+    try:
+        size_of_file = os.fstat(stream.fileno()).st_size
+    except (AttributeError, OSError, ValueError, io_module.UnsupportedOperation):  # a URL stream: tarfile
+        yield from _tarfile_members(stream, end)
+        return
+    read, offset, given, pax = stream.read, 0, 0, False
+    while True:
+        header = read(tarfile.BLOCKSIZE)
+        if header == _ZERO_BLOCK and offset and not pax:
+            return  # the end-of-archive blocks
+        plain = _plain_header(header, offset, size_of_file)
+        if plain is None or (pax and plain[2] == _PAX):
+            break
+        name, size, kind = plain
+        data = read(size)
+        read(-size % tarfile.BLOCKSIZE)
+        offset += tarfile.BLOCKSIZE + size + (-size % tarfile.BLOCKSIZE)
+        if kind == _PAX:
+            if not _only_times(data):
+                break
+            pax = True
+            continue
+        pax = False
+        member = _Plain(name, data)
+        yield member, member.read
+        given += 1
+    stream.seek(0)
+    yield from _tarfile_members(stream, end, skip=given)
+
+
 def iter_tar_samples(path: str) -> Iterator[TarSample | TarProblem]:
     """Samples of one tar in file order; problems come out as ``TarProblem`` (never raised).
 
@@ -133,9 +271,10 @@ def iter_tar_samples(path: str) -> Iterator[TarSample | TarProblem]:
     except Rt2DataError as exc:
         yield TarProblem("", "unreadable_file", f"cannot read tar {path!r}: {exc}", index, path)
         return
+    end = _End()
     try:
-        with stream, tarfile.open(fileobj=stream, mode="r|*", tarinfo=_EndCheckingTarInfo) as tar:
-            for member in tar:
+        with stream:
+            for member, read in _members(stream, end):
                 where = f"{path}::{member.name}"
                 reason = _unsafe(member)
                 if reason is None and member.isdir():
@@ -158,10 +297,8 @@ def iter_tar_samples(path: str) -> Iterator[TarSample | TarProblem]:
                         yield group.result()
                         index += 1
                     group = _Group(key, index, where)
-                f = tar.extractfile(member)
-                data = f.read() if f is not None else b""
-                group.add(suffix.lower(), data, member.name)
-            bad_end = getattr(tar, "rt2data_bad_end", None)
+                group.add(suffix.lower(), read(), member.name)
+            bad_end = end.bad
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         detail = f"cannot read tar {path!r}: {type(exc).__name__}: {exc}"
         log.warning(detail)

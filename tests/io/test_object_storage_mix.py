@@ -144,15 +144,21 @@ def test_web_sources_in_a_bucket_mix_into_a_bucket_interrupted_and_resumed_with_
     writes only the rest, and the shards are the local mixture's bytes; a second --resume changes nothing."""
     local_out, local_manifest = local_mix
     mixture = load_mixture(write_mixture(tmp_path, "bucket.yaml", bucket_inputs))
-    real, calls = mix_pipeline.write_shard_at, []
+    real, calls = mix_pipeline.ShardWriter, []
 
-    def dies_after_two(out_dir, examples, **kw):
-        calls.append(kw["index"])
-        if len(calls) > 2:
-            raise OSError(5, "Input/output error", "the bucket went away")
-        return real(out_dir, examples, **kw)
+    class DiesAfterTwo(real):  # one ShardWriter per shard file; the third finds the bucket gone
+        def __init__(self, out_dir, name, **kw):
+            calls.append(name)
+            if len(calls) > 2:
+                raise OSError(5, "Input/output error", "the bucket went away")
+            super().__init__(out_dir, name, **kw)
 
-    monkeypatch.setattr(mix_pipeline, "write_shard_at", dies_after_two)
+    class Counted(real):
+        def __init__(self, out_dir, name, **kw):
+            calls.append(name)
+            super().__init__(out_dir, name, **kw)
+
+    monkeypatch.setattr(mix_pipeline, "ShardWriter", DiesAfterTwo)
     out = s3.bucket("rt2-mix-out") + "/mix"
     with pytest.raises(Exception, match="Input/output error"):
         run_mix(mixture, out, runner_options=options)
@@ -163,7 +169,7 @@ def test_web_sources_in_a_bucket_mix_into_a_bucket_interrupted_and_resumed_with_
         run_mix(mixture, out, runner_options=options)
 
     calls.clear()
-    monkeypatch.setattr(mix_pipeline, "write_shard_at", lambda *a, **kw: calls.append(kw["index"]) or real(*a, **kw))
+    monkeypatch.setattr(mix_pipeline, "ShardWriter", Counted)
     manifest = run_mix(mixture, out, runner_options=options, resume=True)
     assert len(calls) == 3 * 2 - 2  # 3 shards x 2 formats, minus the 2 files kept from the interrupted run
     got = s3.objects(out)

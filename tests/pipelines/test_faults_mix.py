@@ -48,18 +48,20 @@ def test_full_disk_mid_mix_is_one_line_leaves_no_final_shards_and_resumes(mixtur
     from rt2data.readers import iter_records
 
     calls = []
-    real = mix_pipeline.write_shard_at
+    real = mix_pipeline.ShardWriter
 
-    def fills_the_disk(out_dir, examples, **kw):
-        calls.append(kw["index"])
-        if len(calls) > 2:
-            raise OSError(errno.ENOSPC, "No space left on device", str(Path(out_dir) / "m-000002.tar"))
-        return real(out_dir, examples, **kw)
+    class FillsTheDisk(real):  # the third shard's first write finds the disk full, as a real full disk would
+        def add(self, example, encoded=None):
+            if self.count == 0:
+                calls.append(self.name)
+            if len(calls) > 2:
+                raise OSError(errno.ENOSPC, "No space left on device", str(self.tmp))
+            return super().add(example, encoded)
 
-    monkeypatch.setattr(mix_pipeline, "write_shard_at", fills_the_disk)
+    monkeypatch.setattr(mix_pipeline, "ShardWriter", FillsTheDisk)
     out = tmp_path / "out"
-    with pytest.raises(SystemExit) as exit_info:
-        main(["mix", str(mixture_file), str(out)])
+    with pytest.raises(SystemExit) as exit_info:  # one worker: the disk fills in this process, after 2 shards
+        main(["mix", str(mixture_file), str(out), "--workers", "1"])
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: no space left on device while writing "), err
@@ -70,7 +72,7 @@ def test_full_disk_mid_mix_is_one_line_leaves_no_final_shards_and_resumes(mixtur
     with pytest.raises(OutputError, match="no manifest.json.*--resume"):
         list(iter_records(out))
 
-    monkeypatch.setattr(mix_pipeline, "write_shard_at", real)
+    monkeypatch.setattr(mix_pipeline, "ShardWriter", real)
     run_mix(mixture_from_dict_file(mixture_file), out, resume=True)
     clean = tmp_path / "clean"
     run_mix(mixture_from_dict_file(mixture_file), clean)

@@ -78,3 +78,68 @@ def test_tar_cut_at_a_member_header_is_dead_lettered(tmp_path):
         assert f"at byte {cut}" in dead[0].detail and "later samples are lost" in dead[0].detail
     path.write_bytes(whole[:cut] + b"\0" * 1024)  # a complete tar of one sample: nothing lost
     assert [i.raw_key for i in _read(path)[0]] == ["a"] and _read(path)[1] == []
+
+
+
+def _jpegs() -> dict[str, bytes]:
+    import numpy as np
+
+    pixels = np.random.default_rng(0).integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    out = {}
+    for name, mode, options in [("base", "RGB", {}), ("prog", "RGB", {"progressive": True}), ("gray", "L", {}),
+                                ("cmyk", "CMYK", {})]:
+        buf = io.BytesIO()
+        Image.fromarray(pixels).convert(mode).save(buf, format="JPEG", quality=90, **options)
+        out[name] = buf.getvalue()
+    return out
+
+
+def test_jpegs_cut_near_their_end_are_dead_lettered(tmp_path):
+    """Verification decodes JPEGs at 1/8 scale; that still reads every entropy-coded byte, so a file that lost only
+    its end-of-image marker, or a few bytes more, is refused (baseline, progressive, grayscale and CMYK)."""
+    path = tmp_path / "caps-000000.tar"
+    jpegs = _jpegs()
+    with wds.TarWriter(str(path)) as sink:
+        for name, jpg in jpegs.items():
+            for cut, data in (("ok", jpg), ("eoi", jpg[:-2]), ("tail", jpg[:-40])):
+                sink.write({"__key__": f"{name}-{cut}", "jpg": data, "txt": f"{name} {cut}"})
+    items, dead = _read(path)
+    assert sorted(i.raw_key for i in items) == sorted(f"{n}-ok" for n in jpegs)
+    assert {d.key: d.reason for d in dead} == {f"{n}-{c}": "undecodable_image" for n in jpegs for c in ("eoi", "tail")}
+
+
+def test_jpeg_verification_refuses_exactly_what_a_full_decode_refuses():
+    """Cut and damaged JPEGs: ``prepare_image`` (1/8-scale decode) accepts a file iff Pillow's full decode does."""
+    import numpy as np
+
+    from rt2data.web.samples import ImageProblem, prepare_image
+
+    def full_decode_ok(data: bytes) -> bool:
+        try:
+            with Image.open(io.BytesIO(data)) as im:
+                im.load()
+            return True
+        except Exception:
+            return False
+
+    def verified(data: bytes) -> bool:
+        try:
+            return prepare_image(data) == (data, "jpg")
+        except ImageProblem as exc:
+            assert exc.reason == "undecodable_image"
+            return False
+
+    rng = np.random.default_rng(1)
+    seen = set()
+    for jpg in _jpegs().values():
+        cases = [jpg[:n] for n in range(len(jpg) - 60, len(jpg) + 1, 3)]
+        for _ in range(40):
+            damaged = bytearray(jpg)
+            at, n = int(rng.integers(300, len(jpg) - 40)), int(rng.integers(1, 32))
+            damaged[at:at + n] = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+            cases.append(bytes(damaged))
+        for data in cases:
+            ok = full_decode_ok(data)
+            assert verified(data) == ok
+            seen.add(ok)
+    assert seen == {True, False}  # both verdicts were exercised

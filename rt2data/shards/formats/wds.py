@@ -395,3 +395,14 @@ class WebDatasetFormat(ShardFormat):
             else:  # the full check, for its error (or a record the fast check cannot vouch for)
                 example = sample_to_example(key, members, shard=name)[0]
                 yield example.to_json_dict(), example.image
+
+
+def encode_members(key: str, image_format: str, image: bytes, json_bytes: bytes) -> bytes:
+    """The tar members of one example given as its parts: the bytes :func:`encode_sample` gives for the example
+    with this key, image format, image and :meth:`Example.to_json_bytes` (for writers that already hold the
+    encoded JSON, e.g. ``rt2data mix`` passing spilled examples through without rebuilding them)."""
+    members = sorted([(f"{key}.{image_format}", image), (f"{key}.json", json_bytes)])
+    parts = []
+    for name, payload in members:
+        parts += (_header(name, len(payload)), payload, _PADDING[len(payload) % _BLOCK])
+    return b"".join(parts)

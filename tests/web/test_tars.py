@@ -1,0 +1,92 @@
+"""The WebDataset tar reader reads plain tars header by header; every outcome must be tarfile's: the same samples,
+problems, messages and indices for whole, cut, damaged, compressed and unusual tars."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import tarfile
+
+import pytest
+import webdataset as wds
+
+from rt2data.web import tars
+from rt2data.web.tars import iter_tar_samples
+
+
+def _by_tarfile(path, monkeypatch) -> list:
+    with monkeypatch.context() as m:
+        m.setattr(tars, "_plain_header", lambda *a: None)  # every header left to tarfile
+        return list(iter_tar_samples(str(path)))
+
+
+def _webdataset_tar(path) -> bytes:
+    with wds.TarWriter(str(path)) as sink:
+        for k in range(4):
+            sink.write({"__key__": f"s{k}", "jpg": bytes([k]) * (300 + 211 * k), "txt": f"caption {k}"})
+    return path.read_bytes()
+
+
+def _ustar_tar(path) -> bytes:
+    """No PAX records at all (integer mtimes), as many tar writers leave them."""
+    with tarfile.open(path, "w", format=tarfile.USTAR_FORMAT) as tar:
+        for k in range(3):
+            for ext, data in (("jpg", bytes([k]) * (700 + 300 * k)), ("txt", f"caption {k}".encode())):
+                info = tarfile.TarInfo(f"d/s{k}.{ext}")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return path.read_bytes()
+
+
+def _unusual_tar(path) -> bytes:
+    """A PAX long name, a directory, a symlink and a member without suffix after two plain samples."""
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
+        def add(name, data=b"", kind=tarfile.REGTYPE, link=""):
+            info = tarfile.TarInfo(name)
+            info.size, info.type, info.linkname = len(data), kind, link
+            tar.addfile(info, io.BytesIO(data) if data else None)
+        add("a.jpg", b"x" * 600), add("a.txt", b"first")
+        add("b.jpg", b"y" * 10), add("b.txt", b"second")
+        add("dir", kind=tarfile.DIRTYPE)
+        add("dir/" + "n" * 120 + ".txt", b"long name")
+        add("link.txt", kind=tarfile.SYMTYPE, link="a.txt")
+        add("README", b"no suffix")
+        add("c.jpg", b"z" * 5), add("c.txt", b"third")
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("make", [_webdataset_tar, _ustar_tar, _unusual_tar])
+def test_whole_and_cut_tars_read_as_tarfile_reads_them(tmp_path, monkeypatch, make):
+    path = tmp_path / "t-000000.tar"
+    whole = make(path)
+    cuts = sorted({*range(0, len(whole), 151), *(k * 512 + d for k in range(len(whole) // 512) for d in (0, 1, 511))})
+    fast_samples = 0
+    for cut in [len(whole), *cuts]:
+        path.write_bytes(whole[:cut])
+        got = list(iter_tar_samples(str(path)))
+        assert got == _by_tarfile(path, monkeypatch), cut
+        fast_samples += sum(isinstance(x, tars.TarSample) for x in got)
+    assert fast_samples > 0
+    path.write_bytes(whole)
+    if make is not _unusual_tar:  # a whole plain tar (PAX time records allowed) never reaches tarfile
+        monkeypatch.setattr(tars, "_tarfile_members", None)
+        assert len(list(iter_tar_samples(str(path)))) in (3, 4)
+
+
+def test_damaged_headers_and_compressed_tars_read_as_tarfile_reads_them(tmp_path, monkeypatch):
+    path = tmp_path / "t-000000.tar"
+    whole = _webdataset_tar(path)
+    # name, size, checksum, type, magic, a PAX record's length, keyword and newline, a member's header
+    for at in (0, 100, 124, 130, 148, 156, 257, 345, 512, 513, 515, 530, 2048 + 10):
+        for byte in (0x00, 0x37, 0x80, 0xFF):
+            damaged = bytearray(whole)
+            damaged[at] = byte
+            path.write_bytes(bytes(damaged))
+            assert list(iter_tar_samples(str(path))) == _by_tarfile(path, monkeypatch), (at, byte)
+    gz = tmp_path / "t-000001.tar.gz"
+    gz.write_bytes(gzip.compress(whole))
+    got = list(iter_tar_samples(str(gz)))
+    assert got == _by_tarfile(gz, monkeypatch) and [x.key for x in got] == ["s0", "s1", "s2", "s3"]
+    empty = tmp_path / "t-000002.tar"
+    empty.write_bytes(b"")
+    assert list(iter_tar_samples(str(empty))) == _by_tarfile(empty, monkeypatch)
