@@ -46,7 +46,7 @@ import logging
 import os
 from math import ceil
 from pathlib import Path
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Sequence
 
 from rt2data import io
 from rt2data.codec.pretokenize import tokenizer_record
@@ -158,14 +158,6 @@ def _write_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], pre
         yield write_shard_at(out_dir, examples, index=shard, fmt=fmt, prefix=prefix).to_json_dict()
 
 
-class _Written(NamedTuple):
-    """What ``ShardWriter.add`` counts of an example written as pre-encoded bytes."""
-
-    key: str
-    source: str
-    kind: str
-
-
 def _write_record_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], prefix: str,
                         done: dict[str, dict], image_format: str = "keep"):
     """``_write_shard`` for the embedded engine: one output shard from its placed spill records
@@ -183,7 +175,7 @@ def _write_record_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[st
         with ShardWriter(out_dir, name, fmt=fmt) as writer:
             for _, record, epoch in placed:
                 key, data = encode_record(record, epoch, fmt, image_format)
-                writer.add(_Written(key, record[1], record[2]), data)  # type: ignore[arg-type]
+                writer.add_encoded(data, key=key, source=record[1], kind=record[2])
             yield writer.close().to_json_dict()
 
 

@@ -89,13 +89,18 @@ class ShardWriter:
     def add(self, example: Example, encoded: bytes | None = None) -> None:
         """Append one example (``encoded``: its :func:`encode_example` bytes, when already computed)."""
         data = self.format.encode(example) if encoded is None else encoded
+        self.add_encoded(data, key=example.key, source=example.source, kind=example.kind)
+
+    def add_encoded(self, data: bytes, *, key: str, source: str, kind: str) -> None:
+        """Append one example given as the bytes it adds to this format's shard (a writer that built them
+        without an ``Example``), with what the shard's record counts of it."""
         self._write(data)
         self.count += 1
         if self._first is None:
-            self._first = example.key
-        self._last = example.key
-        self._sources[example.source] += 1
-        self._kinds[example.kind] += 1
+            self._first = key
+        self._last = key
+        self._sources[source] += 1
+        self._kinds[kind] += 1
 
     def close(self) -> ShardInfo:
         """Finish the file, fsync, rename to its final name, record progress; returns its :class:`ShardInfo`.

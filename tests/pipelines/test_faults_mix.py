@@ -51,12 +51,12 @@ def test_full_disk_mid_mix_is_one_line_leaves_no_final_shards_and_resumes(mixtur
     real = mix_pipeline.ShardWriter
 
     class FillsTheDisk(real):  # the third shard's first write finds the disk full, as a real full disk would
-        def add(self, example, encoded=None):
+        def add_encoded(self, data, **counted):
             if self.count == 0:
                 calls.append(self.name)
             if len(calls) > 2:
                 raise OSError(errno.ENOSPC, "No space left on device", str(self.tmp))
-            return super().add(example, encoded)
+            return super().add_encoded(data, **counted)
 
     monkeypatch.setattr(mix_pipeline, "ShardWriter", FillsTheDisk)
     out = tmp_path / "out"
