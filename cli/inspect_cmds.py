@@ -11,7 +11,7 @@ import click
 from rt2data.cli.output import complete_spec, json_option, to_json
 from rt2data.cli.runner_opts import PathOrUrl, filesystem_options, show_progress
 from rt2data.inspection import episode_table, format_episode, format_summary, open_inspectable, summarize
-from rt2data.inspection.validate import validate_output
+from rt2data.inspection.validate import default_workers, validate_output
 
 __all__ = ["inspect", "validate"]
 
@@ -98,9 +98,12 @@ def inspect(ctx, path, spec_name, split, max_episodes, fmt, episode, source, plo
 @json_option
 @click.option("--tokenizer", "tokenizer_path", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Tokenizer to check input_ids/labels with (default: the file the manifest records).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes reading shards of a local output (default: the cores available, at most 8); the "
+                   "report is the same for any number.")
 @filesystem_options
 @click.pass_context
-def validate(ctx, out_dir, show, max_problems, as_json, tokenizer_path):
+def validate(ctx, out_dir, show, max_problems, as_json, tokenizer_path, workers):
     """Check an output completely; exit 0 only when everything holds.
 
     Every shard's sha256, size and count against manifest.json; every
@@ -114,7 +117,7 @@ def validate(ctx, out_dir, show, max_problems, as_json, tokenizer_path):
     """
 
     report = validate_output(out_dir, max_problems=max_problems, progress=show_progress(ctx),
-                             tokenizer=tokenizer_path)
+                             tokenizer=tokenizer_path, workers=default_workers() if workers is None else workers)
     if as_json:
         click.echo(to_json(report.to_json_dict()))
     elif report.ok:

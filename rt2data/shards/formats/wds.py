@@ -18,7 +18,7 @@ from typing import Any, BinaryIO, Iterator, NamedTuple
 
 from rt2data.errors import DataError, SchemaError
 from rt2data.example import IMAGE_FORMATS, Example
-from rt2data.shards.fast_check import certainly_valid, decode_json, json_record
+from rt2data.shards.fast_check import certainly_valid, decode_json, valid_record
 from rt2data.shards.formats.base import FieldsRecord, RawRecord, ShardFormat
 from rt2data.shards.formats.tar_read import _FIXED_SUM, _MODE_IDS, _MTIME, _TAIL, check_member_name, iter_tar_members
 
@@ -216,9 +216,17 @@ class WebDatasetFormat(ShardFormat):
 
     def iter_records(self, f: BinaryIO, *, name: str, verify: bool = False) -> Iterator[tuple[dict[str, Any], bytes]]:
         for key, members, _ in iter_wds_samples(f, shard=name):
-            fields, image, certain = _fast_fields(key, members, shard=name)
-            if certain:
-                yield json_record(fields), image
-            else:  # the full check, for its error (or a record the fast check cannot vouch for)
-                example = sample_to_example(key, members, shard=name)[0]
-                yield example.to_json_dict(), example.image
+            if len(members) == 2:  # our writer's sample: KEY.<image_format> and KEY.json
+                data = members.get("json")
+                fields = None if data is None else decode_json(data)
+                if type(fields) is dict and fields.get("key") == key:
+                    fmt = fields.get("image_format")
+                    image = members.get(fmt) if type(fmt) is str and fmt != "json" else None
+                    if image:
+                        record = valid_record(fields)
+                        if record is not None:
+                            yield record, image
+                            continue
+            # the full check, for its error (or a record the fast check cannot vouch for)
+            example = sample_to_example(key, members, shard=name)[0]
+            yield example.to_json_dict(), example.image
