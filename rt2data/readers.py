@@ -136,24 +136,21 @@ def iter_records(
     """
 
     records = shard_records(out_dir_or_shards, fmt=fmt, verify=verify)  # (to_json_dict(), image) per example
-    for fields, image in shuffle_buffer(records, size=shuffle, rng=np.random.default_rng(seed)):
-        yield _record(fields, image, decode_images)
-
-
-def _record(record: dict[str, Any], image: bytes, decode_images: bool) -> dict[str, Any]:
-    """:func:`example_to_record` from the example's ``to_json_dict()`` (a fresh dict, filled in place)."""
-    record["image_bytes"] = image
-    if decode_images:
-        record["image"] = open_image(image)
-    else:
-        record["image"] = None
-    raw = record["action_raw"]
-    if raw is not None:
-        record["action_raw"] = np.asarray(raw, dtype=np.float64)
-    tokens = record["action_tokens"]
-    if tokens is not None:
-        record["action_tokens"] = np.asarray(tokens, dtype=np.int64)
-    return record
+    if shuffle > 1:
+        records = shuffle_buffer(records, size=shuffle, rng=np.random.default_rng(seed))
+    elif shuffle < 0:
+        raise ConfigError(f"shuffle buffer size must be >= 0 (0: no shuffle), got {shuffle}")
+    f64, i64 = np.float64, np.int64
+    for record, image in records:  # _record, inline (one call less per example)
+        record["image_bytes"] = image
+        record["image"] = open_image(image) if decode_images else None
+        raw = record["action_raw"]
+        if raw is not None:
+            record["action_raw"] = np.asarray(raw, dtype=f64)
+        tokens = record["action_tokens"]
+        if tokens is not None:
+            record["action_tokens"] = np.asarray(tokens, dtype=i64)
+        yield record
 
 
 # ------------------------------------------------------------------------------------------------------- torch

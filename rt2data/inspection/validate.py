@@ -37,7 +37,7 @@ from rt2data.shards.verify import Problem, VerifyReport
 from rt2data.codec.chunks import parse_chunk
 from rt2data.codec.pretokenize import label_problem
 from rt2data.codec.tokenizers import load_tokenizer
-from rt2data.inspection.records import codecs_from_manifest
+from rt2data.inspection.codecs import codecs_from_manifest
 from rt2data.inspection.validate_batch import batch_checker, template_regex
 from rt2data.prompt import DEFAULT_PLACEHOLDER, PromptTemplate
 from rt2data.prompt import split_target
