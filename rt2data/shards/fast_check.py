@@ -13,6 +13,7 @@ and pins the schema's text, so a schema change cannot leave the fast check more 
 
 from __future__ import annotations
 
+import operator
 import re
 from typing import Any, Callable, Mapping
 
@@ -48,6 +49,7 @@ _CHECKS: dict[str, str] = {
 _GLOBALS = {"_KEY": re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,199}", re.ASCII).fullmatch,  # whole: no "\n"
             "_IMAGE_FORMATS": frozenset(IMAGE_FORMATS), "_KINDS": frozenset(KINDS), "_INT": _INT,
             "_NUMBER": _NUMBER}
+_VALUE = re.compile(r"\bv\b")  # the value in a _CHECKS expression
 _REQUIRED = frozenset(F.REQUIRED_TEXT)
 _KNOWN = frozenset(_CHECKS)
 # A checker compiled for each key set seen (a shard's records share one or two); None: a key set refused.
@@ -62,29 +64,37 @@ def _compile(names: tuple[str, ...]) -> tuple[Callable[[dict], bool], Callable[[
         return None
     if (F.CHUNK_STEPS in have) != (F.CHUNK_REAL in have) or (F.INPUT_IDS in have) != (F.LABELS in have):
         return None
-    lines = ["def check(d):"]
-    for name in names:
-        lines += [f"    v = d[{name!r}]", f"    if not ({_CHECKS[name]}):", "        return False"]
-    # the schema's if/then and Example's action invariants; Example's equal lengths, asked of every kind
-    lines += ["    raw, tokens = d.get('action_raw'), d.get('action_tokens')",
-              "    if d['kind'] == 'action' and (d.get('episode_id') is None or d.get('step') is None",
-              "                                  or raw is None or tokens is None):",
-              "        return False",
-              "    return raw is None or tokens is None or len(raw) == len(tokens)"]
+    local = {name: f"v{i}" for i, name in enumerate(names)}  # every value fetched once, by one itemgetter call
+
+    def body(fail: str) -> list[str]:
+        out = [f"    {', '.join(local[n] for n in names)}, = _get(d)"]
+        for name in names:
+            expression = _VALUE.sub(local[name], _CHECKS[name])
+            out += [f"    if not ({expression}):", f"        return {fail}"]
+        got = {n: local.get(n, "None") for n in (F.ACTION_RAW, F.ACTION_TOKENS, F.EPISODE_ID, F.STEP)}
+        # the schema's if/then and Example's action invariants; Example's equal lengths, asked of every kind
+        out += [f"    raw, tokens = {got[F.ACTION_RAW]}, {got[F.ACTION_TOKENS]}",
+                f"    if {local[F.KIND]} == 'action' and ({got[F.EPISODE_ID]} is None or {got[F.STEP]} is None",
+                "                                  or raw is None or tokens is None):",
+                f"        return {fail}",
+                "    if not (raw is None or tokens is None or len(raw) == len(tokens)):",
+                f"        return {fail}"]
+        return out
+
+    lines = ["def check(d):", *body("False"), "    return True"]
     # record(d): json_record(d) when check(d), else None; d is the caller's to consume (its lists are reused)
     items, late = [], []
     for name in _ORDER:
-        value = f"d[{name!r}]" if name in have else "None"
+        value = local.get(name, "None")
         if name == F.ACTION_RAW and name in have:
-            value = f"(None if d[{name!r}] is None else [float(x) for x in d[{name!r}]])"
+            value = "(None if raw is None else [float(x) for x in raw])"
         if name in F.OMITTED_WHEN_NONE:
             if name in have:
-                late.append(f"    if d[{name!r}] is not None:\n        out[{name!r}] = d[{name!r}]")
+                late.append(f"    if {value} is not None:\n        out[{name!r}] = {value}")
         else:
             items.append(f"{name!r}: {value}")
-    lines += ["def record(d):", "    if not check(d):", "        return None", f"    out = {{{', '.join(items)}}}",
-              *late, "    return out"]
-    scope: dict[str, Any] = dict(_GLOBALS)
+    lines += ["def record(d):", *body("None"), f"    out = {{{', '.join(items)}}}", *late, "    return out"]
+    scope: dict[str, Any] = dict(_GLOBALS, _get=operator.itemgetter(*names))
     exec("\n".join(lines), scope)  # noqa: S102  (code built from the constant expressions above)
     return scope["check"], scope["record"]
 

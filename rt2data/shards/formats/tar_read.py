@@ -29,6 +29,42 @@ _MODE_IDS = b"0000644\0" + b"0000000\0" * 2
 _MTIME = b"00000000000\0"
 _TAIL = (tarfile.REGTYPE + b"\0" * 100 + tarfile.POSIX_MAGIC + b"\0" * (32 + 32 + 8 + 8 + 155)).ljust(_BLOCK - 156, b"\0")
 _FIXED_SUM = 8 * ord(" ") + sum(_MODE_IDS) + sum(_MTIME) + sum(_TAIL)  # the checksum counts its field as spaces
+_SIZES: dict[int, tuple[int, int]] = {}  # size field (12 bytes as an int) -> (size, byte sum of the field)
+_SUMS: dict[int, int | None] = {}  # checksum field (8 bytes as an int) -> the checksum it states (None: not octal)
+
+
+def _size_field(field: bytes) -> tuple[int, int] | None:
+    """``(size, byte sum)`` of a size field in our writer's form (11 octal digits as int() reads them, then NUL),
+    remembered; None for any other form (the general parse decides)."""
+    if field[11]:
+        return None
+    try:  # int() refuses a NUL and takes what tarfile's int(field.strip(), 8) takes
+        size = int(field[:11], 8)
+    except ValueError:
+        return None
+    if size < 0:
+        return None
+    if len(_SIZES) > 1 << 16:
+        _SIZES.clear()
+    found = _SIZES[int.from_bytes(field, "big")] = (size, sum(field))
+    return found
+
+
+def _sum_field(field: bytes) -> int | None:
+    """The checksum a checksum field states in our writer's form (6 octal digits, NUL), as tarfile reads it;
+    remembered. None for any other form (no sum equals it: the general parse decides)."""
+    stored = None
+    if not field[6]:
+        try:
+            stored = int(field[:6], 8)
+        except ValueError:
+            pass
+    if len(_SUMS) > 1 << 16:
+        _SUMS.clear()
+    _SUMS[int.from_bytes(field, "big")] = stored
+    return stored
+
+
 _SAFE_NAME = re.compile(rb"[A-Za-z0-9][A-Za-z0-9_-]*\.[A-Za-z0-9]+").fullmatch  # check_member_name passes it
 _NUL = b"\0" * 100
 
@@ -124,6 +160,8 @@ def iter_tar_members(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, str, byt
     # the general parse in ``buf`` when it meets a header it does not vouch for; ``offset``: the archive offset of
     # the first unconsumed byte (``window[wpos]`` or ``buf[pos]``).
     window, wpos, wend, eof = bytearray(_CHUNK), 0, 0, False
+    expect: bytes | None = None  # the name field the next member has when it is the JSON of the sample just read
+    expect_key, expect_sum = "", 0
     read_into = _reader_into(f)
     buf, pos = b"", 0
     offset = 0
@@ -145,28 +183,43 @@ def iter_tar_members(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, str, byt
                     need = _BLOCK
                 else:
                     if (not window.startswith(_TAIL, p + 156) or not window.startswith(_MODE_IDS, p + 100)
-                            or not window.startswith(_MTIME, p + 136) or window[p + 135] or window[p + 154]):
+                            or not window.startswith(_MTIME, p + 136)):
                         break
-                    nul = window.find(b"\0", p, p + 100)
-                    if nul < 0 or not window.startswith(_NUL[: p + 100 - nul], nul):
-                        break
-                    raw = window[p:nul]
-                    if _SAFE_NAME(raw) is None:
-                        break
-                    try:  # int() refuses a NUL and takes what tarfile's int(field.strip(), 8) takes
-                        size = int(window[p + 124:p + 135], 8)
-                        stored = int(window[p + 148:p + 154], 8)
-                    except ValueError:
-                        break
-                    if size < 0 or stored != _FIXED_SUM + sum(raw) + sum(window[p + 124:p + 136]):
+                    if expect is not None and window.startswith(expect, p):  # KEY.json after KEY.<image>
+                        key, ext, name_sum = expect_key, "json", expect_sum
+                    else:
+                        nul = window.find(b"\0", p, p + 100)
+                        if nul < 0 or not window.startswith(_NUL[: p + 100 - nul], nul):
+                            break
+                        raw = window[p:nul]
+                        if _SAFE_NAME(raw) is None:
+                            break
+                        key, _, ext = raw.decode("ascii").partition(".")
+                        name_sum = sum(raw)
+                    size_field = int.from_bytes(view[p + 124:p + 136], "big")
+                    sized = _SIZES.get(size_field)
+                    if sized is None:
+                        sized = _size_field(bytes(view[p + 124:p + 136]))
+                        if sized is None:
+                            break
+                    sum_field = int.from_bytes(view[p + 148:p + 156], "big")
+                    stored = _SUMS.get(sum_field)
+                    if stored is None:
+                        stored = _sum_field(bytes(view[p + 148:p + 156]))
+                    size = sized[0]
+                    if stored != _FIXED_SUM + name_sum + sized[1]:
                         break
                     data_end = data_start + size
                     next_header = data_end + (-size % _BLOCK)
                     if next_header <= wend:
-                        key, _, ext = raw.decode("ascii").partition(".")
                         yield key, ext, bytes(view[data_start:data_end]), offset
                         offset += next_header - p
                         wpos = next_header
+                        if ext == "json" or len(key) > 94:
+                            expect = None
+                        else:  # the name field of the sample's JSON member, NUL-padded, and its byte sum
+                            named = key.encode("ascii") + b".json"
+                            expect, expect_key, expect_sum = named.ljust(100, b"\0"), key, sum(named)
                         continue
                     need = next_header - p
                 if eof:
