@@ -30,7 +30,7 @@ COMMANDS: dict[str, str] = {
     "mix": "mix_cmds:mix",
     "schemas": "schemas_cmds:schemas",
     "inspect": "inspect_cmds:inspect",
-    "validate": "inspect_cmds:validate",
+    "validate": "validate_cmds:validate",
     "demo": "demo_cmds:demo",
     "info": "info_cmds:info",
 }

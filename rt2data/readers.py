@@ -20,7 +20,6 @@ that needs them, and a missing one raises ``MissingDependencyError`` (an ``Impor
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
@@ -30,6 +29,7 @@ import numpy as np
 from rt2data import io as rio
 from rt2data.errors import ConfigError, DataError
 from rt2data.example import Example
+from rt2data.image_open import open_image
 from rt2data.inspection.deps import MissingDependencyError, require
 from rt2data.shards import hf_webdataset_features
 from rt2data.shards.reader import iter_records as shard_records
@@ -82,9 +82,7 @@ def example_to_record(example: Example, *, decode_images: bool = True) -> dict[s
     record = example.to_json_dict()
     record["image_bytes"] = example.image
     if decode_images:
-        from PIL import Image
-
-        record["image"] = Image.open(io.BytesIO(example.image))
+        record["image"] = open_image(example.image)
     else:
         record["image"] = None
     if example.action_raw is not None:
@@ -138,30 +136,21 @@ def iter_records(
     """
 
     records = shard_records(out_dir_or_shards, fmt=fmt, verify=verify)  # (to_json_dict(), image) per example
-    for fields, image in shuffle_buffer(records, size=shuffle, rng=np.random.default_rng(seed)):
-        yield _record(fields, image, decode_images)
-
-
-def _record(record: dict[str, Any], image: bytes, decode_images: bool) -> dict[str, Any]:
-    """:func:`example_to_record` from the example's ``to_json_dict()`` (a fresh dict, filled in place)."""
-    record["image_bytes"] = image
-    if decode_images:
-        record["image"] = _pil_open(io.BytesIO(image))
-    else:
-        record["image"] = None
-    raw = record["action_raw"]
-    if raw is not None:
-        record["action_raw"] = np.asarray(raw, dtype=np.float64)
-    tokens = record["action_tokens"]
-    if tokens is not None:
-        record["action_tokens"] = np.asarray(tokens, dtype=np.int64)
-    return record
-
-
-def _pil_open(f: Any) -> Any:
-    from PIL import Image
-
-    return Image.open(f)
+    if shuffle > 1:
+        records = shuffle_buffer(records, size=shuffle, rng=np.random.default_rng(seed))
+    elif shuffle < 0:
+        raise ConfigError(f"shuffle buffer size must be >= 0 (0: no shuffle), got {shuffle}")
+    f64, i64 = np.float64, np.int64
+    for record, image in records:  # _record, inline (one call less per example)
+        record["image_bytes"] = image
+        record["image"] = open_image(image) if decode_images else None
+        raw = record["action_raw"]
+        if raw is not None:
+            record["action_raw"] = np.asarray(raw, dtype=f64)
+        tokens = record["action_tokens"]
+        if tokens is not None:
+            record["action_tokens"] = np.asarray(tokens, dtype=i64)
+        yield record
 
 
 # ------------------------------------------------------------------------------------------------------- torch

@@ -16,18 +16,31 @@ Everything returns frozen dataclasses with ``to_json_dict()`` (what ``rt2data in
 
 from __future__ import annotations
 
-from rt2data.inspection.deps import MissingDependencyError, require
-from rt2data.inspection.episode import (
-    EpisodeTable,
-    StepRow,
-    episode_table,
-    error_in_bins,
-    list_episodes,
-    raw_bin_widths,
-)
-from rt2data.inspection.records import Inspectable, codecs_from_manifest, open_inspectable, open_output, open_rlds
-from rt2data.inspection.summary import DimUsage, InspectWarning, SourceUsage, Summary, dim_warnings, summarize
-from rt2data.inspection.text import format_episode, format_summary
+import importlib
+from typing import Any
+
+# name -> submodule: imported on first use, so ``rt2data validate`` (rt2data.inspection.validate) starts without what
+# ``inspect`` needs (the RLDS reader, the convert path, statistics)
+_EXPORTS = {
+    "MissingDependencyError": "deps", "require": "deps",
+    "EpisodeTable": "episode", "StepRow": "episode", "episode_table": "episode", "error_in_bins": "episode",
+    "list_episodes": "episode", "raw_bin_widths": "episode",
+    "Inspectable": "records", "codecs_from_manifest": "codecs", "open_inspectable": "records",
+    "open_output": "records", "open_rlds": "records",
+    "DimUsage": "summary", "InspectWarning": "summary", "SourceUsage": "summary", "Summary": "summary",
+    "dim_warnings": "summary", "summarize": "summary",
+    "format_episode": "text", "format_summary": "text",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Inspectable",

@@ -37,14 +37,15 @@ from rt2data.shards.verify import Problem, VerifyReport
 from rt2data.codec.chunks import parse_chunk
 from rt2data.codec.pretokenize import label_problem
 from rt2data.codec.tokenizers import load_tokenizer
-from rt2data.inspection.records import codecs_from_manifest
+from rt2data.inspection.codecs import codecs_from_manifest
 from rt2data.inspection.validate_batch import batch_checker, template_regex
 from rt2data.prompt import DEFAULT_PLACEHOLDER, PromptTemplate
 from rt2data.prompt import split_target
 from rt2data.shards import Manifest, load_manifest, verify_output
 from rt2data.shards.files import inside
 
-__all__ = ["validate_output", "example_checker", "prompt_problem", "template_regex", "dead_letter_problems"]
+__all__ = ["validate_output", "example_checker", "prompt_problem", "template_regex", "dead_letter_problems",
+           "default_workers"]
 
 _ACTION_FIELDS = ("episode_id", "step", "action_raw", "action_tokens")
 
@@ -194,7 +195,7 @@ def dead_letter_problems(out: Path, manifest: Manifest) -> list[Problem]:
 
 def validate_output(
     out_dir: str | os.PathLike[str], *, max_problems: int = 1000, check_schema: bool = True, progress: bool = False,
-    tokenizer: str | os.PathLike[str] | None = None,
+    tokenizer: str | os.PathLike[str] | None = None, workers: int = 1,
 ) -> VerifyReport:
     """Validate an output directory completely; ``report.ok`` only when every check holds.
 
@@ -205,6 +206,8 @@ def validate_output(
         progress: a tqdm bar over the examples on stderr.
         tokenizer: the tokenizer file to check ``input_ids``/``labels`` with (default: the path the manifest
             records, when its sha256 matches).
+        workers: processes reading the shards of a local output (``rt2data validate`` uses :func:`default_workers`);
+            the report is the same for any number.
 
     Returns:
         A ``VerifyReport`` (problems with shard, key and message); never raises for problems in the data.
@@ -226,17 +229,23 @@ def validate_output(
     check_many = batch_checker(templates, lambda source: codecs.get(source, default), tok)
     bar = _bar(sum(i.count for i in manifest.all_shards()), progress)
     try:
-        def counted(batch: list[dict[str, Any]]) -> list[bool]:
-            bar.update(len(batch))
-            return check_many(batch)
-
-        report = verify_output(out, check_schema=check_schema, check_example=check, check_batch=counted,
-                               max_problems=max_problems)
+        report = verify_output(out, check_schema=check_schema, check_example=check, check_batch=check_many,
+                               max_problems=max_problems, workers=workers,
+                               progress=bar.update)
     finally:
         bar.close()
     problems = (missing + list(report.problems) + dead_letter_problems(out, manifest))[:max_problems]
     return VerifyReport(ok=not problems, problems=problems, shards_checked=report.shards_checked,
                         examples_checked=report.examples_checked)
+
+
+def default_workers() -> int:
+    """The processes ``validate`` reads shards with: the cores this process may use, at most 8."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
 
 
 class _NoBar:

@@ -13,13 +13,14 @@ and pins the schema's text, so a schema change cannot leave the fast check more 
 
 from __future__ import annotations
 
+import operator
 import re
 from typing import Any, Callable, Mapping
 
 from rt2data import fields as F
 from rt2data.example import IMAGE_FORMATS, KINDS
 
-__all__ = ["certainly_valid", "json_record", "decode_json"]
+__all__ = ["certainly_valid", "json_record", "valid_record", "decode_json"]
 
 
 _INT = frozenset({int})
@@ -48,31 +49,54 @@ _CHECKS: dict[str, str] = {
 _GLOBALS = {"_KEY": re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,199}", re.ASCII).fullmatch,  # whole: no "\n"
             "_IMAGE_FORMATS": frozenset(IMAGE_FORMATS), "_KINDS": frozenset(KINDS), "_INT": _INT,
             "_NUMBER": _NUMBER}
+_VALUE = re.compile(r"\bv\b")  # the value in a _CHECKS expression
 _REQUIRED = frozenset(F.REQUIRED_TEXT)
 _KNOWN = frozenset(_CHECKS)
 # A checker compiled for each key set seen (a shard's records share one or two); None: a key set refused.
-_PLANS: dict[tuple[str, ...], Callable[[dict], bool] | None] = {}
+_PLANS: dict[tuple[str, ...], Any] = {}
 
 
-def _compile(names: tuple[str, ...]) -> Callable[[dict], bool] | None:
-    """The check of records with exactly these keys, as one function (no per-field calls)."""
+def _compile(names: tuple[str, ...]) -> tuple[Callable[[dict], bool], Callable[[dict], dict | None]] | None:
+    """The check of records with exactly these keys, as one function (no per-field calls), and ``record``: the
+    check followed by :func:`json_record`'s dict, built as one dict display."""
     have = frozenset(names)
     if len(have) != len(names) or not _REQUIRED <= have or not have <= _KNOWN:
         return None
     if (F.CHUNK_STEPS in have) != (F.CHUNK_REAL in have) or (F.INPUT_IDS in have) != (F.LABELS in have):
         return None
-    lines = ["def check(d):"]
-    for name in names:
-        lines += [f"    v = d[{name!r}]", f"    if not ({_CHECKS[name]}):", "        return False"]
-    # the schema's if/then and Example's action invariants; Example's equal lengths, asked of every kind
-    lines += ["    raw, tokens = d.get('action_raw'), d.get('action_tokens')",
-              "    if d['kind'] == 'action' and (d.get('episode_id') is None or d.get('step') is None",
-              "                                  or raw is None or tokens is None):",
-              "        return False",
-              "    return raw is None or tokens is None or len(raw) == len(tokens)"]
-    scope: dict[str, Any] = dict(_GLOBALS)
+    local = {name: f"v{i}" for i, name in enumerate(names)}  # every value fetched once, by one itemgetter call
+
+    def body(fail: str) -> list[str]:
+        out = [f"    {', '.join(local[n] for n in names)}, = _get(d)"]
+        for name in names:
+            expression = _VALUE.sub(local[name], _CHECKS[name])
+            out += [f"    if not ({expression}):", f"        return {fail}"]
+        got = {n: local.get(n, "None") for n in (F.ACTION_RAW, F.ACTION_TOKENS, F.EPISODE_ID, F.STEP)}
+        # the schema's if/then and Example's action invariants; Example's equal lengths, asked of every kind
+        out += [f"    raw, tokens = {got[F.ACTION_RAW]}, {got[F.ACTION_TOKENS]}",
+                f"    if {local[F.KIND]} == 'action' and ({got[F.EPISODE_ID]} is None or {got[F.STEP]} is None",
+                "                                  or raw is None or tokens is None):",
+                f"        return {fail}",
+                "    if not (raw is None or tokens is None or len(raw) == len(tokens)):",
+                f"        return {fail}"]
+        return out
+
+    lines = ["def check(d):", *body("False"), "    return True"]
+    # record(d): json_record(d) when check(d), else None; d is the caller's to consume (its lists are reused)
+    items, late = [], []
+    for name in _ORDER:
+        value = local.get(name, "None")
+        if name == F.ACTION_RAW and name in have:
+            value = "(None if raw is None else [float(x) for x in raw])"
+        if name in F.OMITTED_WHEN_NONE:
+            if name in have:
+                late.append(f"    if {value} is not None:\n        out[{name!r}] = {value}")
+        else:
+            items.append(f"{name!r}: {value}")
+    lines += ["def record(d):", *body("None"), f"    out = {{{', '.join(items)}}}", *late, "    return out"]
+    scope: dict[str, Any] = dict(_GLOBALS, _get=operator.itemgetter(*names))
     exec("\n".join(lines), scope)  # noqa: S102  (code built from the constant expressions above)
-    return scope["check"]
+    return scope["check"], scope["record"]
 
 
 def certainly_valid(fields: Mapping[str, Any]) -> bool:
@@ -80,14 +104,27 @@ def certainly_valid(fields: Mapping[str, Any]) -> bool:
     schema and makes an ``Example``; False when the full checks must decide (see the module docstring)."""
     if type(fields) is not dict:
         return False
-    names = tuple(fields)
+    plan = _plan(tuple(fields))
+    return plan is not None and plan[0](fields)
+
+
+def _plan(names: tuple[str, ...]) -> Any:
     try:
-        check = _PLANS[names]
+        return _PLANS[names]
     except KeyError:
-        check = _compile(names)
+        plan = _compile(names)
         if len(_PLANS) < 1024:  # bounded: real outputs have a few key sets
-            _PLANS[names] = check
-    return check is not None and check(fields)
+            _PLANS[names] = plan
+        return plan
+
+
+def valid_record(fields: Any) -> dict[str, Any] | None:
+    """``json_record(fields)`` when ``certainly_valid(fields)``, else None; one call instead of two (readers).
+    ``fields`` (a fresh ``json.loads`` dict) is consumed: the record shares its lists."""
+    if type(fields) is not dict:
+        return None
+    plan = _plan(tuple(fields))
+    return None if plan is None else plan[1](fields)
 
 
 def decode_json(data: bytes) -> Any:

@@ -212,7 +212,7 @@ class HashingWriter:
 
 
 class HashingReader:
-    """Wraps a binary file: every read also feeds a SHA-256 and a byte count (``read`` only)."""
+    """Wraps a binary file: every read also feeds a SHA-256 and a byte count (``read`` and ``readinto``)."""
 
     def __init__(self, f: BinaryIO) -> None:
         self.f = f
@@ -224,6 +224,19 @@ class HashingReader:
         self.sha.update(data)
         self.bytes += len(data)
         return data
+
+    def readinto(self, buffer: Any) -> int:
+        into = getattr(self.f, "readinto", None)
+        if into is None:  # a stream with read() only
+            data = self.f.read(len(buffer))
+            n = len(data)
+            buffer[:n] = data
+        else:
+            n = into(buffer) or 0
+        with memoryview(buffer) as view:
+            self.sha.update(view[:n])
+        self.bytes += n
+        return n
 
     def fileno(self) -> int:
         return self.f.fileno()

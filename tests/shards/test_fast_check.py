@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import json
@@ -17,7 +18,7 @@ from rt2data.example import Example, example_schema
 from rt2data.readers import example_to_record, iter_records
 from rt2data.schemas import load_schema
 from rt2data.shards import iter_examples, write_shards
-from rt2data.shards.fast_check import certainly_valid, decode_json, json_record
+from rt2data.shards.fast_check import certainly_valid, decode_json, json_record, valid_record
 from rt2data.testing.strategies import examples
 
 _VALID = {
@@ -48,6 +49,11 @@ def test_certainly_valid_only_where_schema_and_example_agree(changes, removed):
     record = {k: v for k, v in {**_VALID, **changes}.items() if k not in removed}
     if certainly_valid(record):
         assert _full_checks_pass(record), record
+    # valid_record: the same verdict and json_record's dict, in one call
+    built = valid_record(copy.deepcopy(record))
+    assert (built is not None) == certainly_valid(record)
+    if built is not None:
+        assert _same(built, json_record(record)) and list(built) == list(json_record(record))
 
 
 @settings(max_examples=60, deadline=None)
@@ -57,6 +63,8 @@ def test_every_written_example_is_vouched_for_and_read_back_as_written(example):
     fields = json.loads(data)
     assert certainly_valid(fields)
     assert _same(json_record(fields), example.to_json_dict())  # NaN included; key order too
+    built = valid_record(json.loads(data))
+    assert built is not None and _same(built, example.to_json_dict()) and list(built) == list(example.to_json_dict())
     fast = decode_json(data)
     if fast is not None:  # msgspec refuses NaN/inf (json reads those): where it accepts, the values are json's
         assert _same(fast, fields)

@@ -13,14 +13,14 @@ is a ``tarfile.TarInfo`` header (``TarInfo.tobuf``) + data padded to 512 bytes, 
 from __future__ import annotations
 
 import json
-import struct
 import tarfile
 from typing import Any, BinaryIO, Iterator, NamedTuple
 
 from rt2data.errors import DataError, SchemaError
 from rt2data.example import IMAGE_FORMATS, Example
-from rt2data.shards.fast_check import certainly_valid, decode_json, json_record
+from rt2data.shards.fast_check import certainly_valid, decode_json, valid_record
 from rt2data.shards.formats.base import FieldsRecord, RawRecord, ShardFormat
+from rt2data.shards.formats.tar_read import _FIXED_SUM, _MODE_IDS, _MTIME, _TAIL, check_member_name, iter_tar_members
 
 __all__ = [
     "WebDatasetFormat",
@@ -63,13 +63,6 @@ def _tarfile_header(name: str, size: int) -> bytes:
     return info.tobuf(TAR_FORMAT, "utf-8", "surrogateescape")
 
 
-# A ustar header block of our members, field by field as tarfile's _create_header lays it out: name[100] mode[8]
-# uid[8] gid[8] size[12] mtime[12] chksum[8] type[1] linkname[100] magic[8] uname[32] gname[32] devmajor[8]
-# devminor[8] prefix[155], padded to 512 bytes. Only name, size and the checksum vary.
-_MODE_IDS = b"0000644\0" + b"0000000\0" * 2
-_MTIME = b"00000000000\0"
-_TAIL = (tarfile.REGTYPE + b"\0" * 100 + tarfile.POSIX_MAGIC + b"\0" * (32 + 32 + 8 + 8 + 155)).ljust(_BLOCK - 156, b"\0")
-_FIXED_SUM = 8 * ord(" ") + sum(_MODE_IDS) + sum(_MTIME) + sum(_TAIL)  # the checksum counts its field as spaces
 _MAX_USTAR_SIZE = 8**11  # larger sizes need a PAX record
 
 
@@ -90,185 +83,14 @@ _PADDING = tuple(b"\0" * (-n % _BLOCK) for n in range(_BLOCK))
 
 def encode_sample(example: Example) -> TarSample:
     """The tar members of one example (``KEY.<image_format>`` and ``KEY.json``, sorted by name)."""
-    members = sorted(
-        [(f"{example.key}.{example.image_format}", example.image), (f"{example.key}.json", example.to_json_bytes())]
-    )
-    parts = []
-    for name, payload in members:
-        parts += (_header(name, len(payload)), payload, _PADDING[len(payload) % _BLOCK])
-    return TarSample(example.key, b"".join(parts))
+    return TarSample(example.key,
+                     encode_members(example.key, example.image_format, example.image, example.to_json_bytes()))
 
 
 def tar_end_size(offset: int) -> int:
     """Bytes ``tarfile`` appends when closing an archive whose members end at ``offset``."""
     end = offset + 2 * _BLOCK
     return 2 * _BLOCK + (-end % _RECORD)
-
-
-def check_member_name(name: str, *, shard: str) -> tuple[str, str]:
-    """Split an rt2data member name into ``(key, extension)``.
-
-    Raises:
-        DataError: the name is absolute, has a ``..`` component, a folder, or no extension.
-    """
-    if name.startswith("/") or "\\" in name or (len(name) > 1 and name[1] == ":"):
-        raise DataError(f"{shard}: tar member {name!r} has an absolute path; refusing a member that escapes the shard")
-    if ".." in name.split("/"):  # a '..' component (what PurePosixPath(name).parts would show)
-        raise DataError(f"{shard}: tar member {name!r} contains '..'; refusing a member that escapes the shard")
-    if "/" in name:
-        raise DataError(f"{shard}: tar member {name!r} is in a folder; rt2data shards hold only KEY.EXT members")
-    key, dot, ext = name.partition(".")
-    if not dot or not key or not ext:
-        raise DataError(f"{shard}: tar member {name!r} is not named KEY.EXT")
-    return key, ext
-
-
-def _octal(field: bytes) -> int:
-    """A numeric header field as ``tarfile.nti`` reads it (octal text, or GNU base-256)."""
-    if field[:1] in (b"\x80", b"\xff"):
-        n = int.from_bytes(field[1:], "big")
-        return n - (256 ** (len(field) - 1)) if field[:1] == b"\xff" else n
-    return int(field.split(b"\0", 1)[0].strip() or b"0", 8)
-
-
-def _text(field: bytes) -> str:
-    return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-
-
-def _pax_records(data: bytes) -> dict[str, str]:
-    """``{keyword: value}`` of a PAX extended header (records ``"<len> <keyword>=<value>\\n"``)."""
-    out, pos = {}, 0
-    while pos < len(data) and data[pos:pos + 1] != b"\0":
-        space = data.index(b" ", pos)
-        length = int(data[pos:space])
-        if length <= 0:
-            raise ValueError("PAX record of length 0")
-        keyword, _, value = data[space + 1 : pos + length - 1].partition(b"=")
-        out[keyword.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
-        pos += length
-    return out
-
-
-_REGULAR = (b"0", b"\0", b"7")  # tarfile's REGULAR_TYPES, less the sparse files tar never gives us here
-
-
-_CHUNK = 1 << 20
-
-
-def _refill(f: BinaryIO, buf: bytes, pos: int, n: int) -> bytes:
-    """``buf[pos:]`` followed by reads of ``f`` (a megabyte or more each) until it holds ``n`` bytes or ``f`` ends."""
-    parts = [buf[pos:]]
-    have = len(parts[0])
-    while have < n:
-        more = f.read(max(_CHUNK, n - have))
-        if not more:
-            break
-        parts.append(more)
-        have += len(more)
-    return b"".join(parts)
-
-
-def iter_tar_members(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, str, bytes, int]]:
-    """Stream ``(key, extension, data, header_offset)`` of every member of an rt2data tar shard.
-
-    Headers are parsed here, block by block, as ``tarfile`` parses them (ustar fields, checksum, PAX ``path`` and
-    ``size`` records for long names), without its per-member objects: reading is several times faster. ``f`` is
-    read a megabyte at a time (one read, and one hash update of a ``HashingReader``, per megabyte; past the end of
-    the archive, at most to the end of that megabyte) and members are sliced out of it.
-
-    Raises:
-        DataError: unreadable/corrupt tar, non-regular member, or a member name that escapes the shard.
-    """
-    buf, pos = b"", 0  # buf[pos:] is the archive from byte ``offset`` on, as far as read
-    offset = 0
-    pax: dict[str, str] = {}
-    pax_offset: int | None = None
-    while True:
-        if len(buf) - pos < _BLOCK:
-            buf, pos = _refill(f, buf, pos, _BLOCK), 0
-        header = buf[pos:pos + _BLOCK]
-        if not header or header == _ZERO_BLOCK:
-            if offset == 0 and not header:
-                raise DataError(f"{shard}: not a readable tar archive (ReadError: empty file)")
-            return  # the end-of-archive blocks (or an archive cut at a member boundary, as tarfile reads it)
-        if len(header) < _BLOCK:
-            raise DataError(f"{shard}: not a readable tar archive (truncated header at byte {offset})")
-        if _checksum_ok(header) is False:
-            raise DataError(f"{shard}: not a readable tar archive (bad header checksum at byte {offset})")
-        try:
-            size = _octal(header[124:136])
-            if size < 0:
-                raise ValueError(f"negative member size {size}")
-            name = _text(header[0:100])
-            if header[257:263] == _MAGIC and header[345:346] != b"\0":
-                name = _text(header[345:500]) + "/" + name
-        except ValueError as exc:
-            raise DataError(f"{shard}: not a readable tar archive (bad header at byte {offset}: {exc})") from exc
-        kind = header[156:157]
-        start = offset if pax_offset is None else pax_offset
-        pad = -size % _BLOCK
-        pos += _BLOCK
-        if len(buf) - pos < size + pad:
-            buf, pos = _refill(f, buf, pos, size + pad), 0
-        data = buf[pos:pos + size]
-        if kind in (b"x", b"g"):
-            if len(data) < size:
-                raise DataError(f"{shard}: not a readable tar archive (truncated PAX header at byte {offset})")
-            pos = min(pos + size + pad, len(buf))
-            offset += _BLOCK + size + pad
-            if kind == b"x":
-                try:
-                    pax = _pax_records(data)
-                except ValueError as exc:
-                    raise DataError(
-                        f"{shard}: not a readable tar archive (bad PAX header at byte {start}: {exc})") from exc
-                pax_offset = start
-            continue
-        if pax:
-            if "path" in pax:
-                name = pax["path"]
-            if "size" in pax:
-                size = int(pax["size"])
-                if size < 0:
-                    raise DataError(
-                        f"{shard}: not a readable tar archive (negative size in the PAX header at byte {start})")
-                pad = -size % _BLOCK
-                if len(buf) - pos < size + pad:
-                    buf, pos = _refill(f, buf, pos, size + pad), 0
-                data = buf[pos:pos + size]
-            pax, pax_offset = {}, None
-        key, ext = check_member_name(name, shard=shard)
-        if kind not in _REGULAR:
-            raise DataError(f"{shard}: tar member {name!r} at byte {start} is not a regular file")
-        if len(data) != size:
-            raise DataError(f"{shard}: tar member {name!r} at byte {start} is truncated")
-        if pad and len(buf) - pos < size + pad:
-            raise DataError(f"{shard}: tar member {name!r} at byte {start} is truncated (padding)")
-        pos += size + pad
-        offset += _BLOCK + size + pad
-        yield key, ext, data, start
-
-
-_MAGIC = tarfile.POSIX_MAGIC[:6]
-_ZERO_BLOCK = b"\0" * _BLOCK
-
-
-def _checksum_ok(header: bytes) -> bool:
-    """The header checksum as ``tarfile`` accepts it: unsigned or signed byte sum, its own field as spaces."""
-    try:
-        stored = int(header[148:156].split(b"\0", 1)[0].strip() or b"-1", 8)
-    except ValueError:
-        return False
-    if header[100:124] == _MODE_IDS and header[136:148] == _MTIME and header[156:] == _TAIL:
-        # our writer's header: only the name and size fields vary (zeros add nothing to a sum, so the name's
-        # trailing NULs are left out); the same unsigned sum as below, in a tenth of the time
-        if stored == _FIXED_SUM + sum(header[:100].rstrip(b"\0")) + sum(header[124:136]):
-            return True
-    unsigned = 256 + sum(header[:148]) + sum(header[156:])
-    if stored == unsigned:
-        return True
-    signed = 256 + sum(struct.unpack_from("148b8x356b", header))
-    return stored == signed
 
 
 def iter_wds_samples(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, dict[str, bytes], int]]:
@@ -389,12 +211,20 @@ class WebDatasetFormat(ShardFormat):
 
     def iter_records(self, f: BinaryIO, *, name: str, verify: bool = False) -> Iterator[tuple[dict[str, Any], bytes]]:
         for key, members, _ in iter_wds_samples(f, shard=name):
-            fields, image, certain = _fast_fields(key, members, shard=name)
-            if certain:
-                yield json_record(fields), image
-            else:  # the full check, for its error (or a record the fast check cannot vouch for)
-                example = sample_to_example(key, members, shard=name)[0]
-                yield example.to_json_dict(), example.image
+            if len(members) == 2:  # our writer's sample: KEY.<image_format> and KEY.json
+                data = members.get("json")
+                fields = None if data is None else decode_json(data)
+                if type(fields) is dict and fields.get("key") == key:
+                    fmt = fields.get("image_format")
+                    image = members.get(fmt) if type(fmt) is str and fmt != "json" else None
+                    if image:
+                        record = valid_record(fields)
+                        if record is not None:
+                            yield record, image
+                            continue
+            # the full check, for its error (or a record the fast check cannot vouch for)
+            example = sample_to_example(key, members, shard=name)[0]
+            yield example.to_json_dict(), example.image
 
 
 def encode_members(key: str, image_format: str, image: bytes, json_bytes: bytes) -> bytes:
