@@ -46,24 +46,6 @@ def _summary(manifest) -> str:
     return "\n".join(rows)
 
 
-MAX_DEFAULT_WORKERS = 8
-"""``mix`` without ``--workers`` uses this machine's cores, at most this many."""
-
-
-def _default_workers(runner_options):
-    """The embedded engine's workers when ``--workers`` is not given: one per core this process may run on (at most
-    ``MAX_DEFAULT_WORKERS``); the bytes written do not depend on it. A Beam runner is left as it is."""
-    import dataclasses
-    import os
-
-    from rt2data.pipelines.local import is_local  # light: no Beam
-
-    if not is_local(runner_options.runner):
-        return runner_options
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return dataclasses.replace(runner_options, workers=max(1, min(cores, MAX_DEFAULT_WORKERS)))
-
-
 @click.command()
 @click.argument("mixture_file", type=PathOrUrl(exists=True, dir_okay=False))
 @click.argument("out_dir", type=PathOrUrl(file_okay=False))
@@ -117,8 +99,6 @@ def mix(ctx, mixture_file, out_dir, fmt, image_format, overwrite, resume, check,
         report({"mixture": mixture_file, "ok": True, "sources": sources}, "\n".join([*lines, f"{mixture_file}: ok"]),
                as_json=as_json)
         return
-    if ctx.get_parameter_source("workers") is click.core.ParameterSource.DEFAULT:
-        runner_options = _default_workers(runner_options)
     manifest = run_mix(mixture, out_dir, formats=_FORMATS[fmt] if fmt else None, image_format=image_format,
                        overwrite=overwrite, resume=resume, runner_options=runner_options,
                        progress=show_progress(ctx), tokenizer=tokenizer_path)

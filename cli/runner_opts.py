@@ -9,6 +9,8 @@ import click
 
 from rt2data import io
 from rt2data.cli.output import complete_runner
+from rt2data.cores import default_workers
+from rt2data.pipelines.local import is_local
 from rt2data.pipelines.runner import RunnerOptions
 
 
@@ -48,6 +50,8 @@ def runner_options(fn):
 
     @functools.wraps(inner)
     def command(*args, runner, workers, beam_args, **kwargs):
+        if workers is None:  # the embedded runner uses the cores; a Beam runner has its own parallelism
+            workers = default_workers() if is_local(runner) else 1
         options = RunnerOptions(runner=runner, workers=workers, beam_args=tuple(beam_args))
         options.configure_io()  # the command's own reads and writes of URLs see the filesystem flags too
         return inner(*args, runner_options=options, **kwargs)
@@ -56,8 +60,9 @@ def runner_options(fn):
                       help="Extra Beam pipeline flag, repeatable (e.g. --beam-arg=--project=my-project, "
                            "--beam-arg=--s3_endpoint_url=http://...); filesystem flags also apply to the "
                            "command's own reads and writes of URLs.")(command)
-    fn = click.option("--workers", type=click.IntRange(min=1), default=1,
-                      help="Worker processes for the embedded runner.")(fn)
+    fn = click.option("--workers", type=click.IntRange(min=1), default=None,
+                      help="Worker processes for the embedded runner (default: the cores available, at most 8); "
+                           "the output is the same bytes for any number.")(fn)
     fn = click.option("--runner", default=None, shell_complete=complete_runner,
                       help="Beam runner (default: the embedded runner, worker processes without Beam; "
                            "FnApiRunner, DataflowRunner, FlinkRunner, SparkRunner, DaskRunner with their usual flags "

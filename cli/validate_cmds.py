@@ -10,7 +10,8 @@ import click
 
 from rt2data.cli.output import json_option, to_json
 from rt2data.cli.runner_opts import PathOrUrl, filesystem_options, show_progress
-from rt2data.inspection.validate import default_workers, validate_output
+from rt2data.cores import default_workers
+from rt2data.inspection.validate import validate_output
 
 __all__ = ["validate"]
 

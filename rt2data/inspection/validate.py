@@ -31,6 +31,7 @@ import numpy as np
 
 from rt2data import io
 from rt2data.codec.action_codec import ActionCodec
+from rt2data.cores import default_workers  # re-exported: validate's default
 from rt2data.errors import EncodeError, OutputError, Rt2DataError, TokenizerError
 from rt2data.example import Example
 from rt2data.shards.verify import Problem, VerifyReport
@@ -237,15 +238,6 @@ def validate_output(
     problems = (missing + list(report.problems) + dead_letter_problems(out, manifest))[:max_problems]
     return VerifyReport(ok=not problems, problems=problems, shards_checked=report.shards_checked,
                         examples_checked=report.examples_checked)
-
-
-def default_workers() -> int:
-    """The processes ``validate`` reads shards with: the cores this process may use, at most 8."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 8))
 
 
 class _NoBar:

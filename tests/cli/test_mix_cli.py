@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from rt2data.cli.main import cli
-from rt2data.cli.mix_cmds import MAX_DEFAULT_WORKERS
+from rt2data.cores import MAX_DEFAULT_WORKERS
 from rt2data.pipelines import mix as mix_pipeline
 
 
