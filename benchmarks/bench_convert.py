@@ -12,7 +12,7 @@ number. Rows, in order:
 - parse limit: tfds ``features.deserialize_example_np`` of every record with images skipped (what every reader of
   this format must do at least, one core), timed inside the process;
 - ``tf.data``: tfds ``as_dataset`` with image decoding (only when TensorFlow is installed);
-- ``rt2data stats``; ``rt2data convert`` WebDataset with ``--stats`` given, 1 and 2 workers; both formats with
+- ``rt2data stats`` (1 worker); ``rt2data convert`` WebDataset with ``--stats`` given, 1 and 2 workers; both formats with
   ``--stats``; WebDataset and both formats computing the statistics in the same command;
 - ``rt2data validate`` of the WebDataset output, ``rt2data.readers.iter_records`` of it (timed inside);
 - ``rt2data mix`` (robot output + half as many caption examples from ``webdataset.TarWriter`` tars, shuffled, written)
@@ -173,6 +173,13 @@ def _best(n: int, fn) -> dict:
     return best
 
 
+def _cores() -> int:
+    """What ``--workers`` defaults to (``rt2data.cores``, light)."""
+    from rt2data.cores import default_workers
+
+    return default_workers()
+
+
 def _mix_file(path: Path, robot: Path, captions: list[Path], examples: int) -> Path:
     sources = ", ".join(f'"{p}"' for p in captions)
     path.write_text(
@@ -285,25 +292,28 @@ def _measure(args: argparse.Namespace, root: Path) -> None:
         tfd = _best(args.repeat, lambda: _run("tfdata", root=dataset))
         rows.append(("tf.data as_dataset with image decoding (in-process)", tfd["n"] / tfd["seconds"], "steps/s", tfd))
 
-    rs = cli("stats", ["stats", dataset, "--spec", SPEC, "-o", str(stats_file)])
-    rows.append(("rt2data stats", steps / rs["wall"], "steps/s", rs))
+    rs = cli("stats", ["stats", dataset, "--spec", SPEC, "-o", str(stats_file), "--workers", "1"])
+    rows.append(("rt2data stats, 1 worker", steps / rs["wall"], "steps/s", rs))
     out = {k: runs / k for k in ("wds1", "wds2", "both", "wdsc", "bothc", "mix", "p10", "p100", "tiny")}
     conv = ["convert", dataset, "--spec", SPEC]
-    r1 = cli("convert wds", [*conv, str(out["wds1"]), "--stats", str(stats_file)], out["wds1"])
+    one = ["--workers", "1"]  # without --workers a command uses the cores
+    r1 = cli("convert wds", [*conv, str(out["wds1"]), "--stats", str(stats_file), *one], out["wds1"])
     rows.append(("rt2data convert --format wds --stats FILE, 1 worker", steps / r1["wall"], "steps/s", r1))
     r2 = cli("convert wds 2 workers", [*conv, str(out["wds2"]), "--stats", str(stats_file), "--workers", "2"],
              out["wds2"])
     rows.append(("  the same, --workers 2", steps / r2["wall"], "steps/s", r2))
-    rb = cli("convert both", [*conv, str(out["both"]), "--stats", str(stats_file), "--format", "both"], out["both"])
+    rb = cli("convert both", [*conv, str(out["both"]), "--stats", str(stats_file), "--format", "both", *one],
+             out["both"])
     rows.append(("rt2data convert --format both --stats FILE", steps / rb["wall"], "steps/s", rb))
-    rc = cli("convert wds, stats computed", [*conv, str(out["wdsc"])], out["wdsc"])
+    rc = cli("convert wds, stats computed", [*conv, str(out["wdsc"]), *one], out["wdsc"])
     rows.append(("rt2data convert --format wds (statistics computed)", steps / rc["wall"], "steps/s", rc))
-    rbc = cli("convert both, stats computed", [*conv, str(out["bothc"]), "--format", "both"], out["bothc"])
+    rbc = cli("convert both, stats computed", [*conv, str(out["bothc"]), "--format", "both", *one], out["bothc"])
     rows.append(("rt2data convert --format both (statistics computed)", steps / rbc["wall"], "steps/s", rbc))
 
     written = json.loads((out["wds1"] / "manifest.json").read_text())["accounting"]["written"]
     rv = cli("validate", ["validate", str(out["wds1"])])
-    rows.append(("rt2data validate (WebDataset output)", written / rv["wall"], "examples/s", rv))
+    rows.append((f"rt2data validate (WebDataset output; default workers: {_cores()})", written / rv["wall"],
+                 "examples/s", rv))
     log("  iter_records ...")
     ri = _best(args.repeat, lambda: _run("iter", root=str(out["wds1"])))
     rows.append(("rt2data.readers.iter_records (in-process)", ri["n"] / ri["seconds"], "examples/s", ri))
@@ -322,11 +332,12 @@ def _measure(args: argparse.Namespace, root: Path) -> None:
 
     log("  plain copy ...")
     rp = _best(args.repeat, copy_once)
-    rows.append(("rt2data mix (robot + captions, shuffled, written)", mix_bytes / 2**20 / rm["wall"], "MB/s", rm))
+    rows.append((f"rt2data mix (robot + captions, shuffled, written; default workers: {_cores()})",
+                 mix_bytes / 2**20 / rm["wall"], "MB/s", rm))
     rows.append(("plain copy of the same bytes (one process)", mix_bytes / 2**20 / rp["wall"], "MB/s", rp))
 
-    rt = cli("60-step convert", ["convert", tiny_ds, str(out["tiny"]), "--spec", SPEC], out["tiny"])
-    r10 = cli("convert 10%", [*conv, str(out["p10"]), "--stats", str(stats_file), "--split", "train[:10%]"],
+    rt = cli("60-step convert", ["convert", tiny_ds, str(out["tiny"]), "--spec", SPEC, *one], out["tiny"])
+    r10 = cli("convert 10%", [*conv, str(out["p10"]), "--stats", str(stats_file), "--split", "train[:10%]", *one],
               out["p10"])
     r100 = r1
     _print(args, dataset, steps, written, rows, limit, rs, r1, r2, rb, rc, rbc, rv, ri, rm, rp, rt, r10, r100)
