@@ -122,24 +122,28 @@ def fsync_dir(directory: Any) -> None:
 
 
 class Syncer:
-    """Runs file work on one background thread, in the order given, while the caller goes on encoding: a shard
-    writer hands it its bytes (hashed and written there; both release the GIL) and the durable end of a closed
-    file (fsync, rename, directory fsync), so the disk waits of one shard overlap the work on the next.
+    """Runs file work on two background threads while the caller goes on encoding: a shard writer hands the
+    ``"write"`` lane its bytes (hashed and written there; both release the GIL) and the ``"commit"`` lane the
+    durable end of a closed file (fsync, rename, directory fsync). Each lane runs its tasks in the order given; the
+    two lanes run side by side, so one shard's fsync neither holds up the next shard's bytes nor the caller.
 
     :meth:`wait` (and leaving the ``with`` block) returns once every task is done and raises the first error, so
     nothing that depends on the files (a marker, a manifest) is written before they are durable. After an error
     in the block the pending tasks still finish (no thread outlives the block) and the block's error is raised.
     """
 
+    LANES = ("write", "commit")
+
     def __init__(self) -> None:
         from concurrent.futures import ThreadPoolExecutor  # light: only a writer that overlaps its fsyncs
 
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rt2data-sync")
+        self._pools = {lane: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"rt2data-sync-{lane}")
+                       for lane in self.LANES}
         self._pending: list = []
 
-    def submit(self, fn, *args):
-        """Queue ``fn(*args)`` after every task queued before; returns its future."""
-        future = self._pool.submit(fn, *args)
+    def submit(self, lane: str, fn, *args):
+        """Queue ``fn(*args)`` on ``lane`` after every task queued there before; returns its future."""
+        future = self._pools[lane].submit(fn, *args)
         self._pending.append(future)
         return future
 
@@ -161,7 +165,8 @@ class Syncer:
                 for f in self._pending:
                     f.exception()  # finish, keep the block's own error
         finally:
-            self._pool.shutdown(wait=True)
+            for pool in self._pools.values():
+                pool.shutdown(wait=True)
 
 
 def atomic_write_bytes(path: Any, data: bytes) -> None:

@@ -131,7 +131,7 @@ class ShardWriter:
         if self.syncer is None:
             self._commit(info)
         else:
-            self.syncer.submit(self._commit, info)
+            self.syncer.submit("commit", self._commit, info)  # after every byte: _settle waited for them
         return info
 
     def _write(self, data: bytes) -> None:
@@ -148,7 +148,7 @@ class ShardWriter:
     def _hand_over(self) -> None:
         """Queue the batch on the syncer's thread (hashed and written there, in order)."""
         batch, self._batch, self._batch_bytes = self._batch, [], 0
-        self._handed.append(self.syncer.submit(self._write_batch, batch))
+        self._handed.append(self.syncer.submit("write", self._write_batch, batch))
 
     def _write_batch(self, batch: list[bytes]) -> None:
         with naming_errors(self.final):
