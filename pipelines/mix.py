@@ -70,7 +70,7 @@ from rt2data.pipelines.progress import FileProgress, count_files
 from rt2data.pipelines.runner import RunnerOptions, run_pipeline
 from rt2data.shards import ShardInfo, config_fingerprint, finalize_output
 from rt2data.shards import shard_name, write_shard_at
-from rt2data.shards.files import atomic_write_bytes
+from rt2data.shards.files import Syncer, atomic_write_bytes
 from rt2data.shards.formats import EXTENSIONS
 from rt2data.shards.writer import ShardWriter
 from rt2data.shards.staging import discard_staging, open_staging, prepare_staged_run, publish_staged
@@ -167,16 +167,19 @@ def _write_record_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[st
     start = shard * plan.shard_examples
     if [p for p, _, _ in placed] != list(range(start, min(plan.total, start + plan.shard_examples))):
         raise DataError(f"mix: shard {shard} received positions that do not tile it (internal error)")
-    for fmt in formats:
-        name = shard_name(prefix, shard, fmt)
-        if name in done:
-            yield done[name]
-            continue
-        with ShardWriter(out_dir, name, fmt=fmt) as writer:
-            for _, record, epoch in placed:
-                key, data = encode_record(record, epoch, fmt, image_format)
-                writer.add_encoded(data, key=key, source=record[1], kind=record[2])
-            yield writer.close().to_json_dict()
+    infos = []
+    with Syncer() as syncer:  # bytes hashed and written, and fsyncs, beside the encoding; all durable on leaving
+        for fmt in formats:
+            name = shard_name(prefix, shard, fmt)
+            if name in done:
+                infos.append(done[name])
+                continue
+            with ShardWriter(out_dir, name, fmt=fmt, syncer=syncer) as writer:
+                for _, record, epoch in placed:
+                    key, data = encode_record(record, epoch, fmt, image_format)
+                    writer.add_encoded(data, key=key, source=record[1], kind=record[2])
+                infos.append(writer.close().to_json_dict())
+    yield from infos
 
 
 def _save(value, path: str) -> str:
