@@ -137,16 +137,22 @@ def _rank(group, plan: MixPlan):
         rank += 1
 
 
+def _tiling(shard: int, placed, plan: MixPlan) -> list:
+    """The placed items ``(position, ...)`` of one output shard in position order, checked to fill exactly its
+    positions."""
+    placed = sorted(placed, key=lambda pe: pe[0])
+    start = shard * plan.shard_examples
+    if [pe[0] for pe in placed] != list(range(start, min(plan.total, start + plan.shard_examples))):
+        raise DataError(f"mix: shard {shard} received positions that do not tile it (internal error)")
+    return placed
+
+
 def _write_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], prefix: str, done: dict[str, dict],
                  image_format: str = "keep"):
     """Write one output shard (every format) from its placed examples; yields ShardInfo dicts."""
 
     shard, placed = group
-    placed = sorted(placed, key=lambda pe: pe[0])
-    start = shard * plan.shard_examples
-    expected = list(range(start, min(plan.total, start + plan.shard_examples)))
-    if [p for p, _ in placed] != expected:
-        raise DataError(f"mix: shard {shard} received positions that do not tile it (internal error)")
+    placed = _tiling(shard, placed, plan)
     examples = [ex for _, ex in placed]
     if any(name not in done for name in (shard_name(prefix, shard, fmt) for fmt in formats)):
         examples = [_stored(ex, image_format) for ex in examples]
@@ -163,10 +169,7 @@ def _write_record_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[st
     """``_write_shard`` for the embedded engine: one output shard from its placed spill records
     ``(position, record, epoch)`` (``rt2data.mix.records``), the same bytes; yields ShardInfo dicts."""
     shard, placed = group
-    placed = sorted(placed, key=lambda pe: pe[0])
-    start = shard * plan.shard_examples
-    if [p for p, _, _ in placed] != list(range(start, min(plan.total, start + plan.shard_examples))):
-        raise DataError(f"mix: shard {shard} received positions that do not tile it (internal error)")
+    placed = _tiling(shard, placed, plan)
     infos = []
     with Syncer() as syncer:  # bytes hashed and written, and fsyncs, beside the encoding; all durable on leaving
         for fmt in formats:
