@@ -60,7 +60,7 @@ def main() -> None:
         _rt2data("stats", args.dataset, "--spec", SPEC, "--split", args.split, "-o", str(stats))
         conv = ["convert", args.dataset, "--spec", SPEC, "--split", args.split, "--stats", str(stats)]
         log("embedded, 1 worker ...")
-        rows = [("embedded runner, 1 worker", *_rt2data(*conv, str(root / "local")))]
+        rows = [("embedded runner, 1 worker", *_rt2data(*conv, str(root / "local"), "--workers", "1"))]
         expected = _digests(root / "local")
         for n in args.workers:
             log(f"DaskRunner, {n} worker(s) ...")

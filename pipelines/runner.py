@@ -107,6 +107,11 @@ def make_pipeline_options(
         args.append(f"--direct_num_workers={workers}")
         if workers > 1:
             args.append("--direct_running_mode=multi_processing")
+    if runner == "DaskRunner" and not any(a.startswith(("--dask_npartitions", "--dask_partition_size"))
+                                          for a in extra_args):
+        # Beam's DaskRunner packs up to 128 created elements into one Dask partition (one task): our Creates
+        # hold coarse work units (an input shard, a source file), so a run would use one worker. One per task.
+        args.append("--dask_partition_size=1")
     if not any(a.startswith("--default_sdk_harness_log_level") for a in extra_args):
         # Worker processes log to stderr at INFO by default; follow the driver's level instead.
         level = logging.getLevelName(min(logging.getLogger().getEffectiveLevel(), logging.WARNING))

@@ -48,3 +48,14 @@ def test_dask_runner_gives_the_embedded_runners_bytes(rlds_dataset, tmp_path, da
     assert dask.accounting.written == local.accounting.written == 20
     assert len(dask.shards["wds"]) == len(local.shards["wds"]) >= 4
     assert digests(tmp_path / "dask") == digests(tmp_path / "local")
+
+
+@pytest.mark.parametrize("given, expected", [((), (None, 1)), (("--dask_npartitions=4",), (4, None)),
+                                             (("--dask_partition_size=3",), (None, 3))])
+def test_each_work_unit_is_its_own_dask_task_unless_told(given, expected):
+    """Beam's DaskRunner puts up to 128 created elements in one partition (one task, one worker); our work units
+    are coarse (an input shard), so the runner options ask for one per partition unless the user chose."""
+    from apache_beam.runners.dask.dask_runner import DaskOptions
+
+    options = RunnerOptions(runner="DaskRunner", beam_args=given).pipeline_options().view_as(DaskOptions)
+    assert (options.npartitions, options.partition_size) == expected
