@@ -23,6 +23,7 @@ from rt2data.example import IMAGE_FORMATS
 from rt2data import io
 from rt2data.errors import Rt2DataError
 from rt2data.shards.files import atomic_write_bytes, inside
+from rt2data.shards.formats.tar_read import pax_records
 from rt2data.shards.hf import HF_JSON_FIELDS
 from rt2data.shards.manifest import Manifest
 
@@ -100,20 +101,12 @@ def _member_names(f: BinaryIO) -> list[str] | None:
 
 
 def _pax_path(records: bytes) -> str | None:
-    """The ``path`` keyword of a PAX extended header (records ``"<len> <keyword>=<value>\\n"``), if any."""
-    pos, path = 0, None
-    while pos < len(records) and records[pos:pos + 1] != b"\0":
-        space = records.index(b" ", pos)
-        length = int(records[pos:space])
-        if length <= 0:
-            raise ValueError("a PAX record of length 0")
-        keyword, _, value = records[space + 1 : pos + length - 1].partition(b"=")
-        if keyword == b"path":
-            path = value.decode("utf-8", "surrogateescape")
-        elif keyword == b"size":
-            raise ValueError("a PAX size record: the member's data is not where the header says")
-        pos += length
-    return path
+    """The ``path`` keyword of a PAX extended header, if any (a ``size`` record: the member's data is not where the
+    header says, so the caller falls back to ``tarfile``)."""
+    fields = pax_records(records)
+    if "size" in fields:
+        raise ValueError("a PAX size record: the member's data is not where the header says")
+    return fields.get("path")
 
 
 def card_features_yaml(image_formats: Sequence[str]) -> list[dict[str, Any]]:

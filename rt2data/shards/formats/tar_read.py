@@ -18,7 +18,7 @@ from typing import BinaryIO, Callable, Iterator
 
 from rt2data.errors import DataError
 
-__all__ = ["iter_tar_members", "check_member_name"]
+__all__ = ["iter_tar_members", "check_member_name", "pax_records"]
 
 _BLOCK = tarfile.BLOCKSIZE
 
@@ -98,7 +98,7 @@ def _text(field: bytes) -> str:
     return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
-def _pax_records(data: bytes) -> dict[str, str]:
+def pax_records(data: bytes) -> dict[str, str]:
     """``{keyword: value}`` of a PAX extended header (records ``"<len> <keyword>=<value>\\n"``)."""
     out, pos = {}, 0
     while pos < len(data) and data[pos:pos + 1] != b"\0":
@@ -275,7 +275,7 @@ def iter_tar_members(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, str, byt
             offset += _BLOCK + size + pad
             if kind == b"x":
                 try:
-                    pax = _pax_records(data)
+                    pax = pax_records(data)
                 except ValueError as exc:
                     raise DataError(
                         f"{shard}: not a readable tar archive (bad PAX header at byte {start}: {exc})") from exc
