@@ -14,9 +14,9 @@ from typing import Any, Iterator
 from rt2data import io
 from rt2data.errors import ConfigError, Rt2DataError
 from rt2data.dead_letters import SampleDeadLetter
+from rt2data.example import Example
 from rt2data.web.options import path_field
 from rt2data.web.samples import SourceItem, WorkItem, derive_key
-from rt2data.shards import iter_shard
 from rt2data.shards.reader import iter_shard_records
 from rt2data.shards import load_manifest
 from rt2data.shards import resolve_shards
@@ -86,18 +86,15 @@ def converted_semantics(options: ConvertedOptions) -> dict[str, Any] | None:
 
 
 def read_converted(item: WorkItem, factory: Any, options: ConvertedOptions) -> Iterator[SourceItem | SampleDeadLetter]:
-    """Items of one shard (``factory`` is unused: examples are already built)."""
-
-    index = 0
-    try:
-        for example in iter_shard(item.path, fmt=item.part):
-            renamed = example.replace(key=derive_key(item.source, example.key), source=item.source)
-            yield SourceItem(source=item.source, raw_key=example.key, location=(item.index, index), example=renamed,
-                             where=f"{item.path}::{example.key}")
-            index += 1
-    except Rt2DataError as exc:
-        yield SampleDeadLetter(source=item.source, key="", reason="unreadable_file",
-                         detail=f"shard unreadable after {index} examples: {exc}", where=item.path)
+    """Items of one shard (``factory`` is unused: examples are already built): :func:`read_converted_fields`, each
+    record made an ``Example``."""
+    for x in read_converted_fields(item):
+        if isinstance(x, SampleDeadLetter):
+            yield x
+            continue
+        raw_key, location, where, fields, image = x
+        yield SourceItem(source=item.source, raw_key=raw_key, location=location,
+                         example=Example.from_json_dict(fields, image), where=where)
 
 
 def read_converted_fields(item: WorkItem) -> Iterator[tuple[str, tuple[int, int], str, dict, bytes] | SampleDeadLetter]:
