@@ -79,16 +79,19 @@ def example_to_record(example: Example, *, decode_images: bool = True) -> dict[s
     """One example as a plain dict: the JSON fields, ``image_bytes``, ``image`` (a lazily decoded ``PIL.Image``, or
     None with ``decode_images=False``), ``action_raw`` float64[D] and ``action_tokens`` int64[D] (None for web kinds).
     """
-    record = example.to_json_dict()
-    record["image_bytes"] = example.image
-    if decode_images:
-        record["image"] = open_image(example.image)
-    else:
-        record["image"] = None
-    if example.action_raw is not None:
-        record["action_raw"] = np.asarray(example.action_raw, dtype=np.float64)
-    if example.action_tokens is not None:
-        record["action_tokens"] = np.asarray(example.action_tokens, dtype=np.int64)
+    return _filled(example.to_json_dict(), example.image, decode_images)
+
+
+def _filled(record: dict[str, Any], image: bytes, decode_images: bool) -> dict[str, Any]:
+    """:func:`example_to_record` from the example's ``to_json_dict()`` (a fresh dict, filled in place)."""
+    record["image_bytes"] = image
+    record["image"] = open_image(image) if decode_images else None
+    raw = record["action_raw"]
+    if raw is not None:
+        record["action_raw"] = np.asarray(raw, dtype=np.float64)
+    tokens = record["action_tokens"]
+    if tokens is not None:
+        record["action_tokens"] = np.asarray(tokens, dtype=np.int64)
     return record
 
 
@@ -140,17 +143,8 @@ def iter_records(
         records = shuffle_buffer(records, size=shuffle, rng=np.random.default_rng(seed))
     elif shuffle < 0:
         raise ConfigError(f"shuffle buffer size must be >= 0 (0: no shuffle), got {shuffle}")
-    f64, i64 = np.float64, np.int64
-    for record, image in records:  # _record, inline (one call less per example)
-        record["image_bytes"] = image
-        record["image"] = open_image(image) if decode_images else None
-        raw = record["action_raw"]
-        if raw is not None:
-            record["action_raw"] = np.asarray(raw, dtype=f64)
-        tokens = record["action_tokens"]
-        if tokens is not None:
-            record["action_tokens"] = np.asarray(tokens, dtype=i64)
-        yield record
+    for record, image in records:
+        yield _filled(record, image, decode_images)
 
 
 # ------------------------------------------------------------------------------------------------------- torch
