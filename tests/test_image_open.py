@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, JpegImagePlugin, PngImagePlugin
 
-from rt2data.image_open import certain_header, open_image
+from rt2data.image_open import certain_header, check_jpeg_decodes, open_image
 
 
 def _save(mode: str, size: tuple[int, int], fmt: str, **options) -> bytes:
@@ -146,3 +146,52 @@ def test_what_is_not_vouched_for_opens_or_fails_as_before(data):
     else:
         assert type(got).__name__ != "LazyImage"
         assert (got.format, got.size, got.mode) == want
+
+
+def _draft_load(data: bytes) -> str | None:
+    """What PIL's own 1/8-scale decode says: None when it loads, else its error message."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.draft(im.mode, (1, 1))
+            im.load()
+        return None
+    except Exception as exc:  # noqa: BLE001
+        return str(exc)
+
+
+def _checked(data: bytes) -> str | None:
+    try:
+        assert check_jpeg_decodes(data, certain_header(data))
+        return None
+    except OSError as exc:
+        return str(exc)
+
+
+@pytest.mark.parametrize("name", [n for n, (_, v) in PRODUCED.items() if v and n.startswith("jpeg")])
+def test_jpeg_check_decodes_as_pil_draft_load(name):
+    """``check_jpeg_decodes`` is PIL's draft decode without PIL's Python: the same verdict and message on every cut
+    after the header and on damaged scans (truncated, broken, and damaged-but-decodable files all occur)."""
+    jpg = PRODUCED[name][0]
+    rng = np.random.default_rng(len(jpg))
+    cases = [jpg[:n] for n in range(len(jpg) // 2, len(jpg) + 1, max(1, len(jpg) // 200))]
+    for _ in range(60):
+        damaged = bytearray(jpg)
+        at, n = int(rng.integers(len(jpg) // 2, len(jpg))), int(rng.integers(1, 16))
+        damaged[at:at + n] = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+        cases.append(bytes(damaged))
+    verdicts = set()
+    for data in cases:
+        if certain_header(data) is None:
+            continue
+        want = _draft_load(data)
+        assert _checked(data) == want, (name, len(data))
+        verdicts.add(want is None)
+    assert True in verdicts and (False in verdicts or name == "jpeg 1x1")
+
+
+def test_jpeg_check_declines_when_pil_loads_truncated_images(monkeypatch):
+    from PIL import ImageFile
+
+    data = PRODUCED["jpeg rgb"][0]
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    assert check_jpeg_decodes(data[:-100], certain_header(data)) is False

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from rt2data.example import Example, make_key, sniff_image_format
+from rt2data.image_open import certain_header, check_jpeg_decodes
 from rt2data.dead_letters import SampleDeadLetter
 from rt2data.web.options import MAX_IMAGE_PIXELS
 from rt2data.web.templates import WebTemplate
@@ -106,6 +107,20 @@ def prepare_image(data: bytes, *, verify: bool = True, max_pixels: int | None = 
     fmt = sniff_image_format(data)
     if fmt is not None and not verify and max_pixels is None:
         return data, fmt
+    header = certain_header(data) if fmt in ("jpg", "png") else None
+    if header is not None:  # Image.open certainly gives this header: size checked and JPEG decoded without it
+        width, height = header[1]
+        if max_pixels is not None and width * height > max_pixels:
+            raise ImageProblem("image_too_large", f"image is {width}x{height} = {width * height} pixels, "
+                                                  f"more than max_image_pixels {max_pixels}")
+        if not verify:
+            return data, fmt
+        if fmt == "jpg":
+            try:
+                if check_jpeg_decodes(data, header):
+                    return data, fmt
+            except Exception as exc:  # Pillow's decoder raises OSError or ValueError for bad bytes
+                raise ImageProblem("undecodable_image", f"{len(data)} bytes do not decode as an image: {exc}") from None
     from PIL import Image
 
     try:
