@@ -347,7 +347,7 @@ def run_mix(
     # run leaves no shard a reader could mistake.
     staging, done = open_staging(out, STAGING, config_fingerprint=fingerprint, ledger=True)
     saved = {n: io.join(staging, f"{n}.json") for n in ("counts", "duplicates", "scan_dead", "stats", "samples",
-                                                          "shards")}
+                                                          "shards", "image_formats")}
 
     engine = None  # the embedded engine (rt2data.pipelines.mix_local) unless a Beam runner is named
     if is_local(runner_options.runner if runner_options is not None else None):
@@ -391,6 +391,8 @@ def run_mix(
     shard_infos = [ShardInfo.from_json_dict(d) for d in _load(saved["shards"])]
     manifest = build_manifest(mixture, config=config, fingerprint=fingerprint, counts=list(counts.items()),
                               stats=_load(saved["stats"]), samples=_load(saved["samples"]), shard_infos=shard_infos)
+    # the embedded engine says which image formats it wrote; after Beam the dataset card lists them from the tars
+    image_formats = _load(saved["image_formats"]) if engine is not None and io.is_file(saved["image_formats"]) else None
     finalize_output(staging, manifest.all_shards())  # temps dropped, every shard present with its size
-    publish_staged(out, staging, manifest.all_shards(), manifest=manifest)
+    publish_staged(out, staging, manifest.all_shards(), manifest=manifest, image_formats=image_formats)
     return manifest

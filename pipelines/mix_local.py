@@ -15,7 +15,8 @@ Every input sample is read once; usable examples are spilled to disk, so no proc
     pass 2 (write), one task per output shard: read its records from the spill files (in file and offset order),
         give each its epoch key and write every format with ``run_mix``'s record writer: a WebDataset sample is the
         record's bytes behind two prebuilt tar headers, no ``Example`` rebuilt (rt2data.mix.records)
-    driver: counts, dead letters by reason + samples, shard records -> the same JSON files as the Beam pipeline
+    driver: counts, dead letters by reason + samples, shard records -> the same JSON files as the Beam pipeline,
+        and the image formats written (for the dataset card, so no tar is listed afterwards)
 
 Memory: a worker holds one sample (pass 1) or one output shard (pass 2); the driver holds, per usable item, its key
 in a dict and three integers (spill file, offset, length), plus 14 bytes per output position while placing, never
@@ -110,13 +111,16 @@ class _ShardFn:
     """Pass 2 for one output shard: ``(shard, [(position, spill file, offset, length, epoch), ...], all done)`` ->
     the shard records of every format (``write``: ``run_mix``'s writer of one placed shard of records)."""
 
-    def __init__(self, spill: str, write: Callable[[tuple], Any]) -> None:
-        self.spill, self.write = spill, write
+    def __init__(self, spill: str, write: Callable[[tuple], Any], image_format: str) -> None:
+        self.spill, self.write, self.image_format = spill, write, image_format
 
-    def __call__(self, task: tuple[int, list[tuple[int, int, int, int, int]], bool]) -> list[dict]:
+    def __call__(self, task: tuple[int, list[tuple[int, int, int, int, int]], bool]
+                 ) -> tuple[list[dict], list[str] | None]:
+        """The shard records, and the image formats of the shard's examples as written (None: a resumed shard,
+        not read)."""
         shard, refs, all_done = task
         if all_done:  # resumed: every format of this shard is finished, nothing to read
-            return list(self.write((shard, [(p, None, 0) for p, *_ in refs])))
+            return list(self.write((shard, [(p, None, 0) for p, *_ in refs]))), None
         placed = []
         handle, handle_n = None, -1
         loads = pickle.loads
@@ -131,7 +135,10 @@ class _ShardFn:
         finally:
             if handle is not None:
                 handle.close()
-        return list(self.write((shard, placed)))
+        records = list(self.write((shard, placed)))
+        if self.image_format != "keep":  # every image is written in it (the writer converts, or fails the run)
+            return records, [self.image_format]
+        return records, sorted({record[4] for _, record, _ in placed})
 
 
 class LocalMix:
@@ -235,9 +242,13 @@ class LocalMix:
                 i = placement.item[position]
                 rows.append((position, ns[i], offsets[i], lengths[i], int(placement.epoch[position])))
             tasks.append((shard, rows, all(shard_name(prefix, shard, fmt) in done for fmt in formats)))
-        fn = _ShardFn(str(self.spill), write)
-        records = map_items(fn, tasks, workers=self.workers, initializer=self.initializer)
-        save([r for shard_records in records for r in shard_records], saved["shards"])
+        fn = _ShardFn(str(self.spill), write, self.image_format)
+        results = map_items(fn, tasks, workers=self.workers, initializer=self.initializer)
+        save([r for shard_records, _ in results for r in shard_records], saved["shards"])
+        image_formats = [f for _, formats in results for f in formats or ()]
+        # the dataset card's image formats, unless a resumed shard was not read (its tar headers are listed then)
+        save(None if any(formats is None for _, formats in results) else sorted(set(image_formats)),
+             saved["image_formats"])
 
         stats: dict[tuple, int] = {}
         for source, keys in self.keys.items():
