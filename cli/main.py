@@ -8,6 +8,7 @@ usage error) becomes one line on stderr and a non-zero exit; ``--debug`` shows t
 from __future__ import annotations
 
 import errno
+import gc
 import importlib
 import logging
 import os
@@ -134,6 +135,9 @@ def main(argv: list[str] | None = None) -> None:
             raise
         click.echo(f"error: {line}", err=True)
         sys.exit(1)
+    # Every output is closed and durable by now. Interpreter exit would run one more cyclic collection over every
+    # object of every imported module (about 0.25 s after tensorflow_datasets): frozen objects are skipped.
+    gc.freeze()
     # With standalone_mode=False, ctx.exit(n) returns n instead of exiting.
     sys.exit(code if isinstance(code, int) else 0)
 
