@@ -165,24 +165,29 @@ def _write_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], pre
 
 
 def _write_record_shard(group, plan: MixPlan, out_dir: str, formats: Sequence[str], prefix: str,
-                        done: dict[str, dict], image_format: str = "keep"):
+                        done: dict[str, dict], image_format: str = "keep", *, syncer: Syncer | None = None
+                        ) -> list[dict]:
     """``_write_shard`` for the embedded engine: one output shard from its placed spill records
-    ``(position, record, epoch)`` (``rt2data.mix.records``), the same bytes; yields ShardInfo dicts."""
+    ``(position, record, epoch)`` (``rt2data.mix.records``), the same bytes; returns the ShardInfo dicts.
+
+    ``syncer``: the caller's (its ``wait`` makes the shard durable); None: the shard's own, waited for here."""
+    if syncer is None:
+        with Syncer() as own:  # bytes hashed and written, and fsyncs, beside the encoding; all durable on leaving
+            return _write_record_shard(group, plan, out_dir, formats, prefix, done, image_format, syncer=own)
     shard, placed = group
     placed = _tiling(shard, placed, plan)
     infos = []
-    with Syncer() as syncer:  # bytes hashed and written, and fsyncs, beside the encoding; all durable on leaving
-        for fmt in formats:
-            name = shard_name(prefix, shard, fmt)
-            if name in done:
-                infos.append(done[name])
-                continue
-            with ShardWriter(out_dir, name, fmt=fmt, syncer=syncer) as writer:
-                for _, record, epoch in placed:
-                    key, data = encode_record(record, epoch, fmt, image_format)
-                    writer.add_encoded(data, key=key, source=record[1], kind=record[2])
-                infos.append(writer.close().to_json_dict())
-    yield from infos
+    for fmt in formats:
+        name = shard_name(prefix, shard, fmt)
+        if name in done:
+            infos.append(done[name])
+            continue
+        with ShardWriter(out_dir, name, fmt=fmt, syncer=syncer) as writer:
+            for _, record, epoch in placed:
+                key, data = encode_record(record, epoch, fmt, image_format)
+                writer.add_encoded(data, key=key, source=record[1], kind=record[2])
+            infos.append(writer.close().to_json_dict())
+    return infos
 
 
 def _save(value, path: str) -> str:

@@ -12,7 +12,8 @@ Every input sample is read once; usable examples are spilled to disk, so no proc
         winner are read back for the dead letter) -> usable counts, duplicated keys and the read dead letters, saved
         as the same JSON files as the Beam scan, so ``run_mix`` plans exactly as after Beam
     driver: placement (rt2data.mix.placement.place) -> for every output position its item and epoch
-    pass 2 (write), one task per output shard: read its records from the spill files (in file and offset order),
+    pass 2 (write), one task per run of consecutive output shards (about four runs per worker; a shard's fsync
+        overlaps the next one's work): read each shard's records from the spill files (in file and offset order),
         give each its epoch key and write every format with ``run_mix``'s record writer: a WebDataset sample is the
         record's bytes behind two prebuilt tar headers, no ``Example`` rebuilt (rt2data.mix.records)
     driver: counts, dead letters by reason + samples, shard records -> the same JSON files as the Beam pipeline,
@@ -45,7 +46,7 @@ from rt2data.mix.plan import MixPlan
 from rt2data.mix.records import read_records
 from rt2data.pipelines.local import map_items
 from rt2data.shards import shard_name
-from rt2data.shards.files import inside
+from rt2data.shards.files import Syncer, inside
 from rt2data.web.samples import WorkItem
 
 __all__ = ["LocalMix", "SPILL"]
@@ -108,19 +109,26 @@ class _ScanFn:
 
 
 class _ShardFn:
-    """Pass 2 for one output shard: ``(shard, [(position, spill file, offset, length, epoch), ...], all done)`` ->
-    the shard records of every format (``write``: ``run_mix``'s writer of one placed shard of records)."""
+    """Pass 2 for a run of output shards: ``[(shard, [(position, spill file, offset, length, epoch), ...], all done),
+    ...]`` -> per shard, its records of every format and the image formats written (``write``: ``run_mix``'s writer
+    of one placed shard of records). The shards share one ``Syncer``: a shard's fsync and rename overlap the next
+    shard's encoding; every shard is durable when the call returns."""
 
-    def __init__(self, spill: str, write: Callable[[tuple], Any], image_format: str) -> None:
+    def __init__(self, spill: str, write: Callable[..., Any], image_format: str) -> None:
         self.spill, self.write, self.image_format = spill, write, image_format
 
-    def __call__(self, task: tuple[int, list[tuple[int, int, int, int, int]], bool]
-                 ) -> tuple[list[dict], list[str] | None]:
+    def __call__(self, tasks: list[tuple[int, list[tuple[int, int, int, int, int]], bool]]
+                 ) -> list[tuple[list[dict], list[str] | None]]:
+        with Syncer() as syncer:
+            return [self._shard(task, syncer) for task in tasks]
+
+    def _shard(self, task: tuple[int, list[tuple[int, int, int, int, int]], bool], syncer: Syncer
+               ) -> tuple[list[dict], list[str] | None]:
         """The shard records, and the image formats of the shard's examples as written (None: a resumed shard,
         not read)."""
         shard, refs, all_done = task
         if all_done:  # resumed: every format of this shard is finished, nothing to read
-            return list(self.write((shard, [(p, None, 0) for p, *_ in refs]))), None
+            return list(self.write((shard, [(p, None, 0) for p, *_ in refs]), syncer=syncer)), None
         placed = []
         handle, handle_n = None, -1
         loads = pickle.loads
@@ -135,7 +143,7 @@ class _ShardFn:
         finally:
             if handle is not None:
                 handle.close()
-        records = list(self.write((shard, placed)))
+        records = list(self.write((shard, placed), syncer=syncer))
         if self.image_format != "keep":  # every image is written in it (the writer converts, or fails the run)
             return records, [self.image_format]
         return records, sorted({record[4] for _, record, _ in placed})
@@ -242,8 +250,11 @@ class LocalMix:
                 i = placement.item[position]
                 rows.append((position, ns[i], offsets[i], lengths[i], int(placement.epoch[position])))
             tasks.append((shard, rows, all(shard_name(prefix, shard, fmt) in done for fmt in formats)))
+        # runs of consecutive shards, about four per worker: fewer waits for a last fsync, still balanced
+        per_run = -(-len(tasks) // (4 * self.workers))
+        runs = [tasks[i:i + per_run] for i in range(0, len(tasks), per_run)]
         fn = _ShardFn(str(self.spill), write, self.image_format)
-        results = map_items(fn, tasks, workers=self.workers, initializer=self.initializer)
+        results = [r for run in map_items(fn, runs, workers=self.workers, initializer=self.initializer) for r in run]
         save([r for shard_records, _ in results for r in shard_records], saved["shards"])
         image_formats = [f for _, formats in results for f in formats or ()]
         # the dataset card's image formats, unless a resumed shard was not read (its tar headers are listed then)
