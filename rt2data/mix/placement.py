@@ -77,7 +77,7 @@ def place(plan: MixPlan, keys: Mapping[str, Sequence[str]]) -> Placement:
             need = src.needed(e)
             chosen = _ranked(plan, src.name, e, ks)[:need]
             base = e * src.available
-            positions = np.fromiter((plan.position(i, base + r) for r in range(need)), dtype=np.int64, count=need)
+            positions = np.array(plan.positions(i, base, need), dtype=np.int64)
             source[positions] = i
             item[positions] = chosen
             epoch[positions] = e

@@ -209,6 +209,24 @@ class MixPlan:
             return feistel_permute(src.offset + ordinal, self.total, _position_key(self.seed))
         return _block_position(self.seed, self.block_size, self.quotas, source_index, ordinal)
 
+    def positions(self, source_index: int, start: int, count: int) -> list[int]:
+        """``[position(source_index, o) for o in range(start, start + count)]``, each block's layout looked up once
+        (not once per draw)."""
+        src = self.sources[source_index]
+        if count and not (0 <= start and start + count <= src.draws):
+            raise ValueError(f"source {src.name!r}: ordinals {start}..{start + count - 1} outside its {src.draws} draws")
+        if self.block_size is None or count == 0:
+            return [self.position(source_index, o) for o in range(start, start + count)]
+        quota, out = self.quotas[source_index], []
+        ordinal, stop = start, start + count
+        while ordinal < stop:
+            block, j = divmod(ordinal, quota)
+            take = min(quota - j, stop - ordinal)
+            base = block * self.block_size
+            out.extend(base + k for k in block_layout(self.seed, self.quotas, block)[source_index][j:j + take])
+            ordinal += take
+        return out
+
     def shard_of(self, position: int) -> int:
         return position // self.shard_examples
 
