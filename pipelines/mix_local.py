@@ -39,7 +39,6 @@ from typing import Any, Callable, Mapping, Sequence
 
 from rt2data import io
 from rt2data.dead_letters import SampleDeadLetter
-from rt2data.errors import DataError
 from rt2data.mix.elements import DEAD_LETTER_SAMPLES, duplicate_letter, stat_keys
 from rt2data.mix.placement import place
 from rt2data.mix.plan import MixPlan

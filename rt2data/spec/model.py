@@ -362,7 +362,7 @@ def _build(data: dict[str, Any], source: str) -> DatasetSpec:
     if term["type"] != "none" and term_col is None:
         raise SpecError(f"action.terminate.type is {term['type']!r} but the action space has no 'terminate' dimension")
     if "index" in term and term["type"] not in ("one_hot", "float", "bool"):
-        raise SpecError(f"action.terminate.index: only one_hot, float and bool terminates take an index")
+        raise SpecError("action.terminate.index: only one_hot, float and bool terminates take an index")
     terminate = TerminateSpec(term["type"], parse_ref(term["key"]) if "key" in term else None, term.get("index"),
                               float(term.get("threshold", 0.5)))
     gripper = None
