@@ -151,6 +151,9 @@ def _run(child: str, *, root: str = "", cli: list[str] | None = None, **extra) -
         cmd += [f"--{k.replace('_', '-')}", str(v)]
     if cli:
         cmd += ["--", *cli]
+    # Every row measures its command alone: the gigabytes an earlier row wrote (or a removed output's) are on disk
+    # before this one starts, so its fsyncs do not queue behind their writeback.
+    os.sync()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)

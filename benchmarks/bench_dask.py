@@ -28,6 +28,7 @@ SPEC = "bridge_dataset"
 
 def _rt2data(*argv: str) -> tuple[float, float]:
     """Run ``rt2data -q ARGV`` in a child process; returns (wall s, CPU s of it and its children)."""
+    os.sync()  # an earlier run's writes are on disk first: this run's fsyncs do not queue behind them
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "rt2data.cli.main", "-q", *argv], capture_output=True, text=True)
