@@ -9,7 +9,7 @@ one package whose dataset class has these members, plus a row in :data:`OPENERS`
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterator, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Collection, Iterator, Protocol, Sequence, runtime_checkable
 
 from rt2data.errors import ConfigError
 from rt2data.rlds.dataset import open_dataset
@@ -35,8 +35,10 @@ class RobotSource(Protocol):
     def work_units(self, split: str) -> list[Any]:
         """The units of work that ``split`` reads, in input order (small and picklable)."""
 
-    def read_unit(self, unit: Any, *, corrupt: str = "error") -> Iterator[Any]:
-        """Stream one unit's episodes: a raw episode per good record, a bad-record marker per unreadable one."""
+    def read_unit(self, unit: Any, *, corrupt: str = "error", fields: Collection[str] | None = None) -> Iterator[Any]:
+        """Stream one unit's episodes: a raw episode per good record, a bad-record marker per unreadable one.
+        ``fields``: the paths the caller reads (``DatasetSpec.fields_read``); a source may decode only those
+        (None: every field)."""
 
     def input_fingerprint(self, units: Sequence[Any]) -> str:
         """``sha256:...`` naming the bytes ``units`` read (not the path: a moved copy matches)."""

@@ -18,12 +18,12 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 from rt2data import io
 from rt2data.errors import DataError
 from rt2data.rlds.splits import FILE_FORMATS, ShardRef, SplitInfo, resolve_split, split_infos
-from rt2data.rlds.reader import read_shard
+from rt2data.rlds.reader import prune_features, read_shard
 
 __all__ = ["RldsDataset", "open_dataset", "load_features", "find_builder_dir"]
 
@@ -120,6 +120,7 @@ class RldsDataset:
     features: Any = field(repr=False)
     splits: dict[str, SplitInfo] = field(repr=False)
     _info: Any = field(repr=False, compare=False)
+    _pruned: dict = field(default_factory=dict, repr=False, compare=False)  # fields -> pruned features
 
     def shards(self, split_spec: str = "train") -> list[ShardRef]:
         """The shards (with record ranges) that ``split_spec`` reads, in order; see ``rt2data.rlds.splits``."""
@@ -129,18 +130,29 @@ class RldsDataset:
         """Episodes that ``split_spec`` selects."""
         return sum(ref.take for ref in self.shards(split_spec))
 
-    def read_shard(self, ref: ShardRef, *, corrupt: str = "error"):
-        """Stream one shard's episodes; see ``rt2data.rlds.reader.read_shard``."""
-        return read_shard(ref, features=self.features, corrupt=corrupt)
+    def read_shard(self, ref: ShardRef, *, corrupt: str = "error", fields: Collection[str] | None = None):
+        """Stream one shard's episodes; see ``rt2data.rlds.reader.read_shard``. ``fields``: the paths the caller
+        reads (``DatasetSpec.fields_read``); only those are decoded. None: every field."""
+        return read_shard(ref, features=self.features_for(fields), corrupt=corrupt)
+
+    def features_for(self, fields: Collection[str] | None) -> Any:
+        """``features`` pruned to ``fields`` (``rt2data.rlds.reader.prune_features``), built once per set."""
+        if fields is None:
+            return self.features
+        key = frozenset(fields)
+        pruned = self._pruned.get(key)
+        if pruned is None:
+            pruned = self._pruned[key] = prune_features(self.features, key)
+        return pruned
 
     # The robot-data source interface (``rt2data.sources.RobotSource``): a work unit is a shard's record range.
     def work_units(self, split: str = "train") -> list[ShardRef]:
         """The shards ``split`` reads (see :meth:`shards`)."""
         return self.shards(split)
 
-    def read_unit(self, unit: ShardRef, *, corrupt: str = "error"):
+    def read_unit(self, unit: ShardRef, *, corrupt: str = "error", fields: Collection[str] | None = None):
         """Stream one shard's episodes (see :meth:`read_shard`)."""
-        return self.read_shard(unit, corrupt=corrupt)
+        return self.read_shard(unit, corrupt=corrupt, fields=fields)
 
     def input_fingerprint(self, units) -> str:
         """``sha256:...`` of the input ``units`` read: ``dataset_info.json`` and, per shard, its file name, size and

@@ -44,7 +44,7 @@ def iter_standardized(source: Any, unit: Any, spec: DatasetSpec, *, corrupt: str
     Yields:
         ``(OK, CanonicalEpisode)`` or ``(DEAD, RecordDeadLetter)``, in input order.
     """
-    for record in source.read_unit(unit, corrupt=corrupt):
+    for record in source.read_unit(unit, corrupt=corrupt, fields=spec.fields_read()):
         if isinstance(record, BadRecord):
             yield DEAD, bad_record_letter(record)
             continue

@@ -249,6 +249,29 @@ class DatasetSpec:
         """The spec as loaded (a deep copy)."""
         return copy.deepcopy(dict(self.data))
 
+    def fields_read(self) -> frozenset[str]:
+        """Every path of a raw episode that standardizing may read (``steps/...``, ``episode_metadata/...``):
+        each field the spec names, anywhere in it, and the step flags (``is_first``, ``is_last``,
+        ``is_terminal``, or the one ``terminate.type`` names). A reader need decode nothing else
+        (``rt2data.rlds.reader.prune_features``)."""
+        found: set[str] = {"steps/is_first", "steps/is_last", "steps/is_terminal"}
+        if self.terminate.type not in ("none", "one_hot", "float", "bool"):  # a step flag, read by name
+            found.add(f"steps/{self.terminate.type}")
+
+        def walk(value: Any) -> None:
+            if isinstance(value, Ref):
+                found.add(value.full_path)
+            elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+                for f in dataclasses.fields(value):
+                    if f.name != "data":  # the spec as written (its refs are parsed into the fields)
+                        walk(getattr(value, f.name))
+            elif isinstance(value, (tuple, list)):
+                for item in value:
+                    walk(item)
+
+        walk(self)
+        return frozenset(found)
+
     def with_gripper(self, mode: str) -> "DatasetSpec":
         """This spec under ``--gripper MODE``: ``absolute`` (as written) or ``as-recorded`` (the transforms that
         change the gripper's meaning, ``rel2abs_gripper`` and ``binarize_gripper``, are left out).

@@ -10,6 +10,7 @@ exercise the rule: relative commands with "no change" zeros, in-between gripper 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -61,6 +62,33 @@ def _raw_episodes(path: Path):
     return [raw for ref in ds.shards("train") for raw in ds.read_shard(ref)]
 
 
+def _same_episode(a, b) -> bool:
+    """Field by field (arrays by value, dtype included)."""
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            if not (isinstance(y, np.ndarray) and x.dtype == y.dtype and np.array_equal(x, y)):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def _leaf_paths(features) -> list[str]:
+    import tensorflow_datasets as tfds
+
+    def walk(feature, prefix):
+        if isinstance(feature, tfds.features.Dataset):
+            yield from walk(feature.feature, prefix)
+        elif isinstance(feature, tfds.features.FeaturesDict):
+            for key, child in feature.items():
+                yield from walk(child, f"{prefix}{key}/")
+        else:
+            yield prefix.rstrip("/")
+
+    return list(walk(features, ""))
+
+
 def test_every_catalog_dataset_has_a_spec(shared_data):
     root = shared_data / "oxe_catalog"
     names = {p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("_")}
@@ -82,6 +110,12 @@ def test_catalog_dataset_checks_and_converts(shared_data, built, name):
     assert check_features(spec, ds.features) == []
     canon = [standardize(spec, raw) for raw in _raw_episodes(path)]
     assert len(canon) == 1
+    # Decoding only the fields the spec reads gives the same canonical episode (and leaves some out where the
+    # layout holds fields the spec does not read).
+    pruned = [standardize(spec, raw) for ref in ds.shards("train") for raw in ds.read_unit(ref, fields=spec.fields_read())]
+    assert len(pruned) == 1 and _same_episode(pruned[0], canon[0])
+    kept = ds.features_for(spec.fields_read())
+    assert (kept is ds.features) == (len(_leaf_paths(kept)) == len(_leaf_paths(ds.features)))
     (ep,) = canon
     assert ep.actions.shape == (STEPS, len(spec.dim_names)) and np.isfinite(ep.actions).all()
     if spec.terminate_column is not None and spec.terminate.index is None:  # the builder ends the episode there

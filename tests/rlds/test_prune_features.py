@@ -1,0 +1,61 @@
+"""``prune_features``: the features a reader decodes, cut to the paths a spec reads (the decode itself is held to the
+full decode on every catalog layout in tests/spec/test_oxe_catalog.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from rt2data.rlds.reader import prune_features
+
+
+def _features():
+    F = tfds.features
+    return F.FeaturesDict({
+        "steps": F.Dataset({
+            "action": F.Tensor(shape=(7,), dtype=np.float32),
+            "is_first": np.bool_,
+            "language_embedding": F.Tensor(shape=(512,), dtype=np.float32),
+            "observation": F.FeaturesDict({
+                "image": F.Image(shape=(8, 8, 3), encoding_format="jpeg"),
+                "wrist": F.Image(shape=(8, 8, 3), encoding_format="jpeg"),
+                "clip/pose": F.Tensor(shape=(3,), dtype=np.float32),  # a key holding "/" (kuka)
+            }),
+        }),
+        "episode_metadata": F.FeaturesDict({"file_path": F.Text(), "id": np.int64}),
+    })
+
+
+def _paths(features, prefix=""):
+    out = []
+    for key, child in features.items():
+        inner = child.feature if isinstance(child, tfds.features.Dataset) else child
+        if isinstance(inner, tfds.features.FeaturesDict):
+            out += _paths(inner, f"{prefix}{key}/")
+        else:
+            out.append(f"{prefix}{key}")
+    return sorted(out)
+
+
+def test_only_the_named_leaves_are_kept():
+    features = _features()
+    pruned = prune_features(features, ["steps/action", "steps/observation/image", "steps/observation/clip/pose",
+                                       "episode_metadata/file_path", "steps/not_there"])
+    assert _paths(pruned) == ["episode_metadata/file_path", "steps/action", "steps/observation/clip/pose",
+                              "steps/observation/image"]
+    assert isinstance(pruned["steps"], tfds.features.Dataset)
+    assert pruned["steps"]["action"] is features["steps"]["action"]  # the leaves themselves, not copies
+
+
+def test_a_path_to_a_dict_keeps_all_of_it():
+    pruned = prune_features(_features(), ["steps/observation", "steps/is_first"])
+    assert _paths(pruned) == ["steps/is_first", "steps/observation/clip/pose", "steps/observation/image",
+                              "steps/observation/wrist"]
+
+
+def test_nothing_left_out_or_no_step_field_left_gives_the_features_themselves():
+    features = _features()
+    assert prune_features(features, _paths(features)) is features
+    assert _paths(prune_features(features, ["steps"])) == [p for p in _paths(features) if p.startswith("steps/")]
+    assert prune_features(features, ["episode_metadata/file_path"]) is features  # no step field: decode everything
+    assert prune_features(features, []) is features
