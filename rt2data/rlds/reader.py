@@ -150,7 +150,7 @@ def prune_features(features: Any, paths: Iterable[str]) -> Any:
 
     tfds's numpy parser then decodes nothing else: an Open X-Embodiment step often carries a 512-float language
     embedding and cameras the spec does not read, and turning those into arrays costs more than the rest of the
-    record (2.7 ms of an episode's ~9 ms in the ``bridge_dataset`` layout). Keys holding a ``/`` (kuka) match
+    record (in the ``bridge_dataset`` layout, 8.7 ms of an episode's 10.8 ms). Keys holding a ``/`` (kuka) match
     as a whole. Returns ``features`` itself when nothing is left out, or when no step field would be left (the
     full decode then reports what is missing, as before).
     """
