@@ -88,6 +88,12 @@ def derive_key(source: str, raw_key: str) -> str:
     return key
 
 
+def _check_pixels(width: int, height: int, max_pixels: int | None) -> None:
+    if max_pixels is not None and width * height > max_pixels:
+        raise ImageProblem("image_too_large", f"image is {width}x{height} = {width * height} pixels, "
+                                              f"more than max_image_pixels {max_pixels}")
+
+
 def prepare_image(data: bytes, *, verify: bool = True, max_pixels: int | None = None) -> tuple[bytes, str]:
     """Image bytes as stored in the example, and their format.
 
@@ -109,10 +115,7 @@ def prepare_image(data: bytes, *, verify: bool = True, max_pixels: int | None = 
         return data, fmt
     header = certain_header(data) if fmt in ("jpg", "png") else None
     if header is not None:  # Image.open certainly gives this header: size checked and JPEG decoded without it
-        width, height = header[1]
-        if max_pixels is not None and width * height > max_pixels:
-            raise ImageProblem("image_too_large", f"image is {width}x{height} = {width * height} pixels, "
-                                                  f"more than max_image_pixels {max_pixels}")
+        _check_pixels(*header[1], max_pixels)
         if not verify:
             return data, fmt
         if fmt == "jpg":
@@ -128,10 +131,7 @@ def prepare_image(data: bytes, *, verify: bool = True, max_pixels: int | None = 
             # Our own limit decides; Pillow's warning (or error past twice its limit) would be a second, global one.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as im:
-                width, height = im.size
-                if max_pixels is not None and width * height > max_pixels:
-                    raise ImageProblem("image_too_large", f"image is {width}x{height} = {width * height} pixels, "
-                                                          f"more than max_image_pixels {max_pixels}")
+                _check_pixels(*im.size, max_pixels)
                 if fmt is not None and not verify:
                     return data, fmt
                 if fmt == "jpg" and im.format == "JPEG":
