@@ -7,7 +7,7 @@ in a pool of ``workers`` processes that takes one input shard at a time (so shar
 On Linux the pool forks: workers inherit the modules already imported, start in milliseconds and need no pickled
 main session. Beam's embedded ``FnApiRunner`` stays available by name (``--runner FnApiRunner``) and the cluster
 runners (Dataflow, Flink, Spark, Dask) run the same per-shard function through Beam. ``mix`` maps two passes this
-way (one task per input work item, then one per output shard; ``rt2data.pipelines.mix_local``).
+way (one task per input work item, then one per run of output shards; ``rt2data.pipelines.mix_local``).
 
 Results come back in item order, and every per-shard result is a function of its input shard alone, so the output
 bytes do not depend on the runner or the number of workers (the tests compare them).
