@@ -3,7 +3,8 @@
 Run: ``python benchmarks/bench_convert.py`` (builds 200 episodes x 50 steps of 256x256 JPEG frames in the
 ``bridge_dataset`` layout with tfds, about 2 minutes here, then measures for about 3 minutes), or
 ``--dataset DIR`` to measure an existing TFDS builder directory of that layout, ``--episodes/--steps/--image-size``
-for another size, ``--repeat N`` to keep the best of N runs of every row (do it on a busy machine).
+for another size, ``--repeat N`` to keep the best of N runs of every row (do it on a busy machine; the rows a goal
+compares run in turn, round after round, so they see the machine in the same state).
 
 Every row except the parse limit, ``tf.data`` and ``iter_records`` is a whole ``rt2data`` process (interpreter
 start-up, imports, Beam, writing, fsync), timed from outside, so the start-up cost (the 60-step row) is inside every
@@ -38,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Callable
 from pathlib import Path
 
 SPEC = "bridge_dataset"
@@ -169,7 +171,22 @@ def _run(child: str, *, root: str = "", cli: list[str] | None = None, **extra) -
 
 def _best(n: int, fn) -> dict:
     """``n`` runs, each time kept at its smallest (the least disturbed by other load), peak RSS at its largest."""
-    runs = [fn() for _ in range(n)]
+    return _best_of([fn() for _ in range(n)])
+
+
+def _interleaved(n: int, jobs: list[tuple[str, Callable[[], dict]]], log: Callable[[str], None]) -> list[dict]:
+    """:func:`_best` of every job, the jobs run in turn, ``n`` rounds: rows that a goal compares (1 and 2 workers,
+    wds and both, with and without statistics, the parse limit) see the machine in the same state, where its speed
+    drifts over minutes; each row keeps its best run."""
+    runs: list[list[dict]] = [[] for _ in jobs]
+    for round_ in range(n):
+        for (name, fn), got in zip(jobs, runs):
+            log(f"  {name}{f' (round {round_ + 1} of {n})' if n > 1 else ''} ...")
+            got.append(fn())
+    return [_best_of(r) for r in runs]
+
+
+def _best_of(runs: list[dict]) -> dict:
     best = dict(min(runs, key=lambda r: r.get("seconds", r["wall"])))
     best.update(wall=min(r["wall"] for r in runs), cpu=min(r["cpu"] for r in runs),
                 rss_mb=max(r["rss_mb"] for r in runs))
@@ -271,46 +288,59 @@ def _measure(args: argparse.Namespace, root: Path) -> None:
     stats_file = runs / "stats.json"
     rows: list[tuple[str, float, str, dict]] = []  # (what, rate, unit, raw)
 
-    def cli(name: str, argv: list[str], out: Path | None = None) -> dict:
+    def fresh(argv: list[str], out_dir: Path | None = None) -> Callable[[], dict]:
+        """One run of ``rt2data ARGV`` (``out_dir`` removed first)."""
         def once() -> dict:
-            if out is not None:
-                shutil.rmtree(out, ignore_errors=True)
+            if out_dir is not None:
+                shutil.rmtree(out_dir, ignore_errors=True)
             return _run("cli", root="", cli=["-q", *argv])
-        log(f"  {name} ...")
-        return _best(args.repeat, once)
+        return once
 
-    log("parse limit ...")
-    parse = _best(args.repeat, lambda: _run("parse", root=dataset))
-    steps = parse["n"]
-    limit = steps / parse["seconds"]
-    rows.append(("parse limit: tfds deserialize_example_np, images skipped (in-process)", limit, "steps/s", parse))
+    def cli(name: str, argv: list[str], out_dir: Path | None = None) -> dict:
+        log(f"  {name} ...")
+        return _best(args.repeat, fresh(argv, out_dir))
+
     try:
         import importlib.util
 
         has_tf = importlib.util.find_spec("tensorflow") is not None
     except ValueError:
         has_tf = False
-    if has_tf:
-        log("tf.data ...")
-        tfd = _best(args.repeat, lambda: _run("tfdata", root=dataset))
-        rows.append(("tf.data as_dataset with image decoding (in-process)", tfd["n"] / tfd["seconds"], "steps/s", tfd))
-
-    rs = cli("stats", ["stats", dataset, "--spec", SPEC, "-o", str(stats_file), "--workers", "1"])
-    rows.append(("rt2data stats, 1 worker", steps / rs["wall"], "steps/s", rs))
     out = {k: runs / k for k in ("wds1", "wds2", "both", "wdsc", "bothc", "mix", "p10", "p100", "tiny")}
     conv = ["convert", dataset, "--spec", SPEC]
     one = ["--workers", "1"]  # without --workers a command uses the cores
-    r1 = cli("convert wds", [*conv, str(out["wds1"]), "--stats", str(stats_file), *one], out["wds1"])
+
+    # stats first in every round: it writes the statistics file the converts with --stats read (the same bytes)
+    jobs = [("parse limit", lambda: _run("parse", root=dataset)),
+            ("stats", fresh(["stats", dataset, "--spec", SPEC, "-o", str(stats_file), "--workers", "1"])),
+            ("convert wds", fresh([*conv, str(out["wds1"]), "--stats", str(stats_file), *one], out["wds1"])),
+            ("convert wds 2 workers", fresh([*conv, str(out["wds2"]), "--stats", str(stats_file), "--workers", "2"],
+                                            out["wds2"])),
+            ("convert both", fresh([*conv, str(out["both"]), "--stats", str(stats_file), "--format", "both", *one],
+                                   out["both"])),
+            ("convert wds, stats computed", fresh([*conv, str(out["wdsc"]), *one], out["wdsc"])),
+            ("convert both, stats computed", fresh([*conv, str(out["bothc"]), "--format", "both", *one], out["bothc"]))]
+    if has_tf:
+        jobs.insert(1, ("tf.data", lambda: _run("tfdata", root=dataset)))
+    measured = dict(zip((name for name, _ in jobs), _interleaved(args.repeat, jobs, log)))
+    parse = measured["parse limit"]
+    steps = parse["n"]
+    limit = steps / parse["seconds"]
+    rows.append(("parse limit: tfds deserialize_example_np, images skipped (in-process)", limit, "steps/s", parse))
+    if has_tf:
+        tfd = measured["tf.data"]
+        rows.append(("tf.data as_dataset with image decoding (in-process)", tfd["n"] / tfd["seconds"], "steps/s", tfd))
+    rs = measured["stats"]
+    rows.append(("rt2data stats, 1 worker", steps / rs["wall"], "steps/s", rs))
+    r1 = measured["convert wds"]
     rows.append(("rt2data convert --format wds --stats FILE, 1 worker", steps / r1["wall"], "steps/s", r1))
-    r2 = cli("convert wds 2 workers", [*conv, str(out["wds2"]), "--stats", str(stats_file), "--workers", "2"],
-             out["wds2"])
+    r2 = measured["convert wds 2 workers"]
     rows.append(("  the same, --workers 2", steps / r2["wall"], "steps/s", r2))
-    rb = cli("convert both", [*conv, str(out["both"]), "--stats", str(stats_file), "--format", "both", *one],
-             out["both"])
+    rb = measured["convert both"]
     rows.append(("rt2data convert --format both --stats FILE", steps / rb["wall"], "steps/s", rb))
-    rc = cli("convert wds, stats computed", [*conv, str(out["wdsc"]), *one], out["wdsc"])
+    rc = measured["convert wds, stats computed"]
     rows.append(("rt2data convert --format wds (statistics computed)", steps / rc["wall"], "steps/s", rc))
-    rbc = cli("convert both, stats computed", [*conv, str(out["bothc"]), "--format", "both", *one], out["bothc"])
+    rbc = measured["convert both, stats computed"]
     rows.append(("rt2data convert --format both (statistics computed)", steps / rbc["wall"], "steps/s", rbc))
 
     written = json.loads((out["wds1"] / "manifest.json").read_text())["accounting"]["written"]
@@ -324,7 +354,9 @@ def _measure(args: argparse.Namespace, root: Path) -> None:
     caption_dir = runs / "captions"
     captions = _captions(caption_dir, max(1, written // 2), _first_image(out["wds1"]))
     mixture = _mix_file(runs / "mixture.yaml", out["wds1"], captions, written)
-    rm = cli("mix", ["mix", str(mixture), str(out["mix"])], out["mix"])
+    mix_once = fresh(["mix", str(mixture), str(out["mix"])], out["mix"])
+    log("  mix (sizing the copy) ...")
+    mix_once()
     mixed = json.loads((out["mix"] / "manifest.json").read_text())
     mix_bytes = sum(i["bytes"] for infos in mixed["shards"].values() for i in infos)
     sources = [str(p) for p in sorted(out["wds1"].glob("*.tar"))] + [str(p) for p in captions]
@@ -333,8 +365,7 @@ def _measure(args: argparse.Namespace, root: Path) -> None:
         shutil.rmtree(runs / "copy", ignore_errors=True)
         return _run("copy", root=str(runs / "copy"), sources=json.dumps(sources), steps=mix_bytes)
 
-    log("  plain copy ...")
-    rp = _best(args.repeat, copy_once)
+    rm, rp = _interleaved(args.repeat, [("mix", mix_once), ("plain copy", copy_once)], log)
     rows.append((f"rt2data mix (robot + captions, shuffled, written; default workers: {_cores()})",
                  mix_bytes / 2**20 / rm["wall"], "MB/s", rm))
     rows.append(("plain copy of the same bytes (one process)", mix_bytes / 2**20 / rp["wall"], "MB/s", rp))
