@@ -12,7 +12,7 @@ import os
 import re
 import uuid
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 from rt2data import io
 from rt2data.errors import OutputError
@@ -32,6 +32,7 @@ __all__ = [
     "atomic_write_bytes",
     "file_sha256",
     "HashingWriter",
+    "reader_into",
     "HashingReader",
 ]
 
@@ -216,6 +217,20 @@ class HashingWriter:
         return len(data)
 
 
+def reader_into(f: BinaryIO) -> Callable[[Any], int]:
+    """``f.readinto`` (0 where it returns None), or the same made of ``f.read`` for a stream without it."""
+    into = getattr(f, "readinto", None)
+    if into is not None:
+        return lambda buffer: into(buffer) or 0
+
+    def read_into(buffer: Any) -> int:
+        data = f.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    return read_into
+
+
 class HashingReader:
     """Wraps a binary file: every read also feeds a SHA-256 and a byte count (``read`` and ``readinto``)."""
 
@@ -231,13 +246,7 @@ class HashingReader:
         return data
 
     def readinto(self, buffer: Any) -> int:
-        into = getattr(self.f, "readinto", None)
-        if into is None:  # a stream with read() only
-            data = self.f.read(len(buffer))
-            n = len(data)
-            buffer[:n] = data
-        else:
-            n = into(buffer) or 0
+        n = reader_into(self.f)(buffer)
         with memoryview(buffer) as view:
             self.sha.update(view[:n])
         self.bytes += n

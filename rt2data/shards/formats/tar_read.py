@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 import struct
 import tarfile
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO, Iterator
 
 from rt2data.errors import DataError
+from rt2data.shards.files import reader_into
 
 __all__ = ["iter_tar_members", "check_member_name", "pax_records"]
 
@@ -131,20 +132,6 @@ def _refill(f: BinaryIO, buf: bytes, pos: int, n: int) -> bytes:
     return b"".join(parts)
 
 
-def _reader_into(f: BinaryIO) -> Callable[[memoryview], int]:
-    """``f.readinto`` (a ``HashingReader``'s hashes what it reads), or the same made of ``f.read``."""
-    into = getattr(f, "readinto", None)
-    if into is not None:
-        return into
-
-    def read_into(view: memoryview) -> int:
-        data = f.read(len(view))
-        view[: len(data)] = data
-        return len(data)
-
-    return read_into
-
-
 def iter_tar_members(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, str, bytes, int]]:
     """Stream ``(key, extension, data, header_offset)`` of every member of an rt2data tar shard.
 
@@ -162,7 +149,7 @@ def iter_tar_members(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, str, byt
     window, wpos, wend, eof = bytearray(_CHUNK), 0, 0, False
     expect: bytes | None = None  # the name field the next member has when it is the JSON of the sample just read
     expect_key, expect_sum = "", 0
-    read_into = _reader_into(f)
+    read_into = reader_into(f)  # a HashingReader's hashes what it reads
     buf, pos = b"", 0
     offset = 0
     pax: dict[str, str] = {}
