@@ -178,24 +178,48 @@ def encode_tf_example(features: Mapping[str, Feature]) -> bytes:
     return b"".join(parts)
 
 
-def _encode_example(example: Example) -> bytes:
-    """:func:`example_to_tf_example_bytes`, field by field (see there): one loop over :data:`_FIELD_PLAN`."""
-    parts: list = [b""]  # [0]: the Features message's tag + length, known at the end
-    total = 0
-    for name, attr, entry_of in _FIELD_PLAN:
-        value = getattr(example, attr)
-        if value is None:
-            continue
-        if entry_of is None:  # the image: its head, then the bytes themselves (copied once, by the final join)
-            head = _one_bytes_head(name, len(value))
-            parts += (head, value)
-            total += len(head) + len(value)
-            continue
-        entry = entry_of(name, value)
-        parts.append(entry)
-        total += len(entry)
+def _encode_parts(ex: Example) -> tuple[list, int]:
+    """The pieces of :func:`example_to_tf_example_bytes` and the message's length, field by field in feature-name
+    order (the order ``encode_tf_example`` sorts to), written out one field after another: this runs once per
+    written example, and a loop over a table of fields cost half again as much. ``parts[0]`` is the ``Features``
+    message's tag + length; the image is a piece of its own (copied once, by whoever joins the pieces)."""
+    parts: list = [b""]
+    raw = ex.action_raw
+    if raw is not None:
+        parts += (_float32_entry("action_raw", raw), _float64_entry("action_raw_f64", raw))
+    if ex.action_tokens is not None:
+        parts.append(_ints_entry("action_tokens", ex.action_tokens))
+    if ex.chunk_real is not None:
+        parts.append(_int_entry("chunk_real", ex.chunk_real))
+    if ex.chunk_steps is not None:
+        parts.append(_int_entry("chunk_steps", ex.chunk_steps))
+    if ex.episode_id is not None:
+        parts.append(_text_entry("episode_id", ex.episode_id))
+    image = ex.image
+    parts += (_one_bytes_head("image", len(image)), image, _text_entry("image_format", ex.image_format))
+    if ex.input_ids is not None:
+        parts.append(_ints_entry("input_ids", ex.input_ids))
+    if ex.instruction is not None:
+        parts.append(_text_entry("instruction", ex.instruction))
+    parts += (_uncached_text_entry("key", ex.key), _text_entry("kind", ex.kind))
+    if ex.labels is not None:
+        parts.append(_ints_entry("labels", ex.labels))
+    if ex.plan is not None:
+        parts.append(_text_entry("plan", ex.plan))
+    parts += (_text_entry("prompt", ex.prompt), _text_entry("source", ex.source))
+    if ex.step is not None:
+        parts.append(_int_entry("step", ex.step))
+    target = ex.target  # an action string changes from step to step: a cache entry would not be hit again
+    parts += (_uncached_text_entry("target", target) if ex.kind == "action" else _text_entry("target", target),
+              _text_entry("template_id", ex.template_id))
+    total = sum(map(len, parts))
     parts[0] = _T1 + _varint(total)
-    return b"".join(parts)
+    return parts, len(parts[0]) + total
+
+
+def _encode_example(example: Example) -> bytes:
+    """:func:`example_to_tf_example_bytes` (see there)."""
+    return b"".join(_encode_parts(example)[0])
 
 
 def _uncached_bytes_entry(name: str, data: bytes) -> bytes:
@@ -224,9 +248,15 @@ def _text_entry(name: str, value: str) -> bytes:
 
 def _packed_entry(name: str, kind_tag: bytes, packed: bytes) -> bytes:
     """The entry ``name: <float_list|int64_list> {value: packed}`` (an empty list has no ``value`` field)."""
-    body = _T1 + _varint(len(packed)) + packed if packed else b""
-    feature = kind_tag + _varint(len(body)) + body
-    return _entry_head(name, len(feature)) + feature
+    return _packed_head(name, kind_tag, len(packed)) + packed
+
+
+@functools.lru_cache(maxsize=4096)
+def _packed_head(name: str, kind_tag: bytes, n: int) -> bytes:
+    """Everything of :func:`_packed_entry` before the ``n`` packed bytes (cached: few lengths occur)."""
+    body_head = _T1 + _varint(n) if n else b""
+    feature_head = kind_tag + _varint(len(body_head) + n) + body_head
+    return _entry_head(name, len(feature_head) + n) + feature_head
 
 
 def _float32_entry(name: str, values: tuple) -> bytes:
@@ -245,30 +275,19 @@ def _float64_entry(name: str, values: tuple) -> bytes:
 
 
 def _ints_entry(name: str, values: tuple) -> bytes:
-    if values and 0 <= min(values) and max(values) < 16384:  # tokens, ids: the table of 1- and 2-byte varints
-        small = _SMALL_VARINTS
-        packed = b"".join([small[v] for v in values])
-    else:
-        packed = b"".join([_varint(int(v)) for v in values])
-    return _packed_entry(name, _T3, packed)
+    if values and 0 <= min(values):
+        top = max(values)
+        if top < 128:  # bin indices of up to 128 bins: every varint is its own byte
+            return _packed_entry(name, _T3, bytes(values))
+        if top < 16384:  # tokens, ids: the table of 1- and 2-byte varints
+            small = _SMALL_VARINTS
+            return _packed_entry(name, _T3, b"".join([small[v] for v in values]))
+    return _packed_entry(name, _T3, b"".join([_varint(int(v)) for v in values]))
 
 
 @functools.lru_cache(maxsize=4096)
 def _int_entry(name: str, value: int) -> bytes:
     return _packed_entry(name, _T3, _varint(int(value)))
-
-
-def _field_plan() -> tuple[tuple[str, str, object], ...]:
-    """``(feature name, Example attribute, its entry function)`` of every feature ``example_to_features`` can
-    give, in the order ``encode_tf_example`` writes them (by name); None for the image."""
-    text = {name: _text_entry for name in (*_STRING_FIELDS, *_OPTIONAL_STRING_FIELDS)}
-    plan = {**text, F.KEY: _uncached_text_entry, F.IMAGE: None, "step": _int_entry, "chunk_steps": _int_entry,
-            "chunk_real": _int_entry, "action_tokens": _ints_entry, "input_ids": _ints_entry,
-            "labels": _ints_entry, "action_raw": _float32_entry, "action_raw_f64": _float64_entry}
-    return tuple((name, "action_raw" if name == "action_raw_f64" else name, fn) for name, fn in sorted(plan.items()))
-
-
-_FIELD_PLAN = _field_plan()
 
 
 # --------------------------------------------------------------------------- wire-level decoding
