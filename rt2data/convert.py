@@ -21,6 +21,7 @@ Accounting invariant, per episode and in total: input steps == written + sum(dro
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -137,8 +138,24 @@ def example_key(source: str, shard_index: int, record_index: int, step: int, *, 
     ``split`` is part of the key when given: a conversion reading several splits (``train+validation``) passes
     it, since shard and record indices restart in every split.
     """
+    prefix = _key_prefix(source, split, shard_index, record_index)
+    if len(prefix) < 200:  # make_key cut nothing, and the prefix ends in the record's digits (nothing stripped)
+        return f"{prefix}-t{step:04d}"[:200]
     parts = (split,) if split is not None else ()
     return make_key(source, *parts, f"s{shard_index:05d}", f"r{record_index:06d}", f"t{step:04d}")
+
+
+@functools.lru_cache(maxsize=256)
+def _key_prefix(source: str, split: str | None, shard_index: int, record_index: int) -> str:
+    """The key of an episode's steps up to the step: ``make_key`` of the other parts, once per episode."""
+    parts = (split,) if split is not None else ()
+    return make_key(source, *parts, f"s{shard_index:05d}", f"r{record_index:06d}")
+
+
+@functools.lru_cache(maxsize=256)
+def _prompt(template, instruction: str) -> str:
+    """The rendered prompt, once per (template, instruction): an episode's steps mostly share one instruction."""
+    return template.render(instruction=instruction)
 
 
 def _movement_mask(codec) -> np.ndarray:
@@ -337,7 +354,7 @@ def _make_example(episode, shard_index, t, action, tokens, text, instruction, co
         key=example_key(config.source, shard_index, episode.record_index, t, split=split),
         image=image,
         image_format=image_format,
-        prompt=template.render(instruction=shown),
+        prompt=_prompt(template, shown),
         target=action_target(text),
         kind="action",
         source=config.source,
@@ -345,8 +362,8 @@ def _make_example(episode, shard_index, t, action, tokens, text, instruction, co
         instruction=instruction,
         episode_id=episode.episode_id,
         step=t,
-        action_raw=tuple(float(v) for v in action),
-        action_tokens=tuple(int(v) for v in tokens),
+        action_raw=np.asarray(action, dtype=np.float64).tolist(),  # Example makes tuples of Python numbers
+        action_tokens=np.asarray(tokens).tolist(),
         **(extra or {}),
     )
 

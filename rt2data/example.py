@@ -134,9 +134,9 @@ class Example:
             object.__setattr__(self, "labels", tuple(int(v) for v in self.labels))  # type: ignore[union-attr]
         # Normalize sequences to tuples of plain Python numbers so equality and hashing are stable.
         if self.action_raw is not None:
-            object.__setattr__(self, "action_raw", tuple(float(v) for v in self.action_raw))
+            object.__setattr__(self, "action_raw", tuple(map(float, self.action_raw)))
         if self.action_tokens is not None:
-            object.__setattr__(self, "action_tokens", tuple(int(v) for v in self.action_tokens))
+            object.__setattr__(self, "action_tokens", tuple(map(int, self.action_tokens)))
         if isinstance(self.image, bytearray):
             object.__setattr__(self, "image", bytes(self.image))
 
