@@ -146,24 +146,36 @@ CHILDREN = {"build": _child_build, "parse": _child_parse, "tfdata": _child_tfdat
 
 
 # ------------------------------------------------------------------------------------------------ the parent
-def _run(child: str, *, root: str = "", cli: list[str] | None = None, **extra) -> dict:
-    """Run one child process; returns its JSON result plus ``wall`` (seconds, whole process) and ``rss_mb``."""
+def _command(child: str, *, root: str = "", cli: list[str] | None = None, **extra) -> list[str]:
     cmd = [sys.executable, _ME, "--child", child, "--root", root]
     for k, v in extra.items():
         cmd += [f"--{k.replace('_', '-')}", str(v)]
-    if cli:
-        cmd += ["--", *cli]
+    return cmd + ["--", *cli] if cli else cmd
+
+
+def _run(child: str, *, copies: int = 1, **kwargs) -> dict:
+    """Run one child process (``copies`` of it at once); returns its JSON result plus ``wall`` (seconds, whole
+    processes), ``cpu`` (their user + system seconds) and ``rss_mb``. With copies, ``seconds`` is the slowest
+    copy's and ``n`` the sum of theirs: what the machine does when that many processes run side by side."""
+    cmd = _command(child, **kwargs)
     # Every row measures its command alone: the gigabytes an earlier row wrote (or a removed output's) are on disk
     # before this one starts, so its fsyncs do not queue behind their writeback.
     os.sync()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(copies)]
+    outs = [proc.communicate() for proc in procs]
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    results = []
+    for proc, (stdout, stderr) in zip(procs, outs):
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stderr[-3000:]}")
+        results.append(json.loads(stdout.strip().splitlines()[-1]))
+    result = results[0]
+    if copies > 1:
+        result = {"seconds": max(r["seconds"] for r in results), "n": sum(r["n"] for r in results),
+                  "rss_mb": max(r["rss_mb"] for r in results)}
     result["wall"] = wall
     result["cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return result
@@ -312,6 +324,7 @@ def _measure(args: argparse.Namespace, root: Path) -> None:
 
     # stats first in every round: it writes the statistics file the converts with --stats read (the same bytes)
     jobs = [("parse limit", lambda: _run("parse", root=dataset)),
+            ("parse limit, two processes at once", lambda: _run("parse", root=dataset, copies=2)),
             ("stats", fresh(["stats", dataset, "--spec", SPEC, "-o", str(stats_file), "--workers", "1"])),
             ("convert wds", fresh([*conv, str(out["wds1"]), "--stats", str(stats_file), *one], out["wds1"])),
             ("convert wds 2 workers", fresh([*conv, str(out["wds2"]), "--stats", str(stats_file), "--workers", "2"],
@@ -327,6 +340,9 @@ def _measure(args: argparse.Namespace, root: Path) -> None:
     steps = parse["n"]
     limit = steps / parse["seconds"]
     rows.append(("parse limit: tfds deserialize_example_np, images skipped (in-process)", limit, "steps/s", parse))
+    pair = measured["parse limit, two processes at once"]
+    rows.append(("  two such processes at once (both cores; steps of the two / the slower one's time)",
+                 pair["n"] / pair["seconds"], "steps/s", pair))
     if has_tf:
         tfd = measured["tf.data"]
         rows.append(("tf.data as_dataset with image decoding (in-process)", tfd["n"] / tfd["seconds"], "steps/s", tfd))
@@ -374,10 +390,11 @@ def _measure(args: argparse.Namespace, root: Path) -> None:
     r10 = cli("convert 10%", [*conv, str(out["p10"]), "--stats", str(stats_file), "--split", "train[:10%]", *one],
               out["p10"])
     r100 = r1
-    _print(args, dataset, steps, written, rows, limit, rs, r1, r2, rb, rc, rbc, rv, ri, rm, rp, rt, r10, r100)
+    _print(args, dataset, steps, written, rows, limit, pair, rs, r1, r2, rb, rc, rbc, rv, ri, rm, rp, rt, r10, r100)
 
 
-def _print(args, dataset, steps, written, rows, limit, rs, r1, r2, rb, rc, rbc, rv, ri, rm, rp, rt, r10, r100):
+def _print(args, dataset, steps, written, rows, limit, pair, rs, r1, r2, rb, rc, rbc, rv, ri, rm, rp, rt, r10,
+           r100):
     """The table of rates and ratios, then each goal of issue 14 with the value measured in this run."""
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"\n{steps:,} steps from {dataset} ({written:,} examples written); {machine}; best of {args.repeat}")
@@ -386,7 +403,8 @@ def _print(args, dataset, steps, written, rows, limit, rs, r1, r2, rb, rc, rbc, 
           "|---|---|---|---|---|---|---|")
     for what, rate, unit, raw in rows:
         ratio = f"{rate / limit:.2f}" if unit == "steps/s" else ""
-        cpu_ratio = f"{parse_cpu / raw['cpu']:.2f}" if unit == "steps/s" else ""
+        work = raw.get("n", steps) / steps  # two processes at once did the work twice
+        cpu_ratio = f"{parse_cpu * work / raw['cpu']:.2f}" if unit == "steps/s" else ""
         wall = raw.get("seconds", raw["wall"])
         print(f"| {what} | {rate:,.0f} {unit} | {ratio} | {cpu_ratio} | {wall:.2f} | {raw['cpu']:.2f} "
               f"| {raw['rss_mb']:.0f} |")
@@ -414,6 +432,10 @@ def _print(args, dataset, steps, written, rows, limit, rs, r1, r2, rb, rc, rbc, 
         met = lambda v: "" if v is None else ("yes" if (v >= bound if op == ">=" else v <= bound) else "NO")  # noqa
         shown = "" if by_cpu is None else f"{by_cpu:,.2f}"
         print(f"| {what} | {value:,.2f} | {met(value)} | {shown} | {met(by_cpu)} |")
+    ceiling = pair["n"] / pair["seconds"] / limit
+    print(f"\nTwo processes at once do {ceiling:.2f}x the work of one on this machine (the parse limit run twice side "
+          f"by side): the most --workers 2 can give, before its serial part (start-up, opening the dataset, the "
+          f"manifest). --workers 2 reached {r1['wall'] / r2['wall'] / ceiling:.0%} of it.")
 
 
 if __name__ == "__main__":
