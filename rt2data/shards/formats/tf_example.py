@@ -178,12 +178,11 @@ def encode_tf_example(features: Mapping[str, Feature]) -> bytes:
     return b"".join(parts)
 
 
-def _encode_parts(ex: Example) -> tuple[list, int]:
-    """The pieces of :func:`example_to_tf_example_bytes` and the message's length, field by field in feature-name
-    order (the order ``encode_tf_example`` sorts to), written out one field after another: this runs once per
-    written example, and a loop over a table of fields cost half again as much. ``parts[0]`` is the ``Features``
-    message's tag + length; the image is a piece of its own (copied once, by whoever joins the pieces)."""
-    parts: list = [b""]
+def _encode_example(ex: Example) -> bytes:
+    """:func:`example_to_tf_example_bytes`: the entries in feature-name order (the order ``encode_tf_example``
+    sorts to), written out one field after another (this runs once per written example; a loop over a table of
+    fields cost half again as much), joined once: the image is copied once."""
+    parts: list = [b""]  # [0]: the Features message's tag + length, known at the end
     raw = ex.action_raw
     if raw is not None:
         parts += (_float32_entry("action_raw", raw), _float64_entry("action_raw_f64", raw))
@@ -212,14 +211,8 @@ def _encode_parts(ex: Example) -> tuple[list, int]:
     target = ex.target  # an action string changes from step to step: a cache entry would not be hit again
     parts += (_uncached_text_entry("target", target) if ex.kind == "action" else _text_entry("target", target),
               _text_entry("template_id", ex.template_id))
-    total = sum(map(len, parts))
-    parts[0] = _T1 + _varint(total)
-    return parts, len(parts[0]) + total
-
-
-def _encode_example(example: Example) -> bytes:
-    """:func:`example_to_tf_example_bytes` (see there)."""
-    return b"".join(_encode_parts(example)[0])
+    parts[0] = _T1 + _varint(sum(map(len, parts)))
+    return b"".join(parts)
 
 
 def _uncached_bytes_entry(name: str, data: bytes) -> bytes:
