@@ -15,7 +15,6 @@ import pytest
 from click.testing import CliRunner
 
 from rt2data.cli.main import cli
-from rt2data.codec.action_codec import ActionCodec
 from rt2data.codec.action_space import ActionSpace
 from rt2data.codec.constrained import ActionTrie
 from rt2data.codec.token_report import action_trie, check_lossless, sample_targets, strategy_report, token_strategy

@@ -147,7 +147,7 @@ def test_plan_targets(tmp_path):
     good = base.replace(target=action_target(base.target, plan="reach the block"), plan="reach the block")
     bad = action(9).replace(target=action_target(action(9).target, plan="reach"), plan="grasp")
     problems = _problems(tmp_path, [good, bad])
-    assert problems == [f"robot-0009: target's plan 'reach' differs from the plan field 'grasp'"]
+    assert problems == ["robot-0009: target's plan 'reach' differs from the plan field 'grasp'"]
 
 
 def test_web_example_with_action_fields(tmp_path):

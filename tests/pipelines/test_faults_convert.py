@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from rt2data.errors import DataError
 from rt2data.pipelines.convert import ConvertJob, run_convert
 from rt2data.testing import rlds_builders as rb
 

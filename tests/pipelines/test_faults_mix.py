@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import webdataset as wds
-from click.testing import CliRunner
 from PIL import Image
 
 from rt2data.errors import OutputError
