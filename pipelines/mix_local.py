@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 
 SPILL = "spill"
 """Sub-directory of the staging directory holding the spill files of a run."""
+_SPILL_CHUNK = 1 << 20
+"""A work item's spill is written in pieces of about this size (one write call per record cost 20 us each)."""
 
 
 def _spill_name(n: int) -> str:
@@ -86,7 +88,8 @@ class _ScanFn:
         path = io.join(self.spill, _spill_name(n))
         index: list[tuple[str, str, int, int]] = []
         dead: list[SampleDeadLetter] = []
-        offset = 0
+        offset = written = 0
+        pending: list[bytes] = []  # the records not yet written (see _SPILL_CHUNK)
         dumps, highest = pickle.dumps, pickle.HIGHEST_PROTOCOL
         f = io.open_write(path)
         try:
@@ -95,10 +98,16 @@ class _ScanFn:
                     dead.append(x)
                     continue
                 data = dumps(x, protocol=highest)
-                f.write(data)
+                pending.append(data)
                 record = x[3]
                 index.append((record[0], record[3], offset, len(data)))
                 offset += len(data)
+                if offset - written >= _SPILL_CHUNK:
+                    f.write(b"".join(pending))
+                    pending.clear()
+                    written = offset
+            if pending:
+                f.write(b"".join(pending))
         except BaseException:
             f.close()
             raise

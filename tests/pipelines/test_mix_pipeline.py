@@ -202,6 +202,21 @@ def test_mix_two_workers_and_both_formats_same_bytes(inputs, tmp_path):
     assert manifest.sources["robot"]["per_shard"]["mix-000000.tar"]["planned"] == 10.0
 
 
+@pytest.mark.parametrize("chunk", [1, 3000])
+def test_spill_written_in_pieces_gives_the_same_bytes(inputs, tmp_path, monkeypatch, chunk):
+    """The spill is written a megabyte at a time; flushed after every record, or every few, the output is the same."""
+    import rt2data.pipelines.mix_local as mix_local
+
+    path = write_mixture(inputs, "mix3.yaml", output={"block_size": None, "examples": 40, "shard_examples": 16})
+    runner = CliRunner()
+    result = runner.invoke(cli, ["mix", str(path), str(tmp_path / "default"), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    monkeypatch.setattr(mix_local, "_SPILL_CHUNK", chunk)
+    result = runner.invoke(cli, ["mix", str(path), str(tmp_path / "pieces"), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert tree_bytes(tmp_path / "pieces") == tree_bytes(tmp_path / "default")
+
+
 def test_stop_and_exhaust_all_repetition_counts(inputs, tmp_path):
     # stop without a size: the mixture ends when the caption source would repeat; each caption exactly once.
     path = write_mixture(inputs, "stop.yaml", when_exhausted="stop", output={"examples": None, "block_size": 4})
