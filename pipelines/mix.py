@@ -7,8 +7,8 @@ source and shard, repeats, dead letters; accounting) and publishes the shards. T
 - the embedded engine (the default: no ``--runner``, or ``--runner local``), ``rt2data.pipelines.mix_local``: no
   Beam; every sample is read once by ``--workers`` forked processes and its usable example spilled inside
   ``OUT/.mix-staging/``; the placement of every draw is computed on the driver; one task per run of consecutive
-  output shards reads their examples back and writes them. Memory: one sample or one output shard per worker, small metadata per item on the
-  driver;
+  output shards reads their examples back and writes them. Memory: one sample or one output shard per worker,
+  small metadata per item on the driver;
 - Beam, for any runner named with ``--runner`` (``FnApiRunner``, ``DaskRunner``, Dataflow, Flink, Spark)::
 
     pass 1 (scan):  Create(work items) -> Reshuffle -> read -> items (key, location only)

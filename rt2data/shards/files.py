@@ -238,6 +238,7 @@ class HashingReader:
         self.f = f
         self.sha = hashlib.sha256()
         self.bytes = 0
+        self._read_into = reader_into(f)
 
     def read(self, n: int = -1) -> bytes:
         data = self.f.read(n)
@@ -246,7 +247,7 @@ class HashingReader:
         return data
 
     def readinto(self, buffer: Any) -> int:
-        n = reader_into(self.f)(buffer)
+        n = self._read_into(buffer)
         with memoryview(buffer) as view:
             self.sha.update(view[:n])
         self.bytes += n
