@@ -165,7 +165,7 @@ def prune_features(features: Any, paths: Iterable[str]) -> Any:
                 return None
             if inner is feature.feature:
                 return feature
-            return tfds.features.Dataset(inner, length=feature._length)  # pylint: disable=protected-access
+            return tfds.features.Dataset(inner, length=_static_length(feature))
         if isinstance(feature, tfds.features.FeaturesDict):
             kept = {}
             for key, child in feature.items():
@@ -182,6 +182,13 @@ def prune_features(features: Any, paths: Iterable[str]) -> Any:
     if pruned is None or ("steps" in features and "steps" not in pruned):
         return features
     return pruned
+
+
+def _static_length(feature: Any) -> int | None:
+    """The static length of a tfds ``Sequence``/``Dataset`` feature (None: variable), read through its public
+    serialized form (``length`` -1 there means variable)."""
+    length = feature.to_json_content().length
+    return None if length == -1 else int(length)
 
 
 def _leaves(tree: Any) -> Iterator[Any]:

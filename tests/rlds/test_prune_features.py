@@ -59,3 +59,13 @@ def test_nothing_left_out_or_no_step_field_left_gives_the_features_themselves():
     assert _paths(prune_features(features, ["steps"])) == [p for p in _paths(features) if p.startswith("steps/")]
     assert prune_features(features, ["episode_metadata/file_path"]) is features  # no step field: decode everything
     assert prune_features(features, []) is features
+
+
+def test_a_pruned_sequence_keeps_its_static_length():
+    F = tfds.features
+    for length in (None, 4):
+        action = F.Tensor(shape=(7,), dtype=np.float32)
+        features = F.FeaturesDict({"steps": F.Dataset({"action": action, "reward": np.float32}, length=length)})
+        pruned = prune_features(features, ["steps/action"])
+        assert _paths(pruned) == ["steps/action"]
+        assert pruned["steps"].to_json_content() == F.Dataset({"action": action}, length=length).to_json_content()
