@@ -65,10 +65,20 @@ def rank_hash(seed: int, source: str, epoch: int, key: str) -> int:
 
 
 def _part(p: str | int) -> bytes:
+    kind = type(p)
+    if kind is str:  # the common cases first, without the checks below (the same bytes)
+        data = p.encode("utf-8")  # type: ignore[union-attr]
+        return b"s" + len(data).to_bytes(4, "big") + data
+    if kind is int and 0 <= p < len(_SMALL_INTS):  # type: ignore[operator]
+        return _SMALL_INTS[p]  # type: ignore[index]
     if isinstance(p, bool) or not isinstance(p, (str, int)):
         raise TypeError(f"stable_hash parts must be str or int, got {type(p).__name__}")
     data = p.encode("utf-8") if isinstance(p, str) else str(p).encode("ascii")
     return (b"s" if isinstance(p, str) else b"i") + len(data).to_bytes(4, "big") + data
+
+
+_SMALL_INTS = tuple(b"i" + len(str(n)).to_bytes(4, "big") + str(n).encode("ascii") for n in range(1024))
+"""``_part(n)`` of the ints block slots and epochs are made of."""
 
 
 def _prefix(*parts: str | int) -> "hashlib._Hash":
@@ -79,10 +89,10 @@ def _prefix(*parts: str | int) -> "hashlib._Hash":
 def _extended(prefix: "hashlib._Hash", lasts: Iterable[str | int]) -> Iterator[int]:
     """``stable_hash(*parts, last)`` for each ``last``, where ``prefix = _prefix(*parts)``: the common prefix is
     hashed once and each last part only appended to a copy of it (the same values, several times faster)."""
-    from_bytes = int.from_bytes
+    from_bytes, copy, part = int.from_bytes, prefix.copy, _part
     for last in lasts:
-        h = prefix.copy()
-        h.update(_part(last))
+        h = copy()
+        h.update(part(last))
         yield from_bytes(h.digest(), "big")
 
 

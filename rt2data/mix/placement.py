@@ -67,6 +67,7 @@ def place(plan: MixPlan, keys: Mapping[str, Sequence[str]]) -> Placement:
     source = np.full(total, -1, dtype=np.int16)
     item = np.full(total, -1, dtype=np.int64)
     epoch = np.zeros(total, dtype=np.int32)
+    draws = [np.frombuffer(d, dtype=np.int64) for d in plan.draw_positions()]  # per source, by ordinal
     for i, src in enumerate(plan.sources):
         if src.draws == 0:
             continue
@@ -77,7 +78,7 @@ def place(plan: MixPlan, keys: Mapping[str, Sequence[str]]) -> Placement:
             need = src.needed(e)
             chosen = _ranked(plan, src.name, e, ks)[:need]
             base = e * src.available
-            positions = np.array(plan.positions(i, base, need), dtype=np.int64)
+            positions = draws[i][base:base + need]
             source[positions] = i
             item[positions] = chosen
             epoch[positions] = e

@@ -33,6 +33,7 @@ in the last epoch): at most once under ``stop``, at least once under ``exhaust_a
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -225,6 +226,22 @@ class MixPlan:
             base = block * self.block_size
             out.extend(base + k for k in block_layout(self.seed, self.quotas, block)[source_index][j:j + take])
             ordinal += take
+        return out
+
+    def draw_positions(self) -> list[array]:
+        """``[array("q", positions(i, 0, draws of i)) for every source i]``: the output position of every draw, in
+        one pass over the blocks (each block's layout computed once for all sources, not once per source). In
+        block mode the positions of all sources are a permutation of ``range(total)``: ``total * 8`` bytes."""
+        if self.block_size is None:
+            return [array("q", self.positions(i, 0, s.draws)) for i, s in enumerate(self.sources)]
+        out = [array("q") for _ in self.sources]
+        layout_of = block_layout.__wrapped__  # every block once: the cache would only churn
+        size, quotas, total = self.block_size, self.quotas, self.total
+        for block in range(ceil(total / size)):
+            base = block * size
+            last = total - base < size  # the partial last block: only its slots below total - base are drawn
+            for positions, slots in zip(out, layout_of(self.seed, quotas, block)):
+                positions.extend(base + k for k in slots if not last or base + k < total)
         return out
 
     def shard_of(self, position: int) -> int:

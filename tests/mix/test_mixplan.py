@@ -73,6 +73,21 @@ def test_stable_hash_is_unambiguous_and_fixed():
     assert stable_hash(0, "rank", "s", 0, "k") == stable_hash(0, "rank", "s", 0, "k")
     with pytest.raises(TypeError):
         stable_hash(1.5)
+    with pytest.raises(TypeError):
+        stable_hash(True)
+
+
+def test_hash_values_are_pinned():
+    """Every mixture's order rests on these values: the same on every machine, version and code path (the
+    values of the first, plain implementation)."""
+    from rt2data.mix.order import block_layout, rank_hashes
+
+    assert stable_hash(0, "rank", "s", 0, "k") == 3284391059417231120
+    assert stable_hash(7, "slot", 12, 3) == 9114542930162541125
+    assert stable_hash(2**40, "\u00fc", 1023, 1024, -5) == 84550686953668108
+    assert list(rank_hashes(3, "robot", 2, ["a", "b-1", "\u00e9"])) == [2160451985841431063, 4189658223736547030,
+                                                                         17206971393137771682]
+    assert block_layout.__wrapped__(5, (3, 5), 9) == ((0, 4, 6), (1, 2, 3, 5, 7))
 
 
 @SETTINGS
@@ -248,3 +263,17 @@ def test_positions_of_a_run_of_draws_are_their_positions(weights, sizes, block, 
         assert plan.positions(i, start, count) == [plan.position(i, o) for o in range(start, start + count)]
     with pytest.raises(ValueError):
         plan.positions(0, plan.sources[0].draws, 1)
+
+
+@given(weights=weights_st, sizes=st.lists(st.integers(1, 60), min_size=4, max_size=4),
+       block=st.one_of(st.none(), st.integers(4, 40)), total=st.integers(1, 300), seed=st.integers(0, 2**32))
+def test_draw_positions_are_the_positions_of_every_draw(weights, sizes, block, total, seed):
+    """``plan.draw_positions`` (one pass over the blocks for all sources) gives ``plan.position`` of every draw."""
+    reqs = requests(weights, sizes, ["repeat"] * len(weights))
+    try:
+        plan = make_plan(reqs, seed=seed, examples=total, block_size=block, shard_examples=17)
+    except ConfigError:
+        return
+    every = plan.draw_positions()
+    assert [list(p) for p in every] == [[plan.position(i, o) for o in range(s.draws)] for i, s in enumerate(plan.sources)]
+    assert sorted(p for positions in every for p in positions) == list(range(plan.total))
