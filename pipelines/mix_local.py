@@ -20,7 +20,7 @@ Every input sample is read once; usable examples are spilled to disk, so no proc
         and the image formats written (for the dataset card, so no tar is listed afterwards)
 
 Memory: a worker holds one sample (pass 1) or one output shard (pass 2); the driver holds, per usable item, its key
-in a dict and three integers (spill file, offset, length), plus 14 bytes per output position while placing, never
+in a dict and three integers (spill file, offset, length), plus 22 bytes per output position while placing, never
 an image. Every choice is the library's pure function of (seed, source, epoch, key) that the Beam pipeline
 applies, and a record encodes to the bytes the Beam pipeline's writer gives its example: shards and manifest are
 the Beam pipeline's bytes, for any number of workers (tests/pipelines/test_mix_pipeline.py,

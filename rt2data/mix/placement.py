@@ -5,8 +5,9 @@ rank r is drawn iff ``r < needed(e)`` and goes to output position ``plan.positio
 rule the Beam pipeline applies bucket by bucket and ``rt2data.testing.mix_oracle`` states in plain Python.
 
 Here the result is three integer arrays indexed by output position (source index, item index, epoch), so a
-mixture of T examples costs ``T * 12`` bytes plus 8 bytes per usable item of the largest source while ranking;
-keys are hashed once per (item, epoch) that is drawn from.
+mixture of T examples costs ``T * 14`` bytes, plus while placing ``T * 8`` for the position of every draw
+(``MixPlan.draw_positions``: each block's layout computed once) and 8 bytes per usable item of the largest source
+while ranking; keys are hashed once per (item, epoch) that is drawn from.
 """
 
 from __future__ import annotations
