@@ -9,6 +9,8 @@ import tarfile
 
 import pytest
 import webdataset as wds
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rt2data.web import tars
 from rt2data.web.tars import iter_tar_samples
@@ -77,7 +79,11 @@ def test_damaged_headers_and_compressed_tars_read_as_tarfile_reads_them(tmp_path
     path = tmp_path / "t-000000.tar"
     whole = _webdataset_tar(path)
     # name, size, checksum, type, magic, a PAX record's length, keyword and newline, a member's header
-    for at in (0, 100, 124, 130, 148, 156, 257, 345, 512, 513, 515, 530, 2048 + 10):
+    with tarfile.open(path) as tar:
+        second = [m.offset_data - 512 for m in tar][1]  # the ustar header of the second member
+    # (the numeric fields of a later header, after the first's were found good and remembered, included)
+    numeric = (100, 108, 116, 136, 141, 329, 337)
+    for at in (0, 100, 124, 130, 148, 156, 257, 345, 512, 513, 515, 530, 2048 + 10, *(second + d for d in numeric)):
         for byte in (0x00, 0x37, 0x80, 0xFF):
             damaged = bytearray(whole)
             damaged[at] = byte
@@ -90,3 +96,41 @@ def test_damaged_headers_and_compressed_tars_read_as_tarfile_reads_them(tmp_path
     empty = tmp_path / "t-000002.tar"
     empty.write_bytes(b"")
     assert list(iter_tar_samples(str(empty))) == _by_tarfile(empty, monkeypatch)
+
+
+def _with_field(header: bytes, at: int, value: bytes) -> bytes:
+    """``header`` with ``value`` written at ``at`` and its checksum made right again."""
+    block = bytearray(header)
+    block[at:at + len(value)] = value
+    block[148:156] = b" " * 8
+    block[148:156] = b"%06o\0 " % sum(block)
+    return bytes(block)
+
+
+@pytest.mark.parametrize("at, value", [(108, b"0000x00\0"), (116, b"00\x0100000"), (136, b"0000000000 9"),
+                                       (329, b"0000008\0"), (100, b"0000644 ")])
+def test_a_later_header_with_other_numeric_fields_reads_as_tarfile_reads_it(tmp_path, monkeypatch, at, value):
+    """The numeric fields found good in one header are remembered; a later header whose fields differ (with a
+    right checksum) is checked again, and ends as tarfile ends it."""
+    path = tmp_path / "t-000000.tar"
+    whole = _ustar_tar(path)
+    with tarfile.open(path) as tar:
+        third = [m.offset for m in tar][2]
+    path.write_bytes(whole[:third] + _with_field(whole[third:third + 512], at, value) + whole[third + 512:])
+    assert list(iter_tar_samples(str(path))) == _by_tarfile(path, monkeypatch)
+
+
+def _unsafe_reference(name: str) -> str | None:
+    """What ``_unsafe`` says of a regular file member, written plainly."""
+    import re
+
+    if name.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", name):
+        return f"member {name!r} has an absolute path"
+    if ".." in re.split(r"[\\/]+", name):
+        return f"member {name!r} escapes the shard with '..'"
+    return None
+
+
+@given(st.text(alphabet="ab.:/\\Z", max_size=12))
+def test_unsafe_names_are_told_as_before(name):
+    assert tars._unsafe(tars._Plain(name, b"")) == _unsafe_reference(name)
