@@ -2,7 +2,8 @@
 
 Every input sample is read once; usable examples are spilled to disk, so no process holds the mixture::
 
-    pass 1 (scan), one task per work item over --workers forked processes (rt2data.pipelines.local.map_items):
+    pass 1 (scan), one task per work item over --workers forked processes (rt2data.pipelines.local.map_items;
+        web items first, as they cost the most per sample):
         read (rt2data.mix.records.read_records) -> each usable example as a record, the parts of its output bytes
         (its image already in the output's image format, its JSON split where the epoch suffix of the key goes),
         appended with its raw key, location and where to the work item's spill file
@@ -12,10 +13,10 @@ Every input sample is read once; usable examples are spilled to disk, so no proc
         winner are read back for the dead letter) -> usable counts, duplicated keys and the read dead letters, saved
         as the same JSON files as the Beam scan, so ``run_mix`` plans exactly as after Beam
     driver: placement (rt2data.mix.placement.place) -> for every output position its item and epoch
-    pass 2 (write), one task per run of consecutive output shards (about four runs per worker; a shard's fsync
-        overlaps the next one's work): read each shard's records from the spill files (in file and offset order),
-        give each its epoch key and write every format with ``run_mix``'s record writer: a WebDataset sample is the
-        record's bytes behind two prebuilt tar headers, no ``Example`` rebuilt (rt2data.mix.records)
+    pass 2 (write), one task per run of consecutive output shards (about four runs per worker, of equal lengths; a
+        shard's fsync overlaps the next one's work): read each shard's records from the spill files (in file and
+        offset order), give each its epoch key and write every format with ``run_mix``'s record writer: a WebDataset
+        sample is the record's bytes behind two prebuilt tar headers, no ``Example`` rebuilt (rt2data.mix.records)
     driver: counts, dead letters by reason + samples, shard records -> the same JSON files as the Beam pipeline,
         and the image formats written (for the dataset card, so no tar is listed afterwards)
 
@@ -157,6 +158,16 @@ class _ShardFn:
         return records, sorted({record[4] for _, record, _ in placed})
 
 
+def _runs(tasks: list, count: int) -> list[list]:
+    """``tasks`` cut into at most ``count`` runs of consecutive tasks whose lengths differ by at most one (about four
+    runs per worker: fewer waits for a last fsync; equal lengths, so no worker is left with a longer last run while
+    the others wait: 50 shards in runs of 7 gave one worker 28 and the other 22)."""
+    count = max(1, min(count, len(tasks)))
+    size, extra = divmod(len(tasks), count)
+    bounds = [i * size + min(i, extra) for i in range(count + 1)]
+    return [tasks[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
 class LocalMix:
     """The two passes of one mix run on this machine; ``scan`` then ``mix`` (see the module docstring).
 
@@ -188,9 +199,14 @@ class LocalMix:
         self.discard()
         io.makedirs(self.spill)
         fn = _ScanFn(self.readers, self.tokenizer, str(self.spill), self.image_format)
+        # Web items first: each of their samples has its image decoded to be verified (about three times the work of
+        # a converted robot sample), so the pool ends on short items, not with one worker busy on a long one while
+        # the other waits. Results are put back in work order: nothing downstream sees the running order.
+        jobs = sorted(enumerate(self.work), key=lambda job: self.readers[job[1].source][0] == "examples")
         try:
-            read_dead = [d for dead in map_items(fn, list(enumerate(self.work)), workers=self.workers,
-                                                 initializer=self.initializer) for d in dead]
+            done = dict(zip((n for n, _ in jobs), map_items(fn, jobs, workers=self.workers,
+                                                            initializer=self.initializer)))
+            read_dead = [d for n in range(len(self.work)) for d in done[n]]
             duplicated = self._dedupe()
         except BaseException:
             self.discard()
@@ -258,9 +274,7 @@ class LocalMix:
                 i = placement.item[position]
                 rows.append((position, ns[i], offsets[i], lengths[i], int(placement.epoch[position])))
             tasks.append((shard, rows, all(shard_name(prefix, shard, fmt) in done for fmt in formats)))
-        # runs of consecutive shards, about four per worker: fewer waits for a last fsync, still balanced
-        per_run = -(-len(tasks) // (4 * self.workers))
-        runs = [tasks[i:i + per_run] for i in range(0, len(tasks), per_run)]
+        runs = _runs(tasks, 4 * self.workers)
         fn = _ShardFn(str(self.spill), write, self.image_format)
         results = [r for run in map_items(fn, runs, workers=self.workers, initializer=self.initializer) for r in run]
         save([r for shard_records, _ in results for r in shard_records], saved["shards"])

@@ -277,3 +277,14 @@ def test_draw_positions_are_the_positions_of_every_draw(weights, sizes, block, t
     every = plan.draw_positions()
     assert [list(p) for p in every] == [[plan.position(i, o) for o in range(s.draws)] for i, s in enumerate(plan.sources)]
     assert sorted(p for positions in every for p in positions) == list(range(plan.total))
+
+
+@given(n=st.integers(0, 300), count=st.integers(1, 40))
+def test_pass_two_runs_are_consecutive_and_of_equal_lengths(n, count):
+    """The embedded engine's runs of output shards: every shard once, in order, lengths differing by at most one."""
+    from rt2data.pipelines.mix_local import _runs
+
+    runs = _runs(list(range(n)), count)
+    assert [t for run in runs for t in run] == list(range(n))
+    assert len(runs) == min(n, count) and all(runs)
+    assert not runs or max(map(len, runs)) - min(map(len, runs)) <= 1
