@@ -36,7 +36,7 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
+from functools import lru_cache, partial
 from math import ceil
 from typing import Any, Sequence
 
@@ -210,30 +210,14 @@ class MixPlan:
             return feistel_permute(src.offset + ordinal, self.total, _position_key(self.seed))
         return _block_position(self.seed, self.block_size, self.quotas, source_index, ordinal)
 
-    def positions(self, source_index: int, start: int, count: int) -> list[int]:
-        """``[position(source_index, o) for o in range(start, start + count)]``, each block's layout looked up once
-        (not once per draw)."""
-        src = self.sources[source_index]
-        if count and not (0 <= start and start + count <= src.draws):
-            raise ValueError(f"source {src.name!r}: ordinals {start}..{start + count - 1} outside its {src.draws} draws")
-        if self.block_size is None or count == 0:
-            return [self.position(source_index, o) for o in range(start, start + count)]
-        quota, out = self.quotas[source_index], []
-        ordinal, stop = start, start + count
-        while ordinal < stop:
-            block, j = divmod(ordinal, quota)
-            take = min(quota - j, stop - ordinal)
-            base = block * self.block_size
-            out.extend(base + k for k in block_layout(self.seed, self.quotas, block)[source_index][j:j + take])
-            ordinal += take
-        return out
-
     def draw_positions(self) -> list[array]:
-        """``[array("q", positions(i, 0, draws of i)) for every source i]``: the output position of every draw, in
-        one pass over the blocks (each block's layout computed once for all sources, not once per source). In
-        block mode the positions of all sources are a permutation of ``range(total)``: ``total * 8`` bytes."""
+        """``[array("q", [position(i, o) for o in range(draws of i)]) for every source i]``: the output position of
+        every draw; in block mode in one pass over the blocks (each block's layout computed once for all sources,
+        not once per draw). The positions of all sources are a permutation of ``range(total)``: ``total * 8``
+        bytes."""
         if self.block_size is None:
-            return [array("q", self.positions(i, 0, s.draws)) for i, s in enumerate(self.sources)]
+            return [array("q", map(partial(self.position, i), range(s.draws)))
+                    for i, s in enumerate(self.sources)]
         out = [array("q") for _ in self.sources]
         layout_of = block_layout.__wrapped__  # every block once: the cache would only churn
         size, quotas, total = self.block_size, self.quotas, self.total

@@ -248,24 +248,6 @@ def test_global_mode_policy_bounds_hold_for_every_requested_size(weights, sizes,
 
 
 @given(weights=weights_st, sizes=st.lists(st.integers(1, 60), min_size=4, max_size=4),
-       block=st.one_of(st.none(), st.integers(4, 40)), total=st.integers(1, 300), seed=st.integers(0, 2**32),
-       cut=st.data())
-def test_positions_of_a_run_of_draws_are_their_positions(weights, sizes, block, total, seed, cut):
-    """``plan.positions`` (a block's layout looked up once per block) gives ``plan.position`` of every draw."""
-    reqs = requests(weights, sizes, ["repeat"] * len(weights))
-    try:
-        plan = make_plan(reqs, seed=seed, examples=total, block_size=block, shard_examples=17)
-    except ConfigError:
-        return
-    for i, s in enumerate(plan.sources):
-        start = cut.draw(st.integers(0, s.draws))
-        count = cut.draw(st.integers(0, s.draws - start))
-        assert plan.positions(i, start, count) == [plan.position(i, o) for o in range(start, start + count)]
-    with pytest.raises(ValueError):
-        plan.positions(0, plan.sources[0].draws, 1)
-
-
-@given(weights=weights_st, sizes=st.lists(st.integers(1, 60), min_size=4, max_size=4),
        block=st.one_of(st.none(), st.integers(4, 40)), total=st.integers(1, 300), seed=st.integers(0, 2**32))
 def test_draw_positions_are_the_positions_of_every_draw(weights, sizes, block, total, seed):
     """``plan.draw_positions`` (one pass over the blocks for all sources) gives ``plan.position`` of every draw."""
