@@ -19,7 +19,7 @@ import msgspec
 
 from rt2data import fields as F
 from rt2data.errors import SchemaError
-from rt2data.schemas import load_schema
+from rt2data.schemas import compiled_check, load_schema
 
 __all__ = [
     "Example",
@@ -219,33 +219,16 @@ def example_schema() -> dict[str, Any]:
     return load_schema("example")
 
 
-@lru_cache(maxsize=1)
-def _compiled_example_validator() -> Any:
-    """The example schema compiled to Python by ``fastjsonschema`` (about 25x faster than ``jsonschema``).
-
-    The schema uses only keywords draft-07 already had (types, enums, patterns, ``if``/``then``), so its
-    ``$schema`` (2020-12, which fastjsonschema does not know) is left out; a test checks both validators agree.
-    """
-    import fastjsonschema  # here, not at the top: only validating needs it (keeps import rt2data light)
-
-    schema = {k: v for k, v in example_schema().items() if k != "$schema"}
-    return fastjsonschema.compile(schema)
-
-
 def validate_example_dict(fields: Mapping[str, Any]) -> None:
     """Check one example's JSON member against the schema; raises ``SchemaError`` naming key and field.
 
-    Every record is checked by the compiled validator; only a record that fails is checked again by
-    ``jsonschema``, whose error names the field the way users have seen it.
+    Every record is checked by the compiled validator (``rt2data.schemas.compiled_check``); only a record it
+    refuses is checked again by ``jsonschema``, which decides, and whose error names the field the way users have
+    seen it.
     """
-    import fastjsonschema  # light: see _compiled_example_validator
-
     record = dict(fields)
-    try:
-        _compiled_example_validator()(record)
+    if compiled_check("example")(record):
         return
-    except fastjsonschema.JsonSchemaValueException as exc:
-        fast_error = exc
     import jsonschema  # light: only an invalid record gets here
 
     validator = jsonschema.Draft202012Validator(example_schema())
@@ -254,4 +237,3 @@ def validate_example_dict(fields: Mapping[str, Any]) -> None:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "(record)"
         raise SchemaError(f"example {fields.get('key')!r}: field {where}: {first.message}")
-    raise SchemaError(f"example {fields.get('key')!r}: {fast_error.message}")
