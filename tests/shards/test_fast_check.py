@@ -10,6 +10,7 @@ import math
 
 import jsonschema
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +19,7 @@ from rt2data.example import Example, example_schema
 from rt2data.readers import example_to_record, iter_records
 from rt2data.schemas import load_schema
 from rt2data.shards import iter_examples, write_shards
-from rt2data.shards.fast_check import certainly_valid, decode_json, json_record, valid_record
+from rt2data.shards.fast_check import _ORDER, _Typed, certainly_valid, json_record, typed_record
 from rt2data.testing.strategies import examples
 
 _VALID = {
@@ -49,11 +50,12 @@ def test_certainly_valid_only_where_schema_and_example_agree(changes, removed):
     record = {k: v for k, v in {**_VALID, **changes}.items() if k not in removed}
     if certainly_valid(record):
         assert _full_checks_pass(record), record
-    # valid_record: the same verdict and json_record's dict, in one call
-    built = valid_record(copy.deepcopy(record))
-    assert (built is not None) == certainly_valid(record)
-    if built is not None:
-        assert _same(built, json_record(record)) and list(built) == list(json_record(record))
+    # typed_record, from the member's bytes: the same verdict and json_record's dict, in one decode
+    for data in (json.dumps(record).encode(), json.dumps(record, ensure_ascii=False, sort_keys=True).encode()):
+        built = typed_record(data)
+        assert (built is not None) == certainly_valid(record), (record, built)
+        if built is not None:
+            assert _same(built, json_record(record)) and list(built) == list(json_record(record))
 
 
 @settings(max_examples=60, deadline=None)
@@ -63,11 +65,51 @@ def test_every_written_example_is_vouched_for_and_read_back_as_written(example):
     fields = json.loads(data)
     assert certainly_valid(fields)
     assert _same(json_record(fields), example.to_json_dict())  # NaN included; key order too
-    built = valid_record(json.loads(data))
-    assert built is not None and _same(built, example.to_json_dict()) and list(built) == list(example.to_json_dict())
-    fast = decode_json(data)
-    if fast is not None:  # msgspec refuses NaN/inf (json reads those): where it accepts, the values are json's
-        assert _same(fast, fields)
+    built = typed_record(data)
+    if built is None:  # msgspec refuses NaN and inf (json reads them): the readers' full check reads those
+        assert any(not math.isfinite(v) for v in example.action_raw or ())
+    else:
+        assert _same(built, example.to_json_dict()) and list(built) == list(example.to_json_dict())
+
+
+def test_the_typed_struct_holds_every_json_field_in_order():
+    assert _Typed.__struct_fields__ == _ORDER
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(list(_VALID)), st.sampled_from([b"null", b"true", b"1", b"1.0", b"-1", b"1e400", b'""', b'"x"',
+                                                       b'"k\\n"', b"[]", b"[1,2,3]", b"[true]", b"{}"]),
+       st.booleans())
+def test_typed_record_on_edited_bytes(field, value, twice):
+    """Hand-edited members (a value swapped in as bytes, a key given twice): typed_record vouches only for what
+    json.loads reads as a record certainly_valid accepts, and gives json_record's dict."""
+    base = json.dumps(_VALID, separators=(",", ":")).encode()
+    edited = base[:-1] + b',"' + field.encode() + b'":' + value + b"}" if twice else json.dumps(
+        {**_VALID, field: None}).encode().replace(b'"' + field.encode() + b'": null', b'"' + field.encode() + b'": ' + value)
+    built = typed_record(edited)
+    fields = json.loads(edited)
+    assert (built is not None) == certainly_valid(fields), edited
+    if built is not None:
+        assert _same(built, json_record(fields)), edited
+
+
+@pytest.mark.parametrize("extra", [
+    {"chunk_steps": 4, "chunk_real": 4}, {"chunk_steps": 4, "chunk_real": 5}, {"chunk_steps": 4},
+    {"chunk_real": 1}, {"chunk_steps": 1, "chunk_real": 1}, {"chunk_steps": 2, "chunk_real": 0},
+    {"input_ids": [1, 2], "labels": [-100, 2]}, {"input_ids": [1, 2], "labels": [2]}, {"input_ids": [1]},
+    {"labels": [1]}, {"input_ids": [1], "labels": [-101]}, {"input_ids": [-1], "labels": [1]},
+    {"action_raw": [1, 2.5, -3], "action_tokens": [0, 1, 2]}, {"action_raw": [1.0], "action_tokens": [0, 1]},
+    {"kind": "caption", "episode_id": None, "step": None, "action_raw": None, "action_tokens": None},
+    {"kind": "action", "step": None}, {"plan": "p"}, {"plan": None}, {"instruction": None},
+])
+def test_typed_record_between_fields(extra):
+    """The rules between fields (both chunk fields or neither, real <= steps, labels as long as input_ids,
+    actions as long as their tokens, what an action needs): typed_record's verdict is certainly_valid's."""
+    record = {**_VALID, **extra}
+    built = typed_record(json.dumps(record).encode())
+    assert (built is not None) == certainly_valid(record), record
+    if built is not None:
+        assert _same(built, json_record(record)) and list(built) == list(json_record(record))
 
 
 def _same(a, b) -> bool:
@@ -85,10 +127,11 @@ def _same(a, b) -> bool:
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(1 << 70), 1 << 70), max_size=8))
-def test_fast_json_numbers_are_json_numbers(values):
-    data = json.dumps({"v": values}).encode()
-    fast = decode_json(data)
-    assert fast is None or _same(fast, json.loads(data))
+def test_typed_record_numbers_are_json_numbers(values):
+    record = {**_VALID, "action_raw": values, "action_tokens": list(range(len(values)))}
+    data = json.dumps(record).encode()
+    built = typed_record(data)
+    assert built is None or _same(built, json_record(json.loads(data)))
 
 
 def test_the_fast_check_was_written_for_this_schema():
@@ -137,12 +180,14 @@ def test_iter_records_images_and_bad_records(tmp_path):
 
 @settings(max_examples=100, deadline=None)
 @given(examples(), st.data())
-def test_fast_json_accepts_only_what_json_reads_the_same(example, data):
-    """Damaged JSON members: whatever msgspec accepts, json reads to the same values (else json's error is used)."""
+def test_typed_record_accepts_only_what_json_reads_the_same(example, data):
+    """Damaged JSON members: whatever typed_record accepts, json reads to a record certainly_valid vouches for, and
+    to the same values (else the full check's error is used)."""
     whole = example.to_json_bytes()
     at = data.draw(st.integers(0, len(whole) - 1))
     byte = data.draw(st.sampled_from([0, 9, 10, 32, 34, 44, 45, 46, 48, 69, 92, 93, 125, 0xC3, 0xEF, 0xFF]))
     for damaged in (whole[:at], whole[:at] + bytes([byte]) + whole[at + 1:], b"\xef\xbb\xbf" + whole):
-        fast = decode_json(damaged)
-        if fast is not None:
-            assert _same(fast, json.loads(damaged.decode("utf-8"))), damaged
+        built = typed_record(damaged)
+        if built is not None:
+            fields = json.loads(damaged.decode("utf-8"))
+            assert certainly_valid(fields) and _same(built, json_record(fields)), damaged

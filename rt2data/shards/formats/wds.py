@@ -18,7 +18,7 @@ from typing import Any, BinaryIO, Iterator, NamedTuple
 
 from rt2data.errors import DataError, SchemaError
 from rt2data.example import IMAGE_FORMATS, Example
-from rt2data.shards.fast_check import certainly_valid, decode_json, valid_record
+from rt2data.shards.fast_check import certainly_valid, typed_record
 from rt2data.shards.formats.base import FieldsRecord, RawRecord, ShardFormat
 from rt2data.shards.formats.tar_read import _FIXED_SUM, _MODE_IDS, _MTIME, _TAIL, check_member_name, iter_tar_members
 
@@ -148,15 +148,15 @@ def sample_fields(key: str, members: dict[str, bytes], *, shard: str) -> tuple[d
 
 def _fast_fields(key: str, members: dict[str, bytes], *, shard: str) -> tuple[dict[str, Any], bytes, bool]:
     """:func:`sample_fields` plus whether ``fast_check.certainly_valid`` vouches for the fields: a sample of our
-    writer's shape is decoded by ``fast_check.decode_json``; anything else (and whatever it refuses) by
-    :func:`sample_fields`, which raises the error a user sees."""
+    writer's shape that ``fast_check.typed_record`` vouches for comes as its record (``Example.to_json_dict()``'s
+    form); anything else by :func:`sample_fields`, which raises the error a user sees."""
     data = members.get("json")
     if data is not None and len(members) == 2:
-        fields = decode_json(data)
-        if type(fields) is dict and fields.get("key") == key:
-            fmt = fields.get("image_format")
-            if type(fmt) is str and fmt != "json" and fmt in members and members[fmt] and certainly_valid(fields):
-                return fields, members[fmt], True
+        record = typed_record(data)
+        if record is not None and record["key"] == key:
+            image = members.get(record["image_format"])  # never "json": not an image format
+            if image:
+                return record, image, True
     fields, image = sample_fields(key, members, shard=shard)
     return fields, image, bool(image) and certainly_valid(fields)
 
@@ -213,15 +213,12 @@ class WebDatasetFormat(ShardFormat):
         for key, members, _ in iter_wds_samples(f, shard=name):
             if len(members) == 2:  # our writer's sample: KEY.<image_format> and KEY.json
                 data = members.get("json")
-                fields = None if data is None else decode_json(data)
-                if type(fields) is dict and fields.get("key") == key:
-                    fmt = fields.get("image_format")
-                    image = members.get(fmt) if type(fmt) is str and fmt != "json" else None
+                record = None if data is None else typed_record(data)
+                if record is not None and record["key"] == key:
+                    image = members.get(record["image_format"])  # never "json": not an image format
                     if image:
-                        record = valid_record(fields)
-                        if record is not None:
-                            yield record, image
-                            continue
+                        yield record, image
+                        continue
             # the full check, for its error (or a record the fast check cannot vouch for)
             example = sample_to_example(key, members, shard=name)[0]
             yield example.to_json_dict(), example.image
