@@ -149,7 +149,8 @@ def _row(example: Example, codec: ActionCodec | None, widths: np.ndarray | None,
 
 def _select(inspectable, episode: str, source: str | None) -> tuple[str, str, str]:
     """(source, episode_id, how it was selected) or ConfigError naming the choices."""
-    episodes = list_episodes(inspectable.examples())
+    episodes = sorted({(f["source"], f["episode_id"]) for f, _ in inspectable.records()
+                       if f["kind"] == "action" and f["episode_id"] is not None})  # list_episodes, no Example built
     if source is not None:
         episodes = [e for e in episodes if e[0] == source]
     if not episodes:
@@ -186,10 +187,12 @@ def episode_table(inspectable, episode: str, *, source: str | None = None) -> Ep
     src, episode_id, how = _select(inspectable, episode, source)
     by_step: dict[int, Example] = {}
     copies: Counter[int] = Counter()
-    for example in inspectable.examples():
-        if example.kind == "action" and example.source == src and example.episode_id == episode_id:
-            copies[int(example.step or 0)] += 1
-            by_step.setdefault(int(example.step or 0), example)
+    for fields, image in inspectable.records():  # an Example is built for the episode's steps only
+        if fields["kind"] == "action" and fields["source"] == src and fields["episode_id"] == episode_id:
+            step = int(fields["step"] or 0)
+            copies[step] += 1
+            if step not in by_step:
+                by_step[step] = Example.from_json_dict(fields, image)
     codec = inspectable.codec_for(src)
     widths = raw_bin_widths(codec) if codec is not None else None
     steps = sorted(by_step)

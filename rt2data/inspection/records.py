@@ -30,7 +30,8 @@ from rt2data.spec.episodes import DEAD, iter_standardized
 from rt2data.convert import ConvertConfig, convert_episode
 from rt2data.prompt import get_template
 from rt2data.rlds import open_dataset
-from rt2data.shards import iter_examples, load_manifest
+from rt2data.shards import load_manifest
+from rt2data.shards.reader import iter_records
 from rt2data.spec.model import DatasetSpec
 from rt2data.stats import accumulators as st
 from rt2data.stats.dataset_stats import codec_from_stats
@@ -60,11 +61,18 @@ class Inspectable:
     total: int | None
     notes: tuple[str, ...] = ()
     manifest: Any = None
-    _examples: Callable[[], Iterator[Example]] = field(default=lambda: iter(()), repr=False, compare=False)
+    _records: Callable[[], Iterator[tuple[dict[str, Any], bytes]]] = field(default=lambda: iter(()), repr=False,
+                                                                          compare=False)
+
+    def records(self) -> Iterator[tuple[dict[str, Any], bytes]]:
+        """Stream every example as ``(example.to_json_dict(), example.image)`` (a new pass each call): an output's
+        records come through the readers' fast check (``rt2data.shards.iter_shard_records``), with no ``Example``
+        built per record, and raise what :meth:`examples` raises."""
+        return self._records()
 
     def examples(self) -> Iterator[Example]:
         """Stream every example (a new pass each call)."""
-        return self._examples()
+        return (Example.from_json_dict(fields, image) for fields, image in self._records())
 
     def codec_for(self, source: str) -> ActionCodec | None:
         """The codec of a robot source (None when none is known)."""
@@ -93,7 +101,7 @@ def open_output(path: str | os.PathLike[str], *, fmt: str | None = None) -> Insp
     total = sum(i.count for i in manifest.shards.get(chosen, ())) if chosen else 0
     return Inspectable(
         path=os.fspath(out), origin=manifest.kind, codecs=codecs, default_codec=default, total=total,
-        notes=tuple(notes), manifest=manifest, _examples=lambda: iter_examples(out, fmt=chosen),
+        notes=tuple(notes), manifest=manifest, _records=lambda: iter_records(out, fmt=chosen),
     )
 
 
@@ -166,7 +174,7 @@ def open_rlds(
     frozen = tuple(examples)
     return Inspectable(
         path=os.fspath(path), origin="rlds", codecs={spec_obj.name: codec}, default_codec=codec, total=len(frozen),
-        notes=tuple(notes), _examples=lambda: iter(frozen),
+        notes=tuple(notes), _records=lambda: ((ex.to_json_dict(), ex.image) for ex in frozen),
     )
 
 

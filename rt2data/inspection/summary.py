@@ -26,7 +26,6 @@ import numpy as np
 
 from rt2data.codec.action_codec import ActionCodec
 from rt2data.errors import EncodeError
-from rt2data.example import Example
 
 __all__ = ["DimUsage", "SourceUsage", "InspectWarning", "Summary", "summarize", "dim_warnings", "TOP_BINS"]
 
@@ -153,16 +152,17 @@ class _SourceAccumulator:
         self.episodes: set[str] = set()
         self.batch: list[tuple[float, ...]] = []
 
-    def add(self, example: Example) -> None:
-        tokens = example.action_tokens or ()
-        raw = example.action_raw
-        if example.chunk_steps:  # an action chunk counts its first step (the step's own action)
+    def add(self, fields: dict[str, Any]) -> None:
+        """One action example, as ``Example.to_json_dict()``."""
+        tokens = fields["action_tokens"] or ()
+        raw = fields["action_raw"]
+        if fields.get("chunk_steps"):  # an action chunk counts its first step (the step's own action)
             tokens, raw = tokens[: len(self.names)], (raw or ())[: len(self.names)]
         if len(tokens) != len(self.names) or any(not 0 <= t < n for t, n in zip(tokens, self.n_tokens)):
             self.skipped += 1
             return
         self.examples += 1
-        self.episodes.add(example.episode_id or "")
+        self.episodes.add(fields["episode_id"] or "")
         for i, t in enumerate(tokens):
             self.hist[i][t] += 1
         if self.codec is not None:
@@ -234,17 +234,17 @@ def summarize(inspectable, *, progress: bool = False, **warning_options: Any) ->
     sources: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     accs: dict[str, _SourceAccumulator] = {}
-    for example in _progress(inspectable.examples(), inspectable.total, progress, "inspect"):
-        sources[example.source] += 1
-        kinds[example.kind] += 1
-        if example.kind != "action" or example.action_tokens is None:
+    for fields, _ in _progress(inspectable.records(), inspectable.total, progress, "inspect"):
+        source, kind, tokens = fields["source"], fields["kind"], fields["action_tokens"]
+        sources[source] += 1
+        kinds[kind] += 1
+        if kind != "action" or tokens is None:
             continue
-        acc = accs.get(example.source)
+        acc = accs.get(source)
         if acc is None:
-            acc = accs[example.source] = _SourceAccumulator(
-                example.source, inspectable.codec_for(example.source),
-                len(example.action_tokens) // (example.chunk_steps or 1))
-        acc.add(example)
+            acc = accs[source] = _SourceAccumulator(source, inspectable.codec_for(source),
+                                                    len(tokens) // (fields.get("chunk_steps") or 1))
+        acc.add(fields)
     usage = tuple(accs[name].result() for name in sorted(accs))
     warnings = tuple(w for u in usage for d in u.dims for w in dim_warnings(u.source, d, **warning_options))
     notes = list(inspectable.notes)

@@ -272,3 +272,20 @@ def test_error_in_bins_is_at_most_half_a_bin_unless_clipped(case):
     assert np.all(np.abs(err[inside]) <= 0.5 + 1e-6)
     assert np.all(np.abs(err[~inside]) >= 0.5 - 1e-6)
     assert np.all(err[:, 0] == 0)  # terminate: exact classes
+
+
+@pytest.mark.parametrize("name", ["bridge", "mix", "mix-keep"])
+def test_records_give_what_examples_give(trainer_outputs, name):
+    """``inspect`` reads an output's records through the readers' fast check: its summary and episode table are
+    those of the same output read as ``Example`` objects (the full checks), on a real convert and two real mixes."""
+    import dataclasses
+
+    item = open_output(trainer_outputs / "out" / name)
+    out = trainer_outputs / "out" / name
+    full = dataclasses.replace(item, _records=lambda: ((e.to_json_dict(), e.image) for e in iter_examples(out)))
+    assert [r[0] for r in item.records()] == [r[0] for r in full.records()]
+    assert list(item.examples()) == list(iter_examples(out))
+    assert summarize(item) == summarize(full)
+    episodes = list_episodes(iter_examples(out))
+    assert episodes, "the output has robot episodes"
+    assert episode_table(item, "0") == episode_table(full, "0")
