@@ -200,3 +200,35 @@ def test_direct_tf_example_encoder_equals_the_feature_map_encoders(ex):
     direct = example_to_tf_example_bytes(ex)
     assert direct == encode_tf_example(example_to_features(ex)) == _ref_encode(example_to_features(ex))
     assert example_to_tf_example_bytes(ex) == direct  # and again, from the caches
+
+
+_SHARED = ("episode_id", "image_format", "instruction", "kind", "plan", "prompt", "source", "template_id")
+
+
+@settings(max_examples=40, deadline=None)
+@given(examples(), st.data())
+def test_shared_runs_follow_every_field_they_hold(ex, data):
+    """The runs of entries an episode's steps share are cached by those fields: an example that differs from the one
+    before in any one of them (a new episode, instruction, template, ...) gets its own entries."""
+    assert example_to_tf_example_bytes(ex) == _ref_encode(example_to_features(ex))
+    for name in _SHARED:
+        value = getattr(ex, name)
+        if name == "image_format":
+            new = data.draw(st.sampled_from([f for f in ("jpg", "png", "webp") if f != value]))
+        elif name == "kind":
+            continue  # the kind decides which fields an example has: every kind is drawn by examples()
+        elif name in ("instruction", "plan"):  # optional: present, changed, or gone
+            new = data.draw(st.sampled_from([(value or "") + "y", None]))
+        else:
+            new = (value or "") + "x"
+        other = ex.replace(**{name: new})
+        assert example_to_tf_example_bytes(other) == _ref_encode(example_to_features(other)), name
+
+
+def test_actions_beyond_float32_and_not_finite_as_the_reference_writes_them():
+    base = Example(key="k", image=b"\xff\xd8\xff", image_format="jpg", prompt="p", target="1 2 3 4", kind="action",
+                   source="s", template_id="t", episode_id="e", step=0, action_raw=(0.5, 0.5, 0.5, 0.5),
+                   action_tokens=(1, 2, 3, 4))
+    for raw in [(1e300, -1e300, 3.4e38, 3.5e38), (float("nan"), float("inf"), -float("inf"), -0.0), (0.0,) * 4]:
+        ex = base.replace(action_raw=raw)
+        assert example_to_tf_example_bytes(ex) == _ref_encode(example_to_features(ex)), raw

@@ -180,8 +180,76 @@ def encode_tf_example(features: Mapping[str, Feature]) -> bytes:
 
 def _encode_example(ex: Example) -> bytes:
     """:func:`example_to_tf_example_bytes`: the entries in feature-name order (the order ``encode_tf_example``
-    sorts to), written out one field after another (this runs once per written example; a loop over a table of
-    fields cost half again as much), joined once: the image is copied once."""
+    sorts to), joined once (the image is copied once). The entries of the fields an episode's steps share are
+    encoded once, in the runs they form in that order (:func:`_shared_runs`); an example with an action chunk or
+    token ids, whose entries fall between those runs, is written out field by field (:func:`_encode_fields`)."""
+    if ex.chunk_steps is not None or ex.input_ids is not None or ex.chunk_real is not None or ex.labels is not None:
+        return _encode_fields(ex)
+    runs = _shared_runs(ex.episode_id, ex.image_format, ex.instruction, ex.kind, ex.plan, ex.prompt, ex.source,
+                        ex.template_id)
+    image, raw, tokens, step, target = ex.image, ex.action_raw, ex.action_tokens, ex.step, ex.target
+    parts: list = [b""]  # [0]: the Features message's tag + length, known at the end
+    if raw is not None:
+        parts.append(_actions_entries(raw))
+    if tokens is not None:
+        parts.append(_ints_entry("action_tokens", tokens))
+    parts += (runs[0], _bytes_head("image", len(image)), image, runs[1], _uncached_text_entry("key", ex.key), runs[2])
+    if step is not None:
+        parts.append(_int_entry("step", step))
+    # an action string changes from step to step: a cache entry would not be hit again
+    parts += (_uncached_text_entry("target", target) if ex.kind == "action" else _text_entry("target", target),
+              runs[3])
+    parts[0] = _T1 + _varint(sum(map(len, parts)))
+    return b"".join(parts)
+
+
+_RUNS: dict[tuple, tuple[bytes, bytes, bytes, bytes]] = {}
+"""The shared runs of entries of each set of shared fields seen (bounded; a pure function of its key)."""
+
+
+def _shared_runs(episode_id: str | None, image_format: str, instruction: str | None, kind: str, plan: str | None,
+                 prompt: str, source: str, template_id: str) -> tuple[bytes, bytes, bytes, bytes]:
+    """The entries of the fields an episode's steps share, as the four runs they form between the fields that
+    change (feature-name order): ``episode_id`` | image | ``image_format instruction`` | key | ``kind plan prompt
+    source`` | step, target | ``template_id`` (a field that is None has no entry)."""
+    key = (episode_id, image_format, instruction, kind, plan, prompt, source, template_id)
+    runs = _RUNS.get(key)
+    if runs is None:
+        def entry(name: str, value: str | None) -> bytes:
+            return b"" if value is None else _text_entry(name, value)
+
+        runs = (entry("episode_id", episode_id),
+                entry("image_format", image_format) + entry("instruction", instruction),
+                entry("kind", kind) + entry("plan", plan) + entry("prompt", prompt) + entry("source", source),
+                entry("template_id", template_id))
+        if len(_RUNS) >= 4096:
+            _RUNS.clear()
+        _RUNS[key] = runs
+    return runs
+
+
+_ACTION_PACKERS: dict[int, tuple] = {}
+
+
+def _actions_entries(raw: tuple) -> bytes:
+    """The ``action_raw`` (float32) and ``action_raw_f64`` entries, with their packers and heads made once per
+    action length: :func:`_float32_entry` + :func:`_float64_entry`."""
+    n = len(raw)
+    packers = _ACTION_PACKERS.get(n)
+    if packers is None:
+        packers = _ACTION_PACKERS[n] = (struct.Struct(f"<{n}f").pack, _packed_head("action_raw", _T2, 4 * n),
+                                        struct.Struct(f"<{n}d").pack, _bytes_head("action_raw_f64", 8 * n))
+    pack32, head32, pack64, head64 = packers
+    try:
+        float32 = head32 + pack32(*raw)
+    except OverflowError:  # beyond float32's range: +-inf, as numpy casts
+        float32 = _float32_entry("action_raw", raw)
+    return float32 + head64 + pack64(*raw)
+
+
+def _encode_fields(ex: Example) -> bytes:
+    """:func:`_encode_example` written out one field after another (a loop over a table of fields cost half again
+    as much)."""
     parts: list = [b""]  # [0]: the Features message's tag + length, known at the end
     raw = ex.action_raw
     if raw is not None:
