@@ -66,7 +66,7 @@ class Inspectable:
 
     def records(self) -> Iterator[tuple[dict[str, Any], bytes]]:
         """Stream every example as ``(example.to_json_dict(), example.image)`` (a new pass each call): an output's
-        records come through the readers' fast check (``rt2data.shards.iter_shard_records``), with no ``Example``
+        records come through the readers' fast check (``rt2data.shards.reader.iter_records``), with no ``Example``
         built per record, and raise what :meth:`examples` raises."""
         return self._records()
 

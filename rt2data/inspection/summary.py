@@ -150,7 +150,7 @@ class _SourceAccumulator:
         self.clipped = np.zeros(d, np.int64)
         self.examples = self.skipped = 0
         self.episodes: set[str] = set()
-        self.batch: list[tuple[float, ...]] = []
+        self.batch: list[list[float]] = []  # raw actions, as to_json_dict() gives them
 
     def add(self, fields: dict[str, Any]) -> None:
         """One action example, as ``Example.to_json_dict()``."""

@@ -83,9 +83,11 @@ def test_the_typed_struct_holds_every_json_field_in_order():
 def test_typed_record_on_edited_bytes(field, value, twice):
     """Hand-edited members (a value swapped in as bytes, a key given twice): typed_record vouches only for what
     json.loads reads as a record certainly_valid accepts, and gives json_record's dict."""
-    base = json.dumps(_VALID, separators=(",", ":")).encode()
-    edited = base[:-1] + b',"' + field.encode() + b'":' + value + b"}" if twice else json.dumps(
-        {**_VALID, field: None}).encode().replace(b'"' + field.encode() + b'": null', b'"' + field.encode() + b'": ' + value)
+    name = b'"' + field.encode() + b'"'
+    if twice:  # the field given again, last (json.loads keeps the last)
+        edited = json.dumps(_VALID, separators=(",", ":")).encode()[:-1] + b"," + name + b":" + value + b"}"
+    else:
+        edited = json.dumps({**_VALID, field: None}).encode().replace(name + b": null", name + b": " + value)
     built = typed_record(edited)
     fields = json.loads(edited)
     assert (built is not None) == certainly_valid(fields), edited
