@@ -44,7 +44,7 @@ def test_real_manifests_pass_without_jsonschema(manifests):
 
 
 @pytest.mark.parametrize("field, value", [("format", "tfrecord"), ("name", "bridge_dataset-000000.tfrecord")])
-def test_a_shard_record_against_its_list_is_refused(manifests, trainer_outputs, tmp_path, field, value):
+def test_a_shard_record_against_its_list_is_refused(manifests, tmp_path, field, value):
     """The rules beside the shard list's ``$ref`` (its format and file extension): the case draft 7 would miss."""
     doc = copy.deepcopy(manifests[0])
     doc["shards"]["wds"][0][field] = value
