@@ -118,7 +118,12 @@ def error_in_bins(codec: ActionCodec, raw: np.ndarray, tokens: np.ndarray, *,
 
 def list_episodes(examples) -> list[tuple[str, str]]:
     """The ``(source, episode_id)`` of every episode with action examples, sorted."""
-    return sorted({(e.source, e.episode_id) for e in examples if e.kind == "action" and e.episode_id is not None})
+    return _episodes((e.kind, e.source, e.episode_id) for e in examples)
+
+
+def _episodes(triples) -> list[tuple[str, str]]:
+    """:func:`list_episodes` of ``(kind, source, episode_id)`` triples."""
+    return sorted({(source, episode) for kind, source, episode in triples if kind == "action" and episode is not None})
 
 
 def _row(example: Example, codec: ActionCodec | None, widths: np.ndarray | None, copies: int) -> StepRow:
@@ -149,8 +154,7 @@ def _row(example: Example, codec: ActionCodec | None, widths: np.ndarray | None,
 
 def _select(inspectable, episode: str, source: str | None) -> tuple[str, str, str]:
     """(source, episode_id, how it was selected) or ConfigError naming the choices."""
-    episodes = sorted({(f["source"], f["episode_id"]) for f, _ in inspectable.records()
-                       if f["kind"] == "action" and f["episode_id"] is not None})  # list_episodes, no Example built
+    episodes = _episodes((f["kind"], f["source"], f["episode_id"]) for f, _ in inspectable.records())  # no Example
     if source is not None:
         episodes = [e for e in episodes if e[0] == source]
     if not episodes:

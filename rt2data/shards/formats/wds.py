@@ -146,17 +146,27 @@ def sample_fields(key: str, members: dict[str, bytes], *, shard: str) -> tuple[d
     return fields, members[fmt]
 
 
-def _fast_fields(key: str, members: dict[str, bytes], *, shard: str) -> tuple[dict[str, Any], bytes, bool]:
-    """:func:`sample_fields` plus whether ``fast_check.certainly_valid`` vouches for the fields: a sample of our
-    writer's shape that ``fast_check.typed_record`` vouches for comes as its record (``Example.to_json_dict()``'s
-    form); anything else by :func:`sample_fields`, which raises the error a user sees."""
+def _typed_sample(key: str, members: dict[str, bytes]) -> tuple[dict[str, Any], bytes] | None:
+    """``(record, image)`` of a sample of our writer's shape (``KEY.<image_format>`` and ``KEY.json``) whose JSON
+    ``fast_check.typed_record`` vouches for, its record in ``Example.to_json_dict()``'s form; None for any other
+    sample (the caller's full check decides, and words the error)."""
     data = members.get("json")
-    if data is not None and len(members) == 2:
-        record = typed_record(data)
-        if record is not None and record["key"] == key:
-            image = members.get(record["image_format"])  # never "json": not an image format
-            if image:
-                return record, image, True
+    if data is None or len(members) != 2:
+        return None
+    record = typed_record(data)
+    if record is None or record["key"] != key:
+        return None
+    image = members.get(record["image_format"])  # never "json": not an image format
+    return (record, image) if image else None
+
+
+def _fast_fields(key: str, members: dict[str, bytes], *, shard: str) -> tuple[dict[str, Any], bytes, bool]:
+    """:func:`sample_fields` plus whether ``fast_check.certainly_valid`` vouches for the fields: a sample
+    :func:`_typed_sample` vouches for comes as its record; anything else by :func:`sample_fields`, which raises the
+    error a user sees."""
+    typed = _typed_sample(key, members)
+    if typed is not None:
+        return typed[0], typed[1], True
     fields, image = sample_fields(key, members, shard=shard)
     return fields, image, bool(image) and certainly_valid(fields)
 
@@ -211,14 +221,10 @@ class WebDatasetFormat(ShardFormat):
 
     def iter_records(self, f: BinaryIO, *, name: str, verify: bool = False) -> Iterator[tuple[dict[str, Any], bytes]]:
         for key, members, _ in iter_wds_samples(f, shard=name):
-            if len(members) == 2:  # our writer's sample: KEY.<image_format> and KEY.json
-                data = members.get("json")
-                record = None if data is None else typed_record(data)
-                if record is not None and record["key"] == key:
-                    image = members.get(record["image_format"])  # never "json": not an image format
-                    if image:
-                        yield record, image
-                        continue
+            typed = _typed_sample(key, members)
+            if typed is not None:
+                yield typed
+                continue
             # the full check, for its error (or a record the fast check cannot vouch for)
             example = sample_to_example(key, members, shard=name)[0]
             yield example.to_json_dict(), example.image
