@@ -33,7 +33,7 @@ from rt2data import io
 from rt2data.convert import ConvertConfig, ConvertedEpisode, convert_episode
 from rt2data.errors import ConfigError, OutputError
 from rt2data.spec.check import require_match
-from rt2data.pipelines.local import is_local, map_items
+from rt2data.pipelines.local import is_local, map_items, worker_syncer
 from rt2data.pipelines.progress import FileProgress, count_files
 from rt2data.pipelines.runner import RunnerOptions, run_pipeline
 from rt2data.pipelines.stats import load_or_compute_stats
@@ -164,11 +164,14 @@ class _ConvertShardFn:
     """Convert one input shard, streaming, into parts of every format in the staging dir; returns a small result."""
 
     def __init__(self, *, source, spec, codec, config, template, job: "ConvertJob", staging: str, fingerprint: str,
-                 multi_split: bool = False):
+                 multi_split: bool = False, durable_behind: bool = False):
         self.source = source  # pickles as its location; a worker reopens it once per process
         self.spec, self.codec, self.config, self.template = spec, codec, config, template
         self.job, self.staging, self.fingerprint = job, staging, fingerprint
         self.multi_split = multi_split
+        # embedded runner, local staging: the last fsyncs and the marker are left to the worker's syncer, which
+        # map_items drains before it returns (a Beam worker may be gone once its bundle is done: it waits)
+        self.durable_behind = durable_behind
 
     def __call__(self, item) -> dict[str, Any]:
         position, ref = item
@@ -203,22 +206,35 @@ class _ConvertShardFn:
                     tokenizer = load_tokenizer(self.job.tokenizer)
                     yield from (tokenize_example(ex, tokenizer) for ex in converted.examples)
 
-        with Syncer() as syncer:  # a part's fsync overlaps the next part's work; all durable before the marker
+        def write(syncer: Syncer) -> dict[str, Any]:
             parts = write_shards_multi(
                 self.staging, examples(), formats=self.job.formats, prefix=_part_prefix(position, ref),
                 shard_examples=self.job.shard_examples, shard_bytes=self.job.shard_bytes, record_progress=False,
                 syncer=syncer,
             )
-        result = {
-            "order": [position, ref.first_record],
-            "parts": {fmt: [i.to_json_dict() for i in infos] for fmt, infos in parts.items()},
-            "summary": _merge_summaries(summaries),
-            "dead": letters,
-            "image_formats": sorted(image_formats),
-        }
-        doc = {"fingerprint": self.fingerprint, "result": result}
-        atomic_write_bytes(marker, json.dumps(doc, sort_keys=True).encode())
+            return {
+                "order": [position, ref.first_record],
+                "parts": {fmt: [i.to_json_dict() for i in infos] for fmt, infos in parts.items()},
+                "summary": _merge_summaries(summaries),
+                "dead": letters,
+                "image_formats": sorted(image_formats),
+            }
+
+        if self.durable_behind:
+            # The parts' last fsyncs overlap the next input shard; the marker follows them on the syncer's
+            # thread, and only if they succeeded (map_items waits for both before the driver reads a part).
+            syncer = worker_syncer()
+            result = write(syncer)
+            syncer.submit_after(atomic_write_bytes, marker, _marker_bytes(self.fingerprint, result))
+            return result
+        with Syncer() as syncer:  # a part's fsync overlaps the next part's work; all durable before the marker
+            result = write(syncer)
+        atomic_write_bytes(marker, _marker_bytes(self.fingerprint, result))
         return result
+
+
+def _marker_bytes(fingerprint: str, result: dict[str, Any]) -> bytes:
+    return json.dumps({"fingerprint": fingerprint, "result": result}, sort_keys=True).encode()
 
 
 def _read_marker(marker: str, fingerprint: str) -> dict | None:
@@ -345,6 +361,7 @@ def run_convert(
     convert_shard = _ConvertShardFn(
         source=source, spec=spec, codec=codec, config=config, template=template, job=job, staging=os.fspath(staging),
         fingerprint=fingerprint, multi_split=len({r.split for r in refs}) > 1,
+        durable_behind=is_local((runner_options or RunnerOptions()).runner) and not io.is_url(staging),
     )
 
     def build(p) -> None:

@@ -148,12 +148,44 @@ class Syncer:
         self._pending.append(future)
         return future
 
+    def submit_after(self, fn, *args):
+        """Queue ``fn(*args)`` on the ``"commit"`` lane, to run once every task queued before it (on both lanes)
+        has finished without an error: a marker that vouches for files is written only once they are durable.
+        Returns its future; if one of those tasks failed, ``fn`` is not called and the future holds that error."""
+        before = list(self._pending)
+
+        def after():
+            for future in before:
+                future.result()  # the lanes run in order: done already; raises the first error
+            return fn(*args)
+
+        return self.submit("commit", after)
+
+    def reap(self) -> None:
+        """Forget the tasks that finished; raise the first error among them (a syncer that outlives one item of
+        work reports a failed fsync of an earlier item before the next one goes on)."""
+        done = [f for f in self._pending if f.done()]
+        if not done:
+            return
+        self._pending = [f for f in self._pending if not f.done()]
+        first = next((e for e in (f.exception() for f in done) if e is not None), None)
+        if first is not None:
+            raise first
+
     def wait(self) -> None:
         pending, self._pending = self._pending, []
         errors = [f.exception() for f in pending]
         first = next((e for e in errors if e is not None), None)
         if first is not None:
             raise first
+
+    def close(self) -> None:
+        """:meth:`wait`, then end the threads (they end even when ``wait`` raised)."""
+        try:
+            self.wait()
+        finally:
+            for pool in self._pools.values():
+                pool.shutdown(wait=True)
 
     def __enter__(self) -> "Syncer":
         return self

@@ -279,3 +279,38 @@ def test_resume_refuses_when_the_spec_file_changed(rlds_dataset, tmp_path):
     spec_file.write_text(spec_file.read_text().replace("method: q01_q99", "method: min_max"))
     with pytest.raises(OutputError, match="another configuration"):
         convert(ds_dir, out, str(spec_file), resume=True)
+
+
+@pytest.mark.parametrize("workers", [1, 2])  # forked workers inherit the failing fsync
+def test_a_failed_fsync_left_to_the_next_input_shard_fails_the_run_and_resume_redoes_it(tmp_path, monkeypatch,
+                                                                                       workers):
+    """The embedded runner leaves an input shard's last fsyncs and its marker to the worker's syncer while the next
+    input shard converts. An fsync that fails there fails the run with the part's name, the input shard gets no
+    marker, and ``--resume`` converts it again: the output is byte for byte a clean run's."""
+    import errno
+    import os
+    import threading
+
+    ds_dir = rb.build_dataset("bridge_dataset", tmp_path / "ds", episodes=6, steps=4, shards=3)
+    clean = convert(ds_dir, tmp_path / "clean", "bridge_dataset", shard_examples=3, formats=("wds", "tfrecord"))
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        name = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))
+        if threading.current_thread().name.startswith("rt2data-sync") and "in00001-" in name and "done" not in name:
+            raise OSError(errno.EIO, "Input/output error")
+        return real_fsync(fd)
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(OSError) as info:
+        convert(ds_dir, out, "bridge_dataset", shard_examples=3, formats=("wds", "tfrecord"),
+                runner_options=RunnerOptions(workers=workers))
+    assert info.value.errno == errno.EIO and "in00001-" in info.value.filename
+    markers = sorted(p.name for p in (out / ".staging").glob("*.done.json"))
+    assert markers and not any(m.startswith("in00001-") for m in markers)  # its parts are not all durable
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    again = convert(ds_dir, out, "bridge_dataset", shard_examples=3, formats=("wds", "tfrecord"), resume=True)
+    assert again.to_json_dict() == clean.to_json_dict()
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == {
+        p.name: p.read_bytes() for p in (tmp_path / "clean").iterdir() if p.is_file()}

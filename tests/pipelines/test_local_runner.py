@@ -57,3 +57,63 @@ def test_embedded_convert_does_not_import_beam():
         "sys.exit(3 if 'apache_beam' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+class _LeaveBehind:
+    """An item that leaves file work on its process's syncer: a slow write of ITEM.txt (or a failure for ``bad``)."""
+
+    def __init__(self, out: str, bad: int = -1) -> None:
+        self.out, self.bad = out, bad
+
+    def __call__(self, item: int) -> int:
+        import os
+        import time
+
+        from rt2data.pipelines.local import worker_syncer
+
+        def work() -> None:
+            time.sleep(0.05)
+            if item == self.bad:
+                raise DataError(f"fsync of item {item} failed")
+            Path(self.out, f"{item}.txt").write_text(str(os.getpid()))
+
+        worker_syncer().submit("commit", work)
+        return item
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_map_items_returns_once_the_work_items_left_behind_is_done(tmp_path, workers):
+    """Work an item leaves on its process's syncer finishes before map_items returns, in every worker."""
+    assert map_items(_LeaveBehind(str(tmp_path)), list(range(9)), workers=workers) == list(range(9))
+    assert sorted(int(p.stem) for p in tmp_path.glob("*.txt")) == list(range(9))
+    if workers > 1:  # the items were spread over the workers, and each worker's syncer was drained
+        assert len({p.read_text() for p in tmp_path.glob("*.txt")}) > 1
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("bad", [0, 8])  # a failure met by a later item of its process, or by the drain
+def test_map_items_raises_a_failure_of_work_left_behind(tmp_path, workers, bad):
+    with pytest.raises(DataError, match=f"fsync of item {bad} failed"):
+        map_items(_LeaveBehind(str(tmp_path), bad=bad), list(range(9)), workers=workers)
+
+
+def test_a_marker_follows_only_the_tasks_that_succeeded(tmp_path):
+    """``Syncer.submit_after``: the marker is written after the tasks queued before it, and not at all when one
+    of them failed (its future holds that error)."""
+    from rt2data.shards.files import Syncer
+
+    order: list[str] = []
+
+    def fail() -> None:
+        raise OSError("fsync failed")
+
+    with Syncer() as syncer:
+        syncer.submit("write", order.append, "write")
+        syncer.submit("commit", order.append, "commit")
+        marker = syncer.submit_after(order.append, "marker")
+        syncer.wait()
+    assert order == ["write", "commit", "marker"] and marker.exception() is None
+    with pytest.raises(OSError, match="fsync failed"), Syncer() as syncer:
+        syncer.submit("commit", fail)
+        marker = syncer.submit_after(order.append, "second marker")
+    assert "second marker" not in order and isinstance(marker.exception(), OSError)
