@@ -16,10 +16,6 @@ from typing import Any, Callable
 import click
 from click.shell_completion import CompletionItem
 
-from rt2data.codec.vocab import STRATEGIES
-from rt2data.pipelines.environment import RUNNERS
-from rt2data.spec.model import list_specs
-
 __all__ = ["json_option", "report", "to_json", "complete_spec", "complete_strategy", "complete_runner"]
 
 
@@ -59,6 +55,8 @@ def _names(names: Any, incomplete: str) -> list[CompletionItem]:
 
 def complete_spec(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """Shipped spec names starting with ``incomplete``; spec files (paths) when it looks like a path."""
+    from rt2data.spec.model import list_specs  # light: completion only (every command imports this module)
+
     if os.sep in incomplete or incomplete.startswith(".") or Path(incomplete).suffix in (".yaml", ".yml"):
         return [CompletionItem(incomplete, type="file")]
     return _names(list_specs(), incomplete) or [CompletionItem(incomplete, type="file")]
@@ -66,9 +64,13 @@ def complete_spec(ctx: click.Context, param: click.Parameter, incomplete: str) -
 
 def complete_strategy(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """Vocabulary strategy names (``rt2data.codec.vocab.STRATEGIES``) starting with ``incomplete``."""
+    from rt2data.codec.vocab import STRATEGIES  # light: completion only
+
     return _names(STRATEGIES, incomplete)
 
 
 def complete_runner(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """Beam runner names starting with ``incomplete``."""
+    from rt2data.pipelines.environment import RUNNERS  # light: completion only
+
     return _names((runner.name for runner in RUNNERS), incomplete)
