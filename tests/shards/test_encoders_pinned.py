@@ -232,3 +232,26 @@ def test_actions_beyond_float32_and_not_finite_as_the_reference_writes_them():
     for raw in [(1e300, -1e300, 3.4e38, 3.5e38), (float("nan"), float("inf"), -float("inf"), -0.0), (0.0,) * 4]:
         ex = base.replace(action_raw=raw)
         assert example_to_tf_example_bytes(ex) == _ref_encode(example_to_features(ex)), raw
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.one_of(examples(), examples_with_every_field()))
+def test_a_tfrecord_record_frames_the_reference_bytes(ex):
+    """The TFRecord format's record (framed around the image, its CRC taken piece by piece; field by field for
+    chunks and token ids) is the reference encoder's bytes framed whole."""
+    from rt2data.shards.formats.tf_example import TFRecordFormat
+    from rt2data.shards.formats.tfrecord import frame_record
+
+    assert TFRecordFormat().encode(ex) == frame_record(_ref_encode(example_to_features(ex)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=300), st.binary(max_size=3000), st.binary(max_size=300))
+def test_framing_pieces_is_framing_their_join(head, middle, tail):
+    from rt2data.shards.formats.tfrecord import frame_pieces, frame_record, iter_tfrecord_stream
+
+    framed = frame_pieces(head, middle, tail)
+    assert framed == frame_record(head + middle + tail)
+    import io
+
+    assert list(iter_tfrecord_stream(io.BytesIO(framed), name="x", verify=True)) == [head + middle + tail]

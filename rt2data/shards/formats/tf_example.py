@@ -35,7 +35,7 @@ from rt2data import fields as F
 from rt2data.errors import DataError, SchemaError
 from rt2data.example import Example
 from rt2data.shards.formats.base import RawRecord, ShardFormat
-from rt2data.shards.formats.tfrecord import frame_record, iter_tfrecord_stream
+from rt2data.shards.formats.tfrecord import frame_pieces, frame_record, iter_tfrecord_stream
 
 __all__ = [
     "TFRecordFormat",
@@ -183,24 +183,34 @@ def _encode_example(ex: Example) -> bytes:
     sorts to), joined once (the image is copied once). The entries of the fields an episode's steps share are
     encoded once, in the runs they form in that order (:func:`_shared_runs`); an example with an action chunk or
     token ids, whose entries fall between those runs, is written out field by field (:func:`_encode_fields`)."""
+    pieces = _pieces(ex)
+    return _encode_fields(ex) if pieces is None else b"".join(pieces)
+
+
+def _framed_example(ex: Example) -> bytes:
+    """``frame_record(_encode_example(ex))`` with the image copied once (the CRC taken around it)."""
+    pieces = _pieces(ex)
+    return frame_record(_encode_fields(ex)) if pieces is None else frame_pieces(*pieces)
+
+
+def _pieces(ex: Example) -> tuple[bytes, bytes, bytes] | None:
+    """The ``tf.train.Example`` bytes of ``ex`` as (everything before the image, the image, everything after it);
+    None for an example with an action chunk or token ids (:func:`_encode_fields` writes those)."""
     if ex.chunk_steps is not None or ex.input_ids is not None or ex.chunk_real is not None or ex.labels is not None:
-        return _encode_fields(ex)
+        return None
     runs = _shared_runs(ex.episode_id, ex.image_format, ex.instruction, ex.kind, ex.plan, ex.prompt, ex.source,
                         ex.template_id)
-    image, raw, tokens, step, target = ex.image, ex.action_raw, ex.action_tokens, ex.step, ex.target
-    parts: list = [b""]  # [0]: the Features message's tag + length, known at the end
-    if raw is not None:
-        parts.append(_actions_entries(raw))
-    if tokens is not None:
-        parts.append(_ints_entry("action_tokens", tokens))
-    parts += (runs[0], _bytes_head("image", len(image)), image, runs[1], _uncached_text_entry("key", ex.key), runs[2])
-    if step is not None:
-        parts.append(_int_entry("step", step))
+    image, raw, tokens, step = ex.image, ex.action_raw, ex.action_tokens, ex.step
+    key = ex.key.encode("utf-8")
     # an action string changes from step to step: a cache entry would not be hit again
-    parts += (_uncached_text_entry("target", target) if ex.kind == "action" else _text_entry("target", target),
-              runs[3])
-    parts[0] = _T1 + _varint(sum(map(len, parts)))
-    return b"".join(parts)
+    target = (_uncached_text_entry("target", ex.target) if ex.kind == "action"
+              else _text_entry("target", ex.target))
+    after = b"".join((runs[1], _bytes_head("key", len(key)), key, runs[2],
+                      b"" if step is None else _int_entry("step", step), target, runs[3]))
+    before = b"".join((b"" if raw is None else _actions_entries(raw),
+                       b"" if tokens is None else _ints_entry("action_tokens", tokens),
+                       runs[0], _bytes_head("image", len(image))))
+    return _T1 + _varint(len(before) + len(image) + len(after)) + before, image, after
 
 
 _RUNS: dict[tuple, tuple[bytes, bytes, bytes, bytes]] = {}
@@ -632,7 +642,7 @@ class TFRecordFormat(ShardFormat):
     description = "TFRecord of tf.train.Example (readable by tf.data)"
 
     def encode(self, example: Example) -> bytes:
-        return frame_record(example_to_tf_example_bytes(example))
+        return _framed_example(example)
 
     def decode(self, record: bytes) -> Example:
         """One record's ``tf.train.Example`` bytes -> :class:`Example` (raises ``DataError``)."""

@@ -28,6 +28,7 @@ __all__ = [
     "RECORD_OVERHEAD",
     "masked_crc32c",
     "frame_record",
+    "frame_pieces",
     "write_tfrecord_records",
     "iter_tfrecord",
     "iter_tfrecord_stream",
@@ -54,6 +55,19 @@ def frame_record(data: bytes) -> bytes:
     return b"".join(
         (header, struct.pack("<I", masked_crc32c(header)), data, struct.pack("<I", masked_crc32c(data)))
     )
+
+
+_PACK_LENGTH, _PACK_CRC = struct.Struct("<Q").pack, struct.Struct("<I").pack
+_CRC_VALUE, _CRC_EXTEND = google_crc32c.value, google_crc32c.extend
+
+
+def frame_pieces(head: bytes, middle: bytes, tail: bytes) -> bytes:
+    """``frame_record(head + middle + tail)``, the payload copied once: its CRC is taken piece by piece (an
+    encoder that has a record as the bytes before and after its image does not join them first)."""
+    header = _PACK_LENGTH(len(head) + len(middle) + len(tail))
+    crc, data_crc = _CRC_VALUE(header), _CRC_EXTEND(_CRC_EXTEND(_CRC_VALUE(head), middle), tail)
+    return b"".join((header, _PACK_CRC((((crc >> 15) | (crc << 17)) + _MASK_DELTA) & _U32), head, middle, tail,
+                     _PACK_CRC((((data_crc >> 15) | (data_crc << 17)) + _MASK_DELTA) & _U32)))
 
 
 def write_tfrecord_records(f: BinaryIO, records: Iterable[bytes]) -> int:
