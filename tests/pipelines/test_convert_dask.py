@@ -17,22 +17,6 @@ distributed = pytest.importorskip("distributed", reason="dask[distributed] is no
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def dask_cluster():
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-    )
-    client = distributed.Client(cluster)
-    yield cluster
-    # Beam's DaskRunner opens Clients of its own and leaves them open: close them before the cluster goes away.
-    from distributed.client import _global_clients
-
-    for other in reversed(list(_global_clients.values())):  # LIFO: each Client restores the dask config it found
-        other.close()
-    client.close()
-    cluster.close()
-
-
 def digests(path):
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(path.iterdir()) if p.is_file()}
 

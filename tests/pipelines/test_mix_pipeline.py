@@ -257,12 +257,13 @@ def test_source_without_usable_samples_is_a_clear_error(inputs, tmp_path):
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_dask_runner_gives_the_same_bytes(inputs, tmp_path):
+def test_dask_runner_gives_the_same_bytes(inputs, tmp_path, dask_cluster):
     """DaskRunner (a real distributed engine on a LocalCluster) writes the same bytes as the embedded engine."""
-    pytest.importorskip("distributed")
     mixture = load_mixture(write_mixture(inputs, "dask.yaml", output={"examples": 24, "shard_examples": 12}))
     run_mix(mixture, tmp_path / "local")
-    run_mix(mixture, tmp_path / "dask", runner_options=RunnerOptions(runner="apache_beam.runners.dask.dask_runner.DaskRunner"))
+    run_mix(mixture, tmp_path / "dask", runner_options=RunnerOptions(
+        runner="apache_beam.runners.dask.dask_runner.DaskRunner",
+        beam_args=(f"--dask_client_address={dask_cluster.scheduler_address}",)))
     assert tree_bytes(tmp_path / "dask") == tree_bytes(tmp_path / "local")
 
 
