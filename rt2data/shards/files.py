@@ -181,11 +181,7 @@ class Syncer:
 
     def close(self) -> None:
         """:meth:`wait`, then end the threads (they end even when ``wait`` raised)."""
-        try:
-            self.wait()
-        finally:
-            for pool in self._pools.values():
-                pool.shutdown(wait=True)
+        self.__exit__(None, None, None)
 
     def __enter__(self) -> "Syncer":
         return self

@@ -45,7 +45,10 @@ _U32 = 0xFFFFFFFF
 
 def masked_crc32c(data: bytes) -> int:
     """The masked CRC-32C of ``data`` as TFRecord stores it."""
-    crc = google_crc32c.value(data)
+    return _masked(google_crc32c.value(data))
+
+
+def _masked(crc: int) -> int:
     return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & _U32
 
 
@@ -65,9 +68,9 @@ def frame_pieces(head: bytes, middle: bytes, tail: bytes) -> bytes:
     """``frame_record(head + middle + tail)``, the payload copied once: its CRC is taken piece by piece (an
     encoder that has a record as the bytes before and after its image does not join them first)."""
     header = _PACK_LENGTH(len(head) + len(middle) + len(tail))
-    crc, data_crc = _CRC_VALUE(header), _CRC_EXTEND(_CRC_EXTEND(_CRC_VALUE(head), middle), tail)
-    return b"".join((header, _PACK_CRC((((crc >> 15) | (crc << 17)) + _MASK_DELTA) & _U32), head, middle, tail,
-                     _PACK_CRC((((data_crc >> 15) | (data_crc << 17)) + _MASK_DELTA) & _U32)))
+    data_crc = _CRC_EXTEND(_CRC_EXTEND(_CRC_VALUE(head), middle), tail)
+    return b"".join((header, _PACK_CRC(_masked(_CRC_VALUE(header))), head, middle, tail,
+                     _PACK_CRC(_masked(data_crc))))
 
 
 def write_tfrecord_records(f: BinaryIO, records: Iterable[bytes]) -> int:
