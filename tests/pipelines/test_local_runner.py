@@ -59,6 +59,10 @@ def test_embedded_convert_does_not_import_beam():
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
+_TWO_STARTED = None
+"""A barrier the first two items wait at (inherited by forked workers), so that two workers take items."""
+
+
 class _LeaveBehind:
     """An item that leaves file work on its process's syncer: a slow write of ITEM.txt (or a failure for ``bad``)."""
 
@@ -71,6 +75,9 @@ class _LeaveBehind:
 
         from rt2data.pipelines.local import worker_syncer
 
+        if item < 2 and _TWO_STARTED is not None:
+            _TWO_STARTED.wait(timeout=60)
+
         def work() -> None:
             time.sleep(0.05)
             if item == self.bad:
@@ -82,8 +89,12 @@ class _LeaveBehind:
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
-def test_map_items_returns_once_the_work_items_left_behind_is_done(tmp_path, workers):
+def test_map_items_returns_once_the_work_items_left_behind_is_done(tmp_path, monkeypatch, workers):
     """Work an item leaves on its process's syncer finishes before map_items returns, in every worker."""
+    import multiprocessing
+
+    if workers > 1:  # the first two items are taken by two workers (one worker could otherwise take every item)
+        monkeypatch.setattr(sys.modules[__name__], "_TWO_STARTED", multiprocessing.get_context("fork").Barrier(2))
     assert map_items(_LeaveBehind(str(tmp_path)), list(range(9)), workers=workers) == list(range(9))
     assert sorted(int(p.stem) for p in tmp_path.glob("*.txt")) == list(range(9))
     if workers > 1:  # the items were spread over the workers, and each worker's syncer was drained
