@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from rt2data.example import Example, make_key, sniff_image_format
@@ -152,6 +152,10 @@ def prepare_image(data: bytes, *, verify: bool = True, max_pixels: int | None = 
     return buf.getvalue(), "png"
 
 
+_PREPARED_KEPT = 16
+"""Image outcomes an ItemFactory keeps (its reader hands the same bytes object to the samples of one image)."""
+
+
 @dataclass(frozen=True)
 class ItemFactory:
     """Builds items of one source.
@@ -169,6 +173,9 @@ class ItemFactory:
     markup: str = "none"
     verify_images: bool = True
     max_image_pixels: int | None = MAX_IMAGE_PIXELS
+    # the outcome of preparing each of the last few image objects: questions that share an image file get the same
+    # bytes object from their reader (rt2data.web.vqa), so the image is checked once, not once per question
+    _prepared: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def dead(self, raw_key: str, reason: str, detail: str, where: str) -> SampleDeadLetter:
         return SampleDeadLetter(source=self.source, key=raw_key, reason=reason, detail=detail, where=where)
@@ -176,10 +183,19 @@ class ItemFactory:
     def _image(self, raw_key: str, image: bytes | None, where: str) -> tuple[bytes, str] | SampleDeadLetter:
         if image is None:
             return self.dead(raw_key, "no_image", "sample has no image", where)
-        try:
-            return prepare_image(image, verify=self.verify_images, max_pixels=self.max_image_pixels)
-        except ImageProblem as exc:
-            return self.dead(raw_key, exc.reason, exc.detail, where)
+        memo = self._prepared.get(id(image))
+        if memo is None or memo[0] is not image:  # by identity: the entry holds its object, so the id stays its own
+            try:
+                outcome: Any = prepare_image(image, verify=self.verify_images, max_pixels=self.max_image_pixels)
+            except ImageProblem as exc:
+                outcome = exc
+            if len(self._prepared) >= _PREPARED_KEPT:
+                del self._prepared[next(iter(self._prepared))]
+            memo = self._prepared[id(image)] = (image, outcome)
+        outcome = memo[1]
+        if isinstance(outcome, ImageProblem):
+            return self.dead(raw_key, outcome.reason, outcome.detail, where)
+        return outcome
 
     def _example(self, raw_key: str, location: tuple[int, int], where: str, img: tuple[bytes, str], prompt: str,
                  target: str) -> SourceItem:

@@ -270,11 +270,24 @@ def records_work_items(source: str, records: list[QaRecord], *, path: str, chunk
     ]
 
 
+_FILES_KEPT = 16
+"""Image files a chunk of index records keeps read. VQAv2 asks about 5 questions per image and GQA's balanced set
+about 13: questions of one image among the last few files share one read (one request on an object store) and one
+check of the image."""
+
+
 def read_records(item: WorkItem, factory: ItemFactory, options: Any) -> Iterator[SourceItem | SampleDeadLetter]:
-    """Items and dead letters of a chunk of index records (images read through ``rt2data.io``)."""
+    """Items and dead letters of a chunk of index records (images read through ``rt2data.io``, each file of the
+    last few once: the questions that share it get the same bytes object, which the factory checks once)."""
+    files: dict[str, tuple] = {}
     for n, (key, image_file, question, answers) in enumerate(item.part):
         where = f"{item.path}#{key}"
-        image, problem = read_image_file(image_file)
+        read = files.get(image_file)
+        if read is None:
+            if len(files) >= _FILES_KEPT:
+                del files[next(iter(files))]
+            read = files[image_file] = read_image_file(image_file)
+        image, problem = read
         if problem is not None:
             yield factory.dead(key, problem[0], problem[1], where)
             continue

@@ -218,3 +218,38 @@ def test_vgqa_entry_that_is_not_an_object_is_dead_lettered(tmp_path):
            for r in read_work_item(item, kind="vqa", fmt="vgqa", options=options, template=DEFAULT_TEMPLATES["vqa"])]
     kinds = sorted(type(r).__name__ for r in out)
     assert kinds == ["SampleDeadLetter", "SourceItem"]
+
+
+def test_vqa_questions_of_one_image_read_and_check_it_once(tmp_path, monkeypatch):
+    """VQAv2 asks several questions per image: a chunk reads each image file once and checks it once; every question
+    still gets its own example, or its own dead letter when the shared image is broken."""
+    import json
+
+    from rt2data.web import paths, samples, vqa
+    from rt2data.web.vqa import Vqav2Options
+
+    images = tmp_path / "images"
+    images.mkdir()
+    good = image_bytes("JPEG", size=(32, 24))
+    (images / "COCO_train2014_000000000001.jpg").write_bytes(good)
+    (images / "COCO_train2014_000000000002.jpg").write_bytes(good[: len(good) // 2])  # cut: undecodable
+    (images / "COCO_train2014_000000000003.jpg").write_bytes(image_bytes("JPEG", size=(16, 16)))
+    image_of = {1001: 1, 1002: 1, 1003: 1, 2001: 2, 2002: 2, 3001: 3, 1004: 1, 4001: 4}  # image 4: no file
+    questions = [{"question_id": q, "image_id": i, "question": f"what is {q}?"} for q, i in image_of.items()]
+    annotations = [{"question_id": q, "image_id": i, "answers": [{"answer": "yes", "answer_id": 1}]}
+                   for q, i in image_of.items()]
+    (tmp_path / "q.json").write_text(json.dumps({"data_subtype": "train2014", "questions": questions}))
+    (tmp_path / "a.json").write_text(json.dumps({"annotations": annotations}))
+    reads, checks = [], []
+    real_read, real_prepare = paths.read_image_file, samples.prepare_image
+    monkeypatch.setattr(vqa, "read_image_file", lambda path: reads.append(Path(path).name) or real_read(path))
+    monkeypatch.setattr(samples, "prepare_image", lambda data, **kw: checks.append(len(data)) or real_prepare(data, **kw))
+    opts = Vqav2Options(questions=str(tmp_path / "q.json"), annotations=str(tmp_path / "a.json"), images=str(images))
+
+    items, dead = read_all("vqa", "vqa", "vqav2", opts)
+    assert [i.raw_key for i in items] == ["1001", "1002", "1003", "3001", "1004"]
+    assert all(i.example.image == good for i in items if i.raw_key.startswith("1"))
+    assert [(d.key, d.reason) for d in dead] == [
+        ("2001", "undecodable_image"), ("2002", "undecodable_image"), ("4001", "no_image")]
+    assert sorted(reads) == sorted(f"COCO_train2014_00000000000{i}.jpg" for i in (1, 2, 3, 4))  # once each
+    assert len(checks) == 3  # images 1, 2 and 3, once each (image 4 has no bytes to check)
