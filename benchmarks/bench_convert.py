@@ -77,10 +77,10 @@ def _child_build(args: argparse.Namespace) -> dict:
 def _child_parse(args: argparse.Namespace) -> dict:
     from rt2data.rlds import open_dataset
     from rt2data.rlds.framing import iter_records
-    from rt2data.rlds.reader import image_skip_decoders
+    from rt2data.rlds.decode import image_skip_decoders
 
     dataset = open_dataset(args.root)
-    features = dataset.features
+    features = dataset.features.to_tfds()
     decoders = image_skip_decoders(features)
     steps = 0
     t0 = time.perf_counter()

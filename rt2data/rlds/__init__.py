@@ -11,7 +11,9 @@
 from __future__ import annotations
 
 from rt2data.rlds.dataset import RldsDataset, find_builder_dir, load_features, open_dataset
-from rt2data.rlds.reader import CORRUPT_POLICIES, BadRecord, RawEpisode, decode_episode, image_skip_decoders, read_shard
+from rt2data.rlds.decode import decode_episode, episode_decoder, image_skip_decoders
+from rt2data.rlds.features import Feature, parse_features
+from rt2data.rlds.reader import CORRUPT_POLICIES, BadRecord, RawEpisode, read_shard
 from rt2data.rlds.splits import FILE_FORMATS, ShardRef, SplitInfo
 
 __all__ = [
@@ -27,5 +29,8 @@ __all__ = [
     "CORRUPT_POLICIES",
     "read_shard",
     "decode_episode",
+    "episode_decoder",
+    "Feature",
+    "parse_features",
     "image_skip_decoders",
 ]

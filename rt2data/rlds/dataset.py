@@ -23,7 +23,8 @@ from typing import Any, Collection
 from rt2data import io
 from rt2data.errors import DataError
 from rt2data.rlds.splits import FILE_FORMATS, ShardRef, SplitInfo, resolve_split, split_infos
-from rt2data.rlds.reader import prune_features, read_shard
+from rt2data.rlds.features import Feature, parse_features
+from rt2data.rlds.reader import read_shard
 
 __all__ = ["RldsDataset", "open_dataset", "load_features", "find_builder_dir"]
 
@@ -82,21 +83,20 @@ def _find_builder_url(root: str) -> str:
     return io.join(root, versions[-1])
 
 
-def _features_from_json(builder_dir: Path | str) -> Any:
-    """The ``FeaturesDict`` rebuilt from ``features.json``'s bytes (read through ``rt2data.io``)."""
-    import tensorflow_datasets as tfds
-
+def _features_from_json(builder_dir: Path | str) -> Feature:
+    """The features tree of ``features.json`` (read through ``rt2data.io``; see ``rt2data.rlds.features``)."""
     path = io.join(builder_dir, "features.json")
     try:
-        return tfds.features.FeatureConnector.from_json(json.loads(io.read_bytes(path)))
+        return parse_features(json.loads(io.read_bytes(path)))
     except DataError:
         raise
-    except Exception as exc:  # tfds raises many types for a bad features.json
-        raise DataError(f"{path}: cannot rebuild the features: {exc}") from exc
+    except Exception as exc:  # a bad features.json: JSON errors, wrong types, bad shapes
+        raise DataError(f"{path}: cannot read the features: {type(exc).__name__}: {exc}") from exc
 
 
-def load_features(path: str | os.PathLike[str]) -> Any:
-    """The dataset's tfds ``FeaturesDict`` from its ``features.json`` (no shards or dataset_info.json needed)."""
+def load_features(path: str | os.PathLike[str]) -> Feature:
+    """The dataset's features tree from its ``features.json`` (no shards or dataset_info.json needed); its
+    ``to_tfds()`` is tfds's own ``FeaturesDict``."""
     return _features_from_json(find_builder_dir(path))
 
 
@@ -109,7 +109,8 @@ class RldsDataset:
         name: dataset name from ``dataset_info.json``.
         version: dataset version string.
         file_format: ``"tfrecord"`` or ``"array_record"``.
-        features: the tfds ``FeaturesDict`` (from ``features.json``).
+        features: the features tree (``rt2data.rlds.features.Feature``, from ``features.json``; ``to_tfds()`` gives
+            tfds's ``FeaturesDict``).
         splits: ``SplitInfo`` per split name.
     """
 
@@ -117,7 +118,7 @@ class RldsDataset:
     name: str
     version: str
     file_format: str
-    features: Any = field(repr=False)
+    features: Feature = field(repr=False)
     splits: dict[str, SplitInfo] = field(repr=False)
     _info: Any = field(repr=False, compare=False)
     _pruned: dict = field(default_factory=dict, repr=False, compare=False)  # fields -> pruned features
@@ -135,14 +136,14 @@ class RldsDataset:
         reads (``DatasetSpec.fields_read``); only those are decoded. None: every field."""
         return read_shard(ref, features=self.features_for(fields), corrupt=corrupt)
 
-    def features_for(self, fields: Collection[str] | None) -> Any:
-        """``features`` pruned to ``fields`` (``rt2data.rlds.reader.prune_features``), built once per set."""
+    def features_for(self, fields: Collection[str] | None) -> Feature:
+        """``features`` pruned to ``fields`` (``Feature.prune``), built once per set."""
         if fields is None:
             return self.features
         key = frozenset(fields)
         pruned = self._pruned.get(key)
         if pruned is None:
-            pruned = self._pruned[key] = prune_features(self.features, key)
+            pruned = self._pruned[key] = self.features.prune(key)
         return pruned
 
     # The robot-data source interface (``rt2data.sources.RobotSource``): a work unit is a shard's record range.

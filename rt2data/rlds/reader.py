@@ -2,8 +2,8 @@
 
 Each record is one ``tf.train.Example`` holding a whole episode (step fields concatenated under ``steps/...``).
 ``read_shard`` frames the records itself (CRC-checked, see ``framing``) or reads them with ``array_record``, then
-decodes each with tfds's own numpy path, ``features.deserialize_example_np(bytes, decoders=...)``, where every
-``Image`` feature is given ``tfds.decode.SkipDecoding()`` so the encoded JPEG/PNG bytes pass through untouched.
+decodes each into nested numpy (``rt2data.rlds.decode``: without tfds for the Open X-Embodiment layouts, through
+tfds's own numpy path for the rest); images keep their encoded JPEG/PNG bytes, untouched.
 
 Bad input never disappears silently:
 
@@ -21,17 +21,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
-
-import numpy as np
+from typing import Any, Iterator
 
 from rt2data import io
 from rt2data.errors import ConfigError, DataError
+from rt2data.rlds.decode import episode_decoder
+from rt2data.rlds.features import as_features
 from rt2data.rlds.file_types import get_file_type
 from rt2data.rlds.framing import FramingError
 from rt2data.rlds.splits import ShardRef
 
-__all__ = ["RawEpisode", "BadRecord", "CORRUPT_POLICIES", "read_shard", "image_skip_decoders", "decode_episode"]
+__all__ = ["RawEpisode", "BadRecord", "CORRUPT_POLICIES", "read_shard"]
 
 log = logging.getLogger(__name__)
 
@@ -121,76 +121,6 @@ class BadRecord:
     records: int = 1
 
 
-def image_skip_decoders(features: Any) -> dict[str, Any] | None:
-    """A ``decoders`` tree giving ``tfds.decode.SkipDecoding()`` to every ``Image`` feature, at any depth.
-
-    With it, ``deserialize_example_np`` returns each image as its stored encoded bytes (JPEG or PNG; images
-    declared without ``encodingFormat`` are stored as PNG by tfds) instead of decoding pixels.
-    """
-    import tensorflow_datasets as tfds
-
-    def walk(feature: Any) -> Any:
-        if isinstance(feature, tfds.features.Image):
-            return tfds.decode.SkipDecoding()
-        inner = getattr(feature, "feature", None)
-        if isinstance(feature, (tfds.features.Dataset, tfds.features.Sequence)) and inner is not None:
-            return walk(inner)
-        if isinstance(feature, tfds.features.FeaturesDict):
-            sub = {key: walk(child) for key, child in feature.items()}
-            sub = {k: v for k, v in sub.items() if v is not None}
-            return sub or None
-        return None
-
-    return walk(features)
-
-
-def prune_features(features: Any, paths: Iterable[str]) -> Any:
-    """``features`` with only the leaves some path of ``paths`` reaches (``steps/observation/image``,
-    ``episode_metadata/file_path``; a path ending at a dict keeps all of it), the rest left out.
-
-    tfds's numpy parser then decodes nothing else: an Open X-Embodiment step often carries a 512-float language
-    embedding and cameras the spec does not read, and turning those into arrays costs more than the rest of the
-    record (in the ``bridge_dataset`` layout, 8.7 ms of an episode's 10.8 ms). Keys holding a ``/`` (kuka) match
-    as a whole. Returns ``features`` itself when nothing is left out, or when no step field would be left (the
-    full decode then reports what is missing, as before).
-    """
-    import tensorflow_datasets as tfds
-
-    def keep(feature: Any, wanted: list[list[str]]) -> Any:
-        if any(not parts for parts in wanted):
-            return feature  # a path ends here: the whole subtree
-        if isinstance(feature, tfds.features.Dataset):
-            inner = keep(feature.feature, wanted)
-            if inner is None:
-                return None
-            if inner is feature.feature:
-                return feature
-            return tfds.features.Dataset(inner, length=_static_length(feature))
-        if isinstance(feature, tfds.features.FeaturesDict):
-            kept = {}
-            for key, child in feature.items():
-                name = key.split("/")
-                below = [parts[len(name):] for parts in wanted if parts[:len(name)] == name]
-                if below and (sub := keep(child, below)) is not None:
-                    kept[key] = sub
-            if len(kept) == len(feature) and all(kept[k] is feature[k] for k in kept):
-                return feature
-            return tfds.features.FeaturesDict(kept) if kept else None
-        return feature  # a path below a leaf: kept, so reading it fails as before
-
-    pruned = keep(features, [p.strip("/").split("/") for p in paths])
-    if pruned is None or ("steps" in features and "steps" not in pruned):
-        return features
-    return pruned
-
-
-def _static_length(feature: Any) -> int | None:
-    """The static length of a tfds ``Sequence``/``Dataset`` feature (None: variable), read through its public
-    serialized form (``length`` -1 there means variable)."""
-    length = feature.to_json_content().length
-    return None if length == -1 else int(length)
-
-
 def _leaves(tree: Any) -> Iterator[Any]:
     if isinstance(tree, dict):
         for value in tree.values():
@@ -199,122 +129,13 @@ def _leaves(tree: Any) -> Iterator[Any]:
         yield tree
 
 
-def _stack(values: list[Any]) -> np.ndarray:
-    if values and isinstance(values[0], (bytes, str)):
-        out = np.empty(len(values), dtype=object)
-        out[:] = values
-        return out
-    return np.stack([np.asarray(v) for v in values])
-
-
-def _empty_like(feature: Any) -> Any:
-    """Zero-step arrays with the feature's shapes and dtypes (an episode with no steps)."""
-    import tensorflow_datasets as tfds
-
-    if isinstance(feature, tfds.features.FeaturesDict):
-        return {key: _empty_like(child) for key, child in feature.items()}
-    if isinstance(feature, (tfds.features.Image, tfds.features.Text)) or feature.np_dtype == np.object_:
-        return np.empty(0, dtype=object)
-    shape = tuple(0 if d is None else d for d in feature.shape)
-    return np.empty((0, *shape), dtype=feature.np_dtype)
-
-
-def _to_numpy(value: Any, feature: Any, decoders: Any = None) -> Any:
-    """Turn tfds's decoded tree into plain nested dicts; steps (a ``PythonDataSource``) into stacked arrays."""
-    import tensorflow_datasets as tfds
-
-    if isinstance(feature, tfds.features.Dataset):
-        stacked = _stacked_columns(value, feature, decoders)
-        if stacked is not None:
-            return stacked
-        steps = list(value)
-        if not steps:
-            return _empty_like(feature.feature)
-        return _stack_tree(steps)
-    if isinstance(feature, tfds.features.FeaturesDict):
-        sub = decoders if isinstance(decoders, dict) else {}
-        return {key: _to_numpy(value[key], child, sub.get(key)) for key, child in feature.items()}
-    return value
-
-
-def _stacked_columns(value: Any, feature: Any, decoders: Any) -> dict[str, Any] | None:
-    """The steps of a ``Dataset`` feature stacked column by column: what ``_stack_tree(list(value))`` gives.
-
-    tfds's numpy path hands the steps over as a data source that, per step, slices every column, nests the slices
-    into a dict and decodes each leaf; stacking those dicts again costs more than parsing the record. Here each
-    leaf's column (all steps, as the record was parsed) is decoded once: a plain ``Tensor`` column is reshaped as
-    tfds reshapes each of its rows, a column of encoded images (``SkipDecoding``) or text is taken as it is, any
-    other leaf is decoded row by row with its own decoder, as tfds does. Returns None (the caller takes the
-    step-by-step path, and its errors) for an empty episode, a nested dataset, or anything that does not decode.
-    """
-    getitem = getattr(value, "getitem", None)
-    columns = getattr(getitem, "flat_example", None)
-    inner = getattr(feature, "feature", None)
-    n = len(value)
-    if columns is None or n == 0 or not hasattr(inner, "flat_features"):
-        return None
-    try:
-        flat_decoders = inner._flatten(decoders)  # pylint: disable=protected-access  (tfds pinned, see the test)
-        stacked = []
-        for leaf, column, decoder, rank in zip(inner.flat_features, columns, flat_decoders,
-                                               inner.flat_sequence_ranks, strict=True):
-            if rank != 0:
-                return None  # a sequence inside the steps
-            stacked.append(_stacked_column(leaf, column, decoder, n))
-        return inner._nest(stacked)  # pylint: disable=protected-access
-    except Exception:  # noqa: BLE001  any surprise: the step-by-step path decodes it (or names the error)
-        return None
-
-
-def _stacked_column(leaf: Any, column: Any, decoder: Any, n: int) -> Any:
-    """One leaf's rows decoded and stacked (``_stack`` of the per-step values tfds's numpy path gives)."""
-    import tensorflow_datasets as tfds
-
-    if len(column) != n or isinstance(decoder, dict):
-        raise ValueError("not a plain column")
-    if isinstance(decoder, tfds.decode.SkipDecoding) or (decoder is None and type(leaf) is tfds.features.Text):
-        return _stack(list(column))  # the per-step value is the stored bytes
-    if decoder is None and _plain_tensor(leaf) and isinstance(column, np.ndarray) and column.dtype != np.object_:
-        shape = tuple(leaf.shape)
-        if column.ndim >= 2 and shape:  # each row is an array that tfds reshapes to the feature's shape
-            return column.reshape((n, *shape)).copy()
-        return column.copy()  # rows are numpy scalars (or shapeless arrays), passed as they are
-    if decoder is not None:
-        decoder.setup(feature=leaf)
-    decode = (decoder if decoder is not None else leaf).decode_example_np
-    return _stack([decode(column[i]) for i in range(n)])
-
-
-def _plain_tensor(leaf: Any) -> bool:
-    """A ``Tensor`` whose numpy decoding is a reshape to its static shape (no bytes encoding, no uint64 view)."""
-    import tensorflow_datasets as tfds
-
-    cls = tfds.features.Tensor
-    return (isinstance(leaf, cls) and type(leaf).decode_example_np is cls.decode_example_np
-            and type(leaf)._get_value_and_shape is cls._get_value_and_shape  # pylint: disable=protected-access
-            and not leaf._encoded_to_bytes and not leaf._dynamic_shape  # pylint: disable=protected-access
-            and leaf.np_dtype != np.uint64 and all(isinstance(d, int) and d >= 0 for d in leaf.shape))
-
-
-def _stack_tree(items: list[Any]) -> Any:
-    first = items[0]
-    if isinstance(first, dict):
-        return {key: _stack_tree([item[key] for item in items]) for key in first}
-    return _stack(items)
-
-
-def decode_episode(data: bytes, *, features: Any, decoders: Any = None) -> dict[str, Any]:
-    """Decode one serialized episode with tfds's numpy path; images stay encoded when ``decoders`` skips them."""
-    value = features.deserialize_example_np(data, decoders=decoders)
-    return _to_numpy(value, features, decoders)
-
-
 def read_shard(ref: ShardRef, *, features: Any, corrupt: str = "error") -> Iterator[RawEpisode | BadRecord]:
     """Stream the episodes ``[ref.first_record, ref.stop_record)`` of one shard, one record at a time.
 
     Args:
         ref: the shard and record range (from ``RldsDataset.shards``).
-        features: the dataset's tfds ``FeaturesDict`` (``RldsDataset.features``).
+        features: the dataset's features (``RldsDataset.features``, or a pruned tree of them; a tfds
+            ``FeaturesDict`` is taken too).
         corrupt: ``"error"`` raises ``DataError`` on a framing/CRC problem; ``"skip"`` yields a ``BadRecord`` instead.
 
     Yields:
@@ -333,7 +154,7 @@ def read_shard(ref: ShardRef, *, features: Any, corrupt: str = "error") -> Itera
             f"{ref.path}: shard {ref.index} of split {ref.split!r} is missing ({ref.num_records} episodes); "
             "dataset_info.json lists it, so the download or copy is incomplete"
         )
-    decoders = image_skip_decoders(features)
+    decode = episode_decoder(as_features(features))
     file_type = get_file_type(ref.file_format)
     records = file_type.iter_records(ref)
     for item in records:
@@ -354,7 +175,7 @@ def read_shard(ref: ShardRef, *, features: Any, corrupt: str = "error") -> Itera
             continue
         offset = item.offset if file_type.has_offsets else None
         try:
-            data = decode_episode(item.data, features=features, decoders=decoders)
+            data = decode(item.data)
         except Exception as exc:  # tfds/numpy raise many types for a record that does not fit the features
             detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
             if corrupt == "error":

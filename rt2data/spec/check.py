@@ -1,6 +1,6 @@
-"""Hold a dataset spec against a dataset's tfds features before anything runs: every mismatch, one line each.
+"""Hold a dataset spec against a dataset's features before anything runs: every mismatch, one line each.
 
-``feature_table(features)`` flattens a tfds ``FeaturesDict`` into ``{path: Leaf}`` (step fields under ``steps/``);
+``feature_table(features)`` flattens a features tree into ``{path: Leaf}`` (step fields under ``steps/``);
 ``check_features(spec, features)`` names each referenced field that is missing, or has the wrong kind
 (image / text / tensor), shape or dtype for what the spec does with it.
 """
@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from rt2data.errors import SpecError
+from rt2data.rlds.features import Feature, as_features
 from rt2data.spec.model import DatasetSpec, Ref
 
 __all__ = ["Leaf", "feature_table", "check_features", "require_match", "proprio_dim"]
@@ -32,30 +33,32 @@ class Leaf:
 
 
 def feature_table(features: Any) -> dict[str, Leaf]:
-    """``{path: Leaf}`` for every feature and sub-dict of a tfds ``FeaturesDict`` (``steps/...`` for step fields)."""
-    import tensorflow_datasets as tfds
-
+    """``{path: Leaf}`` for every feature and sub-dict (``steps/...`` for step fields) of a features tree
+    (``RldsDataset.features``; a ``features.json`` document or a tfds ``FeaturesDict`` is taken too)."""
     table: dict[str, Leaf] = {}
 
-    def walk(feature: Any, prefix: str) -> None:
-        if isinstance(feature, (tfds.features.Dataset, tfds.features.Sequence)):
-            feature = feature.feature
-        if isinstance(feature, tfds.features.FeaturesDict):
+    def walk(feature: Feature, prefix: str) -> None:
+        while feature.kind in ("dataset", "sequence") and feature.inner is not None:
+            feature = feature.inner
+        if feature.kind == "dict":
             if prefix:
                 table[prefix] = Leaf("dict", (), "")
-            for key, child in feature.items():
+            for key, child in feature.children.items():
                 walk(child, f"{prefix}/{key}" if prefix else key)
             return
-        dtype = np.dtype(feature.np_dtype)
-        if isinstance(feature, tfds.features.Image):
+        shape, dtype = feature.shape, feature.dtype
+        if feature.kind == "other":  # a connector rt2data does not know: tfds describes it
+            leaf = feature.to_tfds()
+            shape, dtype = tuple(leaf.shape), np.dtype(leaf.np_dtype).name
+        if feature.kind == "image":
             kind = "image"
-        elif dtype == np.object_ or dtype.kind in "SU":
-            kind, dtype = "text", np.dtype(object)
+        elif feature.kind == "text" or dtype in ("string", "object") or np.dtype(dtype).kind in "SU":
+            kind, dtype = "text", "string"
         else:
             kind = "tensor"
-        table[prefix] = Leaf(kind, tuple(feature.shape), "string" if kind == "text" else dtype.name)
+        table[prefix] = Leaf(kind, tuple(shape), dtype)
 
-    walk(features, "")
+    walk(as_features(features), "")
     return table
 
 

@@ -367,7 +367,11 @@ def generate_episode(
     features: Any, *, name: str, index: int, steps: int = 5, seed: int = 0, blank_instruction: bool = False,
     roles: Mapping[str, _Gripper] | None = None,
 ) -> dict[str, Any]:
-    """The example dict (tfds ``encode_example`` input) of episode ``index``: deterministic in (seed, index)."""
+    """The example dict (tfds ``encode_example`` input) of episode ``index``: deterministic in (seed, index).
+
+    ``features``: tfds's ``FeaturesDict``, or rt2data's tree of them (``RldsDataset.features``)."""
+    if hasattr(features, "to_tfds"):
+        features = features.to_tfds()
     ctx = _Ctx(name=name, seed=seed, index=index, steps=steps,
                closed=gripper_closed_pattern(index, steps), blank=blank_instruction, roles=roles or {})
     return _fill(features, "", ctx, None)

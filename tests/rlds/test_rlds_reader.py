@@ -151,7 +151,7 @@ def test_episodes_decode_with_image_bytes_passed_through(rlds_dataset):
 
 def test_png_default_and_float_images_stay_encoded(rlds_dataset):
     ds = open_dataset(rlds_dataset("berkeley_autolab_ur5"))
-    decoders = image_skip_decoders(ds.features)
+    decoders = image_skip_decoders(ds.features.to_tfds())
     assert set(decoders["steps"]["observation"]) == {"image", "hand_image", "image_with_depth"}
     ep = read_all(ds)[0]
     for key in ("image", "hand_image", "image_with_depth"):  # no encodingFormat -> tfds stored PNG; float32 too
@@ -192,18 +192,19 @@ def test_column_stacking_gives_what_tfds_step_by_step_gives(rlds_dataset, layout
     """Steps are decoded column by column (issue 14); tfds's own path slices, decodes and restacks every step. Both
     give the same arrays (dtype, shape, values) for every layout: zlib tensors, int-coded text, float images,
     scalars, bools, several cameras."""
-    from rt2data.rlds import reader
+    from rt2data.rlds import decode
 
     ds = open_dataset(rlds_dataset(layout, episodes=2, steps=4, shards=1, image_size=(8, 8)))
-    decoders = image_skip_decoders(ds.features)
+    features = ds.features.to_tfds()
+    decoders = image_skip_decoders(features)
     records = [item.data for ref in ds.shards("train")
                for item in iter_records(ref.path, start=ref.first_record, stop=ref.stop_record)]
     for data in records:
-        value = ds.features.deserialize_example_np(data, decoders=decoders)
-        assert reader._stacked_columns(value["steps"], ds.features["steps"], decoders["steps"]) is not None
-    fast = [reader.decode_episode(data, features=ds.features, decoders=decoders) for data in records]
-    monkeypatch.setattr(reader, "_stacked_columns", lambda *args: None)
-    slow = [reader.decode_episode(data, features=ds.features, decoders=decoders) for data in records]
+        value = features.deserialize_example_np(data, decoders=decoders)
+        assert decode._stacked_columns(value["steps"], features["steps"], decoders["steps"]) is not None
+    fast = [decode.decode_episode(data, features=features, decoders=decoders) for data in records]
+    monkeypatch.setattr(decode, "_stacked_columns", lambda *args: None)
+    slow = [decode.decode_episode(data, features=features, decoders=decoders) for data in records]
     for a, b in zip(fast, slow, strict=True):
         _same_tree(a, b)
 
