@@ -104,16 +104,53 @@ def test_layouts_it_does_not_cover_go_to_tfds():
     F = tfds.features
     covered = as_features(F.FeaturesDict({"steps": F.Dataset({"a": F.Tensor(shape=(2,), dtype=np.float32)})}))
     assert isinstance(episode_decoder(covered), EpisodeDecoder)
-    for leaf in (F.Tensor(shape=(2,), dtype=np.float32, encoding="zlib"), F.Tensor(shape=(None, 2), dtype=np.float32),
+    for leaf in (F.Tensor(shape=(None, 2), dtype=np.float32),
                  F.Sequence(F.Text()), F.Tensor(shape=(), dtype=np.uint64), F.ClassLabel(num_classes=3)):
         features = as_features(F.FeaturesDict({"steps": F.Dataset({"a": leaf})}))
         assert not isinstance(episode_decoder(features), EpisodeDecoder), leaf
 
 
-def test_zlib_tensors_read_through_tfds_as_before(rlds_dataset):
+@pytest.mark.parametrize("steps", [3, 0])
+def test_zlib_and_bytes_tensors_decode_as_tfds_decodes_them(tmp_path, steps):
+    """kuka's layout stores some step tensors zlib-compressed; tensors may also be stored as raw bytes, in the
+    steps and at the episode level."""
+    F = tfds.features
+    features = F.FeaturesDict({
+        "steps": F.Dataset({
+            "pose": F.Tensor(shape=(7,), dtype=np.float32, encoding="zlib"),
+            "grid": F.Tensor(shape=(2, 3), dtype=np.int32, encoding="bytes"),
+            "image": F.Image(shape=(8, 8, 3), encoding_format="png"),
+        }),
+        "calib": F.Tensor(shape=(3, 3), dtype=np.float64, encoding="zlib"),
+        "seed": F.Tensor(shape=(), dtype=np.int64, encoding="bytes"),
+    })
+    rng = np.random.default_rng(0)
+    episode = {
+        "steps": [{"pose": rng.normal(size=7).astype(np.float32), "grid": rng.integers(-9, 9, (2, 3), dtype=np.int32),
+                   "image": rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)} for _ in range(steps)],
+        "calib": rng.normal(size=(3, 3)), "seed": np.int64(7),
+    }
+    with rb._without_tensorflow():  # tfds's PNG encoder without TensorFlow, as the dataset builders use it
+        data = features.serialize_example(episode)
+    tree = as_features(features)
+    decoder = episode_decoder(tree)
+    assert isinstance(decoder, EpisodeDecoder)
+    got = decoder(data)
+    _same(got, _tfds_route(tree)(data))
+    assert got["steps"]["pose"].shape == (steps, 7) and got["calib"].dtype == np.float64
+    if steps:
+        np.testing.assert_array_equal(got["steps"]["grid"][1], episode["steps"][1]["grid"])
+    damaged = _edit(data, lambda f: f["calib"].bytes_list.value.__setitem__(0, b"not zlib"))
+    with pytest.raises(Exception):  # noqa: B017  zlib's error, as tfds's
+        decoder(damaged)
+    with pytest.raises(Exception):  # noqa: B017
+        _tfds_route(tree)(damaged)
+
+
+def test_kuka_layout_reads_as_tfds_reads_it(rlds_dataset):
     ds = open_dataset(rlds_dataset("kuka", episodes=1, steps=3, image_size=(8, 8)))
     (data,) = _records(ds)
-    assert not isinstance(episode_decoder(ds.features), EpisodeDecoder)
+    assert isinstance(episode_decoder(ds.features), EpisodeDecoder)
     (episode,) = [ep for ref in ds.shards("train") for ep in ds.read_shard(ref)]
     _same(episode.data, _tfds_route(ds.features)(data))
 
