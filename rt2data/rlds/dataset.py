@@ -3,10 +3,9 @@
 The directory is what ``tfds`` writes and what Open X-Embodiment publishes: ``dataset_info.json``,
 ``features.json`` and the shards, on a local disk or at a URL (``gs://gresearch/robotics/bridge/0.1.0``,
 ``s3://...``). Both metadata files are read through ``rt2data.io`` (so Beam's filesystem options apply, and no
-fsspec/etils configuration is needed): ``features.json`` becomes the ``FeaturesDict`` with
-``tfds.features.FeatureConnector.from_json``, ``dataset_info.json`` the split table with tfds's own
-``get_split_dict_from_proto`` (no TensorFlow needed). ``tensorflow_datasets`` is imported inside the functions here
-so ``import rt2data`` stays light.
+fsspec/etils configuration is needed): ``features.json`` becomes rt2data's features tree (``rlds.features``),
+``dataset_info.json`` the split table (``rlds.info``, tfds's split grammar and shard names). Neither imports
+``tensorflow_datasets``; only the records of layouts the tfds-free decoder does not cover do (``rlds.decode``).
 """
 
 from __future__ import annotations
@@ -22,8 +21,9 @@ from typing import Any, Collection
 
 from rt2data import io
 from rt2data.errors import DataError
-from rt2data.rlds.splits import FILE_FORMATS, ShardRef, SplitInfo, resolve_split, split_infos
+from rt2data.rlds.splits import ShardRef, SplitInfo
 from rt2data.rlds.features import Feature, parse_features
+from rt2data.rlds.info import InfoTable, parse_info
 from rt2data.rlds.reader import read_shard
 
 __all__ = ["RldsDataset", "open_dataset", "load_features", "find_builder_dir"]
@@ -120,12 +120,12 @@ class RldsDataset:
     file_format: str
     features: Feature = field(repr=False)
     splits: dict[str, SplitInfo] = field(repr=False)
-    _info: Any = field(repr=False, compare=False)
+    _info: InfoTable = field(repr=False, compare=False)
     _pruned: dict = field(default_factory=dict, repr=False, compare=False)  # fields -> pruned features
 
     def shards(self, split_spec: str = "train") -> list[ShardRef]:
         """The shards (with record ranges) that ``split_spec`` reads, in order; see ``rt2data.rlds.splits``."""
-        return resolve_split(self._info, split_spec, dataset_dir=os.fspath(self.path), file_format=self.file_format)
+        return self._info.shards(split_spec, dataset_dir=os.fspath(self.path))
 
     def num_episodes(self, split_spec: str = "train") -> int:
         """Episodes that ``split_spec`` selects."""
@@ -204,47 +204,17 @@ def open_dataset(path: str | os.PathLike[str]) -> RldsDataset:
     return _open_cached(os.fspath(builder_dir), stamp)
 
 
-@dataclass(frozen=True)
-class _Info:
-    """What rt2data uses of a tfds ``DatasetInfo``: name, version, file format and the ``SplitDict``."""
-
-    name: str
-    version: str
-    file_format: str
-    splits: Any
-
-
-def _read_info(builder_dir: str) -> _Info:
-    """``dataset_info.json`` (read through ``rt2data.io``) as name, version, file format and tfds's ``SplitDict``."""
-    from google.protobuf import json_format
-    from tensorflow_datasets.core import dataset_info
-    from tensorflow_datasets.core.proto import dataset_info_pb2
-
-    proto = json_format.Parse(io.read_bytes(io.join(builder_dir, "dataset_info.json")),
-                              dataset_info_pb2.DatasetInfo(), ignore_unknown_fields=True)
-    file_format = proto.file_format or "tfrecord"
-    if file_format not in FILE_FORMATS:
-        raise DataError(f"{builder_dir}: shards are {file_format!r}; rt2data reads {list(FILE_FORMATS)}")
-    splits = dataset_info.get_split_dict_from_proto(proto, builder_dir, file_format=file_format)
-    return _Info(name=proto.name, version=proto.version, file_format=file_format, splits=splits)
-
-
 @functools.lru_cache(maxsize=16)
 def _open_cached(builder_dir: str, stamp: tuple[int, ...]) -> RldsDataset:
     """Open once per process and metadata version (Beam workers read many shards of one dataset)."""
-    try:
-        info = _read_info(builder_dir)
-        features = _features_from_json(builder_dir)
-    except DataError:
-        raise
-    except Exception as exc:  # tfds/protobuf raise many types for bad metadata
-        raise DataError(f"{builder_dir}: cannot read the TFDS metadata (dataset_info.json / features.json): {exc}") from exc
+    info = parse_info(io.read_bytes(io.join(builder_dir, "dataset_info.json")), builder_dir)
+    features = _features_from_json(builder_dir)
     return RldsDataset(
         path=builder_dir if io.is_url(builder_dir) else Path(builder_dir),
-        name=str(info.name),
-        version=str(info.version),
+        name=info.name,
+        version=info.version,
         file_format=info.file_format,
         features=features,
-        splits=split_infos(info),
+        splits=dict(info.splits),
         _info=info,
     )

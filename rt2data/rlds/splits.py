@@ -1,22 +1,20 @@
 """Split specs (``train``, ``train[:95%]``, ``train[10:20]``, ``train+val``) resolved to shard record ranges.
 
 The slicing semantics are tfds's own (``ReadInstruction``: episode-level slices, percentages rounded to the
-closest episode), applied through ``DatasetInfo.splits[spec].file_instructions`` which needs no TensorFlow. Each
-file instruction becomes a ``ShardRef``: one shard file with the record range ``[first_record, stop_record)`` to
-read. Shard paths come from ``dataset_info.json`` ``splits[].filepathTemplate`` (with or without ``-of-NNNNN``)
-and ``shardLengths``, as tfds reads them.
+closest episode), applied by ``rlds.info.InfoTable.shards`` without tfds. Each shard read becomes a ``ShardRef``:
+one shard file with the record range ``[first_record, stop_record)`` to read. Shard paths come from
+``dataset_info.json`` ``splits[].filepathTemplate`` (with or without ``-of-NNNNN``) and ``shardLengths``, as tfds
+reads them.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from typing import Any
 
 from rt2data.errors import ConfigError
 from rt2data.rlds.file_types import FILE_FORMATS
 
-__all__ = ["ShardRef", "SplitInfo", "FILE_FORMATS", "resolve_split", "split_infos"]
+__all__ = ["ShardRef", "SplitInfo", "FILE_FORMATS"]
 
 
 
@@ -71,57 +69,3 @@ class ShardRef:
     @property
     def is_whole(self) -> bool:
         return self.first_record == 0 and self.stop_record == self.num_records
-
-
-def split_infos(info: Any) -> dict[str, SplitInfo]:
-    """``SplitInfo`` per split of a tfds ``DatasetInfo``."""
-    out: dict[str, SplitInfo] = {}
-    for name, split in info.splits.items():
-        template = split.filename_template
-        out[name] = SplitInfo(
-            name=name,
-            num_episodes=int(split.num_examples),
-            shard_lengths=tuple(int(n) for n in split.shard_lengths),
-            filepath_template=str(getattr(template, "template", "")),
-        )
-    return out
-
-
-def resolve_split(info: Any, split_spec: str, *, dataset_dir: str, file_format: str) -> list[ShardRef]:
-    """The ``ShardRef``s a split spec reads, in split order (shards with nothing to read are left out).
-
-    Args:
-        info: the dataset's tfds ``DatasetInfo`` (from ``tfds.builder_from_directory``).
-        split_spec: ``train``, ``train[:95%]``, ``train[95%:]``, ``train[10:20]``, ``train+val`` ...
-        dataset_dir: the builder directory, recorded in each ref.
-        file_format: ``tfrecord`` or ``array_record``.
-
-    Raises:
-        ConfigError: unknown split name or malformed slice; names the available splits.
-    """
-    by_file: dict[str, tuple[str, int, int]] = {}
-    for name, split in info.splits.items():
-        for i, (path, length) in enumerate(zip(split.filepaths, split.shard_lengths)):
-            by_file[os.fspath(path)] = (name, i, int(length))
-    try:
-        instructions = info.splits[split_spec].file_instructions
-    except (KeyError, ValueError, AssertionError, TypeError) as exc:
-        available = sorted(info.splits.keys())
-        raise ConfigError(
-            f"{dataset_dir}: cannot read split {split_spec!r}: {exc}; available splits: {available} "
-            "(slices look like train[:95%], train[95%:], train[10:20])"
-        ) from None
-    refs = []
-    for fi in instructions:
-        path = os.fspath(fi.filename)
-        split, index, length = by_file[path]
-        take = int(fi.take) if fi.take != -1 else length - int(fi.skip)
-        if take <= 0:
-            continue
-        refs.append(
-            ShardRef(
-                dataset_dir=dataset_dir, split=split, index=index, path=path, num_records=length,
-                file_format=file_format, first_record=int(fi.skip), stop_record=int(fi.skip) + take,
-            )
-        )
-    return refs

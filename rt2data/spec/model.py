@@ -5,7 +5,7 @@ A spec is a YAML (or JSON) file checked by ``schemas/dataset_spec.schema.json``;
 
 ``DatasetSpec.load(name_or_path)`` validates the file (errors name the file and field), then:
 
-- ``check_features(spec, features) -> list[str]``: every mismatch against a dataset's tfds features (missing key,
+- ``check_features(spec, features) -> list[str]``: every mismatch against a dataset's features (missing key,
   shape, dtype), before anything runs (``rt2data.spec.check``);
 - ``standardize(spec, raw_episode) -> CanonicalEpisode``: images, per-step instructions and the canonical action
   vector (``rt2data.spec.standardize``);
@@ -253,7 +253,7 @@ class DatasetSpec:
         """Every path of a raw episode that standardizing may read (``steps/...``, ``episode_metadata/...``):
         each field the spec names, anywhere in it, and the step flags (``is_first``, ``is_last``,
         ``is_terminal``, or the one ``terminate.type`` names). A reader need decode nothing else
-        (``rt2data.rlds.reader.prune_features``)."""
+        (``rt2data.rlds.features.Feature.prune``)."""
         found: set[str] = {"steps/is_first", "steps/is_last", "steps/is_terminal"}
         if self.terminate.type not in ("none", "one_hot", "float", "bool"):  # a step flag, read by name
             found.add(f"steps/{self.terminate.type}")

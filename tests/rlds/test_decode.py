@@ -309,3 +309,18 @@ def test_damaged_bytes_scan_as_protobuf_parses_them_or_go_to_it(bridge, data):
     if isinstance(scanned, Exception):
         raise AssertionError(f"the scanner raised {scanned!r} where protobuf parsed")
     _same_arrays(scanned, parsed)
+def test_reading_an_oxe_layout_imports_no_tfds(bridge):
+    code = (
+        "import sys\n"
+        "from rt2data.rlds import open_dataset\n"
+        "from rt2data.spec import DatasetSpec, require_match\n"
+        f"ds = open_dataset({str(bridge.path)!r})\n"
+        "spec = DatasetSpec.load('bridge_dataset')\n"
+        "require_match(spec, ds.features)\n"
+        "n = sum(ep.num_steps for ref in ds.shards('train[:50%]') for ep in ds.read_shard(ref, fields=spec.fields_read()))\n"
+        "assert n == 3, n\n"
+        "assert 'tensorflow_datasets' not in sys.modules, 'tfds imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
