@@ -1,4 +1,6 @@
-"""tfds's own route to a builder directory's split table: the reference ``rt2data.rlds.info`` is held to in tests.
+"""tfds's own routes, the references rt2data's tfds-free readers are held to in tests.
+
+``assert_same_tree`` compares two decoded episodes (``rt2data.rlds.decode``'s routes) type for type.
 
 ``read_info`` parses ``dataset_info.json`` into tfds's ``DatasetInfo`` proto and ``SplitDict``
 (``get_split_dict_from_proto``); ``resolve_split`` turns a split spec into ``ShardRef``s through tfds's
@@ -12,11 +14,31 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from rt2data import io
 from rt2data.errors import ConfigError, DataError
 from rt2data.rlds.splits import FILE_FORMATS, ShardRef, SplitInfo
 
-__all__ = ["read_info", "resolve_split", "split_infos"]
+__all__ = ["read_info", "resolve_split", "split_infos", "assert_same_tree"]
+
+
+def assert_same_tree(a: Any, b: Any, path: str = "") -> None:
+    """Two decoded episodes are the same: keys (in any order: tfds's follow a protobuf map), types, dtypes, shapes
+    and values (object arrays element by element, each element's type included)."""
+    assert type(a) is type(b), f"{path}: {type(a).__name__} vs {type(b).__name__}"
+    if isinstance(a, dict):
+        assert sorted(a) == sorted(b), f"{path}: keys {sorted(a)} vs {sorted(b)}"
+        for key in a:
+            assert_same_tree(a[key], b[key], f"{path}/{key}")
+    elif isinstance(a, np.ndarray):
+        assert (a.dtype, a.shape) == (b.dtype, b.shape), f"{path}: {a.dtype}{a.shape} vs {b.dtype}{b.shape}"
+        if a.dtype == object:
+            assert [(type(x), x) for x in a.ravel()] == [(type(y), y) for y in b.ravel()], path
+        else:
+            np.testing.assert_array_equal(a, b, err_msg=path)
+    else:
+        assert a == b, f"{path}: {a!r} vs {b!r}"
 
 
 @dataclass(frozen=True)

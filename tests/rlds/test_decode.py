@@ -18,6 +18,7 @@ from rt2data.rlds.features import as_features
 from rt2data.rlds.framing import iter_records, write_records
 from rt2data.shards.formats.example_proto import example_message_class
 from rt2data.testing import rlds_builders as rb
+from rt2data.testing.tfds_reference import assert_same_tree
 
 
 def _records(ds) -> list[bytes]:
@@ -29,19 +30,6 @@ def _tfds_route(features):
     tf_features = features.to_tfds()
     decoders = image_skip_decoders(tf_features)
     return lambda data: decode_episode(data, features=tf_features, decoders=decoders)
-
-
-def _same(a, b, path=""):
-    assert type(a) is type(b), path
-    if isinstance(a, dict):
-        assert sorted(a) == sorted(b), path
-        for key in a:
-            _same(a[key], b[key], f"{path}/{key}")
-    elif isinstance(a, np.ndarray):
-        assert (a.dtype, a.shape) == (b.dtype, b.shape), path
-        assert [(type(x), x) for x in a.ravel()] == [(type(y), y) for y in b.ravel()], path
-    else:
-        assert a == b, path
 
 
 def _edit(data: bytes, change) -> bytes:
@@ -68,7 +56,7 @@ def test_an_empty_episode_decodes_as_tfds_decodes_it(bridge):
     data = _edit(_records(bridge)[0], no_steps)
     for features in (bridge.features, bridge.features.prune(["steps/action", "steps/observation/image_0"])):
         got = EpisodeDecoder(features)(data)
-        _same(got, _tfds_route(features)(data))
+        assert_same_tree(got, _tfds_route(features)(data))
         assert got["steps"]["action"].shape == (0, 7) and got["steps"]["observation"]["image_0"].dtype == object
 
 
@@ -136,7 +124,7 @@ def test_zlib_and_bytes_tensors_decode_as_tfds_decodes_them(tmp_path, steps):
     decoder = episode_decoder(tree)
     assert isinstance(decoder, EpisodeDecoder)
     got = decoder(data)
-    _same(got, _tfds_route(tree)(data))
+    assert_same_tree(got, _tfds_route(tree)(data))
     assert got["steps"]["pose"].shape == (steps, 7) and got["calib"].dtype == np.float64
     if steps:
         np.testing.assert_array_equal(got["steps"]["grid"][1], episode["steps"][1]["grid"])
@@ -152,7 +140,7 @@ def test_kuka_layout_reads_as_tfds_reads_it(rlds_dataset):
     (data,) = _records(ds)
     assert isinstance(episode_decoder(ds.features), EpisodeDecoder)
     (episode,) = [ep for ref in ds.shards("train") for ep in ds.read_shard(ref)]
-    _same(episode.data, _tfds_route(ds.features)(data))
+    assert_same_tree(episode.data, _tfds_route(ds.features)(data))
 
 
 # --- the wire scanner against protobuf's runtime ----------------------------------------------------------------------
@@ -284,7 +272,7 @@ def test_encodings_protobuf_reads_but_does_not_write_go_to_protobuf(feature, dty
 def test_irregular_records_of_a_real_layout_decode_as_tfds_decodes_them(bridge, how):
     data = _irregular(_records(bridge)[0], how)
     assert decode_module._scan(data, EpisodeDecoder(bridge.features)._wanted) is None
-    _same(EpisodeDecoder(bridge.features)(data), _tfds_route(bridge.features)(data))
+    assert_same_tree(EpisodeDecoder(bridge.features)(data), _tfds_route(bridge.features)(data))
 
 
 @settings(max_examples=200, deadline=None)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from rt2data.errors import ConfigError, DataError
 from rt2data.rlds import BadRecord, RawEpisode, ShardRef, image_skip_decoders, open_dataset
 from rt2data.rlds.framing import frame_record, iter_records, masked_crc32c, write_records
-from rt2data.testing.tfds_reference import read_info
+from rt2data.testing.tfds_reference import assert_same_tree, read_info
 from rt2data.testing import rlds_builders as rb
 
 
@@ -171,22 +171,6 @@ def test_zlib_tensors_and_keys_with_slashes(rlds_dataset):
     assert ep.has("steps/action/terminate_episode") and not ep.has("steps/action/nope")
 
 
-def _same_tree(a, b, path: str = "") -> None:
-    assert type(a) is type(b), path
-    if isinstance(a, dict):
-        assert list(a) == list(b), path
-        for key in a:
-            _same_tree(a[key], b[key], f"{path}/{key}")
-    elif isinstance(a, np.ndarray):
-        assert (a.dtype, a.shape) == (b.dtype, b.shape), path
-        if a.dtype == object:
-            assert [(type(x), x) for x in a] == [(type(y), y) for y in b], path
-        else:
-            np.testing.assert_array_equal(a, b, err_msg=path)
-    else:
-        assert a == b, path
-
-
 @pytest.mark.parametrize("layout", ["bridge_dataset", "kuka", "language_table", "berkeley_autolab_ur5", "droid",
                                     "taco_play", "jaco_play"])
 def test_column_stacking_gives_what_tfds_step_by_step_gives(rlds_dataset, layout, monkeypatch):
@@ -207,7 +191,7 @@ def test_column_stacking_gives_what_tfds_step_by_step_gives(rlds_dataset, layout
     monkeypatch.setattr(decode, "_stacked_columns", lambda *args: None)
     slow = [decode.decode_episode(data, features=features, decoders=decoders) for data in records]
     for a, b in zip(fast, slow, strict=True):
-        _same_tree(a, b)
+        assert_same_tree(a, b)
 
 
 def test_array_record_shards_read_like_tfrecord(tmp_path):

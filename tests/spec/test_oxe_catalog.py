@@ -25,6 +25,7 @@ from rt2data.spec import DatasetSpec, check_features, list_specs, spec_path, sta
 from rt2data.stats.accumulators import DatasetStatsAccumulator
 from rt2data.stats.dataset_stats import codec_from_stats
 from rt2data.testing import rlds_builders as rb
+from rt2data.testing.tfds_reference import assert_same_tree
 
 pytestmark = pytest.mark.shared
 STEPS = 6
@@ -130,23 +131,6 @@ def test_catalog_dataset_checks_and_converts(shared_data, built, name):
         assert len(ex.action_tokens) == len(spec.dim_names) and ex.prompt.startswith("Q: what action should")
 
 
-def _same_tree(a, b, path: str = "") -> None:
-    """Same keys (in any order: tfds's come from a protobuf map), types, dtypes, shapes and values."""
-    assert type(a) is type(b), path
-    if isinstance(a, dict):
-        assert sorted(a) == sorted(b), path
-        for key in a:
-            _same_tree(a[key], b[key], f"{path}/{key}")
-    elif isinstance(a, np.ndarray):
-        assert (a.dtype, a.shape) == (b.dtype, b.shape), path
-        if a.dtype == object:
-            assert [(type(x), x) for x in a] == [(type(y), y) for y in b], path
-        else:
-            np.testing.assert_array_equal(a, b, err_msg=path)
-    else:
-        assert a == b, path
-
-
 @pytest.mark.parametrize("name", sorted(set(_catalog_names()) - REFUSED))
 def test_catalog_records_decode_without_tfds_as_tfds_decodes_them(built, name):
     """The decoder without tensorflow_datasets covers every catalog layout (whole and cut to the spec's fields)
@@ -164,7 +148,7 @@ def test_catalog_records_decode_without_tfds_as_tfds_decodes_them(built, name):
         tfds_features = features.to_tfds()
         decoders = image_skip_decoders(tfds_features)
         for data in records:
-            _same_tree(decoder(data), decode_episode(data, features=tfds_features, decoders=decoders))
+            assert_same_tree(decoder(data), decode_episode(data, features=tfds_features, decoders=decoders))
 
 
 def test_semantics_quotes_are_the_catalogs_words(shared_data):
