@@ -210,25 +210,30 @@ def _run(child: str, *, copies: int = 1, **kwargs) -> dict:
     """Run one child process (``copies`` of it at once); returns its JSON result plus ``wall`` (seconds, whole
     processes), ``cpu`` (their user + system seconds) and ``rss_mb``. With copies, ``seconds`` is the slowest
     copy's and ``n`` the sum of theirs: what the machine does when that many processes run side by side."""
-    cmd = _command(child, **kwargs)
+    return _side_by_side([_command(child, **kwargs)] * copies)
+
+
+def _side_by_side(cmds: list[list[str]]) -> dict:
+    """Run the child commands at once; :func:`_run`'s result (of the first, or summed as there)."""
     # Every row measures its command alone: the gigabytes an earlier row wrote (or a removed output's) are on disk
     # before this one starts, so its fsyncs do not queue behind their writeback.
     os.sync()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(copies)]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for cmd in cmds]
     outs = [proc.communicate() for proc in procs]
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     results = []
-    for proc, (stdout, stderr) in zip(procs, outs):
+    for cmd, proc, (stdout, stderr) in zip(cmds, procs, outs):
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stderr[-3000:]}")
         results.append(json.loads(stdout.strip().splitlines()[-1]))
     result = results[0]
-    if copies > 1:
-        result = {"seconds": max(r["seconds"] for r in results), "n": sum(r["n"] for r in results),
-                  "rss_mb": max(r["rss_mb"] for r in results)}
+    if len(results) > 1:
+        result = {"rss_mb": max(r["rss_mb"] for r in results)}
+        if all("seconds" in r for r in results):  # children that time their own work (not the CLI's)
+            result.update(seconds=max(r["seconds"] for r in results), n=sum(r["n"] for r in results))
     result["wall"] = wall
     result["cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return result
@@ -361,6 +366,15 @@ def _measure(args: argparse.Namespace, root: Path) -> None:
             return _run("cli", root="", cli=["-q", *argv])
         return once
 
+    def fresh_pair(argv: list[str], out_dirs: tuple[Path, Path]) -> Callable[[], dict]:
+        """Two runs of ``rt2data ARGV OUT`` at once, one per output directory (each removed first)."""
+        def once() -> dict:
+            for out_dir in out_dirs:
+                shutil.rmtree(out_dir, ignore_errors=True)
+            return _side_by_side([_command("cli", root="", cli=["-q", argv[0], argv[1], str(d), *argv[2:]])
+                                  for d in out_dirs])
+        return once
+
     def cli(name: str, argv: list[str], out_dir: Path | None = None) -> dict:
         log(f"  {name} ...")
         return _best(args.repeat, fresh(argv, out_dir))
@@ -371,7 +385,7 @@ def _measure(args: argparse.Namespace, root: Path) -> None:
         has_tf = importlib.util.find_spec("tensorflow") is not None
     except ValueError:
         has_tf = False
-    out = {k: runs / k for k in ("wds1", "wds2", "both", "wdsc", "bothc", "mix", "p10", "p100", "tiny")}
+    out = {k: runs / k for k in ("wds1", "wds2", "both", "wdsc", "bothc", "mix", "p10", "p100", "tiny", "pa", "pb")}
     conv = ["convert", dataset, "--spec", SPEC]
     one = ["--workers", "1"]  # without --workers a command uses the cores
 
@@ -382,6 +396,8 @@ def _measure(args: argparse.Namespace, root: Path) -> None:
             ("convert wds", fresh([*conv, str(out["wds1"]), "--stats", str(stats_file), *one], out["wds1"])),
             ("convert wds 2 workers", fresh([*conv, str(out["wds2"]), "--stats", str(stats_file), "--workers", "2"],
                                             out["wds2"])),
+            ("convert wds, two at once", fresh_pair(["convert", dataset, "--spec", SPEC, "--stats", str(stats_file),
+                                                     *one], (out["pa"], out["pb"]))),
             ("convert both", fresh([*conv, str(out["both"]), "--stats", str(stats_file), "--format", "both", *one],
                                    out["both"])),
             ("convert wds, stats computed", fresh([*conv, str(out["wdsc"]), *one], out["wdsc"])),
@@ -405,6 +421,9 @@ def _measure(args: argparse.Namespace, root: Path) -> None:
     rows.append(("rt2data convert --format wds --stats FILE, 1 worker", steps / r1["wall"], "steps/s", r1))
     r2 = measured["convert wds 2 workers"]
     rows.append(("  the same, --workers 2", steps / r2["wall"], "steps/s", r2))
+    rp2 = measured["convert wds, two at once"]
+    rows.append(("  two 1-worker converts at once (both cores; steps of the two / their time)",
+                 2 * steps / rp2["wall"], "steps/s", rp2))
     rb = measured["convert both"]
     rows.append(("rt2data convert --format both --stats FILE", steps / rb["wall"], "steps/s", rb))
     rc = measured["convert wds, stats computed"]
@@ -449,11 +468,12 @@ def _measure(args: argparse.Namespace, root: Path) -> None:
     r10 = cli("convert 10%", [*conv, str(out["p10"]), "--stats", str(stats_file), "--split", "train[:10%]", *one],
               out["p10"])
     r100 = r1
-    _print(args, dataset, steps, written, rows, limit, pair, rs, r1, r2, rb, rc, rbc, rv, ri, rm, rp, rt, r10, r100)
+    _print(args, dataset, steps, written, rows, limit, pair, rs, r1, r2, rp2, rb, rc, rbc, rv, ri, rm, rp, rt, r10,
+           r100)
 
 
-def _print(args, dataset, steps, written, rows, limit, pair, rs, r1, r2, rb, rc, rbc, rv, ri, rm, rp, rt, r10,
-           r100):
+def _print(args, dataset, steps, written, rows, limit, pair, rs, r1, r2, rp2, rb, rc, rbc, rv, ri, rm, rp, rt,
+           r10, r100):
     """The table of rates and ratios, then each goal of issue 14 with the value measured in this run."""
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"\n{steps:,} steps from {dataset} ({written:,} examples written); {machine}; best of {args.repeat}")
@@ -492,9 +512,10 @@ def _print(args, dataset, steps, written, rows, limit, pair, rs, r1, r2, rb, rc,
         shown = "" if by_cpu is None else f"{by_cpu:,.2f}"
         print(f"| {what} | {value:,.2f} | {met(value)} | {shown} | {met(by_cpu)} |")
     ceiling = pair["n"] / pair["seconds"] / limit
+    converts = 2 * r1["wall"] / rp2["wall"]
     print(f"\nTwo processes at once do {ceiling:.2f}x the work of one on this machine (the parse limit run twice side "
-          f"by side): the most --workers 2 can give, before its serial part (start-up, opening the dataset, the "
-          f"manifest). --workers 2 reached {r1['wall'] / r2['wall'] / ceiling:.0%} of it.")
+          f"by side), two 1-worker converts at once {converts:.2f}x: the most --workers 2 can give, before its serial "
+          f"part (start-up, opening the dataset, the manifest). --workers 2 reached {r1['wall'] / r2['wall']:.2f}x.")
 
 
 if __name__ == "__main__":
