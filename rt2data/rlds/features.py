@@ -85,13 +85,6 @@ class Feature:
             return self
         return pruned
 
-    def has_kind(self, *kinds: str) -> bool:
-        """Whether this node or one below it is of one of ``kinds``."""
-        if self.kind in kinds:
-            return True
-        below = list(self.children.values()) + ([self.inner] if self.inner is not None else [])
-        return any(child.has_kind(*kinds) for child in below)
-
 
 def _keep(feature: Feature, wanted: list[list[str]]) -> Feature | None:
     if any(not parts for parts in wanted):
