@@ -22,7 +22,7 @@ from typing import Any, Collection
 from rt2data import io
 from rt2data.errors import DataError
 from rt2data.rlds.splits import ShardRef, SplitInfo
-from rt2data.rlds.features import Feature, parse_features
+from rt2data.rlds.features import Feature, as_features, parse_features
 from rt2data.rlds.info import InfoTable, parse_info
 from rt2data.rlds.reader import read_shard
 
@@ -87,7 +87,15 @@ def _features_from_json(builder_dir: Path | str) -> Feature:
     """The features tree of ``features.json`` (read through ``rt2data.io``; see ``rt2data.rlds.features``)."""
     path = io.join(builder_dir, "features.json")
     try:
-        return parse_features(json.loads(io.read_bytes(path)))
+        doc = json.loads(io.read_bytes(path))
+        features = parse_features(doc)
+        if features.kind != "dict":
+            # Not the protobuf form tfds writes now (an older tfds's {"type": ..., "content": ...}): tfds reads it,
+            # and its protobuf form is the tree.
+            import tensorflow_datasets as tfds
+
+            features = as_features(tfds.features.FeatureConnector.from_json(doc))
+        return features
     except DataError:
         raise
     except Exception as exc:  # a bad features.json: JSON errors, wrong types, bad shapes

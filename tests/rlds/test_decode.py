@@ -297,6 +297,25 @@ def test_damaged_bytes_scan_as_protobuf_parses_them_or_go_to_it(bridge, data):
     if isinstance(scanned, Exception):
         raise AssertionError(f"the scanner raised {scanned!r} where protobuf parsed")
     _same_arrays(scanned, parsed)
+def test_an_older_tfds_features_json_is_read_through_tfds(tmp_path, bridge):
+    """``{"type": ..., "content": ...}``, the form an older tfds wrote (``FeatureConnector.to_json``): the same tree
+    as the protobuf form, and the same episodes."""
+    import json
+    import shutil
+
+    copy = tmp_path / "old"
+    shutil.copytree(bridge.path, copy)
+    legacy = bridge.features.to_tfds().to_json()
+    assert "type" in legacy and "featuresDict" not in legacy
+    (copy / "features.json").write_text(json.dumps(legacy))
+    old = open_dataset(copy)
+    assert old.features.to_json() == bridge.features.to_json()
+    assert isinstance(episode_decoder(old.features), EpisodeDecoder)
+    for ref_old, ref in zip(old.shards("train"), bridge.shards("train"), strict=True):
+        for a, b in zip(old.read_shard(ref_old), bridge.read_shard(ref), strict=True):
+            assert_same_tree(a.data, b.data)
+
+
 def test_reading_an_oxe_layout_imports_no_tfds(bridge):
     code = (
         "import sys\n"
