@@ -29,6 +29,7 @@ import numpy as np
 
 from rt2data.rlds.features import Feature
 from rt2data.shards.formats.example_proto import example_message_class
+from rt2data.shards.formats.tf_example import WireError, read_varint
 
 __all__ = ["EpisodeDecoder", "episode_decoder", "decode_episode", "image_skip_decoders"]
 
@@ -191,22 +192,6 @@ class _Irregular(Exception):
     """Wire bytes not in the one encoding the scanner reads (protobuf's runtime parses them)."""
 
 
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    byte = data[pos]
-    if byte < 0x80:
-        return byte, pos + 1
-    result, shift = byte & 0x7F, 7
-    while True:
-        pos += 1
-        byte = data[pos]
-        result |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return result, pos + 1
-        shift += 7
-        if shift > 63:
-            raise _Irregular("varint too long")
-
-
 def _scan(data: bytes, wanted: dict[bytes, tuple[str, np.dtype]]) -> dict[str, np.ndarray | None] | None:
     """The wanted features' arrays read from the wire bytes, or None where protobuf's runtime must parse them.
 
@@ -218,18 +203,18 @@ def _scan(data: bytes, wanted: dict[bytes, tuple[str, np.dtype]]) -> dict[str, n
         end = len(data)
         if end == 0:
             return out
-        tag, pos = _varint(data, 0)
-        size, pos = _varint(data, pos)
+        tag, pos = read_varint(data, 0)
+        size, pos = read_varint(data, pos)
         if tag != 0x0A or pos + size != end:  # Example: field 1 (features), once
             return None
         while pos < end:  # Features: field 1 (the map's entries)
-            tag, pos = _varint(data, pos)
-            size, pos = _varint(data, pos)
+            tag, pos = read_varint(data, pos)
+            size, pos = read_varint(data, pos)
             entry_end = pos + size
             if tag != 0x0A or entry_end > end:
                 return None
-            tag, pos = _varint(data, pos)
-            size, pos = _varint(data, pos)
+            tag, pos = read_varint(data, pos)
+            size, pos = read_varint(data, pos)
             if tag != 0x0A:  # the key first
                 return None
             key = data[pos:pos + size]
@@ -241,8 +226,8 @@ def _scan(data: bytes, wanted: dict[bytes, tuple[str, np.dtype]]) -> dict[str, n
                     out[wanted[key][0]] = None
                 pos = entry_end
                 continue
-            tag, pos = _varint(data, pos)
-            size, pos = _varint(data, pos)
+            tag, pos = read_varint(data, pos)
+            size, pos = read_varint(data, pos)
             if tag != 0x12 or pos + size != entry_end:  # then the value, once
                 return None
             name, dtype = wanted[key]
@@ -250,7 +235,7 @@ def _scan(data: bytes, wanted: dict[bytes, tuple[str, np.dtype]]) -> dict[str, n
             pos = entry_end
         if pos != end:
             return None
-    except (IndexError, _Irregular):
+    except (IndexError, WireError, _Irregular):
         return None
     return out
 
@@ -259,15 +244,15 @@ def _feature(data: bytes, pos: int, end: int, dtype: np.dtype) -> np.ndarray | N
     """One ``Feature``'s list as ``np.array(values, dtype)``; None: it holds no list."""
     if pos == end:
         return None
-    tag, pos = _varint(data, pos)
-    size, pos = _varint(data, pos)
+    tag, pos = read_varint(data, pos)
+    size, pos = read_varint(data, pos)
     if pos + size != end:
         raise _Irregular("more than one list")
     if tag == 0x0A:  # bytes_list: each value a field 1
         values = []
         while pos < end:
-            tag, pos = _varint(data, pos)
-            size, pos = _varint(data, pos)
+            tag, pos = read_varint(data, pos)
+            size, pos = read_varint(data, pos)
             if tag != 0x0A or pos + size > end:
                 raise _Irregular("bytes_list")
             values.append(data[pos:pos + size])
@@ -277,8 +262,8 @@ def _feature(data: bytes, pos: int, end: int, dtype: np.dtype) -> np.ndarray | N
         raise _Irregular("not a list")
     if pos == end:
         return np.array([], dtype=dtype)
-    inner, pos = _varint(data, pos)
-    size, pos = _varint(data, pos)
+    inner, pos = read_varint(data, pos)
+    size, pos = read_varint(data, pos)
     if inner != 0x0A or pos + size != end:  # one packed run
         raise _Irregular("not one packed run")
     if tag == 0x12:  # float_list
@@ -291,8 +276,7 @@ def _feature(data: bytes, pos: int, end: int, dtype: np.dtype) -> np.ndarray | N
     else:
         values = []
         while pos < end:
-            value, pos = _varint(data, pos)
-            value &= (1 << 64) - 1  # protobuf keeps the low 64 bits, as int64
+            value, pos = read_varint(data, pos)
             values.append(value - (1 << 64) if value >> 63 else value)
         ints = np.array(values, dtype=np.int64)
     return _cast(ints, dtype)

@@ -364,15 +364,26 @@ def _int_entry(name: str, value: int) -> bytes:
 # --------------------------------------------------------------------------- wire-level decoding
 
 
-class _WireError(ValueError):
+class WireError(ValueError):
     pass
 
 
-def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
+def read_varint(buf: bytes, pos: int) -> tuple[int, int]:
+    """The varint at ``pos`` (its low 64 bits, as protobuf keeps them) and the position after it.
+
+    Raises:
+        WireError: the varint is cut off or longer than 10 bytes.
+    """
+    try:
+        byte = buf[pos]
+    except IndexError:
+        raise WireError("truncated varint") from None
+    if byte < 0x80:  # one byte: tags, lengths and flags, nearly always
+        return byte, pos + 1
     result = shift = 0
     while True:
         if pos >= len(buf):
-            raise _WireError("truncated varint")
+            raise WireError("truncated varint")
         b = buf[pos]
         pos += 1
         result |= (b & 0x7F) << shift
@@ -380,28 +391,28 @@ def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
             return result & _U64, pos
         shift += 7
         if shift >= 70:
-            raise _WireError("varint longer than 10 bytes")
+            raise WireError("varint longer than 10 bytes")
 
 
 def _fields(buf: bytes):
     """Yield ``(field_number, wire_type, value)``; value is int for varint/fixed, bytes for length-delimited."""
     pos = 0
     while pos < len(buf):
-        tag, pos = _read_varint(buf, pos)
+        tag, pos = read_varint(buf, pos)
         field, wire = tag >> 3, tag & 7
         if wire == 0:
-            value, pos = _read_varint(buf, pos)
+            value, pos = read_varint(buf, pos)
         elif wire == 1:
             value, pos = buf[pos : pos + 8], pos + 8
         elif wire == 2:
-            n, pos = _read_varint(buf, pos)
+            n, pos = read_varint(buf, pos)
             value, pos = buf[pos : pos + n], pos + n
         elif wire == 5:
             value, pos = buf[pos : pos + 4], pos + 4
         else:
-            raise _WireError(f"unsupported wire type {wire} for field {field}")
+            raise WireError(f"unsupported wire type {wire} for field {field}")
         if pos > len(buf):
-            raise _WireError(f"field {field} runs past the end of its message")
+            raise WireError(f"field {field} runs past the end of its message")
         yield field, wire, value
 
 
@@ -419,14 +430,14 @@ def _decode_list(kind_field: int, buf: bytes) -> Feature:
         if kind_field == 2:
             if w == 2:
                 if len(v) % 4:
-                    raise _WireError("packed float list length is not a multiple of 4")
+                    raise WireError("packed float list length is not a multiple of 4")
                 values.extend(np.frombuffer(v, dtype="<f4").tolist())
             elif w == 5:
                 values.append(struct.unpack("<f", v)[0])
         elif w == 2:
             pos = 0
             while pos < len(v):
-                n, pos = _read_varint(v, pos)
+                n, pos = read_varint(v, pos)
                 values.append(_signed64(n))
         elif w == 0:
             values.append(_signed64(v))
@@ -462,7 +473,7 @@ def decode_tf_example(data: bytes) -> dict[str, Feature]:
                     elif f3 == 2 and w3 == 2:
                         value = _decode_feature(v)
                 out[name] = value if value is not None else Feature("bytes", ())
-    except (_WireError, UnicodeDecodeError) as exc:
+    except (WireError, UnicodeDecodeError) as exc:
         raise DataError(f"not a valid tf.train.Example: {exc}") from exc
     return out
 
