@@ -23,12 +23,17 @@ def _modules() -> dict[str, Path]:
 
 
 MODULES = _modules()
+COMPILED = {
+    ".".join([pkg, *path.relative_to(root).with_suffix("").parts])
+    for pkg, root in PACKAGES.items() for path in sorted(root.rglob("*.c")) if "PyInit_" in path.read_text()
+}
+"""C extension modules (``PyInit_`` in their source): modules an import can name, importing no project module."""
 
 
 def _resolve(name: str) -> str | None:
     """The project module an import names (``a.b.C`` -> ``a.b`` when ``C`` is not a module)."""
     while name:
-        if name in MODULES:
+        if name in MODULES or name in COMPILED:
             return name
         name = name.rpartition(".")[0]
     return None
@@ -37,7 +42,11 @@ def _resolve(name: str) -> str | None:
 def _imports(path: Path, *, top_level_only: bool) -> list[tuple[str, int, bool]]:
     """``(module, line, at_top)`` for every project import in ``path``."""
     tree = ast.parse(path.read_text(), filename=str(path))
-    top = {id(n) for n in tree.body}
+    # run when the module is imported: not inside a function or class (a module-level ``try`` or ``if`` counts)
+    nested = {id(sub) for node in ast.walk(tree)
+              if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef))
+              for sub in ast.walk(node)}
+    top = {id(n) for n in ast.walk(tree) if id(n) not in nested}
     # imports under ``if TYPE_CHECKING:`` do not run
     type_only = {
         id(sub)

@@ -1,16 +1,22 @@
 """The fast shard encoders give the bytes the straightforward ones gave (issue 14): tar headers as ``tarfile``
 writes them, ``tf.train.Example`` bytes as the nested-length encoder below (the one shipped before) writes them.
 
-The reference encoder is kept here, verbatim, so the fast one is pinned against it on generated examples.
+The reference encoder is kept here, verbatim, so the fast one is pinned against it on generated examples. The
+``tf.train.Example`` tests run twice (the ``encoder`` fixture): with the compiled encoder (``_tf_encode.c``, built at
+install where a C compiler is) and with the Python encoder it falls back to.
 """
 
 from __future__ import annotations
 
 import hashlib
+import shutil
+import sysconfig
 import tarfile
+from pathlib import Path
 
 import numpy as np
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rt2data.example import Example
@@ -86,6 +92,26 @@ def examples(draw) -> Example:
 
 
 # ------------------------------------------------------------------------------------------------------ tests
+@pytest.fixture(params=["compiled", "python"])
+def encoder(request):
+    """The ``tf.train.Example`` encoder under test: the compiled one, or the Python one (the compiled one hidden for
+    the test; every example hypothesis draws in it sees the same encoder)."""
+    from rt2data.shards.formats import tf_example
+
+    saved = tf_example._compiled
+    if request.param == "python":
+        tf_example._compiled = None
+    elif saved is None:
+        pytest.skip("the compiled encoder is not built in this install (no C compiler at install time)")
+    try:
+        yield request.param
+    finally:
+        tf_example._compiled = saved
+
+
+_ONE_ENCODER = [HealthCheck.function_scoped_fixture]  # the fixture holds for all of a test's examples
+
+
 _PINNED = Example(
     key="bridge-s00003-r000012-t0007", image=bytes(range(256)) * 40, image_format="jpg",
     prompt="Q: what action should the robot take to pick up the spoon? A:", target="0 12 128 255 3 77 200 1",
@@ -95,7 +121,7 @@ _PINNED = Example(
 )
 
 
-def test_pinned_bytes_of_one_example():
+def test_pinned_bytes_of_one_example(encoder):
     """sha256 of the bytes the pre-issue-14 encoders wrote for this example (a change here breaks byte-identity
     with every output written before)."""
     assert hashlib.sha256(example_to_tf_example_bytes(_PINNED)).hexdigest() == hashlib.sha256(
@@ -107,9 +133,9 @@ def test_pinned_bytes_of_one_example():
         [(f"{_PINNED.key}.jpg", _PINNED.image), (f"{_PINNED.key}.json", _PINNED.to_json_bytes())]))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=_ONE_ENCODER)
 @given(examples())
-def test_tf_example_bytes_equal_reference_encoder(ex):
+def test_tf_example_bytes_equal_reference_encoder(encoder, ex):
     assert example_to_tf_example_bytes(ex) == _ref_encode(example_to_features(ex))
 
 
@@ -192,9 +218,9 @@ def examples_with_every_field(draw) -> Example:
     )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=_ONE_ENCODER)
 @given(examples_with_every_field())
-def test_direct_tf_example_encoder_equals_the_feature_map_encoders(ex):
+def test_direct_tf_example_encoder_equals_the_feature_map_encoders(encoder, ex):
     """``example_to_tf_example_bytes`` writes straight from the fields: the bytes of the feature-map encoder and of
     the reference encoder, for every optional field."""
     direct = example_to_tf_example_bytes(ex)
@@ -205,9 +231,9 @@ def test_direct_tf_example_encoder_equals_the_feature_map_encoders(ex):
 _SHARED = ("episode_id", "image_format", "instruction", "kind", "plan", "prompt", "source", "template_id")
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=_ONE_ENCODER)
 @given(examples(), st.data())
-def test_shared_runs_follow_every_field_they_hold(ex, data):
+def test_shared_runs_follow_every_field_they_hold(encoder, ex, data):
     """The runs of entries an episode's steps share are cached by those fields: an example that differs from the one
     before in any one of them (a new episode, instruction, template, ...) gets its own entries."""
     assert example_to_tf_example_bytes(ex) == _ref_encode(example_to_features(ex))
@@ -225,7 +251,7 @@ def test_shared_runs_follow_every_field_they_hold(ex, data):
         assert example_to_tf_example_bytes(other) == _ref_encode(example_to_features(other)), name
 
 
-def test_actions_beyond_float32_and_not_finite_as_the_reference_writes_them():
+def test_actions_beyond_float32_and_not_finite_as_the_reference_writes_them(encoder):
     base = Example(key="k", image=b"\xff\xd8\xff", image_format="jpg", prompt="p", target="1 2 3 4", kind="action",
                    source="s", template_id="t", episode_id="e", step=0, action_raw=(0.5, 0.5, 0.5, 0.5),
                    action_tokens=(1, 2, 3, 4))
@@ -234,9 +260,9 @@ def test_actions_beyond_float32_and_not_finite_as_the_reference_writes_them():
         assert example_to_tf_example_bytes(ex) == _ref_encode(example_to_features(ex)), raw
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, suppress_health_check=_ONE_ENCODER)
 @given(st.one_of(examples(), examples_with_every_field()))
-def test_a_tfrecord_record_frames_the_reference_bytes(ex):
+def test_a_tfrecord_record_frames_the_reference_bytes(encoder, ex):
     """The TFRecord format's record (framed around the image, its CRC taken piece by piece; field by field for
     chunks and token ids) is the reference encoder's bytes framed whole."""
     from rt2data.shards.formats.tf_example import TFRecordFormat
@@ -255,3 +281,35 @@ def test_framing_pieces_is_framing_their_join(head, middle, tail):
     import io
 
     assert list(iter_tfrecord_stream(io.BytesIO(framed), name="x", verify=True)) == [head + middle + tail]
+
+
+def _compiler_found() -> bool:
+    """Whether this interpreter's C compiler and headers are here (what building the extension needs)."""
+    cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    return shutil.which(cc) is not None and (Path(sysconfig.get_paths()["include"]) / "Python.h").is_file()
+
+
+def test_the_compiled_encoder_is_built_where_a_compiler_is():
+    from rt2data.shards.formats import tf_example
+
+    if not _compiler_found():
+        pytest.skip("no C compiler or Python headers here: the install goes on without the compiled encoder")
+    assert tf_example._compiled is not None, "pip install did not build rt2data/shards/formats/_tf_encode.c"
+
+
+def test_what_the_compiled_encoder_does_not_take_the_python_encoder_writes():
+    """Integers beyond int64 (the reference writes them modulo 2**64) and fields of other types go to the Python
+    encoder: the same bytes as the reference, never an error of the compiled one."""
+    from rt2data.shards.formats import tf_example
+    from rt2data.shards.formats.tfrecord import frame_record
+
+    if tf_example._compiled is None:
+        pytest.skip("the compiled encoder is not built in this install")
+    big = _PINNED.replace(action_tokens=(1 << 70, 2, 3, 4, 5, 6, 7, (1 << 64) - 1))
+    ids = _PINNED.replace(input_ids=(1, -(1 << 65)), labels=(-100, 5), chunk_steps=None, chunk_real=None)
+    for ex in (big, ids):
+        assert tf_example._compiled_encode(ex, False) is None
+        assert example_to_tf_example_bytes(ex) == _ref_encode(example_to_features(ex))
+        assert tf_example.TFRecordFormat().encode(ex) == frame_record(_ref_encode(example_to_features(ex)))
+    with pytest.raises(TypeError):
+        tf_example._compiled.encode(False, *([None] * 18))  # an image that is not bytes
