@@ -28,6 +28,7 @@ __all__ = [
     "inside",
     "naming_errors",
     "fsync_dir",
+    "drop_cached",
     "Syncer",
     "atomic_write_bytes",
     "file_sha256",
@@ -120,6 +121,25 @@ def fsync_dir(directory: Any) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def drop_cached(fd: int) -> None:
+    """Tell the kernel it may drop a durable file's pages from the page cache (``posix_fadvise(DONTNEED)``; call it
+    after ``fsync``, when every page is clean: nothing is lost, a later read comes from the disk).
+
+    A shard is written once and not read back by the run that writes it: its pages would only push out what is read
+    again (the input dataset, the next dataset's statistics pass), and a writer keeps taking fresh pages. Where the
+    kernel hands pages back to a host (a virtual machine with free page reporting or a ``pageout`` policy), a fresh
+    page costs a fault into the host, where a page just freed is reused at once (README, "Benchmarks"). Advisory:
+    where the platform has no ``posix_fadvise`` or the file system refuses it, nothing happens.
+    """
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is None:  # pragma: no cover - not on Linux
+        return
+    try:
+        advise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    except OSError:
+        pass
 
 
 class Syncer:

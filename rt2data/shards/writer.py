@@ -20,7 +20,7 @@ from rt2data import io
 from rt2data.errors import ConfigError, OutputError
 from rt2data.example import Example
 from rt2data.shards import ledger
-from rt2data.shards.files import HashingWriter, Syncer, fsync_dir, naming_errors, temp_path
+from rt2data.shards.files import HashingWriter, Syncer, drop_cached, fsync_dir, naming_errors, temp_path
 from rt2data.shards.info import ShardInfo, shard_name
 from rt2data.shards.formats import get_format
 
@@ -168,11 +168,13 @@ class ShardWriter:
             raise first
 
     def _commit(self, info: ShardInfo) -> None:
-        """Make the flushed file durable under its final name (fsync, close, rename, directory fsync)."""
+        """Make the flushed file durable under its final name (fsync, close, rename, directory fsync); a local
+        file's pages then leave the page cache (:func:`rt2data.shards.files.drop_cached`)."""
         try:
             with naming_errors(self.final):
                 if not io.is_url(self.tmp):
                     os.fsync(self._file.fileno())
+                    drop_cached(self._file.fileno())
                 io.close_writer(self._file, self.tmp)
                 if self.tmp != self.final:
                     io.rename(self.tmp, self.final)

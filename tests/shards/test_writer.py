@@ -251,3 +251,66 @@ def test_a_failed_background_write_or_fsync_names_the_shard_and_leaves_no_file(t
                                shard_examples=2, record_progress=False, syncer=syncer)
     assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path / "x-000000.tar")
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tar" or ".tmp-" in p.name] == []
+
+
+@pytest.mark.parametrize("with_syncer", [False, True])
+def test_a_shard_leaves_the_page_cache_only_once_it_is_durable(tmp_path, monkeypatch, with_syncer):
+    """Each local shard's pages are dropped from the page cache (posix_fadvise DONTNEED) right after its fsync, on
+    the file that was fsynced, never before: the shards are the same bytes, and every one is advised once."""
+    import os
+
+    from rt2data.shards.files import Syncer
+    from rt2data.shards.writer import write_shards_multi
+
+    if not hasattr(os, "posix_fadvise"):
+        pytest.skip("this platform has no posix_fadvise")
+    calls: list[tuple[str, str]] = []
+    real_fsync, real_advise = os.fsync, os.posix_fadvise
+
+    def name(fd: int) -> str:
+        return os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))
+
+    def fsync(fd):
+        real_fsync(fd)
+        calls.append(("fsync", name(fd)))
+
+    def advise(fd, offset, length, advice):
+        assert (offset, length, advice) == (0, 0, os.POSIX_FADV_DONTNEED)
+        calls.append(("drop", name(fd)))
+        real_advise(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "posix_fadvise", advise)
+    examples = [_caption(i) for i in range(5)]
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "out").mkdir()
+    reference = write_shards_multi(tmp_path / "ref", examples, formats=["wds", "tfrecord"], prefix="x",
+                                   shard_examples=2, record_progress=False)
+    calls.clear()
+    if with_syncer:
+        with Syncer() as syncer:
+            infos = write_shards_multi(tmp_path / "out", examples, formats=["wds", "tfrecord"], prefix="x",
+                                       shard_examples=2, record_progress=False, syncer=syncer)
+    else:
+        infos = write_shards_multi(tmp_path / "out", examples, formats=["wds", "tfrecord"], prefix="x",
+                                   shard_examples=2, record_progress=False)
+    assert infos == reference
+    dropped = [n for what, n in calls if what == "drop"]
+    assert len(dropped) == len(set(dropped)) == 6  # 3 shards in each of 2 formats, each once
+    for n in dropped:  # the temp file the shard was written to, fsynced just before
+        assert calls[calls.index(("drop", n)) - 1] == ("fsync", n)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == {
+        p.name: p.read_bytes() for p in (tmp_path / "ref").iterdir()}
+
+
+def test_a_refused_page_cache_advice_loses_nothing(tmp_path, monkeypatch):
+    """posix_fadvise is advice: a file system that refuses it (EINVAL, ESPIPE) does not fail the shard."""
+    import errno
+    import os
+
+    def refuse(fd, offset, length, advice):
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(os, "posix_fadvise", refuse, raising=False)
+    info = write_shard(tmp_path, "x-000000.tar", [_caption(1), _caption(2)], fmt="wds", record_progress=False)
+    assert [e.key for e in iter_shard(tmp_path / info.name)] == ["k1", "k2"]
