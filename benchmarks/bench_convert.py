@@ -532,7 +532,7 @@ def _print(args, dataset, steps, written, rows, limit, pair, rs, r1, r2, rp2, rb
           f"{rm['wall'] - rmu['wall']:.2f} s of wall time and {cpu(rm) - cpu(rmu):.2f} s of CPU time.")
     print(f"`both` took {cpu(rb) - rb['sys'] - cpu(r1) + r1['sys']:.2f} s more user time than `wds` and "
           f"{rb['sys'] - r1['sys']:.2f} s more system time (the kernel's part of writing its TFRecord "
-          f"shards: the same bytes again, in fresh page-cache pages).")
+          f"shards).")
 
 
 if __name__ == "__main__":
