@@ -257,6 +257,7 @@ def test_a_failed_background_write_or_fsync_names_the_shard_and_leaves_no_file(t
 def test_a_shard_leaves_the_page_cache_only_once_it_is_durable(tmp_path, monkeypatch, with_syncer):
     """Each local shard's pages are dropped from the page cache (posix_fadvise DONTNEED) right after its fsync, on
     the file that was fsynced, never before: the shards are the same bytes, and every one is advised once."""
+    import contextlib
     import os
 
     from rt2data.shards.files import Syncer
@@ -287,13 +288,9 @@ def test_a_shard_leaves_the_page_cache_only_once_it_is_durable(tmp_path, monkeyp
     reference = write_shards_multi(tmp_path / "ref", examples, formats=["wds", "tfrecord"], prefix="x",
                                    shard_examples=2, record_progress=False)
     calls.clear()
-    if with_syncer:
-        with Syncer() as syncer:
-            infos = write_shards_multi(tmp_path / "out", examples, formats=["wds", "tfrecord"], prefix="x",
-                                       shard_examples=2, record_progress=False, syncer=syncer)
-    else:
+    with Syncer() if with_syncer else contextlib.nullcontext() as syncer:
         infos = write_shards_multi(tmp_path / "out", examples, formats=["wds", "tfrecord"], prefix="x",
-                                   shard_examples=2, record_progress=False)
+                                   shard_examples=2, record_progress=False, syncer=syncer)
     assert infos == reference
     dropped = [n for what, n in calls if what == "drop"]
     assert len(dropped) == len(set(dropped)) == 6  # 3 shards in each of 2 formats, each once
