@@ -5,8 +5,10 @@ Every input sample is read once; usable examples are spilled to disk, so no proc
     pass 1 (scan), one task per work item over --workers forked processes (rt2data.pipelines.local.map_items;
         web items first, as they cost the most per sample):
         read (rt2data.mix.records.read_records) -> each usable example as a record, the parts of its output bytes
-        (its image already in the output's image format, its JSON split where the epoch suffix of the key goes),
-        appended with its raw key, location and where to the work item's spill file
+        (its image already in the output's image format, its JSON split where the epoch suffix of the key goes;
+        an image stored as read from a local file, a tar member or an image file, is left there: the record holds
+        its span and the file's signature instead, rt2data.io.spans), appended with its raw key, location and
+        where to the work item's spill file
         OUT/.mix-staging/spill/NNNNNN.spill (pickled tuples, append-only, not fsynced: it never outlives the run),
         and (key, template id, offset, length) to its index file NNNNNN.index; the dead letters go back to the driver
     driver: the index files in work order -> dedupe (the first location wins; the records of a duplicate and of its
@@ -15,7 +17,8 @@ Every input sample is read once; usable examples are spilled to disk, so no proc
     driver: placement (rt2data.mix.placement.place) -> for every output position its item and epoch
     pass 2 (write), one task per run of consecutive output shards (about four runs per worker, of equal lengths; a
         shard's fsync overlaps the next one's work): read each shard's records from the spill files (in file and
-        offset order), give each its epoch key and write every format with ``run_mix``'s record writer: a WebDataset
+        offset order; an image left in its file read from there, the file refused if its signature changed), give
+        each its epoch key and write every format with ``run_mix``'s record writer: a WebDataset
         sample is the record's bytes behind two prebuilt tar headers, no ``Example`` rebuilt (rt2data.mix.records)
     driver: counts, dead letters by reason + samples, shard records -> the same JSON files as the Beam pipeline,
         and the image formats written (for the dataset card, so no tar is listed afterwards)
@@ -26,8 +29,10 @@ an image. Every choice is the library's pure function of (seed, source, epoch, k
 applies, and a record encodes to the bytes the Beam pipeline's writer gives its example: shards and manifest are
 the Beam pipeline's bytes, for any number of workers (tests/pipelines/test_mix_pipeline.py,
 tests/mix/test_records.py). The spill directory is removed when the run ends, successfully or not; ``--resume``
-keeps finished shards only. The spill needs about the size of the usable inputs (their images in the output's
-format) inside OUT while the run lasts.
+keeps finished shards only. The spill needs about a kilobyte per usable example inside OUT while the run lasts, plus
+the images that are not left in local files (converted to the output's format, from Parquet cells, compressed tars,
+TFRecord shards or object stores). Leaving an image in its file saves writing it once and keeping a copy in the page
+cache: at 75,000 samples of 11 KB images, 0.9 s of a 6 s run on the development VM.
 """
 
 from __future__ import annotations
@@ -43,7 +48,8 @@ from rt2data.dead_letters import SampleDeadLetter
 from rt2data.mix.elements import DEAD_LETTER_SAMPLES, duplicate_letter, stat_keys
 from rt2data.mix.placement import place
 from rt2data.mix.plan import MixPlan
-from rt2data.mix.records import read_records
+from rt2data.io.spans import Signature, SpanReader, signature
+from rt2data.mix.records import IMAGE as _IMAGE, read_records
 from rt2data.pipelines.local import map_items
 from rt2data.shards import shard_name
 from rt2data.shards.files import Syncer, inside
@@ -92,15 +98,22 @@ class _ScanFn:
         offset = written = 0
         pending: list[bytes] = []  # the records not yet written (see _SPILL_CHUNK)
         dumps, highest = pickle.dumps, pickle.HIGHEST_PROTOCOL
+        signatures: dict[str, Signature] = {}  # of the local files images are left in
         f = io.open_write(path)
         try:
             for x in read_records(work_item, self.readers, image_format=self.image_format, tokenizer=self.tokenizer):
                 if type(x) is SampleDeadLetter:
                     dead.append(x)
                     continue
-                data = dumps(x, protocol=highest)
+                raw_key, location, where, record, image_at = x
+                if image_at is not None:  # the image stays where it was read; pass 2 reads it from there
+                    file = image_at.path
+                    sig = signatures.get(file)
+                    if sig is None:
+                        sig = signatures[file] = signature(file)
+                    record = (*record[:_IMAGE], (*image_at, *sig), *record[_IMAGE + 1:])  # plain: cheap to pickle
+                data = dumps((raw_key, location, where, record), protocol=highest)
                 pending.append(data)
-                record = x[3]
                 index.append((record[0], record[3], offset, len(data)))
                 offset += len(data)
                 if offset - written >= _SPILL_CHUNK:
@@ -142,13 +155,18 @@ class _ShardFn:
         handle, handle_n = None, -1
         loads = pickle.loads
         try:
-            for position, n, offset, length, epoch in sorted(refs, key=lambda r: (r[1], r[2])):
-                if n != handle_n:
-                    if handle is not None:
-                        handle.close()
-                    handle, handle_n = io.open_read(io.join(self.spill, _spill_name(n))), n
-                handle.seek(offset)
-                placed.append((position, loads(handle.read(length))[3], epoch))
+            with SpanReader() as images:
+                for position, n, offset, length, epoch in sorted(refs, key=lambda r: (r[1], r[2])):
+                    if n != handle_n:
+                        if handle is not None:
+                            handle.close()
+                        handle, handle_n = io.open_read(io.join(self.spill, _spill_name(n))), n
+                    handle.seek(offset)
+                    record = loads(handle.read(length))[3]
+                    at = record[_IMAGE]
+                    if type(at) is tuple:  # (FileSpan, Signature) fields: left in its file when spilled (_ScanFn)
+                        record = (*record[:_IMAGE], images.read(at[:3], at[3:]), *record[_IMAGE + 1:])
+                    placed.append((position, record, epoch))
         finally:
             if handle is not None:
                 handle.close()

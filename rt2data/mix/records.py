@@ -1,7 +1,9 @@
 """Spill records: a usable example held as the parts of its output bytes, for ``rt2data mix``'s embedded engine.
 
 Pass 1 of the embedded engine (``rt2data.pipelines.mix_local``) turns each usable example into a record once;
-pass 2 only gives it its epoch key and writes. A record is a plain tuple (cheap to pickle)::
+pass 2 only gives it its epoch key and writes (in between, the spill may hold the span of a local file in place of
+the image: :func:`read_records` says where an image was read byte for byte). A record is a plain tuple (cheap to
+pickle)::
 
     (key, source, kind, template_id, image_format, image, json_head, json_tail, exact_action)
 
@@ -27,6 +29,7 @@ from rt2data.dead_letters import SampleDeadLetter
 from rt2data.errors import DataError
 from rt2data.example import Example
 from rt2data.images import transcode
+from rt2data.io.spans import FileSpan
 from rt2data.mix.elements import epoch_key, read_samples, stored
 from rt2data.shards.formats import get_format
 from rt2data.shards.formats.wds import encode_members
@@ -40,6 +43,8 @@ Record = tuple
 docstring)."""
 
 _KEY, _SOURCE, _KIND, _TEMPLATE, _FORMAT, _IMAGE, _HEAD, _TAIL, _EXACT = range(9)
+IMAGE = _IMAGE
+"""The index of the image bytes in a record."""
 
 
 class _Fields:
@@ -109,23 +114,26 @@ def encode_record(record: Record, epoch: int, fmt: str, image_format: str = "kee
 
 
 def read_records(item: WorkItem, readers: Mapping[str, tuple], *, image_format: str, tokenizer: str | None = None
-                 ) -> Iterator[tuple[str, tuple[int, int], str, Record] | SampleDeadLetter]:
+                 ) -> Iterator[tuple[str, tuple[int, int], str, Record, FileSpan | None] | SampleDeadLetter]:
     """What ``rt2data.mix.elements.read_samples`` yields, each usable item as ``(raw key, location, where,
-    record)``, its image already in the output's ``image_format`` where it converts (else as read: the writer
-    converts it again, and fails the run, only if it is drawn). A converted robot shard without ``--tokenizer``
-    is read record by record, without an ``Example`` per sample (``read_converted_fields``)."""
+    record, image_at)``, its image already in the output's ``image_format`` where it converts (else as read: the
+    writer converts it again, and fails the run, only if it is drawn); ``image_at``: where the record's image lies
+    in a local file byte for byte (``SourceItem.image_at``), None for an image converted here or not read from
+    one. A converted robot shard without ``--tokenizer`` is read record by record, without an ``Example`` per
+    sample (``read_converted_fields``)."""
     if readers[item.source][0] == "examples" and tokenizer is None:
         for x in read_converted_fields(item):
             if isinstance(x, SampleDeadLetter):
                 yield x
                 continue
-            raw_key, location, where, fields, image = x
+            raw_key, location, where, fields, image, image_at = x
             if image_format != "keep" and fields[F.IMAGE_FORMAT] != image_format:
                 try:
                     image, fields[F.IMAGE_FORMAT] = transcode(image, fields[F.IMAGE_FORMAT], to=image_format)
+                    image_at = None
                 except DataError:
                     pass
-            yield raw_key, location, where, make_record(fields, image)
+            yield raw_key, location, where, make_record(fields, image), image_at
         return
     for x in read_samples(item, readers, tokenizer):
         if not isinstance(x, SourceItem):
@@ -137,4 +145,5 @@ def read_records(item: WorkItem, readers: Mapping[str, tuple], *, image_format: 
                 example = stored(example, image_format)
             except DataError:
                 pass
-        yield x.raw_key, tuple(x.location), x.where, record_of_example(example)
+        image_at = x.image_at if example.image is x.example.image else None
+        yield x.raw_key, tuple(x.location), x.where, record_of_example(example), image_at

@@ -15,7 +15,8 @@ from rt2data.shards.formats import check_format, format_of_path, get_format
 from rt2data.shards.info import ShardInfo
 from rt2data.shards.manifest import load_manifest
 
-__all__ = ["iter_examples", "iter_records", "iter_shard", "iter_shard_records", "resolve_shards"]
+__all__ = ["iter_examples", "iter_records", "iter_shard", "iter_shard_records", "iter_shard_located_records",
+           "resolve_shards"]
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +45,25 @@ def iter_shard_records(path: str | os.PathLike[str], *, fmt: str | None = None, 
     yield from _read_shard(path, fmt, verify, info, records=True)
 
 
-def _read_shard(path: Any, fmt: str | None, verify: bool, info: ShardInfo | None, *, records: bool) -> Iterator[Any]:
+def iter_shard_located_records(path: str | os.PathLike[str], *, fmt: str | None = None
+                               ) -> Iterator[tuple[dict[str, Any], bytes, int | None]]:
+    """As :func:`iter_shard_records`, each record with the offset of its image bytes in the file, or None where the
+    format does not store them whole (``ShardFormat.iter_located_records``)."""
+    yield from _read_shard(path, fmt, False, None, records="located")
+
+
+_READERS = {False: "iter_examples", True: "iter_records", "located": "iter_located_records"}
+
+
+def _read_shard(path: Any, fmt: str | None, verify: bool, info: ShardInfo | None, *, records: bool | str
+                ) -> Iterator[Any]:
     shard_format = get_format(fmt if fmt is not None else format_of_path(str(path)))
     name = str(path)
     count = 0
     check = verify and info is not None
     with io.open_read(path) as raw:
         f = HashingReader(raw) if check else raw  # hash only what will be compared with the manifest
-        items = (shard_format.iter_records if records else shard_format.iter_examples)(f, name=name, verify=verify)
+        items = getattr(shard_format, _READERS[records])(f, name=name, verify=verify)
         for item in items:
             count += 1
             yield item

@@ -18,11 +18,12 @@ from typing import Any, Iterator
 
 from rt2data import io
 from rt2data.errors import ConfigError, DataError
+from rt2data.io.spans import file_span
 from rt2data.dead_letters import SampleDeadLetter
 from rt2data.web.options import MAX_IMAGE_PIXELS, as_str_tuple, check_bool, check_markup, check_positive, path_field
 from rt2data.web.paths import TAR_SUFFIXES, expand_patterns, read_image_file
 from rt2data.web.samples import ItemFactory, SourceItem, WorkItem
-from rt2data.web.tars import TarProblem, iter_tar_samples
+from rt2data.web.tars import TarProblem, iter_tar_samples, tar_image
 from rt2data.web.text import lookup_field
 
 __all__ = [
@@ -122,12 +123,13 @@ def read_wds_captions(item: WorkItem, factory: ItemFactory, options: WdsCaptionO
             yield factory.dead(sample.key, sample.reason, sample.detail, sample.where)
             continue
         where = f"{item.path}::{sample.key}"
-        image = next((sample.members[k] for k in options.image_keys if k in sample.members), None)
+        image, image_at = tar_image(sample, options.image_keys, item.path)
         text, problem = _caption_of(sample.members, options, where)
         if problem is not None:
             yield factory.dead(sample.key, "bad_record", problem, where)
             continue
-        yield factory.caption(sample.key, (item.index, sample.index), where, image=image, text=text)
+        yield factory.caption(sample.key, (item.index, sample.index), where, image=image, text=text,
+                              image_at=image_at)
 
 
 @dataclass(frozen=True)
@@ -212,10 +214,12 @@ def read_flickr30k(item: WorkItem, factory: ItemFactory, options: Flickr30kOptio
             lines = lines[:1]
         image_path = io.join(options.images, f"{image_id}.jpg")
         image = _read_file(image_path)
+        image_at = file_span(image_path, 0, len(image)) if image is not None else None
         for i, line in enumerate(lines):
             if image is None:
                 yield factory.dead(f"{image_id}/{i}", "no_image", f"image file {image_path!r} not found", text_path)
                 n += 1
                 continue
-            yield factory.caption(f"{image_id}/{i}", (item.index, n), f"{text_path}:{i + 1}", image=image, text=line)
+            yield factory.caption(f"{image_id}/{i}", (item.index, n), f"{text_path}:{i + 1}", image=image, text=line,
+                                  image_at=image_at)
             n += 1

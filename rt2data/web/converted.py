@@ -17,7 +17,8 @@ from rt2data.dead_letters import SampleDeadLetter
 from rt2data.example import Example
 from rt2data.web.options import path_field
 from rt2data.web.samples import SourceItem, WorkItem, derive_key
-from rt2data.shards.reader import iter_shard_records
+from rt2data.io.spans import FileSpan, file_span
+from rt2data.shards.reader import iter_shard_located_records
 from rt2data.shards import load_manifest
 from rt2data.shards import resolve_shards
 from rt2data.shards.files import MANIFEST_NAME
@@ -92,23 +93,30 @@ def read_converted(item: WorkItem, factory: Any, options: ConvertedOptions) -> I
         if isinstance(x, SampleDeadLetter):
             yield x
             continue
-        raw_key, location, where, fields, image = x
+        raw_key, location, where, fields, image, image_at = x
         yield SourceItem(source=item.source, raw_key=raw_key, location=location,
-                         example=Example.from_json_dict(fields, image), where=where)
+                         example=Example.from_json_dict(fields, image), where=where, image_at=image_at)
 
 
-def read_converted_fields(item: WorkItem) -> Iterator[tuple[str, tuple[int, int], str, dict, bytes] | SampleDeadLetter]:
-    """What :func:`read_converted` yields, as ``(raw key, location, where, fields, image)`` with ``fields`` the
-    renamed example's ``to_json_dict()``: the same examples, keys, order and dead letters, without building an
-    ``Example`` per record (``rt2data.shards.iter_shard_records`` checks each record as ``iter_shard`` does)."""
+ConvertedRecord = tuple[str, tuple[int, int], str, dict, bytes, FileSpan | None]
+"""``(raw key, location, where, fields, image, image_at)`` of one usable record (:func:`read_converted_fields`)."""
+
+
+def read_converted_fields(item: WorkItem) -> Iterator[ConvertedRecord | SampleDeadLetter]:
+    """What :func:`read_converted` yields, as ``(raw key, location, where, fields, image, image_at)`` with
+    ``fields`` the renamed example's ``to_json_dict()`` and ``image_at`` where the image lies in a local shard
+    (None in a TFRecord shard or an object): the same examples, keys, order and dead letters, without building an
+    ``Example`` per record (``rt2data.shards.iter_shard_located_records`` checks each record as ``iter_shard`` does)."""
 
     index = 0
-    source = item.source
+    source, path = item.source, item.path
+    local = not io.is_url(path)
     try:
-        for fields, image in iter_shard_records(item.path, fmt=item.part):
+        for fields, image, offset in iter_shard_located_records(path, fmt=item.part):
             raw_key = fields["key"]
             fields["key"], fields["source"] = derive_key(source, raw_key), source
-            yield raw_key, (item.index, index), f"{item.path}::{raw_key}", fields, image
+            image_at = file_span(path, offset, len(image)) if local and offset is not None else None
+            yield raw_key, (item.index, index), f"{path}::{raw_key}", fields, image, image_at
             index += 1
     except Rt2DataError as exc:
         yield SampleDeadLetter(source=source, key="", reason="unreadable_file",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from rt2data.example import Example, make_key, sniff_image_format
+from rt2data.io.spans import FileSpan
 from rt2data.image_open import certain_header, check_jpeg_decodes
 from rt2data.dead_letters import SampleDeadLetter
 from rt2data.web.options import MAX_IMAGE_PIXELS
@@ -56,6 +57,8 @@ class SourceItem:
         location: (work item index, sample index within it): first wins among duplicate keys.
         example: the example; ``example.key`` is the base key (the mixture appends the epoch).
         where: file path, plus ``::member`` / ``#row`` / ``:line`` when known (named in duplicate-key dead letters).
+        image_at: where in a local file ``example.image`` was read, byte for byte (``rt2data.io.spans``), or
+            None (an image converted, decompressed, read from a URL or from a Parquet cell).
     """
 
     source: str
@@ -63,6 +66,7 @@ class SourceItem:
     location: tuple[int, int]
     example: Example
     where: str = ""
+    image_at: FileSpan | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -198,7 +202,7 @@ class ItemFactory:
         return outcome
 
     def _example(self, raw_key: str, location: tuple[int, int], where: str, img: tuple[bytes, str], prompt: str,
-                 target: str) -> SourceItem:
+                 target: str, image: bytes, image_at: FileSpan | None) -> SourceItem:
         example = Example(
             key=derive_key(self.source, raw_key),
             image=img[0],
@@ -209,12 +213,15 @@ class ItemFactory:
             source=self.source,
             template_id=self.template.id,
         )
-        return SourceItem(source=self.source, raw_key=raw_key, location=location, example=example, where=where)
+        return SourceItem(source=self.source, raw_key=raw_key, location=location, example=example, where=where,
+                          image_at=image_at if img[0] is image else None)
 
     def caption(
-        self, raw_key: str, location: tuple[int, int], where: str, *, image: bytes | None, text: str | None
+        self, raw_key: str, location: tuple[int, int], where: str, *, image: bytes | None, text: str | None,
+        image_at: FileSpan | None = None,
     ) -> SourceItem | SampleDeadLetter:
-        """A caption item: prompt = the template text, target = the cleaned caption."""
+        """A caption item: prompt = the template text, target = the cleaned caption. ``image_at``: where ``image``
+        lies in a local file (kept on the item when the image is stored as read)."""
         if image is None:
             return self.dead(raw_key, "no_image", "sample has no image", where)
         if text is None:
@@ -225,7 +232,7 @@ class ItemFactory:
         img = self._image(raw_key, image, where)
         if isinstance(img, SampleDeadLetter):
             return img
-        return self._example(raw_key, location, where, img, self.template.render(), caption)
+        return self._example(raw_key, location, where, img, self.template.render(), caption, image, image_at)
 
     def vqa(
         self,
@@ -236,8 +243,10 @@ class ItemFactory:
         image: bytes | None,
         question: str | None,
         answers: Sequence[str] | None,
+        image_at: FileSpan | None = None,
     ) -> SourceItem | SampleDeadLetter:
-        """A VQA item: prompt = the template with the question, target = the majority answer."""
+        """A VQA item: prompt = the template with the question, target = the majority answer (``image_at``: as
+        for :meth:`caption`)."""
         if image is None:
             return self.dead(raw_key, "no_image", "sample has no image", where)
         if question is None:
@@ -253,4 +262,5 @@ class ItemFactory:
         img = self._image(raw_key, image, where)
         if isinstance(img, SampleDeadLetter):
             return img
-        return self._example(raw_key, location, where, img, self.template.render(question=q), answer)
+        return self._example(raw_key, location, where, img, self.template.render(question=q), answer, image,
+                             image_at)

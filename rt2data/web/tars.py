@@ -22,13 +22,14 @@ import os
 import re
 import tarfile
 import zlib
-from dataclasses import dataclass
-from typing import Any, BinaryIO, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Callable, Iterator, Sequence
 
 from rt2data import io
 from rt2data.errors import Rt2DataError
+from rt2data.io.spans import FileSpan, file_span
 
-__all__ = ["TarSample", "TarProblem", "split_member_name", "iter_tar_samples"]
+__all__ = ["TarSample", "TarProblem", "split_member_name", "iter_tar_samples", "tar_image"]
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +39,15 @@ _BASE_EXT = re.compile(r"^((?:.*/|)[^./][^/]*?)\.([^/]*)$")
 
 @dataclass(frozen=True)
 class TarSample:
-    """The members of one sample: suffix -> bytes (``.gz`` already decompressed)."""
+    """The members of one sample: suffix -> bytes (``.gz`` already decompressed); ``offsets``: suffix -> where in
+    the file the member's bytes lie, for the members of an uncompressed local tar stored uncompressed (the
+    others have none)."""
 
     key: str
     members: dict[str, bytes]
     index: int
     where: str
+    offsets: dict[str, int] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -89,9 +93,10 @@ class _Group:
     def __init__(self, key: str, index: int, where: str) -> None:
         self.key, self.index, self.where = key, index, where
         self.members: dict[str, bytes] = {}
+        self.offsets: dict[str, int] = {}
         self.problem: tuple[str, str] | None = None
 
-    def add(self, suffix: str, data: bytes, name: str) -> None:
+    def add(self, suffix: str, data: bytes, name: str, offset: int | None) -> None:
         if self.problem:
             return
         if suffix.endswith(".gz"):
@@ -100,16 +105,18 @@ class _Group:
             except (OSError, EOFError, zlib.error) as exc:
                 self.problem = ("bad_record", f"member {name!r} is not valid gzip: {exc}")
                 return
-            suffix = suffix[: -len(".gz")]
+            suffix, offset = suffix[: -len(".gz")], None  # (these bytes are not the file's)
         if suffix in self.members:
             self.problem = ("duplicate_key", f"suffix {suffix!r} appears twice in sample {self.key!r} ({name!r})")
             return
         self.members[suffix] = data
+        if offset is not None:
+            self.offsets[suffix] = offset
 
     def result(self) -> TarSample | TarProblem:
         if self.problem:
             return TarProblem(self.key, self.problem[0], self.problem[1], self.index, self.where)
-        return TarSample(self.key, self.members, self.index, self.where)
+        return TarSample(self.key, self.members, self.index, self.where, self.offsets)
 
 
 class _EndCheckingTarInfo(tarfile.TarInfo):
@@ -147,14 +154,15 @@ def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
 
 
 class _Plain:
-    """A regular member read straight from its ustar header: the ``TarInfo`` fields the reader looks at."""
+    """A regular member read straight from its ustar header: the ``TarInfo`` fields the reader looks at, and
+    ``offset_data`` (where its data lies in the file, as ``TarInfo`` names it)."""
 
-    __slots__ = ("name", "data")
+    __slots__ = ("name", "data", "offset_data")
     type = tarfile.REGTYPE
     linkname = ""
 
-    def __init__(self, name: str, data: bytes) -> None:
-        self.name, self.data = name, data
+    def __init__(self, name: str, data: bytes, offset_data: int) -> None:
+        self.name, self.data, self.offset_data = name, data, offset_data
 
     def issym(self) -> bool:
         return False
@@ -255,18 +263,30 @@ def _members(stream: BinaryIO, end: _End) -> Iterator[tuple[Any, Callable[[], by
             name, size, kind = plain
             data = read(size)
             read(-size % tarfile.BLOCKSIZE)
-            offset += tarfile.BLOCKSIZE + size + (-size % tarfile.BLOCKSIZE)
+            data_offset = offset + tarfile.BLOCKSIZE
+            offset = data_offset + size + (-size % tarfile.BLOCKSIZE)
             if kind == _PAX:
                 if not _only_times(data):
                     break
                 pax = True
                 continue
             pax = False
-            member = _Plain(name, data)
+            member = _Plain(name, data, data_offset)
             yield member, member.read
             given += 1
     stream.seek(0)  # (closing the buffer left the file open: closefd=False)
     yield from _tarfile_members(stream, end, skip=given)
+
+
+def tar_image(sample: TarSample, image_keys: Sequence[str], path: str) -> tuple[bytes | None, FileSpan | None]:
+    """The image of a sample (its first member among ``image_keys``, or None) and where it lies in the tar file
+    ``path`` (None when the reader does not know: see ``TarSample.offsets``)."""
+    for k in image_keys:
+        image = sample.members.get(k)
+        if image is not None:
+            offset = sample.offsets.get(k)
+            return image, None if offset is None else file_span(path, offset, len(image))
+    return None, None
 
 
 def iter_tar_samples(path: str) -> Iterator[TarSample | TarProblem]:
@@ -309,7 +329,9 @@ def iter_tar_samples(path: str) -> Iterator[TarSample | TarProblem]:
                         yield group.result()
                         index += 1
                     group = _Group(key, index, where)
-                group.add(suffix.lower(), read(), member.name)
+                # only the header-by-header reading of an uncompressed local tar knows where data lies in the file
+                offset = member.offset_data if type(member) is _Plain else None
+                group.add(suffix.lower(), read(), member.name, offset)
             bad_end = end.bad
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         detail = f"cannot read tar {path!r}: {type(exc).__name__}: {exc}"

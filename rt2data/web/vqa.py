@@ -26,10 +26,11 @@ from rt2data import io
 from rt2data.errors import ConfigError, DataError, Rt2DataError
 from rt2data.web.captions import DEFAULT_IMAGE_KEYS, text_of_member
 from rt2data.dead_letters import SampleDeadLetter
+from rt2data.io.spans import file_span
 from rt2data.web.paths import read_image_file
 from rt2data.web.options import MAX_IMAGE_PIXELS, as_str_tuple, check_bool, check_positive, path_field
 from rt2data.web.samples import ItemFactory, SourceItem, WorkItem
-from rt2data.web.tars import TarProblem, iter_tar_samples
+from rt2data.web.tars import TarProblem, iter_tar_samples, tar_image
 from rt2data.web.text import answers_of, lookup_field
 
 __all__ = [
@@ -80,7 +81,7 @@ def read_wds_vqa(item: WorkItem, factory: ItemFactory, options: WdsVqaOptions) -
             yield factory.dead(sample.key, sample.reason, sample.detail, sample.where)
             continue
         where = f"{item.path}::{sample.key}"
-        image = next((sample.members[k] for k in options.image_keys if k in sample.members), None)
+        image, image_at = tar_image(sample, options.image_keys, item.path)
         raw = sample.members.get(options.json_key)
         if raw is None:
             if image is None:
@@ -106,7 +107,7 @@ def read_wds_vqa(item: WorkItem, factory: ItemFactory, options: WdsVqaOptions) -
             )
             continue
         yield factory.vqa(sample.key, (item.index, sample.index), where, image=image, question=question,
-                          answers=answers)
+                          answers=answers, image_at=image_at)
 
 
 @dataclass(frozen=True)
@@ -286,9 +287,11 @@ def read_records(item: WorkItem, factory: ItemFactory, options: Any) -> Iterator
         if read is None:
             if len(files) >= _FILES_KEPT:
                 del files[next(iter(files))]
-            read = files[image_file] = read_image_file(image_file)
-        image, problem = read
+            image, problem = read_image_file(image_file)
+            read = files[image_file] = (image, problem, None if image is None else file_span(image_file, 0, len(image)))
+        image, problem, image_at = read
         if problem is not None:
             yield factory.dead(key, problem[0], problem[1], where)
             continue
-        yield factory.vqa(key, (item.index, n), where, image=image, question=question, answers=answers)
+        yield factory.vqa(key, (item.index, n), where, image=image, question=question, answers=answers,
+                          image_at=image_at)

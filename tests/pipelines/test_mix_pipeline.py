@@ -217,6 +217,74 @@ def test_spill_written_in_pieces_gives_the_same_bytes(inputs, tmp_path, monkeypa
     assert tree_bytes(tmp_path / "pieces") == tree_bytes(tmp_path / "default")
 
 
+def _spilled_images(monkeypatch) -> dict[str, list]:
+    """Wraps the embedded engine's pass 2 to read every spilled record first: per source, each image as spilled
+    (bytes, or the tuple of the span it was left in and its file's signature)."""
+    import pickle
+
+    import rt2data.pipelines.mix_local as mix_local
+    from rt2data.mix.records import IMAGE
+
+    seen: dict[str, list] = {}
+    original = mix_local.LocalMix.mix
+
+    def mix(self, *args, **kwargs):
+        for name in sorted(p for p in Path(self.spill).iterdir() if p.suffix == ".spill"):
+            data = name.read_bytes()
+            for _, _, offset, length in pickle.loads((name.with_suffix(".index")).read_bytes()):
+                record = pickle.loads(data[offset:offset + length])[3]
+                seen.setdefault(record[1], []).append(record[IMAGE])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(mix_local.LocalMix, "mix", mix)
+    return seen
+
+
+def test_images_read_whole_from_local_files_are_not_spilled(inputs, tmp_path, monkeypatch):
+    """Pass 1 spills where an image lies in a local tar (a convert output's shard, a VQA tar), not its bytes; an
+    image from a Parquet cell or converted to the output's image format is spilled. The shards are the same."""
+    spilled = _spilled_images(monkeypatch)
+    path = write_mixture(inputs, "spans.yaml", output={"block_size": None, "examples": 40, "shard_examples": 16})
+    run_mix(load_mixture(path), tmp_path / "jpg", runner_options=RunnerOptions(workers=1))
+    assert set(spilled) == {"robot", "vqa", "caps"}
+    for source in ("robot", "vqa"):
+        for at in spilled[source]:
+            assert type(at) is tuple and len(at) == 6 and Path(at[0]).suffix == ".tar"
+            with open(at[0], "rb") as f:
+                f.seek(at[1])
+                assert f.read(at[2])[:2] == b"\xff\xd8"  # the JPEG, where the span says
+    assert all(type(image) is bytes for image in spilled["caps"])
+    spilled.clear()
+    run_mix(load_mixture(path), tmp_path / "png", image_format="png", runner_options=RunnerOptions(workers=1))
+    assert {type(image) for images in spilled.values() for image in images} == {bytes}
+    beam = tmp_path / "beam"
+    run_mix(load_mixture(path), beam, runner_options=RunnerOptions(runner="FnApiRunner"))
+    assert tree_bytes(tmp_path / "jpg") == tree_bytes(beam)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_source_tar_changed_between_the_passes_stops_the_run_naming_it(inputs, tmp_path, monkeypatch, workers):
+    import rt2data.pipelines.mix_local as mix_local
+    from rt2data.errors import DataError
+
+    root = tmp_path / "in"
+    shutil.copytree(inputs, root)
+    tar = root / "vqa" / "vqa-000000.tar"
+    original = mix_local.LocalMix.mix
+
+    def mix(self, *args, **kwargs):
+        with open(tar, "ab") as f:  # after pass 1 read it
+            f.write(b"\0" * 512)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(mix_local.LocalMix, "mix", mix)
+    path = write_mixture(root, "changed.yaml", output={"block_size": None, "examples": 40, "shard_examples": 16})
+    with pytest.raises(DataError) as err:
+        run_mix(load_mixture(path), tmp_path / "out", runner_options=RunnerOptions(workers=workers))
+    assert str(err.value).startswith(f"{tar}: changed while it was in use (size ")
+    assert not list((tmp_path / "out").rglob("*.spill")) and not (tmp_path / "out" / "manifest.json").exists()
+
+
 def test_stop_and_exhaust_all_repetition_counts(inputs, tmp_path):
     # stop without a size: the mixture ends when the caption source would repeat; each caption exactly once.
     path = write_mixture(inputs, "stop.yaml", when_exhausted="stop", output={"examples": None, "block_size": 4})

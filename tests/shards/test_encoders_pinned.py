@@ -170,12 +170,12 @@ def test_tar_sample_equals_tarfile_members(ex):
 
 
 # ----------------------------------------------------------------------------- the tar reader against tarfile
-def _tarfile_members(data: bytes) -> list[tuple[str, bytes, int]]:
+def _tarfile_members(data: bytes) -> list[tuple[str, bytes, int, int]]:
     """What ``tarfile`` reads from the bytes (the reader before issue 14 was built on it)."""
     import io
 
     with tarfile.open(fileobj=io.BytesIO(data), mode="r|") as tar:
-        return [(info.name, tar.extractfile(info).read(), info.offset) for info in tar]
+        return [(info.name, tar.extractfile(info).read(), info.offset, info.offset_data) for info in tar]
 
 
 @settings(max_examples=30, deadline=None)
@@ -187,14 +187,15 @@ def test_tar_reader_reads_what_tarfile_reads(exs, data):
 
     body = b"".join(wds.encode_sample(e).data for e in exs)
     whole = body + b"\0" * wds.tar_end_size(len(body))
-    got = [(f"{k}.{x}", d, o) for k, x, d, o in wds.iter_tar_members(io.BytesIO(whole), shard="s")]
+    got = [(f"{k}.{x}", d, o, do) for k, x, d, o, do in wds.iter_tar_members(io.BytesIO(whole), shard="s")]
     assert got == _tarfile_members(whole)
     # damaged: cut anywhere or one byte changed -> the same members as tarfile, or a DataError naming the shard
     cut = data.draw(st.integers(0, len(whole)))
     flip = data.draw(st.integers(0, len(whole) - 1))
     for damaged in (whole[:cut], whole[:flip] + bytes([whole[flip] ^ 0x5A]) + whole[flip + 1:]):
         try:
-            ours = [(f"{k}.{x}", d, o) for k, x, d, o in wds.iter_tar_members(io.BytesIO(damaged), shard="s")]
+            ours = [(f"{k}.{x}", d, o, do)
+                    for k, x, d, o, do in wds.iter_tar_members(io.BytesIO(damaged), shard="s")]
         except DataError as exc:
             assert str(exc).startswith("s: ")
             continue

@@ -19,16 +19,16 @@ from rt2data.shards.formats import tar_read, wds
 from rt2data.testing.strategies import examples
 
 
-def _tarfile_members(data: bytes) -> list[tuple[str, bytes, int]]:
+def _tarfile_members(data: bytes) -> list[tuple[str, bytes, int, int]]:
     with tarfile.open(fileobj=io.BytesIO(data), mode="r|") as tar:
-        return [(info.name, tar.extractfile(info).read(), info.offset) for info in tar]
+        return [(info.name, tar.extractfile(info).read(), info.offset, info.offset_data) for info in tar]
 
 
 def _ours(data: bytes, *, general_only: bool = False, monkeypatch=None, stream=io.BytesIO):
     if general_only:  # the fast path refuses every header: the general parse reads everything
         monkeypatch.setattr(tar_read, "_SAFE_NAME", lambda raw: None)
     try:
-        return [(f"{k}.{x}", d, o) for k, x, d, o in tar_read.iter_tar_members(stream(data), shard="s")]
+        return [(f"{k}.{x}", d, o, do) for k, x, d, o, do in tar_read.iter_tar_members(stream(data), shard="s")]
     except DataError as exc:
         return str(exc)
     finally:

@@ -75,6 +75,44 @@ def test_whole_and_cut_tars_read_as_tarfile_reads_them(tmp_path, monkeypatch, ma
         assert len(list(iter_tar_samples(str(path)))) in (3, 4)
 
 
+@pytest.mark.parametrize("make", [_webdataset_tar, _ustar_tar, _unusual_tar])
+def test_members_read_header_by_header_say_where_their_bytes_lie(tmp_path, make):
+    """``TarSample.offsets``: where tarfile says each member's data starts (``offset_data``), for every member the
+    header-by-header reading gave; ``tar_image`` turns the image's into a span of the file."""
+    path = tmp_path / "t-000000.tar"
+    whole = make(path)
+    with tarfile.open(path) as tar:
+        data_at = {m.name: m.offset_data for m in tar if m.isfile()}
+    located = 0
+    for sample in iter_tar_samples(str(path)):
+        if not isinstance(sample, tars.TarSample):
+            continue
+        for suffix, offset in sample.offsets.items():
+            data = sample.members[suffix]
+            assert whole[offset:offset + len(data)] == data
+            assert offset in data_at.values()
+            located += 1
+        image, span = tars.tar_image(sample, ("png", "jpg"), str(path))
+        if "jpg" in sample.offsets:
+            assert span == (str(path), sample.offsets["jpg"], len(image)) and image == sample.members["jpg"]
+        else:
+            assert span is None
+    assert located >= 4
+
+
+def test_compressed_tars_and_members_say_nothing_of_where_bytes_lie(tmp_path):
+    plain = tmp_path / "t-000000.tar"
+    with wds.TarWriter(str(plain)) as sink:
+        sink.write({"__key__": "s0", "jpg": b"\xff\xd8" * 300, "txt.gz": "a caption"})  # (the writer gzips it)
+    (sample,) = iter_tar_samples(str(plain))
+    assert sample.members["txt"] == b"a caption" and set(sample.offsets) == {"jpg"}  # decompressed: not the file's
+    gz = tmp_path / "t-000001.tar.gz"
+    gz.write_bytes(gzip.compress(plain.read_bytes()))
+    (sample,) = iter_tar_samples(str(gz))
+    assert set(sample.members) == {"jpg", "txt"} and sample.offsets == {}
+    assert tars.tar_image(sample, ("jpg",), str(gz)) == (sample.members["jpg"], None)
+
+
 def test_damaged_headers_and_compressed_tars_read_as_tarfile_reads_them(tmp_path, monkeypatch):
     path = tmp_path / "t-000000.tar"
     whole = _webdataset_tar(path)
@@ -133,4 +171,4 @@ def _unsafe_reference(name: str) -> str | None:
 
 @given(st.text(alphabet="ab.:/\\Z", max_size=12))
 def test_unsafe_names_are_told_as_before(name):
-    assert tars._unsafe(tars._Plain(name, b"")) == _unsafe_reference(name)
+    assert tars._unsafe(tars._Plain(name, b"", 512)) == _unsafe_reference(name)

@@ -71,6 +71,13 @@ class ShardFormat(abc.ABC):
         for example in self.iter_examples(f, name=name, verify=verify):
             yield example.to_json_dict(), example.image
 
+    def iter_located_records(self, f: BinaryIO, *, name: str, verify: bool = False
+                             ) -> Iterator[tuple[dict[str, Any], bytes, int | None]]:
+        """As :meth:`iter_records`, each with the offset in the file of its image bytes, where the format stores
+        them whole (a tar member), else None (a TFRecord's image lies inside a serialized ``Example``)."""
+        for fields, image in self.iter_records(f, name=name, verify=verify):
+            yield fields, image, None
+
     def iter_examples(self, f: BinaryIO, *, name: str, verify: bool = False) -> Iterator[Example]:
         """The examples of an open shard; an undecodable one raises ``DataError`` naming file and key."""
         for key, example, problem in self.iter_raw(f, name=name, verify=verify):

@@ -132,8 +132,10 @@ def _refill(f: BinaryIO, buf: bytes, pos: int, n: int) -> bytes:
     return b"".join(parts)
 
 
-def iter_tar_members(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, str, bytes, int]]:
-    """Stream ``(key, extension, data, header_offset)`` of every member of an rt2data tar shard.
+def iter_tar_members(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, str, bytes, int, int]]:
+    """Stream ``(key, extension, data, header_offset, data_offset)`` of every member of an rt2data tar shard
+    (``header_offset``: where the member starts, its PAX header if it has one; ``data_offset``: where ``data``
+    lies in the archive).
 
     Headers are parsed here, block by block, as ``tarfile`` parses them (ustar fields, checksum, PAX ``path`` and
     ``size`` records for long names), without its per-member objects: reading is several times faster. ``f`` is
@@ -199,7 +201,7 @@ def iter_tar_members(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, str, byt
                     data_end = data_start + size
                     next_header = data_end + (-size % _BLOCK)
                     if next_header <= wend:
-                        yield key, ext, bytes(view[data_start:data_end]), offset
+                        yield key, ext, bytes(view[data_start:data_end]), offset, offset + _BLOCK
                         offset += next_header - p
                         wpos = next_header
                         if ext == "json" or len(key) > 94:
@@ -289,8 +291,9 @@ def iter_tar_members(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, str, byt
         if pad and len(buf) - pos < size + pad:
             raise DataError(f"{shard}: tar member {name!r} at byte {start} is truncated (padding)")
         pos += size + pad
-        offset += _BLOCK + size + pad
-        yield key, ext, data, start
+        data_offset = offset + _BLOCK
+        offset = data_offset + size + pad
+        yield key, ext, data, start, data_offset
 
 
 _MAGIC = tarfile.POSIX_MAGIC[:6]

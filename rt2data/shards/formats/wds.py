@@ -99,23 +99,31 @@ def iter_wds_samples(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, dict[str
     Raises:
         DataError: as :func:`iter_tar_members`, or a key whose members are not adjacent / repeat an extension.
     """
+    for key, members, start, _ in _samples(f, shard=shard):
+        yield key, members, start
+
+
+def _samples(f: BinaryIO, *, shard: str) -> Iterator[tuple[str, dict[str, bytes], int, dict[str, int]]]:
+    """:func:`iter_wds_samples`, each sample also with ``{extension: offset of its data in the archive}``."""
     current: str | None = None
     members: dict[str, bytes] = {}
+    at: dict[str, int] = {}
     start = 0
     seen: set[str] = set()
-    for key, ext, data, offset in iter_tar_members(f, shard=shard):
+    for key, ext, data, offset, data_offset in iter_tar_members(f, shard=shard):
         if key != current:
             if current is not None:
-                yield current, members, start
+                yield current, members, start, at
             if key in seen:
                 raise DataError(f"{shard}: key {key!r} at byte {offset} appears again after other samples")
             seen.add(key)
-            current, members, start = key, {}, offset
+            current, members, at, start = key, {}, {}, offset
         if ext in members:
             raise DataError(f"{shard}: sample {key!r} has two {ext!r} members (second at byte {offset})")
         members[ext] = data
+        at[ext] = data_offset
     if current is not None:
-        yield current, members, start
+        yield current, members, start, at
 
 
 def sample_fields(key: str, members: dict[str, bytes], *, shard: str) -> tuple[dict[str, Any], bytes]:
@@ -220,14 +228,19 @@ class WebDatasetFormat(ShardFormat):
             yield key, fields, image, None, certain
 
     def iter_records(self, f: BinaryIO, *, name: str, verify: bool = False) -> Iterator[tuple[dict[str, Any], bytes]]:
-        for key, members, _ in iter_wds_samples(f, shard=name):
+        for fields, image, _ in self.iter_located_records(f, name=name, verify=verify):
+            yield fields, image
+
+    def iter_located_records(self, f: BinaryIO, *, name: str, verify: bool = False
+                             ) -> Iterator[tuple[dict[str, Any], bytes, int | None]]:
+        for key, members, _, at in _samples(f, shard=name):
             typed = _typed_sample(key, members)
             if typed is not None:
-                yield typed
+                yield typed[0], typed[1], at[typed[0]["image_format"]]
                 continue
             # the full check, for its error (or a record the fast check cannot vouch for)
             example = sample_to_example(key, members, shard=name)[0]
-            yield example.to_json_dict(), example.image
+            yield example.to_json_dict(), example.image, at[example.image_format]
 
 
 def encode_members(key: str, image_format: str, image: bytes, json_bytes: bytes) -> bytes:
