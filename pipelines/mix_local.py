@@ -134,18 +134,19 @@ class _ShardFn:
     """Pass 2 for a run of output shards: ``[(shard, [(position, spill file, offset, length, epoch), ...], all done),
     ...]`` -> per shard, its records of every format and the image formats written (``write``: ``run_mix``'s writer
     of one placed shard of records). The shards share one ``Syncer``: a shard's fsync and rename overlap the next
-    shard's encoding; every shard is durable when the call returns."""
+    shard's encoding; every shard is durable when the call returns. They share one ``SpanReader`` too: each input
+    file an image is left in is opened (and checked) once per run of shards, not once per shard."""
 
     def __init__(self, spill: str, write: Callable[..., Any], image_format: str) -> None:
         self.spill, self.write, self.image_format = spill, write, image_format
 
     def __call__(self, tasks: list[tuple[int, list[tuple[int, int, int, int, int]], bool]]
                  ) -> list[tuple[list[dict], list[str] | None]]:
-        with Syncer() as syncer:
-            return [self._shard(task, syncer) for task in tasks]
+        with Syncer() as syncer, SpanReader() as images:  # (the run's shards read images from the same files)
+            return [self._shard(task, syncer, images) for task in tasks]
 
-    def _shard(self, task: tuple[int, list[tuple[int, int, int, int, int]], bool], syncer: Syncer
-               ) -> tuple[list[dict], list[str] | None]:
+    def _shard(self, task: tuple[int, list[tuple[int, int, int, int, int]], bool], syncer: Syncer,
+               images: SpanReader) -> tuple[list[dict], list[str] | None]:
         """The shard records, and the image formats of the shard's examples as written (None: a resumed shard,
         not read)."""
         shard, refs, all_done = task
@@ -155,18 +156,17 @@ class _ShardFn:
         handle, handle_n = None, -1
         loads = pickle.loads
         try:
-            with SpanReader() as images:
-                for position, n, offset, length, epoch in sorted(refs, key=lambda r: (r[1], r[2])):
-                    if n != handle_n:
-                        if handle is not None:
-                            handle.close()
-                        handle, handle_n = io.open_read(io.join(self.spill, _spill_name(n))), n
-                    handle.seek(offset)
-                    record = loads(handle.read(length))[3]
-                    at = record[_IMAGE]
-                    if type(at) is tuple:  # (FileSpan, Signature) fields: left in its file when spilled (_ScanFn)
-                        record = (*record[:_IMAGE], images.read(at[:3], at[3:]), *record[_IMAGE + 1:])
-                    placed.append((position, record, epoch))
+            for position, n, offset, length, epoch in sorted(refs, key=lambda r: (r[1], r[2])):
+                if n != handle_n:
+                    if handle is not None:
+                        handle.close()
+                    handle, handle_n = io.open_read(io.join(self.spill, _spill_name(n))), n
+                handle.seek(offset)
+                record = loads(handle.read(length))[3]
+                at = record[_IMAGE]
+                if type(at) is tuple:  # (FileSpan, Signature) fields: left in its file when spilled (_ScanFn)
+                    record = (*record[:_IMAGE], images.read(at[:3], at[3:]), *record[_IMAGE + 1:])
+                placed.append((position, record, epoch))
         finally:
             if handle is not None:
                 handle.close()
