@@ -45,10 +45,10 @@ from typing import Any, Callable, Mapping, Sequence
 
 from rt2data import io
 from rt2data.dead_letters import SampleDeadLetter
+from rt2data.io.spans import Signature, SpanReader, signature
 from rt2data.mix.elements import DEAD_LETTER_SAMPLES, duplicate_letter, stat_keys
 from rt2data.mix.placement import place
 from rt2data.mix.plan import MixPlan
-from rt2data.io.spans import Signature, SpanReader, signature
 from rt2data.mix.records import IMAGE as _IMAGE, read_records
 from rt2data.pipelines.local import map_items
 from rt2data.shards import shard_name

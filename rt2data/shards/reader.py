@@ -35,35 +35,32 @@ def iter_shard(path: str | os.PathLike[str], *, fmt: str | None = None, verify: 
     Raises:
         DataError: corrupt shard, bad sample, or (verify) a mismatch with ``info``; names the file.
     """
-    yield from _read_shard(path, fmt, verify, info, records=False)
+    yield from _read_shard(path, fmt, verify, info, reader="iter_examples")
 
 
 def iter_shard_records(path: str | os.PathLike[str], *, fmt: str | None = None, verify: bool = False,
                        info: ShardInfo | None = None) -> Iterator[tuple[dict[str, Any], bytes]]:
     """As :func:`iter_shard`, each example as ``(example.to_json_dict(), example.image)``: the same values and
     errors, faster (a WebDataset record that ``rt2data.shards.fast_check`` vouches for is not made an ``Example``)."""
-    yield from _read_shard(path, fmt, verify, info, records=True)
+    yield from _read_shard(path, fmt, verify, info, reader="iter_records")
 
 
 def iter_shard_located_records(path: str | os.PathLike[str], *, fmt: str | None = None
                                ) -> Iterator[tuple[dict[str, Any], bytes, int | None]]:
     """As :func:`iter_shard_records`, each record with the offset of its image bytes in the file, or None where the
     format does not store them whole (``ShardFormat.iter_located_records``)."""
-    yield from _read_shard(path, fmt, False, None, records="located")
+    yield from _read_shard(path, fmt, False, None, reader="iter_located_records")
 
 
-_READERS = {False: "iter_examples", True: "iter_records", "located": "iter_located_records"}
-
-
-def _read_shard(path: Any, fmt: str | None, verify: bool, info: ShardInfo | None, *, records: bool | str
-                ) -> Iterator[Any]:
+def _read_shard(path: Any, fmt: str | None, verify: bool, info: ShardInfo | None, *, reader: str) -> Iterator[Any]:
+    """What the format's ``reader`` method (``iter_examples``, ``iter_records``, ...) yields for the file."""
     shard_format = get_format(fmt if fmt is not None else format_of_path(str(path)))
     name = str(path)
     count = 0
     check = verify and info is not None
     with io.open_read(path) as raw:
         f = HashingReader(raw) if check else raw  # hash only what will be compared with the manifest
-        items = getattr(shard_format, _READERS[records])(f, name=name, verify=verify)
+        items = getattr(shard_format, reader)(f, name=name, verify=verify)
         for item in items:
             count += 1
             yield item

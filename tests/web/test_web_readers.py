@@ -253,3 +253,7 @@ def test_vqa_questions_of_one_image_read_and_check_it_once(tmp_path, monkeypatch
         ("2001", "undecodable_image"), ("2002", "undecodable_image"), ("4001", "no_image")]
     assert sorted(reads) == sorted(f"COCO_train2014_00000000000{i}.jpg" for i in (1, 2, 3, 4))  # once each
     assert len(checks) == 3  # images 1, 2 and 3, once each (image 4 has no bytes to check)
+    # each item says where its image lies: the whole of its file (a mix leaves it there instead of spilling it)
+    for item in items:
+        path = images / f"COCO_train2014_00000000000{item.raw_key[0]}.jpg"
+        assert item.image_at == (str(path), 0, path.stat().st_size)

@@ -64,6 +64,9 @@ def test_flickr30k_markup_stripped(shared_data):
         assert item.example.prompt == "Caption:" and item.example.image_format == "jpg"
     first = next(i for i in items if i.raw_key == "1/0").example.target
     assert first == "A girl with brown hair sits on the edge of a cement area overlooking water."
+    for item in items:  # every caption of an image points at the same file (a mix spills where, not the bytes)
+        image = d / "images/flickr30k" / f"{item.raw_key.split('/')[0]}.jpg"
+        assert item.image_at == (str(image), 0, image.stat().st_size)
     # The split file selects images; only the first caption with captions_per_image: first.
     split = Flickr30kOptions(sentences=str(d / "flickr30k/sentences"), images=str(d / "images/flickr30k"),
                              split=str(d / "flickr30k/tiny-dev.txt"), captions_per_image="first")
