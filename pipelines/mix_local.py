@@ -30,7 +30,7 @@ applies, and a record encodes to the bytes the Beam pipeline's writer gives its 
 the Beam pipeline's bytes, for any number of workers (tests/pipelines/test_mix_pipeline.py,
 tests/mix/test_records.py). The spill directory is removed when the run ends, successfully or not; ``--resume``
 keeps finished shards only. The spill needs about a kilobyte per usable example inside OUT while the run lasts, plus
-the images that are not left in local files (converted to the output's format, from Parquet cells, compressed tars,
+the images that are not left in local files (converted to the output's format, held in Parquet cells, compressed tars,
 TFRecord shards or object stores). Leaving an image in its file saves writing it once and keeping a copy in the page
 cache: at 75,000 samples of 11 KB images, 0.9 s of a 6 s run on the development VM.
 """

@@ -26,6 +26,7 @@ from typing import Any, Iterator, Mapping
 from rt2data import io
 from rt2data.errors import ConfigError, DataError
 from rt2data.dead_letters import SampleDeadLetter
+from rt2data.io.spans import FileSpan, file_span
 from rt2data.web.options import MAX_IMAGE_PIXELS, as_str_tuple, check_bool, check_markup, check_positive, path_field
 from rt2data.web.paths import PARQUET_SUFFIXES, expand_patterns
 from rt2data.web.samples import ItemFactory, SourceItem, WorkItem
@@ -118,24 +119,31 @@ def parquet_work_items(source: str, options: Any) -> list[WorkItem]:
 
 def image_of_cell(cell: Any, *, root: str) -> tuple[bytes | None, str | None]:
     """(image bytes, problem) of an image cell: struct {bytes, path}, bytes, or a path string."""
+    image, problem, _ = _image_of_cell(cell, root=root)
+    return image, problem
+
+
+def _image_of_cell(cell: Any, *, root: str) -> tuple[bytes | None, str | None, FileSpan | None]:
+    """:func:`image_of_cell`, and where the image lies when the cell names a local file (the whole file)."""
     path = None
     if isinstance(cell, Mapping):
         if cell.get("bytes"):
-            return bytes(cell["bytes"]), None
+            return bytes(cell["bytes"]), None, None
         path = cell.get("path")
     elif isinstance(cell, (bytes, bytearray)):
-        return (bytes(cell) or None), None
+        return (bytes(cell) or None), None, None
     elif isinstance(cell, str):
         path = cell
     elif cell is not None:
-        return None, f"image cell has type {type(cell).__name__}"
+        return None, f"image cell has type {type(cell).__name__}", None
     if not path:
-        return None, None
+        return None, None, None
     full = path if io.is_url(path) or os.path.isabs(path) else io.join(root, path)
     try:
-        return io.read_bytes(full), None
+        image = io.read_bytes(full)
     except DataError:
-        return None, None
+        return None, None, None
+    return image, None, file_span(full, 0, len(image))
 
 
 def _text_cell(cell: Any) -> str | None:
@@ -188,12 +196,13 @@ def _read_group(stream: Any, item: WorkItem, factory: ItemFactory, options: Any,
 
 def _row(record: dict, key: str, location: tuple[int, int], where: str, factory: ItemFactory, options: Any,
          root: str) -> Iterator[SourceItem | SampleDeadLetter]:
-    image, problem = image_of_cell(record[options.image_column], root=root)
+    image, problem, image_at = _image_of_cell(record[options.image_column], root=root)
     if problem:
         yield factory.dead(key, "bad_record", problem, where)
         return
     if isinstance(options, ParquetCaptionOptions):
-        yield factory.caption(key, location, where, image=image, text=_text_cell(record[options.caption_column]))
+        yield factory.caption(key, location, where, image=image, text=_text_cell(record[options.caption_column]),
+                              image_at=image_at)
         return
     question = record[options.question_column]
     answer_cell = record[options.answer_column]
@@ -201,4 +210,4 @@ def _row(record: dict, key: str, location: tuple[int, int], where: str, factory:
     if (question is not None and not isinstance(question, str)) or (answer_cell is not None and answers is None):
         yield factory.dead(key, "bad_record", "question/answer columns have unexpected types", where)
         return
-    yield factory.vqa(key, location, where, image=image, question=question, answers=answers)
+    yield factory.vqa(key, location, where, image=image, question=question, answers=answers, image_at=image_at)

@@ -58,7 +58,7 @@ class SourceItem:
         example: the example; ``example.key`` is the base key (the mixture appends the epoch).
         where: file path, plus ``::member`` / ``#row`` / ``:line`` when known (named in duplicate-key dead letters).
         image_at: where in a local file ``example.image`` was read, byte for byte (``rt2data.io.spans``), or
-            None (an image converted, decompressed, read from a URL or from a Parquet cell).
+            None (an image converted, decompressed, read from a URL or held in a Parquet cell).
     """
 
     source: str

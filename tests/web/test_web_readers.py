@@ -160,6 +160,8 @@ def test_parquet_hf_layouts(tmp_path):
     assert {i.raw_key: i.example.target for i in items} == {"10": "no", "11": "cat"}
     assert items[1].example.image_format == "png"
     assert {d.key: d.reason for d in dead} == {"12": "no_image", "13": "no_image", "14": "no_text"}
+    # a cell naming a local file says where the image lies (a mix leaves it there); bytes in the cell do not
+    assert items[0].image_at is None and items[1].image_at == (str(tmp_path / "imgs" / "p.png"), 0, len(PNG))
 
     pq.write_table(pa.table({"img": [JPG, b""], "caption": [["", "second"], ["plain"]]}), tmp_path / "cap.parquet")
     items, dead = read_all("pc", "caption", "parquet", ParquetCaptionOptions(
