@@ -74,8 +74,15 @@ class SpanReader:
         if fd is None:
             fd = self._opened(path, expected)
         data = os.pread(fd, length, offset)
-        if len(data) != length:
-            raise DataError(f"{path}: {length} bytes at byte {offset} were read before, {len(data)} are there now")
+        if len(data) < length:  # a short read (a signal, some network file systems) or the file's end
+            parts, got = [data], len(data)
+            while got < length:
+                more = os.pread(fd, length - got, offset + got)
+                if not more:
+                    raise DataError(f"{path}: {length} bytes at byte {offset} were read before, {got} are there now")
+                parts.append(more)
+                got += len(more)
+            data = b"".join(parts)
         return data
 
     def _opened(self, path: str, expected: Signature | tuple[int, int, int]) -> int:

@@ -67,6 +67,16 @@ def test_a_span_past_the_end_of_its_file_is_an_error(tmp_path):
         reader.read(FileSpan(str(path), 1, 10), signature(str(path)))
 
 
+def test_short_reads_are_read_on_to_the_end_of_the_span(tmp_path, monkeypatch):
+    """pread may return fewer bytes than asked (a signal, some network file systems): the rest is read after."""
+    path = tmp_path / "f.bin"
+    path.write_bytes(bytes(range(256)) * 8)
+    real_pread = os.pread
+    monkeypatch.setattr(os, "pread", lambda fd, n, at: real_pread(fd, min(n, 7), at))
+    with SpanReader() as reader:
+        assert reader.read(FileSpan(str(path), 100, 1000), signature(str(path))) == path.read_bytes()[100:1100]
+
+
 def test_signature_of_a_missing_file_names_it(tmp_path):
     with pytest.raises(DataError, match="nothing.bin: cannot be looked at"):
         signature(str(tmp_path / "nothing.bin"))
