@@ -25,10 +25,10 @@ so the start-up cost (the 60-step row) is inside every number. Rows, in order:
 - peak RSS (``VmHWM`` of the process and its worker processes) of ``convert`` on 10% and on all of the data.
 
 Each measured process is a fresh child (this script imports nothing heavy), so its peak RSS is its own; rt2data's
-bytecode is written before the first (``compileall``), so no child compiles the project's modules at start-up. Two ratios
-are printed: by wall time (what a user waits) and by CPU time (user + system seconds of the process and its workers,
-the parse limit's process included whole): on a machine shared with other work, wall times swing with the load and
-the CPU-time ratios do not; ``--workers 2`` can only be judged by wall time, on an otherwise idle machine.
+bytecode is written before the first (``compileall``), so no child compiles the project's modules at start-up.
+Two ratios are printed: by wall time (what a user waits) and by CPU time (user + system seconds of the process and
+its workers, the parse limit's process included whole): on a machine shared with other work, wall times swing with
+the load and the CPU-time ratios do not; ``--workers 2`` can only be judged by wall time, on an otherwise idle machine.
 """
 
 from __future__ import annotations
