@@ -116,17 +116,23 @@ def read_text(path: str | os.PathLike[str]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- writing
-def open_write(path: str | os.PathLike[str], *, exclusive: bool = False) -> BinaryIO:
+def open_write(path: str | os.PathLike[str], *, exclusive: bool = False, direct: bool = False) -> BinaryIO:
     """A binary stream writing ``path`` (a URL object appears whole when the stream is closed, or not at all).
 
     Args:
         exclusive: local paths only: fail when the file exists (``open(path, "xb")``).
+        direct: local paths only: write around the page cache where the file system allows it
+            (``rt2data.io.direct``: a file written once, in order, and not read back soon, e.g. a shard).
 
     Raises:
         OutputError: the location cannot be written (missing bucket, no permission).
     """
     if not is_url(path):
         try:
+            if direct:
+                from rt2data.io.direct import open_direct  # light: stdlib only
+
+                return open_direct(_local(path), exclusive=exclusive)
             return open(_local(path), "xb" if exclusive else "wb")
         except OSError as exc:
             raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from exc

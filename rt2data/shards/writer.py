@@ -68,7 +68,7 @@ class ShardWriter:
             raise OutputError(
                 f"output directory {self.out_dir} does not exist; create it (prepare_output_dir) before writing shards"
             )
-        self._file = io.open_write(self.tmp, exclusive=not io.is_url(self.tmp))
+        self._file = io.open_write(self.tmp, exclusive=not io.is_url(self.tmp), direct=True)
         self._out = HashingWriter(self._file)  # with a syncer: fed on its thread, in batches
         self._size = 0
         self._batch: list[bytes] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import tempfile
 from pathlib import Path
@@ -210,6 +211,47 @@ def test_a_syncer_gives_the_same_shards_durable_when_it_returns(tmp_path, monkey
     assert synced == inline and len(synced["wds"]) == 4
     assert {p.name: p.read_bytes() for p in (tmp_path / "b").iterdir()} == {
         p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
+
+
+@pytest.mark.parametrize("with_syncer", [False, True])
+def test_local_shards_are_written_around_the_page_cache_with_the_same_bytes(tmp_path, monkeypatch, with_syncer):
+    """A local shard is written with O_DIRECT where the file system allows it (rt2data.io.direct); written so or
+    through the page cache (RT2DATA_DIRECT_WRITES=0), its bytes and records are the same."""
+    from rt2data.io import direct
+    from rt2data.shards.files import Syncer
+    from rt2data.shards.writer import write_shards_multi
+
+    opened = []
+    real_open = direct.open_direct
+
+    def open_direct(path, **kwargs):
+        f = real_open(path, **kwargs)
+        opened.append(isinstance(f, direct.DirectFile) and f.direct)
+        return f
+
+    monkeypatch.setattr(direct, "open_direct", open_direct)
+    # ~1.3 MB shards: whole direct buffers, then a tail; small and large members
+    examples = [Example(key=f"k{i}", image=bytes([i]) * (250_000 if i % 3 == 0 else 2_000 + i), image_format="jpg",
+                        prompt="p", target=f"t{i}", kind="caption", source="s", template_id="c") for i in range(30)]
+    written = {}
+    for mode in ("1", "0"):
+        monkeypatch.setenv(direct.ENV, mode)
+        out = tmp_path / mode
+        out.mkdir()
+        opened.clear()
+        with Syncer() if with_syncer else contextlib.nullcontext() as syncer:
+            written[mode] = write_shards_multi(out, examples, formats=["wds", "tfrecord"], prefix="x",
+                                               shard_examples=15, record_progress=False, syncer=syncer)
+        assert len(opened) == 4
+        if mode == "0":
+            assert not any(opened)
+        elif direct.enabled() and not any(opened):
+            pytest.skip(f"{tmp_path}: this file system refuses O_DIRECT")
+        else:
+            assert all(opened)
+    assert written["1"] == written["0"]
+    assert {p.name: p.read_bytes() for p in (tmp_path / "1").iterdir()} == {
+        p.name: p.read_bytes() for p in (tmp_path / "0").iterdir()}
 
 
 @pytest.mark.parametrize("failing", ["fsync", "write"])
