@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 import rt2data
+from rt2data.allocator import tune_allocator
 from rt2data.errors import Rt2DataError
 
 # name -> "module:attribute" under rt2data.cli
@@ -95,6 +96,7 @@ def cli(ctx: click.Context, debug: bool, verbose: int, quiet: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj.update(debug=debug, verbose=verbose, quiet=quiet)
     configure_logging(verbose, quiet)
+    tune_allocator()  # this process and its forked workers: big buffers reused (rt2data.allocator)
 
 
 def main(argv: list[str] | None = None) -> None:
