@@ -350,7 +350,7 @@ def _compile_bytecode() -> list[str]:
     import importlib.util
 
     folders = []
-    for name in ("rt2data", "rt2data.pipelines", "rt2data.cli"):
+    for name in ("rt2data", "rt2data.pipelines", "rt2data.cli", "rt2data.schemas"):
         spec = importlib.util.find_spec(name)
         for folder in (spec.submodule_search_locations or []) if spec else []:
             if folder not in folders:

@@ -169,3 +169,164 @@ def test_every_field_changed_in_turn(manifests):
             else:
                 refused += 1
     assert refused > 100 and passed > 10, (refused, passed)
+
+
+# --- the schemas shipped compiled (rt2data.schemas.PRECOMPILED) ---------------------------------------------------
+
+
+def _compiled_module(name: str):
+    import importlib
+
+    return importlib.import_module(f"rt2data.schemas._compiled.{name}")
+
+
+@pytest.mark.parametrize("name", ["dataset_spec", "example", "manifest", "mixture", "stats"])
+def test_the_shipped_compiled_schemas_are_current(name):
+    """``_compiled/NAME.py`` was compiled from the schema as it is (else: ``python -m rt2data.schemas._compiled``)."""
+    import fastjsonschema
+
+    from rt2data.schemas import PRECOMPILED, SCHEMA_DIR, compiled_source, schema_digest
+
+    assert name in PRECOMPILED
+    module = _compiled_module(name)
+    assert module.SCHEMA_DIGEST == schema_digest(name), "run: python -m rt2data.schemas._compiled"
+    if module.VERSION != fastjsonschema.VERSION:
+        pytest.skip(f"compiled by fastjsonschema {module.VERSION}, {fastjsonschema.VERSION} installed")
+    assert (SCHEMA_DIR / "_compiled" / f"{name}.py").read_text(encoding="utf-8") == compiled_source(name)
+
+
+@pytest.mark.parametrize("name", ["dataset_spec", "example", "manifest", "mixture", "stats"])
+def test_a_shipped_compiled_schema_is_used_without_compiling(monkeypatch, name):
+    import fastjsonschema
+
+    import rt2data.schemas as schemas
+
+    def no_compile(*args, **kwargs):
+        raise AssertionError("compiled at run time")
+
+    monkeypatch.setattr(fastjsonschema, "compile", no_compile)
+    schemas.compiled_check.cache_clear()
+    try:
+        check = schemas.compiled_check(name)
+        assert check({}) is False  # no schema here takes an empty object
+    finally:
+        schemas.compiled_check.cache_clear()
+
+
+def test_a_stale_compiled_schema_is_not_used(monkeypatch, statistics_docs):
+    """A schema edited without compiling it again: its module's digest no longer matches, so the schema as it is
+    now is compiled at run time, and a real statistics file only the edit refuses is refused."""
+    import rt2data.schemas as schemas
+
+    doc = statistics_docs[0]
+    real = schemas.load_schema
+
+    def edited(name):
+        schema = copy.deepcopy(real(name))
+        if name == "stats":
+            schema["maxProperties"] = 1  # the edit: the entry and the rt2data block are two
+        return schema
+
+    schemas.compiled_check.cache_clear()
+    assert schemas._precompiled("stats") is not None and schemas.compiled_check("stats")(doc)
+    monkeypatch.setattr(schemas, "load_schema", edited)
+    schemas.compiled_check.cache_clear()
+    try:
+        assert schemas._precompiled("stats") is None
+        assert not schemas.compiled_check("stats")(doc)
+    finally:
+        schemas.compiled_check.cache_clear()
+
+
+def _shipped_specs() -> list[dict]:
+    import yaml
+
+    from rt2data.schemas import SPEC_DIR
+
+    return [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(SPEC_DIR.glob("*.yaml"))]
+
+
+@pytest.fixture(scope="module")
+def shipped_specs() -> list[dict]:
+    return _shipped_specs()
+
+
+def test_every_shipped_spec_passes_without_jsonschema(shipped_specs):
+    assert len(shipped_specs) > 60
+    for doc in shipped_specs:
+        assert _slow_ok("dataset_spec", doc)
+        assert compiled_check("dataset_spec")(doc), doc.get("name")
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_spec_check_never_passes_what_jsonschema_refuses(shipped_specs, data):
+    doc = _mutate(data.draw, data.draw(st.sampled_from(shipped_specs)))
+    if compiled_check("dataset_spec")(doc):
+        assert _slow_ok("dataset_spec", doc), doc
+
+
+@pytest.fixture(scope="module")
+def statistics_docs(trainer_outputs) -> list[dict]:
+    """The statistics file of a real convert."""
+    return [json.loads((trainer_outputs / "out" / "bridge" / "dataset_statistics.json").read_text())]
+
+
+def test_real_statistics_pass_without_jsonschema(statistics_docs):
+    for doc in statistics_docs:
+        assert _slow_ok("stats", doc)
+        assert compiled_check("stats")(doc)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_statistics_check_never_passes_what_jsonschema_refuses(statistics_docs, data):
+    doc = _mutate(data.draw, data.draw(st.sampled_from(statistics_docs)))
+    if compiled_check("stats")(doc):
+        assert _slow_ok("stats", doc), doc
+
+
+@pytest.fixture(scope="module")
+def mixture_docs(trainer_outputs) -> list[dict]:
+    """A real mixture file, and the same with every optional section the schema knows spelled out."""
+    import yaml
+
+    doc = yaml.safe_load((trainer_outputs / "mix.yaml").read_text())
+    full = copy.deepcopy(doc)
+    full["output"].update(image_format="png", prefix="mix")
+    full["sources"][1].update(verify_images=False, when_exhausted="repeat", template={"id": "c", "prompt": "p"})
+    return [doc, full]
+
+
+def test_real_mixtures_pass_without_jsonschema(mixture_docs):
+    for doc in mixture_docs:
+        assert _slow_ok("mixture", doc), doc
+        assert compiled_check("mixture")(doc), doc
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_mixture_check_never_passes_what_jsonschema_refuses(mixture_docs, data):
+    doc = _mutate(data.draw, data.draw(st.sampled_from(mixture_docs)))
+    if compiled_check("mixture")(doc):
+        assert _slow_ok("mixture", doc), doc
+
+
+@pytest.mark.parametrize("name, docs", [("dataset_spec", "shipped_specs"), ("stats", "statistics_docs"),
+                                        ("mixture", "mixture_docs")])
+def test_every_field_of_a_spec_statistics_and_mixture_changed_in_turn(request, name, docs):
+    """As for the manifest: every leaf removed or set to a value of another type; never passed where jsonschema
+    refuses, and refused often (the check is not blind)."""
+    doc = request.getfixturevalue(docs)[0]
+    refused = passed = 0
+    for path, value in _leaves(doc):
+        if not path:
+            continue
+        for new in [None, -1, "", {}, [], *([_REMOVE] if isinstance(path[-1], str) else [])]:
+            changed = _set(doc, path, new)
+            if compiled_check(name)(changed):
+                passed += 1
+                assert _slow_ok(name, changed), (path, new)
+            else:
+                refused += 1
+    assert refused > 20 and passed > 0, (refused, passed)

@@ -18,7 +18,7 @@ import numpy as np
 
 from rt2data import io
 from rt2data.errors import DataError, SchemaError
-from rt2data.schemas import load_schema
+from rt2data.schemas import compiled_check, load_schema
 from rt2data.shards.files import atomic_write_bytes
 
 __all__ = ["STATS_FORMAT_VERSION", "OPENVLA_KEYS", "StatsFile", "stats_json_bytes", "write_stats", "load_stats",
@@ -91,13 +91,16 @@ def write_stats(
     return path
 
 
-def _validate_doc(doc: Any, where: str, name: str | None) -> None:
-    """JSON Schema, then consistency of entry ``name`` (None: the only entry) with the rt2data block."""
+def _jsonschema_errors(doc: Any) -> list:
     import jsonschema
 
-
     validator = jsonschema.Draft202012Validator(load_schema("stats"))
-    errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+    return sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+
+
+def _validate_doc(doc: Any, where: str, name: str | None) -> None:
+    """JSON Schema, then consistency of entry ``name`` (None: the only entry) with the rt2data block."""
+    errors = [] if compiled_check("stats")(doc) else _jsonschema_errors(doc)  # jsonschema only words errors
     if errors:
         err = errors[0]
         field = "/".join(str(p) for p in err.absolute_path) or "<top level>"
