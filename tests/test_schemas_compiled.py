@@ -238,7 +238,8 @@ def test_a_stale_compiled_schema_is_not_used(monkeypatch, statistics_docs):
         schemas.compiled_check.cache_clear()
 
 
-def _shipped_specs() -> list[dict]:
+@pytest.fixture(scope="module")
+def shipped_specs() -> list[dict]:
     import yaml
 
     from rt2data.schemas import SPEC_DIR
@@ -247,43 +248,9 @@ def _shipped_specs() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def shipped_specs() -> list[dict]:
-    return _shipped_specs()
-
-
-def test_every_shipped_spec_passes_without_jsonschema(shipped_specs):
-    assert len(shipped_specs) > 60
-    for doc in shipped_specs:
-        assert _slow_ok("dataset_spec", doc)
-        assert compiled_check("dataset_spec")(doc), doc.get("name")
-
-
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_the_spec_check_never_passes_what_jsonschema_refuses(shipped_specs, data):
-    doc = _mutate(data.draw, data.draw(st.sampled_from(shipped_specs)))
-    if compiled_check("dataset_spec")(doc):
-        assert _slow_ok("dataset_spec", doc), doc
-
-
-@pytest.fixture(scope="module")
 def statistics_docs(trainer_outputs) -> list[dict]:
     """The statistics file of a real convert."""
     return [json.loads((trainer_outputs / "out" / "bridge" / "dataset_statistics.json").read_text())]
-
-
-def test_real_statistics_pass_without_jsonschema(statistics_docs):
-    for doc in statistics_docs:
-        assert _slow_ok("stats", doc)
-        assert compiled_check("stats")(doc)
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_the_statistics_check_never_passes_what_jsonschema_refuses(statistics_docs, data):
-    doc = _mutate(data.draw, data.draw(st.sampled_from(statistics_docs)))
-    if compiled_check("stats")(doc):
-        assert _slow_ok("stats", doc), doc
 
 
 @pytest.fixture(scope="module")
@@ -298,22 +265,29 @@ def mixture_docs(trainer_outputs) -> list[dict]:
     return [doc, full]
 
 
-def test_real_mixtures_pass_without_jsonschema(mixture_docs):
-    for doc in mixture_docs:
-        assert _slow_ok("mixture", doc), doc
-        assert compiled_check("mixture")(doc), doc
+_DOCUMENTS = [("dataset_spec", "shipped_specs"), ("stats", "statistics_docs"), ("mixture", "mixture_docs")]
 
 
+@pytest.mark.parametrize("name, docs", _DOCUMENTS)
+def test_real_documents_pass_without_jsonschema(request, name, docs):
+    """Every shipped spec (69), the statistics file of a real convert, real mixture files."""
+    documents = request.getfixturevalue(docs)
+    assert len(documents) > (60 if name == "dataset_spec" else 0)
+    for doc in documents:
+        assert _slow_ok(name, doc), doc
+        assert compiled_check(name)(doc), doc
+
+
+@pytest.mark.parametrize("name, docs", _DOCUMENTS)
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_the_mixture_check_never_passes_what_jsonschema_refuses(mixture_docs, data):
-    doc = _mutate(data.draw, data.draw(st.sampled_from(mixture_docs)))
-    if compiled_check("mixture")(doc):
-        assert _slow_ok("mixture", doc), doc
+def test_the_compiled_check_of_a_document_never_passes_what_jsonschema_refuses(request, name, docs, data):
+    doc = _mutate(data.draw, data.draw(st.sampled_from(request.getfixturevalue(docs))))
+    if compiled_check(name)(doc):
+        assert _slow_ok(name, doc), doc
 
 
-@pytest.mark.parametrize("name, docs", [("dataset_spec", "shipped_specs"), ("stats", "statistics_docs"),
-                                        ("mixture", "mixture_docs")])
+@pytest.mark.parametrize("name, docs", _DOCUMENTS)
 def test_every_field_of_a_spec_statistics_and_mixture_changed_in_turn(request, name, docs):
     """As for the manifest: every leaf removed or set to a value of another type; never passed where jsonschema
     refuses, and refused often (the check is not blind)."""
