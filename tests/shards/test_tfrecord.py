@@ -219,3 +219,15 @@ def test_tf_data_reads_shards_when_tensorflow_installed(tmp_path):
     assert parsed["key"].numpy() == ex.key.encode() and parsed["step"].numpy() == 3
     assert tuple(parsed["action_raw_f64"].numpy()) == ex.action_raw
     del tf
+
+
+def test_the_small_varint_table_is_protobufs_varints():
+    """Every entry of the encoder's table of 1- and 2-byte varints, against the loop and protobuf's own encoder."""
+    from google.protobuf.internal.encoder import _VarintBytes
+
+    from rt2data.shards.formats import tf_example
+
+    table = tf_example._SMALL_VARINTS
+    assert len(table) == 1 << 14
+    assert all(table[n] == tf_example._varint_loop(n) == _VarintBytes(n) for n in range(1 << 14))
+    assert tf_example._varint(1 << 14) == _VarintBytes(1 << 14)  # the first one past the table
